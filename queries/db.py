@@ -1,0 +1,172 @@
+"""Connections to the reporting database: URL resolution, read-only engines, and running selects.
+
+The dashboard never writes to the reporting database: engines made here are read-only where the
+driver allows (SQLite opened with mode=ro, PostgreSQL sessions set to read only).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.sql import Select
+
+from queries import dialect
+from queries.schema import metadata
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+URL_ENV_VAR = "REPORTING_DB_URL"
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+DEMO_DB_PATH = PROJECT_ROOT / "data" / "demo.sqlite"
+
+
+class DataSourceError(RuntimeError):
+    """The reporting database cannot be used; the message is fit to show to a user."""
+
+
+@dataclass(frozen=True)
+class DatabaseSource:
+    """Where the data come from: a URL, and whether it is the synthetic demo database."""
+
+    url: str
+    is_demo: bool
+    origin: str  # "environment", "secrets" or "demo"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked, safe to show and log."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "<unparseable URL>"
+
+
+def resolve_source(
+    environ: dict[str, str] | None = None,
+    secrets_file: Path = SECRETS_FILE,
+    demo_path: Path = DEMO_DB_PATH,
+) -> DatabaseSource:
+    """Resolve the database URL: env REPORTING_DB_URL, then secrets.toml, then the demo database.
+
+    In secrets.toml the URL is `url` under `[reporting_db]`, or a top-level `REPORTING_DB_URL`.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(URL_ENV_VAR, "").strip():
+        return DatabaseSource(environ[URL_ENV_VAR].strip(), False, "environment")
+    if secrets_file.exists():
+        try:
+            secrets = tomllib.loads(secrets_file.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DataSourceError(f"{secrets_file.name} cannot be read: {exc}") from exc
+        url = secrets.get("reporting_db", {}).get("url") or secrets.get(URL_ENV_VAR)
+        if url:
+            return DatabaseSource(str(url).strip(), False, "secrets")
+    return DatabaseSource(f"sqlite:///{demo_path}", True, "demo")
+
+
+def _register_sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_aggregate("median", 1, dialect.SqliteMedian)
+
+
+def _set_postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # Autocommit is off, so SET SESSION applies to every transaction this connection opens.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    dbapi_connection.commit()
+
+
+def make_engine(url: str, read_only: bool = True) -> Engine:
+    """An engine for a SQLAlchemy URL, read-only unless the demo builder asks otherwise.
+
+    Raises:
+        DataSourceError: the URL is malformed, its driver is missing, or the engine is not one
+            we have SQL for.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DataSourceError(f"the database URL is not valid: {exc}") from exc
+    try:
+        dialect.check_supported(parsed.get_backend_name())
+    except dialect.UnsupportedDialect as exc:
+        raise DataSourceError(str(exc)) from exc
+
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if read_only and database and database != ":memory:":
+            if not Path(database).exists():
+                raise DataSourceError(f"SQLite database file {database} does not exist")
+            parsed = parsed.set(database=f"file:{Path(database).resolve()}?mode=ro")
+            parsed = parsed.update_query_dict({"uri": "true"})
+        kwargs["connect_args"] = {"check_same_thread": False}
+    elif parsed.get_backend_name() == "postgresql":
+        # A database that is down should fail a page in seconds, not hang it.
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DataSourceError(f"no database driver for this URL: {exc}") from exc
+
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _register_sqlite_functions)
+    elif read_only and engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _set_postgres_read_only)
+    return engine
+
+
+def missing_tables(engine: Engine) -> list[str]:
+    """Contract tables that the database lacks (tables or views), in contract order.
+
+    Raises:
+        DataSourceError: the database cannot be reached.
+    """
+    try:
+        inspector = inspect(engine)
+        present = set(inspector.get_table_names()) | set(inspector.get_view_names())
+    except SQLAlchemyError as exc:
+        raise DataSourceError(f"the database cannot be reached: {_first_line(exc)}") from exc
+    return [name for name in metadata.tables if name not in present]
+
+
+def check_contract(engine: Engine) -> None:
+    """Raise `DataSourceError` unless the database is reachable and has every contract table."""
+    absent = missing_tables(engine)
+    if absent:
+        raise DataSourceError(
+            "the database does not follow the reporting contract: missing table(s) "
+            + ", ".join(absent)
+        )
+
+
+def read_frame(engine: Engine, statement: Select) -> pd.DataFrame:
+    """Run a select and return its rows as a DataFrame with the select's column names.
+
+    Raises:
+        DataSourceError: the query failed (database down, table or column missing...).
+    """
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(statement)
+            columns = list(result.keys())
+            rows = result.fetchall()
+    except SQLAlchemyError as exc:
+        log.error("query failed: %s", _first_line(exc))
+        log.debug("query failure detail", exc_info=True)
+        raise DataSourceError(f"the database query failed: {_first_line(exc)}") from exc
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

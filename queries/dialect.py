@@ -1,0 +1,147 @@
+"""Every SQL construct that differs between SQLite and PostgreSQL, each as one named function.
+
+No other module writes `strftime`, `date_trunc`, `julianday` or `percentile_cont`. Each function
+takes the SQLAlchemy dialect name ("sqlite" or "postgresql") and returns a Core expression whose
+result is the same on both engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+
+from sqlalchemy import Date, Float, Integer, case, cast, func, literal_column, null, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+# Kenya has kept UTC+3 without daylight saving since 1942, so a fixed offset is exact.
+EAT_OFFSET = dt.timedelta(hours=3)
+
+
+class UnsupportedDialect(ValueError):
+    """Raised for a database engine the dashboard has no SQL for."""
+
+
+def check_supported(dialect: str) -> None:
+    """Raise `UnsupportedDialect` unless the engine is one we have SQL for."""
+    if dialect not in SUPPORTED_DIALECTS:
+        raise UnsupportedDialect(
+            f"database engine '{dialect}' is not supported; use PostgreSQL or SQLite"
+        )
+
+
+def utc_bounds_of_eat_dates(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The half-open UTC interval [lower, upper) covering EAT dates start..end inclusive.
+
+    Filtering a UTC timestamp column by these bounds keeps the filter sargable (index-friendly)
+    on every engine, instead of converting every row to EAT.
+    """
+    lower = dt.datetime.combine(start, dt.time()) - EAT_OFFSET
+    upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time()) - EAT_OFFSET
+    return lower, upper
+
+
+def eat_date(dialect: str, utc_timestamp: ColumnElement) -> ColumnElement:
+    """The Africa/Nairobi calendar date of a UTC timestamp column."""
+    if dialect == "sqlite":
+        expr = func.date(utc_timestamp, "+3 hours")
+    else:
+        expr = cast(utc_timestamp + literal_column("interval '3 hours'"), Date)
+    return type_coerce(expr, Date())
+
+
+def week_start(dialect: str, day: ColumnElement) -> ColumnElement:
+    """The Monday on or before a DATE expression."""
+    if dialect == "sqlite":
+        # 'weekday 0' moves forward to Sunday (or stays); six days back is that week's Monday.
+        expr = func.date(day, "weekday 0", "-6 days")
+    else:
+        expr = cast(func.date_trunc("week", day), Date)
+    return type_coerce(expr, Date())
+
+
+def month_start(dialect: str, day: ColumnElement) -> ColumnElement:
+    """The first day of the month of a DATE expression."""
+    if dialect == "sqlite":
+        expr = func.date(day, "start of month")
+    else:
+        expr = cast(func.date_trunc("month", day), Date)
+    return type_coerce(expr, Date())
+
+
+def add_months_and_days(
+    dialect: str, day: ColumnElement, months: int, days: int
+) -> ColumnElement:
+    """A DATE expression moved forward by whole months, then by days (e.g. the 10th of the
+    following month is `add_months_and_days(d, month_start, 1, 9)`)."""
+    if dialect == "sqlite":
+        expr = func.date(day, f"+{months} months", f"+{days} days")
+    else:
+        expr = cast(day + literal_column(f"interval '{months} months {days} days'"), Date)
+    return type_coerce(expr, Date())
+
+
+def _epoch_seconds(value: ColumnElement) -> ColumnElement:
+    return cast(func.strftime("%s", value), Integer)
+
+
+def hours_between(dialect: str, start: ColumnElement, end: ColumnElement) -> ColumnElement:
+    """(end - start) in hours, as a float; null when either side is null."""
+    if dialect == "sqlite":
+        # Whole epoch seconds keep the result exact; julianday() differences carry float noise.
+        expr = (_epoch_seconds(end) - _epoch_seconds(start)) / 3600.0
+    else:
+        expr = func.extract("epoch", end - start) / 3600.0
+    return type_coerce(expr, Float())
+
+
+def days_between(dialect: str, start: ColumnElement, end: ColumnElement) -> ColumnElement:
+    """(end - start) in whole days for two DATE expressions; null when either side is null."""
+    if dialect == "sqlite":
+        expr = (_epoch_seconds(end) - _epoch_seconds(start)) / 86400.0
+    else:
+        expr = end - start
+    return type_coerce(expr, Float())
+
+
+def median(dialect: str, value: ColumnElement) -> ColumnElement:
+    """The median of a numeric expression over the group, ignoring nulls, as percentile_cont(0.5).
+
+    SQLite has no median: `queries.db` registers a `median` aggregate on every SQLite connection.
+    """
+    if dialect == "sqlite":
+        expr = func.median(value)
+    else:
+        expr = func.percentile_cont(0.5).within_group(cast(value, Float))
+    return type_coerce(expr, Float())
+
+
+def pct(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
+    """100 * numerator / denominator as a float, null when the denominator is zero or null."""
+    return type_coerce(
+        case(
+            (denominator > 0, 100.0 * cast(numerator, Float) / cast(denominator, Float)),
+            else_=null(),
+        ),
+        Float(),
+    )
+
+
+def count_where(condition: ColumnElement) -> ColumnElement:
+    """How many rows of the group satisfy a condition (0 for none, never null)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class SqliteMedian:
+    """The `median` aggregate for SQLite connections, with percentile_cont(0.5)'s semantics."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: float | None) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        return statistics.median(self.values) if self.values else None

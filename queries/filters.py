@@ -1,0 +1,267 @@
+"""The one filter object (period, comparison, counties, wards, access scope) and its URL form.
+
+`Filters` is frozen and hashable: it is the cache key of every query, and it turns into SQL only
+as bound parameters (see `queries.indicators`). Parsing a URL never fails: a bad value falls back
+to its default and leaves a note that the page shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+PROGRAMME_LAUNCH = dt.date(2025, 6, 8)
+
+PRESETS: dict[str, str] = {
+    "last_7_days": "Last 7 days",
+    "last_28_days": "Last 28 days",
+    "last_90_days": "Last 90 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "this_fy": "This financial year",
+    "last_fy": "Last financial year",
+    "since_launch": "Since launch (8 Jun 2025)",
+    "custom": "Custom range",
+}
+DEFAULT_PRESET = "last_28_days"
+
+COMPARISONS: dict[str, str] = {
+    "previous": "Previous period",
+    "last_year": "Same period last year",
+}
+DEFAULT_COMPARISON = "previous"
+
+
+def financial_year_start(day: dt.date) -> dt.date:
+    """1 July of the Kenyan government financial year that contains `day`."""
+    return dt.date(day.year if day.month >= 7 else day.year - 1, 7, 1)
+
+
+def financial_year_label(day: dt.date) -> str:
+    """'FY 2025/26' for any day from 1 July 2025 to 30 June 2026."""
+    start = financial_year_start(day)
+    return f"FY {start.year}/{(start.year + 1) % 100:02d}"
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def preset_period(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The inclusive EAT date range of a preset, ending today at the latest.
+
+    Raises:
+        KeyError: the preset is unknown or is 'custom' (which has no rule).
+    """
+    if preset in ("last_7_days", "last_28_days", "last_90_days"):
+        days = int(preset.split("_")[1])
+        return today - dt.timedelta(days=days - 1), today
+    if preset == "this_month":
+        return today.replace(day=1), today
+    if preset == "last_month":
+        last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+        return last_month_end.replace(day=1), last_month_end
+    if preset == "this_quarter":
+        return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    if preset == "this_fy":
+        return financial_year_start(today), today
+    if preset == "last_fy":
+        start = financial_year_start(today)
+        return start.replace(year=start.year - 1), start - dt.timedelta(days=1)
+    if preset == "since_launch":
+        return PROGRAMME_LAUNCH, today
+    raise KeyError(preset)
+
+
+def _one_year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def comparison_period(start: dt.date, end: dt.date, comparison: str) -> tuple[dt.date, dt.date]:
+    """The period a selection is compared with: the previous period of the same length, or the
+    same dates one year earlier."""
+    if comparison == "last_year":
+        return _one_year_earlier(start), _one_year_earlier(end)
+    length = end - start
+    previous_end = start - dt.timedelta(days=1)
+    return previous_end - length, previous_end
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user is looking at, and what they are allowed to see.
+
+    Attributes:
+        start, end: the period, inclusive EAT dates.
+        preset: the period preset that produced start/end, or 'custom'.
+        comparison: 'previous' or 'last_year'.
+        counties: chosen county codes, sorted; empty means every county in scope.
+        wards: chosen ward codes (only with exactly one county), sorted; empty means all.
+        scope: the county codes this user may see, sorted; None for national access.
+    """
+
+    start: dt.date
+    end: dt.date
+    preset: str = DEFAULT_PRESET
+    comparison: str = DEFAULT_COMPARISON
+    counties: tuple[str, ...] = ()
+    wards: tuple[str, ...] = ()
+    scope: tuple[str, ...] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError("start is after end")
+        object.__setattr__(self, "counties", tuple(sorted(set(self.counties))))
+        object.__setattr__(self, "wards", tuple(sorted(set(self.wards))))
+        if self.scope is not None:
+            object.__setattr__(self, "scope", tuple(sorted(set(self.scope))))
+
+    @property
+    def county_codes(self) -> tuple[str, ...] | None:
+        """The counties queries restrict to: the choice within the scope; None means no limit."""
+        if self.scope is None:
+            return self.counties or None
+        chosen = [code for code in self.counties if code in self.scope]
+        return tuple(chosen) if chosen else self.scope
+
+    @property
+    def ward_codes(self) -> tuple[str, ...] | None:
+        """The wards queries restrict to, or None for every ward."""
+        return self.wards or None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def comparison_filters(self) -> Filters:
+        """The same selection over the comparison period."""
+        start, end = comparison_period(self.start, self.end, self.comparison)
+        return replace(self, start=start, end=end, preset="custom")
+
+    def with_period(self, start: dt.date, end: dt.date, preset: str = "custom") -> Filters:
+        return replace(self, start=start, end=end, preset=preset)
+
+    def to_query_params(self) -> dict[str, str]:
+        """The URL form: only what differs from the defaults, so links stay short."""
+        params: dict[str, str] = {}
+        if self.preset != DEFAULT_PRESET:
+            params["period"] = self.preset
+        if self.preset == "custom":
+            params["from"] = self.start.isoformat()
+            params["to"] = self.end.isoformat()
+        if self.comparison != DEFAULT_COMPARISON:
+            params["compare"] = self.comparison
+        if self.counties:
+            params["county"] = ",".join(self.counties)
+        if self.wards:
+            params["ward"] = ",".join(self.wards)
+        return params
+
+
+def default_filters(today: dt.date, scope: tuple[str, ...] | None = None) -> Filters:
+    start, end = preset_period(DEFAULT_PRESET, today)
+    return Filters(start=start, end=end, scope=scope)
+
+
+def _param(params: Mapping[str, str | list[str]], key: str) -> str | None:
+    value = params.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    return value.strip() if isinstance(value, str) else None
+
+
+def _codes(raw: str | None) -> list[str]:
+    return [code.strip() for code in (raw or "").split(",") if code.strip()]
+
+
+def filters_from_query_params(
+    params: Mapping[str, str | list[str]],
+    today: dt.date,
+    known_counties: Iterable[str],
+    wards_by_county: Mapping[str, Iterable[str]] | None = None,
+    scope: tuple[str, ...] | None = None,
+) -> tuple[Filters, list[str]]:
+    """Build Filters from URL query parameters; never raises.
+
+    Args:
+        params: the URL's query parameters (period, from, to, compare, county, ward).
+        today: the current EAT date, which presets count back from.
+        known_counties: every county code in the database.
+        wards_by_county: ward codes of each county, to validate `ward`.
+        scope: the user's permitted counties, or None for national access.
+
+    Returns:
+        The filters, and notes (one per value that was ignored) for the page to show.
+    """
+    notes: list[str] = []
+    known = set(known_counties)
+
+    preset = _param(params, "period") or DEFAULT_PRESET
+    if preset not in PRESETS:
+        notes.append(f"Unknown period '{preset}': showing {PRESETS[DEFAULT_PRESET].lower()}.")
+        preset = DEFAULT_PRESET
+
+    if preset == "custom":
+        try:
+            start = dt.date.fromisoformat(_param(params, "from") or "")
+            end = dt.date.fromisoformat(_param(params, "to") or "")
+            if start > end:
+                raise ValueError("from is after to")
+        except ValueError:
+            notes.append(
+                "The custom dates in the link are missing or invalid (use YYYY-MM-DD, from on or "
+                f"before to): showing {PRESETS[DEFAULT_PRESET].lower()}."
+            )
+            preset = DEFAULT_PRESET
+    if preset != "custom":
+        start, end = preset_period(preset, today)
+
+    comparison = _param(params, "compare") or DEFAULT_COMPARISON
+    if comparison not in COMPARISONS:
+        notes.append(f"Unknown comparison '{comparison}': comparing with the previous period.")
+        comparison = DEFAULT_COMPARISON
+
+    requested = _codes(_param(params, "county"))
+    counties = [code for code in requested if code in known]
+    unknown = [code for code in requested if code not in known]
+    if unknown:
+        notes.append(f"Unknown county code(s) ignored: {', '.join(unknown)}.")
+    if scope is not None:
+        outside = [code for code in counties if code not in scope]
+        if outside:
+            notes.append(
+                "Your access covers only " + ", ".join(scope) + "; other counties in the link "
+                "were ignored."
+            )
+        counties = [code for code in counties if code in scope]
+
+    wards = _codes(_param(params, "ward"))
+    if wards:
+        if len(counties) != 1:
+            notes.append("Wards can be chosen only with exactly one county; wards ignored.")
+            wards = []
+        else:
+            valid = set((wards_by_county or {}).get(counties[0], ()))
+            bad = [code for code in wards if code not in valid]
+            if bad:
+                notes.append(f"Ward code(s) not in the chosen county ignored: {', '.join(bad)}.")
+            wards = [code for code in wards if code in valid]
+
+    return (
+        Filters(
+            start=start,
+            end=end,
+            preset=preset,
+            comparison=comparison,
+            counties=tuple(counties),
+            wards=tuple(wards),
+            scope=scope,
+        ),
+        notes,
+    )

@@ -1,0 +1,134 @@
+"""`python -m queries.indicators`: every contract indicator for a selection, as JSON or CSV.
+
+This is how analysts pull figures into other tools, so its output carries the same privacy rule
+as the dashboard: a hidden count is "<5", a hidden percentage or median is "suppressed".
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import select
+
+from queries.db import DataSourceError, check_contract, make_engine, read_frame, resolve_source
+from queries.filters import Filters
+from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, indicators_frame
+from queries.privacy import SUPPRESSED_PCT, flag_column, suppressed_label, suppression_threshold
+from queries.schema import counties
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(ValueError):
+    """A bad argument; the message names it."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m queries.indicators",
+        description="Print every contract indicator for a period and a set of counties.",
+    )
+    parser.add_argument("--url", help="SQLAlchemy database URL (default: REPORTING_DB_URL, "
+                        "then .streamlit/secrets.toml, then the demo database)")
+    parser.add_argument("--from", dest="start", type=_date, required=True,
+                        help="first day of the period (EAT), YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", type=_date, required=True,
+                        help="last day of the period (EAT), YYYY-MM-DD")
+    parser.add_argument("--county", action="append", default=[], metavar="CODE",
+                        help="3-digit county code; repeat for several (default: all counties)")
+    parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    return parser
+
+
+def output_value(row: pd.Series, key: str, threshold: int) -> float | int | str | None:
+    """A cell as the command prints it: number, null, '<threshold' or 'suppressed'."""
+    if bool(row.get(flag_column(key), False)):
+        return suppressed_label(threshold) if INDICATOR_BY_KEY[key].kind == "count" else SUPPRESSED_PCT
+    value = row.get(key)
+    if value is None or pd.isna(value):
+        return None
+    if INDICATOR_BY_KEY[key].kind in ("count", "sum"):
+        return int(value)
+    return float(value)
+
+
+def _row_dict(row: pd.Series, threshold: int) -> dict[str, float | int | str | None]:
+    return {key: output_value(row, key, threshold) for key in INDICATOR_KEYS}
+
+
+def run(argv: Sequence[str] | None = None) -> str:
+    """Compute and render the output text.
+
+    Raises:
+        UsageError: a bad argument (the message names it).
+        DataSourceError: the database cannot be used.
+    """
+    args = _parser().parse_args(argv)
+    if args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
+    url = args.url or resolve_source().url
+    engine = make_engine(url)
+    check_contract(engine)
+    known = set(read_frame(engine, select(counties.c.code))["code"])
+    unknown = [code for code in args.county if code not in known]
+    if unknown:
+        raise UsageError(f"unknown county code(s): {', '.join(unknown)}")
+    threshold = suppression_threshold()
+    filters = Filters(start=args.start, end=args.end, preset="custom", counties=tuple(args.county))
+    grain = "county" if args.by_county else None
+    frame = indicators_frame(engine, filters, threshold, grain)
+    chosen = list(filters.counties) or None
+
+    if args.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        head = ["from", "to", "county_code"] if grain else ["from", "to", "counties"]
+        writer.writerow(head + list(INDICATOR_KEYS))
+        for _, row in frame.iterrows():
+            where = row["county_code"] if grain else ";".join(chosen or ["all"])
+            values = _row_dict(row, threshold).values()
+            writer.writerow([args.start, args.end, where, *["" if v is None else v for v in values]])
+        return buffer.getvalue()
+
+    document: dict[str, object] = {
+        "from": args.start.isoformat(),
+        "to": args.end.isoformat(),
+        "counties": chosen,
+    }
+    if grain:
+        document["by_county"] = {
+            row["county_code"]: _row_dict(row, threshold) for _, row in frame.iterrows()
+        }
+    else:
+        document["indicators"] = _row_dict(frame.iloc[0], threshold)
+    return json.dumps(document, indent=2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: print the indicators, or one line naming the problem and exit non-zero."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        print(run(argv).rstrip("\n"))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DataSourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

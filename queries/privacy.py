@@ -1,0 +1,128 @@
+"""Small-cell suppression of rehabilitation figures (the contract's privacy rule).
+
+Counts between 1 and threshold-1 are removed from frames before they leave the query layer: the
+number becomes NaN and a companion `<column>_suppressed` flag is set, so no page, download or
+briefing can show it by accident. Secondary suppression then hides a further cell wherever a
+published total would let a reader subtract their way back to a suppressed one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 5
+THRESHOLD_ENV_VAR = "USALAMA_SUPPRESSION_THRESHOLD"
+SUPPRESSED_PCT = "suppressed"
+
+
+def suppression_threshold(
+    environ: dict[str, str] | None = None, secrets_file: Path | None = None
+) -> int:
+    """The deployment's threshold: env USALAMA_SUPPRESSION_THRESHOLD, then `[privacy] threshold`
+    in secrets.toml, else 5. Values below 2 would disable the rule, so they are refused (logged)
+    and the default applies. Nothing a user or URL sends reaches this function."""
+    from queries.db import SECRETS_FILE
+
+    environ = os.environ if environ is None else environ
+    raw: object = environ.get(THRESHOLD_ENV_VAR)
+    secrets_file = SECRETS_FILE if secrets_file is None else secrets_file
+    if raw is None and secrets_file.exists():
+        try:
+            raw = tomllib.loads(secrets_file.read_text()).get("privacy", {}).get("threshold")
+        except (OSError, tomllib.TOMLDecodeError):
+            log.exception("cannot read the privacy threshold from %s", secrets_file)
+    if raw is None:
+        return DEFAULT_THRESHOLD
+    try:
+        value = int(str(raw))
+    except ValueError:
+        log.error("suppression threshold %r is not an integer; using %d", raw, DEFAULT_THRESHOLD)
+        return DEFAULT_THRESHOLD
+    if value < 2:
+        log.error("suppression threshold %d would disable suppression; using %d", value, 5)
+        return DEFAULT_THRESHOLD
+    return value
+
+
+def suppressed_label(threshold: int) -> str:
+    """How a suppressed count is shown: '<5' for the default threshold."""
+    return f"<{threshold}"
+
+
+def is_small(count: float | None, threshold: int) -> bool:
+    """True for a count the rule hides: 1 to threshold-1."""
+    return count is not None and not math.isnan(count) and 1 <= count < threshold
+
+
+def flag_column(column: str) -> str:
+    return f"{column}_suppressed"
+
+
+def suppress_counts(
+    frame: pd.DataFrame,
+    count_column: str,
+    threshold: int,
+    margins: Sequence[Sequence[str]] = ((),),
+) -> pd.DataFrame:
+    """Primary and secondary suppression of one count column.
+
+    Args:
+        frame: one row per cell; `count_column` holds the cell's count.
+        count_column: the column to suppress.
+        threshold: counts from 1 to threshold-1 are hidden.
+        margins: the groupings whose totals are published next to the cells. `()` is the grand
+            total over all rows; `("county_code",)` means a total per county is shown, etc.
+            Wherever a margin group has exactly one hidden cell, the smallest other non-zero cell
+            of that group is hidden too, until no group has exactly one.
+
+    Returns:
+        A copy with the hidden counts set to NaN and `<count_column>_suppressed` flags.
+    """
+    result = frame.copy()
+    counts = pd.to_numeric(result[count_column], errors="coerce").astype("float64")
+    hidden = counts.between(1, threshold - 1)
+    changed = True
+    while changed:
+        changed = False
+        for margin in margins:
+            groups = result.groupby(list(margin), dropna=False).groups if margin else {(): result.index}
+            for index in groups.values():
+                group_hidden = hidden.loc[index]
+                if int(group_hidden.sum()) != 1:
+                    continue
+                candidates = counts.loc[index][~group_hidden & (counts.loc[index] > 0)]
+                if candidates.empty:
+                    continue
+                hidden.loc[candidates.sort_values(kind="stable").index[0]] = True
+                changed = True
+    result[count_column] = counts.mask(hidden)
+    result[flag_column(count_column)] = hidden.to_numpy()
+    return result
+
+
+def suppress_ratio(
+    frame: pd.DataFrame,
+    value_column: str,
+    count_columns: Sequence[str],
+    threshold: int,
+) -> pd.DataFrame:
+    """Hide a percentage or median wherever any count it rests on is 1 to threshold-1.
+
+    The frame is changed in place and returned; `<value_column>_suppressed` is set.
+    """
+    small = pd.Series(False, index=frame.index)
+    for column in count_columns:
+        counts = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        small |= counts.between(1, threshold - 1)
+    frame[value_column] = frame[value_column].astype("float64").mask(small)
+    frame[flag_column(value_column)] = small.to_numpy()
+    return frame
