@@ -94,8 +94,13 @@ def suppress_counts(
     while changed:
         changed = False
         for margin in margins:
-            groups = result.groupby(list(margin), dropna=False).groups if margin else {(): result.index}
-            for index in groups.values():
+            groups = (
+                result.groupby(list(margin), dropna=False).indices.values()
+                if margin
+                else [range(len(result))]
+            )
+            for positions in groups:
+                index = result.index[list(positions)]
                 group_hidden = hidden.loc[index]
                 if int(group_hidden.sum()) != 1:
                     continue
@@ -126,3 +131,20 @@ def suppress_ratio(
     frame[value_column] = frame[value_column].astype("float64").mask(small)
     frame[flag_column(value_column)] = small.to_numpy()
     return frame
+
+
+def labelled_for_display(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """A copy for tables and downloads: every hidden cell reads '<5' (counts) or 'suppressed'
+    (percentages and medians), and the `_suppressed` flag columns are dropped."""
+    result = frame.copy()
+    flags = [c for c in result.columns if c.endswith("_suppressed")]
+    for flag in flags:
+        column = flag.removesuffix("_suppressed")
+        if column not in result.columns:
+            continue
+        is_ratio = column.endswith(("_pct", "_rate")) or column.startswith("median_")
+        text = SUPPRESSED_PCT if is_ratio else suppressed_label(threshold)
+        values = result[column].astype(object)
+        values[result[flag].astype(bool).to_numpy()] = text
+        result[column] = values
+    return result.drop(columns=flags)

@@ -1,0 +1,60 @@
+"""Reference lookups the filters and pages need: counties, wards, and how fresh the data are."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from queries import dialect as sqld
+from queries.db import read_frame
+from queries.schema import counties, incidents, wards
+
+
+def county_list(engine: Engine) -> pd.DataFrame:
+    """Every county. Grain: one row per county. Columns: county_code, county_name, population,
+    area_km2, latitude, longitude, programme_start (date or null)."""
+    frame = read_frame(
+        engine,
+        select(
+            counties.c.code.label("county_code"),
+            counties.c.name.label("county_name"),
+            counties.c.population,
+            counties.c.area_km2,
+            counties.c.latitude,
+            counties.c.longitude,
+            counties.c.programme_start,
+        ).order_by(counties.c.name),
+    )
+    return frame
+
+
+def ward_list(engine: Engine) -> pd.DataFrame:
+    """Every ward. Grain: one row per ward. Columns: ward_code, ward_name, county_code,
+    constituency, latitude, longitude."""
+    return read_frame(
+        engine,
+        select(
+            wards.c.code.label("ward_code"),
+            wards.c.name.label("ward_name"),
+            wards.c.county_code,
+            wards.c.constituency,
+            wards.c.latitude,
+            wards.c.longitude,
+        ).order_by(wards.c.county_code, wards.c.name),
+    )
+
+
+def data_as_of(engine: Engine) -> dt.datetime | None:
+    """The latest incident report time, in EAT (naive), or None for an empty database.
+
+    Incidents arrive continuously, so their latest report time is how fresh the data are.
+    """
+    frame = read_frame(engine, select(func.max(incidents.c.reported_at).label("latest")))
+    latest = frame["latest"].iloc[0] if len(frame) else None
+    if latest is None or pd.isna(latest):
+        return None
+    if isinstance(latest, str):
+        latest = dt.datetime.fromisoformat(latest)
+    return pd.Timestamp(latest).to_pydatetime() + sqld.EAT_OFFSET

@@ -1,0 +1,112 @@
+"""The filter object: presets, comparisons, and URL parsing that never fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from queries.filters import (
+    Filters,
+    comparison_period,
+    filters_from_query_params,
+    financial_year_label,
+    preset_period,
+)
+
+D = dt.date
+TODAY = D(2026, 11, 28)  # a Saturday in FY 2026/27, Q4
+KNOWN = ["001", "032", "047"]
+WARDS = {"032": ["KEW-0900", "KEW-0901"], "001": ["KEW-0001"]}
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("last_7_days", (D(2026, 11, 22), TODAY)),
+        ("last_28_days", (D(2026, 11, 1), TODAY)),
+        ("last_90_days", (D(2026, 8, 31), TODAY)),
+        ("this_month", (D(2026, 11, 1), TODAY)),
+        ("last_month", (D(2026, 10, 1), D(2026, 10, 31))),
+        ("this_quarter", (D(2026, 10, 1), TODAY)),
+        ("this_fy", (D(2026, 7, 1), TODAY)),
+        ("last_fy", (D(2025, 7, 1), D(2026, 6, 30))),
+        ("since_launch", (D(2025, 6, 8), TODAY)),
+    ],
+)
+def test_presets(preset: str, expected: tuple[dt.date, dt.date]) -> None:
+    assert preset_period(preset, TODAY) == expected
+
+
+def test_last_month_in_january_and_fy_in_june() -> None:
+    assert preset_period("last_month", D(2026, 1, 15)) == (D(2025, 12, 1), D(2025, 12, 31))
+    assert preset_period("this_fy", D(2026, 6, 30)) == (D(2025, 7, 1), D(2026, 6, 30))
+    assert financial_year_label(D(2026, 6, 30)) == "FY 2025/26"
+    assert financial_year_label(D(2026, 7, 1)) == "FY 2026/27"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "mode", "expected"),
+    [
+        (D(2025, 7, 1), D(2025, 7, 31), "previous", (D(2025, 5, 31), D(2025, 6, 30))),
+        (D(2025, 7, 7), D(2025, 7, 13), "previous", (D(2025, 6, 30), D(2025, 7, 6))),
+        (D(2025, 7, 1), D(2025, 7, 31), "last_year", (D(2024, 7, 1), D(2024, 7, 31))),
+        (D(2028, 2, 29), D(2028, 3, 1), "last_year", (D(2027, 2, 28), D(2027, 3, 1))),
+    ],
+)
+def test_comparison_periods(start, end, mode, expected) -> None:
+    assert comparison_period(start, end, mode) == expected
+
+
+def test_filters_are_hashable_and_normalised() -> None:
+    a = Filters(start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("047", "001", "047"))
+    b = Filters(start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("001", "047"))
+    assert a == b and hash(a) == hash(b) and a.counties == ("001", "047")
+    assert a != Filters(start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("001", "047"),
+                        scope=("001",))
+
+
+@pytest.mark.parametrize(
+    ("params", "expected_counties", "expected_period", "notes"),
+    [
+        ({}, (), (D(2026, 11, 1), TODAY), 0),
+        ({"county": "032,001"}, ("001", "032"), (D(2026, 11, 1), TODAY), 0),
+        ({"county": "032,999"}, ("032",), (D(2026, 11, 1), TODAY), 1),
+        ({"period": "fortnight"}, (), (D(2026, 11, 1), TODAY), 1),
+        ({"period": "custom", "from": "2025-07-01", "to": "2025-07-31"}, (),
+         (D(2025, 7, 1), D(2025, 7, 31)), 0),
+        ({"period": "custom", "from": "2025-07-31", "to": "2025-07-01"}, (),
+         (D(2026, 11, 1), TODAY), 1),
+        ({"period": "custom", "from": "yesterday"}, (), (D(2026, 11, 1), TODAY), 1),
+        ({"period": "last_fy", "compare": "decade"}, (), (D(2025, 7, 1), D(2026, 6, 30)), 1),
+        ({"county": ["001", "032"]}, ("032",), (D(2026, 11, 1), TODAY), 0),
+    ],
+)
+def test_url_parsing_falls_back_with_notes(params, expected_counties, expected_period, notes):
+    filters, messages = filters_from_query_params(params, TODAY, KNOWN, WARDS)
+    assert filters.counties == expected_counties
+    assert (filters.start, filters.end) == expected_period
+    assert len(messages) == notes
+
+
+def test_wards_need_exactly_one_county_and_must_belong_to_it() -> None:
+    filters, notes = filters_from_query_params(
+        {"county": "032", "ward": "KEW-0900,KEW-0001"}, TODAY, KNOWN, WARDS)
+    assert filters.wards == ("KEW-0900",) and len(notes) == 1
+    filters, notes = filters_from_query_params(
+        {"county": "032,001", "ward": "KEW-0900"}, TODAY, KNOWN, WARDS)
+    assert filters.wards == () and len(notes) == 1
+
+
+@pytest.mark.parametrize("county_param", ["047", "001", "all", "047,001,032", "", "032"])
+def test_a_county_user_never_leaves_their_scope(county_param: str) -> None:
+    filters, _ = filters_from_query_params({"county": county_param}, TODAY, KNOWN, WARDS,
+                                           scope=("032",))
+    assert filters.county_codes == ("032",)
+
+
+def test_url_round_trip() -> None:
+    original = Filters(start=D(2025, 7, 1), end=D(2025, 7, 31), preset="custom",
+                       comparison="last_year", counties=("032",), wards=("KEW-0901",))
+    parsed, notes = filters_from_query_params(original.to_query_params(), TODAY, KNOWN, WARDS)
+    assert parsed == original and notes == []
