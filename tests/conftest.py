@@ -1,0 +1,466 @@
+"""Shared test fixtures: a real PostgreSQL server, empty contract databases, a read-only role.
+
+Also enforces the "no skipped suite" rule: with USALAMA_REQUIRE_ALL_SUITES=1 (set by `./dev test`
+and so by CI) a session in which any test was skipped or xfailed fails.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from queries.schema import metadata
+
+# Tests must not depend on the machine's timezone: pin it for this process, its children (the
+# Streamlit server of browser tests) and PostgreSQL sessions. USALAMA_TEST_TZ lets a developer
+# rerun the suite in another zone to catch code that reads local time.
+os.environ["TZ"] = os.environ.get("USALAMA_TEST_TZ", "UTC")
+os.environ["PGTZ"] = "UTC"
+time.tzset()
+
+REQUIRE_ALL_ENV = "USALAMA_REQUIRE_ALL_SUITES"
+PG_OS_USER = "postgres"  # the system user Debian's postgresql package creates
+PG_SUPERUSER = "postgres"
+READER_ROLE = "dashboard_reader"
+READER_PASSWORD = "reader"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL cluster listening on 127.0.0.1, with trust authentication."""
+
+    bin_dir: Path
+    root: Path
+    port: int = 0
+    initdb_seconds: float = 0.0
+    start_seconds: float = 0.0
+    version: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.version = self.bin_dir.parent.name
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "postgresql.log"
+
+    def url(self, database: str = "postgres", user: str = PG_SUPERUSER, password: str = "") -> str:
+        """A SQLAlchemy (psycopg 3) URL for a database of this server."""
+        auth = f"{user}:{password}" if password else user
+        return f"postgresql+psycopg://{auth}@127.0.0.1:{self.port}/{database}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", path.parent.parent.name))
+
+
+def find_pg_bin_dir() -> Path:
+    """The bin directory of the newest PostgreSQL from Debian's packages (or USALAMA_PG_BIN)."""
+    override = os.environ.get("USALAMA_PG_BIN")
+    if override:
+        return Path(override)
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_version_key)
+    if not candidates:
+        raise RuntimeError(
+            "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: install Debian's "
+            "'postgresql' package (./dev test does)"
+        )
+    return candidates[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_pg_user(args: list[str]) -> list[str]:
+    # initdb and postgres refuse to run as root.
+    return ["runuser", "-u", PG_OS_USER, "--", *args] if os.geteuid() == 0 else args
+
+
+def _run_pg(server: PostgresServer, args: list[str], timeout: float) -> None:
+    result = subprocess.run(
+        _as_pg_user(args),
+        cwd=server.root,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{Path(args[0]).name} failed (exit {result.returncode}):\n"
+            f"{result.stdout}{result.stderr}\n--- server log tail ---\n{server.log_tail()}"
+        )
+
+
+def start_postgres() -> PostgresServer:
+    """initdb a cluster in a new temp dir and start it; raises RuntimeError with the log if not."""
+    bin_dir = find_pg_bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="usalama-pg-", dir="/tmp"))
+    server = PostgresServer(bin_dir=bin_dir, root=root)
+    try:
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam(PG_OS_USER)
+            except KeyError as exc:
+                raise RuntimeError(
+                    f"running as root but there is no '{PG_OS_USER}' user to run PostgreSQL as "
+                    "(Debian's postgresql package creates it)"
+                ) from exc
+            os.chown(root, owner.pw_uid, owner.pw_gid)
+        began = time.perf_counter()
+        _run_pg(
+            server,
+            [
+                str(bin_dir / "initdb"),
+                "--pgdata",
+                str(server.data_dir),
+                "--username",
+                PG_SUPERUSER,
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--no-sync",
+            ],
+            timeout=120,
+        )
+        settings = {
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{root}'",
+            # Durability is worthless for a throwaway test cluster; speed is not.
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "timezone": "'UTC'",
+            "log_timezone": "'UTC'",
+        }
+        with (server.data_dir / "postgresql.conf").open("a") as conf:
+            conf.write("\n# usalama test settings\n")
+            conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
+        server.initdb_seconds = time.perf_counter() - began
+
+        for attempt in range(3):
+            server.port = _free_port()
+            began = time.perf_counter()
+            try:
+                _run_pg(
+                    server,
+                    [
+                        str(bin_dir / "pg_ctl"),
+                        "--pgdata",
+                        str(server.data_dir),
+                        "--log",
+                        str(server.log_path),
+                        "--options",
+                        f"-p {server.port}",
+                        "--wait",
+                        "--timeout",
+                        "60",
+                        "start",
+                    ],
+                    timeout=90,
+                )
+            except RuntimeError:
+                # Another process may have taken the free port between the check and the start.
+                if attempt < 2 and "could not bind" in server.log_tail():
+                    continue
+                raise
+            server.start_seconds = time.perf_counter() - began
+            break
+        return server
+    except BaseException:
+        stop_postgres(server)
+        raise
+
+
+def stop_postgres(server: PostgresServer) -> None:
+    """Stop the server at once (no checkpoint: the data are thrown away) and remove its files."""
+    if (server.data_dir / "postmaster.pid").exists():
+        subprocess.run(
+            _as_pg_user(
+                [
+                    str(server.bin_dir / "pg_ctl"),
+                    "--pgdata",
+                    str(server.data_dir),
+                    "--mode",
+                    "immediate",
+                    "--wait",
+                    "stop",
+                ]
+            ),
+            cwd=server.root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+_STARTED_SERVERS: list[PostgresServer] = []
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole session; the fixture fails (never skips) if the
+    server cannot start."""
+    try:
+        server = start_postgres()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(f"PostgreSQL test server did not start: {exc}", pytrace=False)
+    _STARTED_SERVERS.append(server)
+    try:
+        yield server
+    finally:
+        stop_postgres(server)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(postgres_server: PostgresServer) -> str:
+    """Superuser URL of the test server's `postgres` database."""
+    return postgres_server.url()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_engine(pg_admin_url: str) -> Iterator[Engine]:
+    """Superuser engine in autocommit mode (CREATE/DROP DATABASE cannot run in a transaction)."""
+    engine = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a plain lower-case SQL identifier: {name!r}")
+    return name
+
+
+@pytest.fixture
+def make_pg_database(
+    postgres_server: PostgresServer, pg_admin_engine: Engine
+) -> Iterator[Callable[..., str]]:
+    """`make_pg_database(name=None) -> url`: a fresh, empty database (dropped first if it exists),
+    owned by the superuser; every database made in the test is dropped afterwards."""
+    made: list[str] = []
+
+    def make(name: str | None = None) -> str:
+        name = _check_identifier(name or f"test_{uuid.uuid4().hex[:12]}")
+        with pg_admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return postgres_server.url(name)
+
+    yield make
+    with pg_admin_engine.connect() as conn:
+        for name in made:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty, writable database with every contract table, on each engine in turn."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'contract.sqlite'}"
+    else:
+        # Looked up lazily, so SQLite-only runs never start PostgreSQL.
+        url = request.getfixturevalue("make_pg_database")()
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def readonly_role_sql(database: str) -> tuple[list[str], list[str]]:
+    """The SQL that gives the dashboard a read-only login, as (cluster part, database part).
+
+    A superuser runs the cluster part connected to any database, then the database part connected
+    to the reporting database (here called `reporting`)::
+
+        -- cluster part
+        CREATE ROLE dashboard_reader LOGIN PASSWORD 'reader';
+        GRANT CONNECT ON DATABASE reporting TO dashboard_reader;
+
+        -- database part, connected to `reporting`
+        GRANT USAGE ON SCHEMA public TO dashboard_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO dashboard_reader;
+        -- tables created later by the same owner are readable too
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO dashboard_reader;
+        -- PostgreSQL 15+ already denies CREATE on public to other roles; older versions do not
+        REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+
+    Use a real password in production. The role can read every contract table and nothing else:
+    INSERT, UPDATE, DELETE and CREATE TABLE fail with "permission denied".
+
+    Args:
+        database: the reporting database's name.
+
+    Returns:
+        The two lists of statements, exactly as the tests run them.
+    """
+    database = _check_identifier(database)
+    cluster = [
+        f"CREATE ROLE {READER_ROLE} LOGIN PASSWORD '{READER_PASSWORD}'",
+        f'GRANT CONNECT ON DATABASE "{database}" TO {READER_ROLE}',
+    ]
+    in_database = [
+        f"GRANT USAGE ON SCHEMA public TO {READER_ROLE}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {READER_ROLE}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {READER_ROLE}",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    ]
+    return cluster, in_database
+
+
+@pytest.fixture
+def readonly_role(
+    postgres_server: PostgresServer,
+    pg_admin_engine: Engine,
+    make_pg_database: Callable[..., str],  # so this is torn down before the databases go
+) -> Iterator[Callable[[str], str]]:
+    """`readonly_role(database) -> url`: the `dashboard_reader` role (see `readonly_role_sql`)
+    with read access to that database, and its URL; the role is dropped after the test."""
+    granted: list[str] = []
+
+    def grant(database: str) -> str:
+        cluster, in_database = readonly_role_sql(database)
+        with pg_admin_engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": READER_ROLE}
+            ).first()
+            for statement in cluster:
+                if exists and statement.startswith("CREATE ROLE"):
+                    statement = statement.replace("CREATE ROLE", "ALTER ROLE", 1)
+                conn.execute(text(statement))
+        db_engine = create_engine(
+            postgres_server.url(database), isolation_level="AUTOCOMMIT", poolclass=NullPool
+        )
+        try:
+            with db_engine.connect() as conn:
+                for statement in in_database:
+                    conn.execute(text(statement))
+        finally:
+            db_engine.dispose()
+        granted.append(database)
+        return postgres_server.url(database, user=READER_ROLE, password=READER_PASSWORD)
+
+    yield grant
+    if not granted:
+        return
+    with pg_admin_engine.connect() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :role"),
+            {"role": READER_ROLE},
+        )
+        existing = set(conn.execute(text("SELECT datname FROM pg_database")).scalars())
+    # DROP OWNED revokes the role's privileges (and default privileges) in one database at a time.
+    for database in dict.fromkeys(granted):
+        if database not in existing:
+            continue
+        db_engine = create_engine(
+            postgres_server.url(database), isolation_level="AUTOCOMMIT", poolclass=NullPool
+        )
+        try:
+            with db_engine.connect() as conn:
+                conn.execute(text(f"DROP OWNED BY {READER_ROLE}"))
+        finally:
+            db_engine.dispose()
+    with pg_admin_engine.connect() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {READER_ROLE}"))
+
+
+_NOT_RUN: list[str] = []
+
+
+def _require_all_suites() -> bool:
+    return os.environ.get(REQUIRE_ALL_ENV, "") == "1"
+
+
+def _reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr).strip().splitlines()[-1] if longrepr else ""
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    # A module-level pytest.skip / importorskip drops a whole file without any test report.
+    if report.skipped:
+        _NOT_RUN.append(f"SKIPPED (whole module) {report.nodeid}: {_reason(report)}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if hasattr(report, "wasxfail"):
+        if report.skipped:
+            _NOT_RUN.append(f"XFAIL {report.nodeid}: {report.wasxfail}")
+        elif report.passed and report.when == "call":
+            _NOT_RUN.append(f"XPASS {report.nodeid}: {report.wasxfail}")
+    elif report.skipped:
+        _NOT_RUN.append(f"SKIPPED {report.nodeid}: {_reason(report)}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # pytest returns session.exitstatus after this hook, so raising it here fails the run.
+    # "No tests collected" already exits 5, which stays non-zero.
+    if _require_all_suites() and _NOT_RUN and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for server in _STARTED_SERVERS:
+        terminalreporter.write_line(
+            f"PostgreSQL {server.version} test server on 127.0.0.1:{server.port}: "
+            f"initdb {server.initdb_seconds:.2f} s, start {server.start_seconds:.2f} s"
+        )
+    if _require_all_suites() and _NOT_RUN:
+        terminalreporter.section("tests that did not run (USALAMA_REQUIRE_ALL_SUITES=1)", red=True)
+        for line in _NOT_RUN:
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(
+            f"FAILED: {len(_NOT_RUN)} test(s) skipped or xfailed while every suite is required.",
+            red=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo database (20,000 incidents, ending today in EAT) shared by the app tests."""
+    from queries.demo import build_demo
+    from queries.indicators import today_eat
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    build_demo(f"sqlite:///{path}", seed=42, incidents=20_000, today=today_eat())
+    return path
