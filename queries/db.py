@@ -28,6 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 URL_ENV_VAR = "REPORTING_DB_URL"
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEMO_DB_PATH = PROJECT_ROOT / "data" / "demo.sqlite"
+DEMO_PATH_ENV_VAR = "USALAMA_DEMO_DB"
 
 
 class DataSourceError(RuntimeError):
@@ -54,9 +55,10 @@ class DatabaseSource:
 def resolve_source(
     environ: dict[str, str] | None = None,
     secrets_file: Path = SECRETS_FILE,
-    demo_path: Path = DEMO_DB_PATH,
+    demo_path: Path | None = None,
 ) -> DatabaseSource:
-    """Resolve the database URL: env REPORTING_DB_URL, then secrets.toml, then the demo database.
+    """Resolve the database URL: env REPORTING_DB_URL, then secrets.toml, then the demo database
+    (at env USALAMA_DEMO_DB, default data/demo.sqlite).
 
     In secrets.toml the URL is `url` under `[reporting_db]`, or a top-level `REPORTING_DB_URL`.
     """
@@ -71,6 +73,8 @@ def resolve_source(
         url = secrets.get("reporting_db", {}).get("url") or secrets.get(URL_ENV_VAR)
         if url:
             return DatabaseSource(str(url).strip(), False, "secrets")
+    if demo_path is None:
+        demo_path = Path(environ.get(DEMO_PATH_ENV_VAR) or DEMO_DB_PATH)
     return DatabaseSource(f"sqlite:///{demo_path}", True, "demo")
 
 

@@ -1,0 +1,112 @@
+"""Entry point: resolve the database, build the demo if needed, draw the filters, run the page."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts only dashboard/ on the path; the project root holds the
+# `queries` and `dashboard` packages.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import data  # noqa: E402
+from dashboard.context import PageContext, set_current  # noqa: E402
+from dashboard.filter_bar import filter_bar  # noqa: E402
+from queries.db import DataSourceError, resolve_source  # noqa: E402
+from queries.indicators import today_eat  # noqa: E402
+from queries.privacy import suppression_threshold  # noqa: E402
+
+log = logging.getLogger("dashboard")
+PAGES_DIR = Path(__file__).resolve().parent / "views"
+
+st.set_page_config(
+    page_title="Usalama Mitaani dashboard",
+    page_icon=":material/shield:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+st.html(
+    """<style>
+    [data-testid="stMetricValue"] { font-size: 2.4rem; }
+    [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; }
+    [data-testid="stMetricDelta"] { font-size: 1rem; }
+    </style>"""
+)
+
+
+def _stop_with(message: str, cause: BaseException | None = None) -> None:
+    if cause is not None:
+        log.error("%s (%s: %s)", message, type(cause).__name__, cause)
+    st.error(message, icon=":material/error:")
+    st.stop()
+
+
+def _ensure_demo(path: Path) -> None:
+    if path.exists():
+        return
+    from queries.demo import ensure_demo_database
+
+    bar = st.progress(0.0, text="Building the synthetic demo database (first start only)…")
+    ensure_demo_database(path, progress=lambda share, step: bar.progress(
+        min(max(share, 0.0), 1.0), text=f"Building the synthetic demo database: {step}"))
+    bar.empty()
+
+
+try:
+    source = resolve_source()
+except DataSourceError as exc:
+    _stop_with(f"The database settings cannot be read: {exc}", exc)
+
+if source.is_demo:
+    _ensure_demo(Path(source.url.removeprefix("sqlite:///")))
+
+try:
+    missing = data.contract_problems(source.url)
+    if missing:
+        _stop_with(
+            "The reporting database does not follow the data contract: missing "
+            + ", ".join(missing) + ". Ask the ministry data team to add them; nothing was changed."
+        )
+    counties = data.county_list(source.url)
+    wards = data.ward_list(source.url)
+    as_of = data.data_as_of(source.url)
+except DataSourceError as exc:
+    _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
+
+today = today_eat()
+filters, notes = filter_bar(today, counties, wards)
+context = PageContext(
+    source=source, filters=filters, threshold=suppression_threshold(), counties=counties,
+    wards=wards, as_of=as_of, today=today,
+)
+set_current(context)
+st.session_state["_url_notes"] = notes
+
+with st.sidebar:
+    st.divider()
+    st.caption(context.source_note())
+    if source.is_demo:
+        st.caption("Demo mode: synthetic data, no login.")
+
+pages = [
+    st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:",
+            default=True),
+    st.Page(PAGES_DIR / "incidents.py", title="Incidents", icon=":material/report:",
+            url_path="incidents"),
+    st.Page(PAGES_DIR / "associations.py", title="Residents' Associations",
+            icon=":material/groups:", url_path="associations"),
+    st.Page(PAGES_DIR / "training.py", title="Training", icon=":material/school:",
+            url_path="training"),
+    st.Page(PAGES_DIR / "rehabilitation.py", title="Rehabilitation", icon=":material/healing:",
+            url_path="rehabilitation"),
+    st.Page(PAGES_DIR / "county_profile.py", title="County profile", icon=":material/location_on:",
+            url_path="county"),
+]
+navigation = st.navigation(pages)
+try:
+    navigation.run()
+except DataSourceError as exc:
+    _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)

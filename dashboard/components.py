@@ -1,0 +1,123 @@
+"""Rendering pieces the pages compose: header, banners, headline cards, figures and tables.
+
+Components only render what they are given; they never query.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import formatting, theme
+from dashboard.context import PageContext
+from queries.indicators import INDICATOR_BY_KEY, MEANINGFUL_Z
+from queries.privacy import labelled_for_display, suppressed_label
+
+SIGNIFICANCE_HELP = (
+    "Marked 'meaningful' when a count changed by more than chance alone would explain: "
+    "z = 2 × (√current − √comparison), a variance-stabilised test for counts that vary like "
+    f"a Poisson process; |z| ≥ {MEANINGFUL_Z:g} is shown as meaningful."
+)
+
+
+def demo_banner(context: PageContext) -> None:
+    """Say plainly, on every page, when the figures are synthetic."""
+    if context.source.is_demo:
+        st.warning(
+            "**Synthetic demo data.** No reporting database is configured, so every figure on "
+            "this page is generated and describes no real person, place or event.",
+            icon=":material/science:",
+        )
+
+
+def page_header(title: str, context: PageContext, notes: list[str] = ()) -> None:
+    """The page title, what is selected, and how fresh the data are."""
+    st.title(title)
+    filters = context.filters
+    compare_start, compare_end = filters.comparison_filters().start, filters.comparison_filters().end
+    as_of = f"{context.as_of:%d %b %Y, %H:%M} EAT" if context.as_of else "no reports yet"
+    st.markdown(
+        f"**{context.selection_label()}** · {context.period_label()} "
+        f"· compared with {compare_start:%d %b %Y} – {compare_end:%d %b %Y}  \n"
+        f"Data as of **{as_of}**"
+    )
+    demo_banner(context)
+    for note in notes:
+        st.info(note, icon=":material/link_off:")
+
+
+def headline_cards(headline: pd.DataFrame, keys: list[str], context: PageContext,
+                   per_row: int = 4) -> None:
+    """One card per indicator: value, change against the comparison period, significance."""
+    rows = headline.set_index("indicator")
+    for start in range(0, len(keys), per_row):
+        columns = st.columns(per_row)
+        for column, key in zip(columns, keys[start:start + per_row], strict=False):
+            indicator = INDICATOR_BY_KEY[key]
+            row = rows.loc[key]
+            value = formatting.indicator_value(
+                indicator, row["value"], bool(row["suppressed"]), context.threshold
+            )
+            change = formatting.change_text(indicator, row["change"], row["change_pct"])
+            if change and bool(row["meaningful"]):
+                change += " · meaningful"
+            if change is None and (row["suppressed"] or row["comparison_suppressed"]):
+                change = "change hidden (privacy rule)"
+            colour = "off" if indicator.higher_is_better is None else (
+                "normal" if indicator.higher_is_better else "inverse"
+            )
+            help_text = f"{indicator.definition} Unit: {indicator.unit}."
+            if indicator.poisson_count:
+                help_text += " " + SIGNIFICANCE_HELP
+            with column:
+                st.metric(
+                    indicator.label, value, delta=change, delta_color=colour, help=help_text,
+                    border=True, delta_description="vs comparison period" if change else None,
+                )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def source_annotation(context: PageContext) -> dict:
+    return dict(
+        text=context.source_note(), xref="paper", yref="paper", x=0, y=-0.02,
+        xanchor="left", yanchor="top", yshift=-50, showarrow=False,
+        font=dict(size=13, color="#555"),
+    )
+
+
+def figure(fig: go.Figure, table: pd.DataFrame, context: PageContext, name: str,
+           height: int = 480) -> None:
+    """A Plotly figure with the house style and source line, and its data a click away."""
+    fig.update_layout(template=theme.TEMPLATE_NAME, height=height)
+    fig.add_annotation(**source_annotation(context))
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False,
+                                                   "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
+    with st.expander(f"Table: {name}"):
+        data_table(table, context, name)
+
+
+def data_table(table: pd.DataFrame, context: PageContext, name: str) -> None:
+    """A table as shown and as downloaded: hidden cells read '<5' / 'suppressed' in both."""
+    shown = labelled_for_display(table, context.threshold)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    csv = shown.to_csv(index=False).encode("utf-8")
+    file_name = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}.csv"
+    st.download_button("Download CSV", csv, file_name=file_name, mime="text/csv",
+                       key=f"download-{_slug(name)}", icon=":material/download:")
+    st.caption(context.source_note())
+
+
+def suppression_note(context: PageContext) -> None:
+    """Explain the privacy rule wherever rehabilitation figures are shown."""
+    label = suppressed_label(context.threshold)
+    st.caption(
+        f"Privacy rule: rehabilitation counts from 1 to {context.threshold - 1} are shown as "
+        f"'{label}', and percentages or medians resting on such counts as 'Suppressed'. Where a "
+        "total would reveal a hidden cell, one more cell is hidden too."
+    )

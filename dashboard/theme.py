@@ -1,0 +1,83 @@
+"""One colour-blind-safe palette and a Plotly template sized to be read on a projector."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from queries.schema import (
+    INCIDENT_CATEGORIES,
+    INCIDENT_CHANNELS,
+    REFERRAL_SOURCES,
+    SUBSTANCES,
+    TRAINING_AUDIENCES,
+    TRAINING_TOPICS,
+)
+
+# Okabe-Ito, the palette most readable with colour-vision deficiency, then two neutral greys.
+PALETTE = (
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+    "#D55E00", "#F0E442", "#000000", "#999999", "#6C5B7B", "#8C6D31",
+)
+BRAND_GREEN = "#006B3F"
+OTHER_GREY = "#999999"
+STREAM_COLOURS = {
+    "incidents": "#0072B2",
+    "ras": "#009E73",
+    "training": "#E69F00",
+    "rehab": "#CC79A7",
+}
+FONT_FAMILY = "Source Sans Pro, DejaVu Sans, Arial, sans-serif"
+TEMPLATE_NAME = "usalama"
+
+
+def _category_colours(values: tuple[str, ...]) -> dict[str, str]:
+    colours = {value: PALETTE[i % len(PALETTE)] for i, value in enumerate(values)}
+    colours["other"] = OTHER_GREY
+    return colours
+
+
+# A category keeps its colour on every chart of every page.
+CATEGORY_COLOURS: dict[str, dict[str, str]] = {
+    "category": _category_colours(INCIDENT_CATEGORIES),
+    "channel": _category_colours(INCIDENT_CHANNELS),
+    "audience": _category_colours(TRAINING_AUDIENCES),
+    "topic": _category_colours(TRAINING_TOPICS),
+    "source": _category_colours(REFERRAL_SOURCES),
+    "substance": _category_colours(SUBSTANCES),
+}
+
+
+def label(code: str) -> str:
+    """A stored code as people read it: 'drugs_alcohol' -> 'Drugs alcohol', 'gbv' -> 'GBV'."""
+    special = {"gbv": "GBV", "ngao": "NGAO", "ra": "RA", "psra": "PSRA", "nacada": "NACADA",
+               "hatua_app": "Hatua App", "ra_forum": "RA forum", "50_plus": "50+",
+               "under_15": "Under 15", "drugs_alcohol": "Drugs & alcohol"}
+    if code in special:
+        return special[code]
+    if "_" in code and code.replace("_", "").isdigit():
+        return code.replace("_", "-")
+    return code.replace("_", " ").capitalize()
+
+
+def _register_template() -> None:
+    template = go.layout.Template()
+    template.layout = go.Layout(
+        font=dict(family=FONT_FAMILY, size=18, color="#1A1A1A"),
+        title=dict(font=dict(size=24), x=0, xanchor="left", y=0.97),
+        colorway=list(PALETTE),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=10, r=20, t=90, b=80),
+        xaxis=dict(showgrid=False, linecolor="#444", ticks="outside", title_font_size=18,
+                   tickfont_size=16, automargin=True),
+        yaxis=dict(gridcolor="#E5E5E5", zeroline=False, title_font_size=18, tickfont_size=16,
+                   separatethousands=True, automargin=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font_size=16, title_text=""),
+        hoverlabel=dict(font_size=16),
+        separators=".,",
+    )
+    pio.templates[TEMPLATE_NAME] = template
+
+
+_register_template()

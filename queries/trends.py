@@ -1,0 +1,94 @@
+"""Weekly series of the programme's four activity streams, for trend charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Engine, Select, func, literal, select, union_all
+
+from queries import dialect as sqld
+from queries.db import read_frame
+from queries.filters import Filters
+from queries.indicators import area_where
+from queries.privacy import suppress_counts
+from queries.schema import forums, incidents, rehab_referrals, trainings
+
+STREAM_LABELS = {
+    "incidents": "Incidents reported",
+    "forums": "Forums held",
+    "people_trained": "People trained",
+    "rehab_referrals": "Rehab referrals",
+}
+
+
+def streams_by_week_select(dialect: str, filters: Filters) -> Select:
+    """Weekly totals of the four streams, before suppression.
+
+    Grain: one row per stream per week (Monday start, EAT) that has any activity.
+    Columns: stream, week_start, value.
+    """
+    lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
+    incident_week = sqld.week_start(dialect, sqld.eat_date(dialect, incidents.c.reported_at))
+    forum_week = sqld.week_start(dialect, forums.c.held_on)
+    training_week = sqld.week_start(dialect, trainings.c.held_on)
+    referral_week = sqld.week_start(dialect, rehab_referrals.c.referred_on)
+    parts = [
+        select(literal("incidents").label("stream"), incident_week.label("week_start"),
+               func.count().label("value"))
+        .where(incidents.c.reported_at >= lower, incidents.c.reported_at < upper,
+               *area_where(incidents, filters))
+        .group_by(incident_week),
+        select(literal("forums").label("stream"), forum_week.label("week_start"),
+               func.count().label("value"))
+        .where(forums.c.held_on >= filters.start, forums.c.held_on <= filters.end,
+               *area_where(forums, filters))
+        .group_by(forum_week),
+        select(literal("people_trained").label("stream"), training_week.label("week_start"),
+               func.sum(trainings.c.participants).label("value"))
+        .where(trainings.c.held_on >= filters.start, trainings.c.held_on <= filters.end,
+               *area_where(trainings, filters))
+        .group_by(training_week),
+        select(literal("rehab_referrals").label("stream"), referral_week.label("week_start"),
+               func.count().label("value"))
+        .where(rehab_referrals.c.referred_on >= filters.start,
+               rehab_referrals.c.referred_on <= filters.end,
+               *area_where(rehab_referrals, filters))
+        .group_by(referral_week),
+    ]
+    union = union_all(*parts).subquery("weekly")
+    return select(union.c.stream, union.c.week_start, union.c.value).order_by(
+        union.c.stream, union.c.week_start
+    )
+
+
+def streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """Weekly activity of the four streams, complete with zero weeks, rehab counts suppressed.
+
+    Grain: one row per stream per week (Monday start) overlapping the period.
+    Columns: stream, stream_label, week_start (datetime64), value (float; NaN where hidden),
+    value_suppressed, is_partial (the week extends beyond the period, so it is not comparable).
+    """
+    raw = read_frame(engine, streams_by_week_select(engine.dialect.name, filters))
+    raw["week_start"] = pd.to_datetime(raw["week_start"])
+    first = filters.start - dt.timedelta(days=filters.start.weekday())
+    weeks = pd.date_range(first, filters.end, freq="7D")
+    grid = pd.MultiIndex.from_product([list(STREAM_LABELS), weeks], names=["stream", "week_start"])
+    frame = (
+        raw.set_index(["stream", "week_start"])["value"]
+        .astype("float64")
+        .reindex(grid, fill_value=0.0)
+        .reset_index()
+    )
+    frame["value_suppressed"] = False
+    rehab = frame["stream"] == "rehab_referrals"
+    hidden = suppress_counts(frame[rehab], "value", threshold)
+    frame.loc[rehab, "value"] = hidden["value"]
+    frame.loc[rehab, "value_suppressed"] = hidden["value_suppressed"]
+    frame["stream_label"] = frame["stream"].map(STREAM_LABELS)
+    week_end = frame["week_start"] + pd.Timedelta(days=6)
+    frame["is_partial"] = (frame["week_start"] < pd.Timestamp(filters.start)) | (
+        week_end > pd.Timestamp(filters.end)
+    )
+    return frame[["stream", "stream_label", "week_start", "value", "value_suppressed",
+                  "is_partial"]]
