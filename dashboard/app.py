@@ -26,7 +26,7 @@ st.set_page_config(
     page_title="Usalama Mitaani dashboard",
     page_icon=":material/shield:",
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",
 )
 st.html(
     """<style>
@@ -110,3 +110,9 @@ try:
     navigation.run()
 except DataSourceError as exc:
     _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
+except Exception as exc:  # a page bug must not show a traceback to ministry users
+    log.exception("page %s failed", navigation.title)
+    _stop_with(
+        "This page could not be drawn. The cause has been logged for the dashboard team; "
+        "other pages may still work.", exc,
+    )

@@ -121,3 +121,20 @@ def suppression_note(context: PageContext) -> None:
         f"'{label}', and percentages or medians resting on such counts as 'Suppressed'. Where a "
         "total would reveal a hidden cell, one more cell is hidden too."
     )
+
+
+def county_map(frame: pd.DataFrame, context: PageContext, measure_label: str) -> None:
+    """The county map: circles sized by the measure and coloured by its rate per 100,000, or a
+    choropleth when the administrator has supplied county boundaries."""
+    from dashboard import data
+    from dashboard.charts.county_map import county_geojson_path, county_map_deck
+
+    path = county_geojson_path()
+    geojson = data.county_geojson(str(path)) if path else None
+    st.markdown(
+        f"**{measure_label} by county, {context.period_label()}** — "
+        + ("colour: rate per 100,000 residents (darker is higher)" if geojson else
+           "circle area: count; colour: rate per 100,000 residents (darker is higher)")
+    )
+    st.pydeck_chart(county_map_deck(frame, geojson), height=640)
+    st.caption(context.source_note() + " Hover a county for its figures.")

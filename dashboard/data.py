@@ -74,3 +74,13 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
 def clear() -> None:
     """Forget every cached result (tests, and the 'refresh data' button)."""
     st.cache_data.clear()
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def county_geojson(path: str) -> dict | None:
+    """The administrator's county boundaries, or None when the file cannot be used."""
+    from pathlib import Path
+
+    from dashboard.charts.county_map import load_county_geojson
+
+    return load_county_geojson(Path(path))

@@ -50,3 +50,8 @@ def change_text(indicator: Indicator, change: float | None, change_pct: float | 
     if not _missing(change_pct):
         text += f" ({change_pct:+.1f}%)"
     return text
+
+
+def indicator_value_text(value: float | None, suppressed: bool, threshold: int) -> str:
+    """A count cell of a table: '1,234', '<5' where the privacy rule hides it, '–' if missing."""
+    return suppressed_label(threshold) if suppressed else number(value)

@@ -81,3 +81,17 @@ def _register_template() -> None:
 
 
 _register_template()
+
+
+def colours_for(dimension: str) -> dict[str, str]:
+    """The fixed colours of a category dimension: CATEGORY_COLOURS' own, or for forum types
+    and settlement types (which it lacks) the palette in contract order; 'other' is grey."""
+    from queries.schema import FORUM_TYPES, SETTLEMENT_TYPES
+
+    if dimension in CATEGORY_COLOURS:
+        return CATEGORY_COLOURS[dimension]
+    values = {"forum_type": FORUM_TYPES, "settlement_type": SETTLEMENT_TYPES}[dimension]
+    colours = _category_colours(values)
+    if dimension == "settlement_type":
+        colours["no_ra"] = "#CCCCCC"  # forums not linked to any RA
+    return colours

@@ -67,57 +67,219 @@ class Indicator:
 
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("incidents_reported", "Incidents reported", "incidents", "count", "incidents",
-              "Incidents whose reported_at, as an EAT date, lies in the period.", None,
-              "incidents_reported"),
-    Indicator("incident_rate_per_100k", "Incidents per 100,000 people", "incidents", "rate",
-              "per 100,000 residents", "Incidents reported / 2019 census population x 100,000.",
-              None, "incidents_reported"),
-    Indicator("incidents_resolved_pct", "Incidents resolved", "incidents", "pct", "%",
-              "Share of incidents reported in the period whose status is resolved.", True),
-    Indicator("median_hours_to_acknowledge", "Median time to acknowledge", "incidents",
-              "median", "hours", "Median hours from report to acknowledgement.", False),
-    Indicator("median_hours_to_resolve", "Median time to resolve", "incidents", "median",
-              "hours", "Median hours from report to resolution.", False),
-    Indicator("open_incidents", "Open incidents", "incidents", "count", "incidents",
-              "Incidents reported by the end of the period still reported, acknowledged or "
-              "actioned.", False, "open_incidents"),
-    Indicator("ras_registered", "Registered RAs", "ras", "count", "associations",
-              "RAs registered by the end of the period and not suspended.", True),
-    Indicator("ras_active", "Active RAs", "ras", "count", "associations",
-              "Registered RAs with a forum held or a monthly report submitted in the period.",
-              True, "ras_active"),
-    Indicator("ra_reporting_rate", "RA reporting rate", "ras", "pct", "%",
-              "Monthly reports submitted / expected, for months starting in the period.", True),
-    Indicator("ra_on_time_rate", "RA on-time reporting rate", "ras", "pct", "%",
-              "Monthly reports submitted by the 10th of the next month / expected.", True),
-    Indicator("forums_held", "Forums held", "ras", "count", "forums",
-              "Structured forums and meetings held in the period.", True, "forums_held"),
-    Indicator("forum_attendance", "Forum attendance", "ras", "sum", "people",
-              "Summed attendance of the forums held.", True),
-    Indicator("joint_forum_pct", "Joint forums", "ras", "pct", "%",
-              "Share of forums with police and NGAO or private security present.", True),
-    Indicator("people_trained", "People trained", "training", "sum", "people",
-              "Summed participants of training sessions held in the period.", True),
-    Indicator("trained_female_pct", "Trained: female", "training", "pct", "%",
-              "Female participants / participants.", None),
-    Indicator("trained_youth_pct", "Trained: youth (18-35)", "training", "pct", "%",
-              "Youth participants / participants.", None),
-    Indicator("trained_certified_pct", "Trained: certified", "training", "pct", "%",
-              "Certified / participants.", True),
-    Indicator("private_security_coverage_pct", "Private security officers trained", "training",
-              "pct", "% of officers at partner firms",
-              "Private-security participants since launch / officers at partner firms.", True),
-    Indicator("rehab_referrals", "Rehab referrals", "rehab", "count", "referrals",
-              "Referrals with referred_on in the period.", None, "rehab_referrals"),
-    Indicator("referral_admission_pct", "Referrals admitted", "rehab", "pct", "%",
-              "Share of referrals admitted, completed or dropped out.", True),
-    Indicator("referral_completion_pct", "Treatment completion", "rehab", "pct", "%",
-              "Completed / (completed + dropped out).", True),
-    Indicator("median_days_to_admission", "Median days to admission", "rehab", "median",
-              "days", "Median days from referral to admission.", False),
-    Indicator("referral_youth_pct", "Referrals aged 15-34", "rehab", "pct", "%",
-              "Share of referrals aged 15-34.", None),
+    Indicator(
+        "incidents_reported",
+        "Incidents reported",
+        "incidents",
+        "count",
+        "incidents",
+        "Incidents whose reported_at, as an EAT date, lies in the period.",
+        None,
+        "incidents_reported",
+    ),
+    Indicator(
+        "incident_rate_per_100k",
+        "Incidents per 100,000 people",
+        "incidents",
+        "rate",
+        "per 100,000 residents",
+        "Incidents reported / 2019 census population x 100,000.",
+        None,
+        "incidents_reported",
+    ),
+    Indicator(
+        "incidents_resolved_pct",
+        "Incidents resolved",
+        "incidents",
+        "pct",
+        "%",
+        "Share of incidents reported in the period whose status is resolved.",
+        True,
+    ),
+    Indicator(
+        "median_hours_to_acknowledge",
+        "Median time to acknowledge",
+        "incidents",
+        "median",
+        "hours",
+        "Median hours from report to acknowledgement.",
+        False,
+    ),
+    Indicator(
+        "median_hours_to_resolve",
+        "Median time to resolve",
+        "incidents",
+        "median",
+        "hours",
+        "Median hours from report to resolution.",
+        False,
+    ),
+    Indicator(
+        "open_incidents",
+        "Open incidents",
+        "incidents",
+        "count",
+        "incidents",
+        "Incidents reported by the end of the period still reported, acknowledged or actioned.",
+        False,
+        "open_incidents",
+    ),
+    Indicator(
+        "ras_registered",
+        "Registered RAs",
+        "ras",
+        "count",
+        "associations",
+        "RAs registered by the end of the period and not suspended.",
+        True,
+    ),
+    Indicator(
+        "ras_active",
+        "Active RAs",
+        "ras",
+        "count",
+        "associations",
+        "Registered RAs with a forum held or a monthly report submitted in the period.",
+        True,
+        "ras_active",
+    ),
+    Indicator(
+        "ra_reporting_rate",
+        "RA reporting rate",
+        "ras",
+        "pct",
+        "%",
+        "Monthly reports submitted / expected, for months starting in the period.",
+        True,
+    ),
+    Indicator(
+        "ra_on_time_rate",
+        "RA on-time reporting rate",
+        "ras",
+        "pct",
+        "%",
+        "Monthly reports submitted by the 10th of the next month / expected.",
+        True,
+    ),
+    Indicator(
+        "forums_held",
+        "Forums held",
+        "ras",
+        "count",
+        "forums",
+        "Structured forums and meetings held in the period.",
+        True,
+        "forums_held",
+    ),
+    Indicator(
+        "forum_attendance",
+        "Forum attendance",
+        "ras",
+        "sum",
+        "people",
+        "Summed attendance of the forums held.",
+        True,
+    ),
+    Indicator(
+        "joint_forum_pct",
+        "Joint forums",
+        "ras",
+        "pct",
+        "%",
+        "Share of forums with police and NGAO or private security present.",
+        True,
+    ),
+    Indicator(
+        "people_trained",
+        "People trained",
+        "training",
+        "sum",
+        "people",
+        "Summed participants of training sessions held in the period.",
+        True,
+    ),
+    Indicator(
+        "trained_female_pct",
+        "Trained: female",
+        "training",
+        "pct",
+        "%",
+        "Female participants / participants.",
+        None,
+    ),
+    Indicator(
+        "trained_youth_pct",
+        "Trained: youth (18-35)",
+        "training",
+        "pct",
+        "%",
+        "Youth participants / participants.",
+        None,
+    ),
+    Indicator(
+        "trained_certified_pct",
+        "Trained: certified",
+        "training",
+        "pct",
+        "%",
+        "Certified / participants.",
+        True,
+    ),
+    Indicator(
+        "private_security_coverage_pct",
+        "Private security officers trained",
+        "training",
+        "pct",
+        "% of officers at partner firms",
+        "Private-security participants since launch / officers at partner firms.",
+        True,
+    ),
+    Indicator(
+        "rehab_referrals",
+        "Rehab referrals",
+        "rehab",
+        "count",
+        "referrals",
+        "Referrals with referred_on in the period.",
+        None,
+        "rehab_referrals",
+    ),
+    Indicator(
+        "referral_admission_pct",
+        "Referrals admitted",
+        "rehab",
+        "pct",
+        "%",
+        "Share of referrals admitted, completed or dropped out.",
+        True,
+    ),
+    Indicator(
+        "referral_completion_pct",
+        "Treatment completion",
+        "rehab",
+        "pct",
+        "%",
+        "Completed / (completed + dropped out).",
+        True,
+    ),
+    Indicator(
+        "median_days_to_admission",
+        "Median days to admission",
+        "rehab",
+        "median",
+        "days",
+        "Median days from referral to admission.",
+        False,
+    ),
+    Indicator(
+        "referral_youth_pct",
+        "Referrals aged 15-34",
+        "rehab",
+        "pct",
+        "%",
+        "Share of referrals aged 15-34.",
+        None,
+    ),
 )
 INDICATOR_BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in INDICATORS}
 INDICATOR_KEYS: tuple[str, ...] = tuple(INDICATOR_BY_KEY)
@@ -208,26 +370,36 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
     """
     lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
     keys = group_keys(incidents, grain)
-    in_period = select(
-        *keys,
-        func.count().label("reported"),
-        sqld.count_where(incidents.c.status == "resolved").label("resolved"),
-        sqld.median(
-            dialect, sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.acknowledged_at)
-        ).label("median_ack"),
-        sqld.median(
-            dialect, sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.resolved_at)
-        ).label("median_resolve"),
-    ).where(
-        incidents.c.reported_at >= lower,
-        incidents.c.reported_at < upper,
-        *area_where(incidents, filters),
-    ).group_by(*keys)
-    still_open = select(*keys, func.count().label("open")).where(
-        incidents.c.reported_at < upper,
-        incidents.c.status.in_(OPEN_INCIDENT_STATUSES),
-        *area_where(incidents, filters),
-    ).group_by(*keys)
+    in_period = (
+        select(
+            *keys,
+            func.count().label("reported"),
+            sqld.count_where(incidents.c.status == "resolved").label("resolved"),
+            sqld.median(
+                dialect,
+                sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.acknowledged_at),
+            ).label("median_ack"),
+            sqld.median(
+                dialect,
+                sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.resolved_at),
+            ).label("median_resolve"),
+        )
+        .where(
+            incidents.c.reported_at >= lower,
+            incidents.c.reported_at < upper,
+            *area_where(incidents, filters),
+        )
+        .group_by(*keys)
+    )
+    still_open = (
+        select(*keys, func.count().label("open"))
+        .where(
+            incidents.c.reported_at < upper,
+            incidents.c.status.in_(OPEN_INCIDENT_STATUSES),
+            *area_where(incidents, filters),
+        )
+        .group_by(*keys)
+    )
     joined, dimension, (period, open_), dims = _join_parts(filters, grain, [in_period, still_open])
     reported = _zero(period.c.reported)
     # Null population (a ward selection: wards have no census figure) gives a null rate.
@@ -261,43 +433,56 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
         ra_monthly_reports.c.submitted_on <= filters.end,
     )
     ra_keys = group_keys(ras, grain)
-    registered = select(
-        *ra_keys,
-        func.count().label("registered"),
-        sqld.count_where(or_(forum_in_period, report_in_period)).label("active"),
-    ).where(
-        ras.c.registered_on <= filters.end,
-        ras.c.status != "suspended",
-        *area_where(ras, filters),
-    ).group_by(*ra_keys)
+    registered = (
+        select(
+            *ra_keys,
+            func.count().label("registered"),
+            sqld.count_where(or_(forum_in_period, report_in_period)).label("active"),
+        )
+        .where(
+            ras.c.registered_on <= filters.end,
+            ras.c.status != "suspended",
+            *area_where(ras, filters),
+        )
+        .group_by(*ra_keys)
+    )
 
     reports = ra_monthly_reports
     deadline = sqld.add_months_and_days(dialect, reports.c.month, 1, 9)
-    reporting = select(
-        *ra_keys,
-        func.count().label("expected"),
-        func.count(reports.c.submitted_on).label("submitted"),
-        sqld.count_where(reports.c.submitted_on <= deadline).label("on_time"),
-    ).select_from(reports.join(ras, ras.c.id == reports.c.ra_id)).where(
-        reports.c.month >= filters.start,
-        reports.c.month <= filters.end,
-        *area_where(ras, filters),
-    ).group_by(*ra_keys)
+    reporting = (
+        select(
+            *ra_keys,
+            func.count().label("expected"),
+            func.count(reports.c.submitted_on).label("submitted"),
+            sqld.count_where(reports.c.submitted_on <= deadline).label("on_time"),
+        )
+        .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
+        .where(
+            reports.c.month >= filters.start,
+            reports.c.month <= filters.end,
+            *area_where(ras, filters),
+        )
+        .group_by(*ra_keys)
+    )
 
     forum_keys = group_keys(forums, grain)
     joint = and_(
         forums.c.police_present, or_(forums.c.ngao_present, forums.c.private_security_present)
     )
-    held = select(
-        *forum_keys,
-        func.count().label("held"),
-        func.sum(forums.c.attendance).label("attendance"),
-        sqld.count_where(joint).label("joint"),
-    ).where(
-        forums.c.held_on >= filters.start,
-        forums.c.held_on <= filters.end,
-        *area_where(forums, filters),
-    ).group_by(*forum_keys)
+    held = (
+        select(
+            *forum_keys,
+            func.count().label("held"),
+            func.sum(forums.c.attendance).label("attendance"),
+            sqld.count_where(joint).label("joint"),
+        )
+        .where(
+            forums.c.held_on >= filters.start,
+            forums.c.held_on <= filters.end,
+            *area_where(forums, filters),
+        )
+        .group_by(*forum_keys)
+    )
 
     joined, _, (reg, rep, frm), dims = _join_parts(filters, grain, [registered, reporting, held])
     return select(
@@ -320,23 +505,31 @@ def training_measures_select(dialect: str, filters: Filters, grain: Grain = None
     are registered per county) and is null there.
     """
     keys = group_keys(trainings, grain)
-    sessions = select(
-        *keys,
-        func.sum(trainings.c.participants).label("participants"),
-        func.sum(trainings.c.participants_female).label("female"),
-        func.sum(trainings.c.participants_youth).label("youth"),
-        func.sum(trainings.c.certified).label("certified"),
-    ).where(
-        trainings.c.held_on >= filters.start,
-        trainings.c.held_on <= filters.end,
-        *area_where(trainings, filters),
-    ).group_by(*keys)
-    guards = select(*keys, func.sum(trainings.c.participants).label("guards_trained")).where(
-        trainings.c.audience == "private_security",
-        trainings.c.held_on >= PROGRAMME_LAUNCH,
-        trainings.c.held_on <= filters.end,
-        *area_where(trainings, filters),
-    ).group_by(*keys)
+    sessions = (
+        select(
+            *keys,
+            func.sum(trainings.c.participants).label("participants"),
+            func.sum(trainings.c.participants_female).label("female"),
+            func.sum(trainings.c.participants_youth).label("youth"),
+            func.sum(trainings.c.certified).label("certified"),
+        )
+        .where(
+            trainings.c.held_on >= filters.start,
+            trainings.c.held_on <= filters.end,
+            *area_where(trainings, filters),
+        )
+        .group_by(*keys)
+    )
+    guards = (
+        select(*keys, func.sum(trainings.c.participants).label("guards_trained"))
+        .where(
+            trainings.c.audience == "private_security",
+            trainings.c.held_on >= PROGRAMME_LAUNCH,
+            trainings.c.held_on <= filters.end,
+            *area_where(trainings, filters),
+        )
+        .group_by(*keys)
+    )
     parts = [sessions, guards]
     if grain != "ward" and filters.ward_codes is None:
         firm_keys = group_keys(security_firms, grain)
@@ -376,22 +569,26 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
     r = rehab_referrals
     keys = group_keys(r, grain)
     admitted = r.c.status.in_(ADMITTED_REFERRAL_STATUSES)
-    referred = select(
-        *keys,
-        func.count().label("referrals"),
-        sqld.count_where(admitted).label("admitted"),
-        sqld.count_where(r.c.status == "completed").label("completed"),
-        sqld.count_where(r.c.status.in_(("completed", "dropped_out"))).label("completion_base"),
-        func.count(r.c.admitted_on).label("with_admission"),
-        sqld.median(dialect, sqld.days_between(dialect, r.c.referred_on, r.c.admitted_on)).label(
-            "median_days"
-        ),
-        sqld.count_where(r.c.age_band.in_(YOUTH_AGE_BANDS)).label("youth"),
-    ).where(
-        r.c.referred_on >= filters.start,
-        r.c.referred_on <= filters.end,
-        *area_where(r, filters),
-    ).group_by(*keys)
+    referred = (
+        select(
+            *keys,
+            func.count().label("referrals"),
+            sqld.count_where(admitted).label("admitted"),
+            sqld.count_where(r.c.status == "completed").label("completed"),
+            sqld.count_where(r.c.status.in_(("completed", "dropped_out"))).label("completion_base"),
+            func.count(r.c.admitted_on).label("with_admission"),
+            sqld.median(
+                dialect, sqld.days_between(dialect, r.c.referred_on, r.c.admitted_on)
+            ).label("median_days"),
+            sqld.count_where(r.c.age_band.in_(YOUTH_AGE_BANDS)).label("youth"),
+        )
+        .where(
+            r.c.referred_on >= filters.start,
+            r.c.referred_on <= filters.end,
+            *area_where(r, filters),
+        )
+        .group_by(*keys)
+    )
     joined, _, (ref,), dims = _join_parts(filters, grain, [referred])
     n = _zero(ref.c.referrals)
     return select(
@@ -498,10 +695,49 @@ def indicators_frame(
     dims = [c for c in ("county_code", "county_name", "ward_code", "ward_name") if c in parts[0]]
     merged = parts[0]
     for part in parts[1:]:
-        merged = merged.merge(part, on=dims, how="left") if dims else pd.concat(
-            [merged, part.drop(columns=[c for c in part.columns if c in merged.columns])], axis=1
+        merged = (
+            merged.merge(part, on=dims, how="left")
+            if dims
+            else pd.concat(
+                [merged, part.drop(columns=[c for c in part.columns if c in merged.columns])],
+                axis=1,
+            )
         )
     return merged
+
+
+def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """Every county in the selection with its indicators and its change in incidents.
+
+    Grain: one row per county. Columns: county_code, county_name, population, every indicator
+    key (rehab ones suppressed, with `_suppressed` flags), incidents_previous (incidents in the
+    comparison period), incidents_change_pct (null when the comparison is 0), incidents_z
+    (Poisson z of the change), forums_per_100k, trained_per_100k.
+    """
+    frame = indicators_frame(engine, filters, threshold, "county")
+    before = incident_measures(engine, filters.comparison_filters(), "county")
+    frame = frame.merge(
+        before[["county_code", "incidents_reported"]].rename(
+            columns={"incidents_reported": "incidents_previous"}
+        ),
+        on="county_code",
+        how="left",
+    )
+    population = read_frame(
+        engine,
+        select(counties.c.code.label("county_code"), counties.c.population).where(
+            *county_where(counties.c.code, filters)
+        ),
+    )
+    frame = frame.merge(population, on="county_code", how="left")
+    previous = frame["incidents_previous"].astype("float64")
+    current = frame["incidents_reported"].astype("float64")
+    frame["incidents_change_pct"] = (100.0 * (current - previous) / previous).where(previous > 0)
+    frame["incidents_z"] = [poisson_z(c, p) for c, p in zip(current, previous, strict=True)]
+    per_100k = 100_000.0 / frame["population"].astype("float64").where(frame["population"] > 0)
+    frame["forums_per_100k"] = frame["forums_held"] * per_100k
+    frame["trained_per_100k"] = frame["people_trained"] * per_100k
+    return frame
 
 
 def poisson_z(current: float, previous: float) -> float:

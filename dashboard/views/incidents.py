@@ -1,12 +1,114 @@
-"""Incidents page (placeholder until its issue lands)."""
+"""Incidents: how many, what, through which channel, how fast they are handled, and where."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import components
+from dashboard import components, data, maps
+from dashboard.charts import incidents as charts
 from dashboard.context import current
+from queries import incidents as q
+from queries.indicators import headline
+
+HEADLINE_KEYS = [
+    "incidents_reported",
+    "incident_rate_per_100k",
+    "incidents_resolved_pct",
+    "median_hours_to_acknowledge",
+    "median_hours_to_resolve",
+    "open_incidents",
+]
+TOP_WARDS = 10
 
 context = current()
+filters = context.filters
 components.page_header("Incidents", context, st.session_state.get("_url_notes", []))
-st.info("This page is being built.")
+area, period = context.selection_label(), context.period_label()
+subtitle = f"{area} · {period}"
+comparison = filters.comparison_filters()
+compared = f"{comparison.start:%d %b %Y} – {comparison.end:%d %b %Y}"
+
+
+def load(function, **kwargs):
+    return data.load(function, context.url, filters, **kwargs)
+
+
+cards = data.load(headline, context.url, filters, threshold=context.threshold)
+components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
+
+st.subheader("Trend and mix")
+weekly = load(q.incidents_by_week_and_category)
+components.figure(charts.weekly_by_category_figure(weekly, subtitle), weekly, context,
+                  "Incidents per week by category", height=560)
+left, right = st.columns(2)
+with left:
+    mix = load(q.incidents_by_category)
+    fig = charts.mix_figure(mix, "category", "Incidents by category", subtitle)
+    components.figure(fig, mix, context, "Incidents by category", height=fig.layout.height)
+with right:
+    mix = load(q.incidents_by_channel)
+    fig = charts.mix_figure(mix, "channel", "Incidents by reporting channel", subtitle)
+    components.figure(fig, mix, context, "Incidents by channel", height=fig.layout.height)
+st.caption("Values outside the data contract's list (e.g. a misspelt category) count as 'Other'.")
+
+st.subheader("Response")
+response = load(q.response_hours_by_county)
+fig = charts.response_hours_figure(response, subtitle)
+components.figure(fig, response, context, "Median response hours by county",
+                  height=fig.layout.height)
+open_age = load(q.open_incidents_by_age)
+components.figure(
+    charts.open_by_age_figure(
+        open_age, f"{area} · status as stored now, ages at {filters.end:%d %b %Y} (EAT)"),
+    open_age, context, "Open incidents by age",
+)
+
+st.subheader("Wards")
+left, right = st.columns(2)
+with left:
+    top = load(q.incidents_by_ward, limit=TOP_WARDS)
+    fig = charts.top_wards_figure(top, subtitle)
+    components.figure(fig, top, context, "Top wards by incidents", height=fig.layout.height)
+with right:
+    rising = load(q.incident_increase_by_ward, limit=TOP_WARDS)
+    fig = charts.ward_increase_figure(rising, f"{area} · {period} against {compared}")
+    components.figure(fig, rising, context, "Top wards by increase", height=fig.layout.height)
+st.caption("Incidents reported without a ward are left out of the ward rankings.")
+
+st.subheader("CompStat: counts to date against a year earlier")
+windows = q.compstat_windows(filters.end)
+st.markdown(
+    " · ".join(
+        f"**{name}**: {windows[key][0]:%d %b %Y} – {windows[key][1]:%d %b %Y} "
+        f"(a year earlier: {windows[key + '_last_year'][0]:%d %b %Y} – "
+        f"{windows[key + '_last_year'][1]:%d %b %Y})"
+        for key, name in q.COMPSTAT_WINDOWS.items()
+    )
+)
+compstat = load(q.compstat_by_county)
+components.data_table(charts.compstat_table(compstat), context, "CompStat by county")
+st.caption("Change % is empty where the earlier count is 0. All windows end on the period's "
+           "last day; dates are EAT.")
+
+st.subheader("Where incidents were reported")
+points = load(q.incident_points)
+status = load(q.incidents_by_coordinate_status)
+codes = filters.county_codes
+selected = context.counties if codes is None else context.counties[
+    context.counties["county_code"].isin(codes)]
+st.markdown(f"**Incident density, {area}** · {period} · hexagons shaded by incidents reported "
+            "in them (darker = more)")
+st.pydeck_chart(maps.incident_density_deck(points, selected), width="stretch", height=560)
+placed = charts.coordinate_table(status, len(points))
+counts = dict(zip(placed["Incidents"], placed["count"]))
+left_out = int(placed["count"].iloc[1:].sum())
+st.caption(
+    f"{len(points):,} incidents drawn. Left out: {left_out:,} — "
+    f"{counts['No coordinates (not drawn)']:,} without GPS coordinates, "
+    f"{counts['Coordinates outside Kenya (not drawn)']:,} with coordinates outside Kenya"
+    + (f", {counts['Inside Kenya, left out of the sample']:,} not in the drawn sample"
+       if counts["Inside Kenya, left out of the sample"] else "")
+    + ". No basemap is loaded: county names mark centroids."
+)
+with st.expander("Table: incidents on the map"):
+    components.data_table(placed, context, "Incidents on the map")

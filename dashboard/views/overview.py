@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import components, data
+from dashboard.charts import county_map, overview
 from dashboard.context import current
-from queries.indicators import headline
+from queries.indicators import county_league, headline
+from queries.trends import STREAM_LABELS, streams_by_week
 
 HEADLINE_KEYS = [
     "incidents_reported",
@@ -19,8 +21,33 @@ HEADLINE_KEYS = [
     "referral_admission_pct",
 ]
 
+STREAMS = list(STREAM_LABELS)
+
 context = current()
+url, filters, threshold = context.url, context.filters, context.threshold
 components.page_header("Programme overview", context, st.session_state.get("_url_notes", []))
-cards = data.load(headline, context.url, context.filters, threshold=context.threshold)
+cards = data.load(headline, url, filters, threshold=threshold)
 components.headline_cards(cards, HEADLINE_KEYS, context)
 components.suppression_note(context)
+
+weekly = data.load(streams_by_week, url, filters, threshold=threshold)
+st.subheader("Weekly activity")
+for pair in (STREAMS[:2], STREAMS[2:]):
+    for column, stream in zip(st.columns(2), pair, strict=True):
+        with column:
+            components.figure(
+                overview.stream_trend_figure(weekly, stream, context.period_label()),
+                weekly[weekly["stream"] == stream], context, STREAM_LABELS[stream] + " per week",
+                height=420,
+            )
+
+league = data.load(county_league, url, filters, threshold=threshold)
+st.subheader("Counties")
+measure = st.segmented_control(
+    "Map measure", list(county_map.MAP_MEASURES), default="incidents", key="map_measure",
+    format_func=lambda m: county_map.MAP_MEASURES[m][0],
+) or "incidents"
+components.county_map(county_map.map_frame(league, context.counties, measure), context,
+                      county_map.MAP_MEASURES[measure][0])
+st.markdown("**County league table** (click a column to sort)")
+components.data_table(overview.league_table(league, threshold), context, "County league table")

@@ -1,0 +1,353 @@
+"""Figures and display tables of the Residents' Associations page (frames in, Plotly out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import theme
+
+_LABELS = {"ra_meeting": "RA meeting", "no_ra": "No RA linked", "other": "Other (unknown)"}
+
+# Vermillion (low) through yellow to blue (high): readable with colour-vision deficiency, and
+# no end is white, so a blank cell (nothing expected) cannot be mistaken for a low rate.
+RATE_SCALE = [[0.0, "#D55E00"], [0.5, "#F0E442"], [1.0, "#0072B2"]]
+RATE_MEASURES = {
+    "reporting_rate_pct": "Reporting rate",
+    "on_time_rate_pct": "On-time reporting rate",
+}
+
+
+def label(code: str) -> str:
+    """A code as people read it (forum and settlement types)."""
+    return _LABELS.get(code, theme.label(code))
+
+
+def month_label(month: pd.Timestamp, partial: bool = False) -> str:
+    return f"{month:%b %Y}" + (" (partial)" if partial else "")
+
+
+def counties_with_reports(cells: pd.DataFrame) -> pd.DataFrame:
+    """The heatmap rows worth drawing: counties with at least one expected report."""
+    expected = cells.groupby("county_code")["expected_count"].transform("sum")
+    return cells[expected > 0]
+
+
+def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> go.Figure:
+    """County x month heatmap of a reporting rate; blank where no report was expected.
+
+    Args:
+        cells: `queries.associations.reporting_by_county_month` rows.
+        measure: 'reporting_rate_pct' or 'on_time_rate_pct'.
+        period_label: the selected period, for the subtitle.
+    """
+    shown = counties_with_reports(cells)
+    months = sorted(shown["month"].unique())
+    names = sorted(shown["county_name"].unique(), reverse=True)  # A at the top
+    grid = shown.pivot(index="county_name", columns="month", values=measure).reindex(
+        index=names, columns=months
+    )
+    counts = {
+        column: shown.pivot(index="county_name", columns="month", values=column)
+        .reindex(index=names, columns=months)
+        .to_numpy()
+        for column in ("submitted_count", "on_time_count", "expected_count")
+    }
+    customdata = np.dstack(
+        [counts["submitted_count"], counts["on_time_count"], counts["expected_count"]]
+    )
+    x = [month_label(pd.Timestamp(m)) for m in months]
+    few = len(months) * len(names) <= 400
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=x,
+            y=names,
+            customdata=customdata,
+            zmin=0,
+            zmax=100,
+            colorscale=RATE_SCALE,
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+            texttemplate="%{z:.0f}" if few else None,
+            textfont=dict(size=14),
+            colorbar=dict(title=dict(text="%", side="top"), ticksuffix="%", thickness=18),
+            hovertemplate=(
+                "%{y}, %{x}<br>"
+                + RATE_MEASURES[measure]
+                + ": %{z:.1f}%<br>Submitted %{customdata[0]:,} (on time %{customdata[1]:,})"
+                " of %{customdata[2]:,} expected<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        title=dict(
+            text=f"RA {RATE_MEASURES[measure].lower()} by county and month (%)",
+            subtitle=dict(
+                text=f"Months starting in {period_label}; blank = no report expected",
+                font=dict(size=15, color="#555"),
+            ),
+        ),
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(title_text="Month reported on", side="bottom", showline=False, ticks="")
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def heatmap_height(cells: pd.DataFrame) -> int:
+    """Tall enough for a readable row per county."""
+    rows = counties_with_reports(cells)["county_code"].nunique()
+    return max(360, 190 + 30 * rows)
+
+
+def reporting_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """The heatmap's cells as shown in its table and CSV (only counties with expected reports)."""
+    shown = counties_with_reports(cells)
+    return pd.DataFrame(
+        {
+            "County": shown["county_name"],
+            "Code": shown["county_code"],
+            "Month": shown["month"].dt.strftime("%Y-%m"),
+            "Expected": shown["expected_count"],
+            "Submitted": shown["submitted_count"],
+            "On time": shown["on_time_count"],
+            "Late": shown["late_count"],
+            "Missing": shown["missing_count"],
+            "Reporting rate %": shown["reporting_rate_pct"].round(1),
+            "On-time rate %": shown["on_time_rate_pct"].round(1),
+        }
+    )
+
+
+def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figure:
+    """Stacked bars of forums held per month by forum type; partial months are labelled."""
+    colours = theme.colours_for("forum_type")
+    months = monthly.drop_duplicates("month")[["month", "is_partial"]]
+    x_of = {m: month_label(m, p) for m, p in zip(months["month"], months["is_partial"])}
+    fig = go.Figure()
+    for forum_type, part in monthly.groupby("forum_type", sort=False):
+        fig.add_trace(
+            go.Bar(
+                x=[x_of[m] for m in part["month"]],
+                y=part["forums_held"],
+                name=label(forum_type),
+                marker_color=colours.get(forum_type, theme.OTHER_GREY),
+                customdata=part["forum_attendance"],
+                hovertemplate=(
+                    f"{label(forum_type)}, %{{x}}: %{{y:,}} forums, "
+                    "%{customdata:,} attending<extra></extra>"
+                ),
+            )
+        )
+    has_partial = bool(months["is_partial"].any())
+    fig.update_layout(
+        barmode="stack",
+        title=dict(
+            text="Forums held per month, by type",
+            subtitle=dict(
+                text=period_label
+                + ("; partial months cover only part of the month" if has_partial else ""),
+                font=dict(size=15, color="#555"),
+            ),
+        ),
+        legend=dict(y=1.02),
+        margin=dict(t=150),
+    )
+    fig.update_yaxes(title_text="Forums held", rangemode="tozero")
+    fig.update_xaxes(title_text=None, type="category")
+    return fig
+
+
+def forums_by_month_table(monthly: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Month": monthly["month"].dt.strftime("%Y-%m"),
+            "Partial month": monthly["is_partial"],
+            "Forum type": monthly["forum_type"].map(label),
+            "Forums held": monthly["forums_held"],
+            "Attendance": monthly["forum_attendance"],
+        }
+    )
+
+
+def _with_forums(by_county: pd.DataFrame) -> pd.DataFrame:
+    return by_county[by_county["forums_held"] > 0]
+
+
+def county_bars_height(by_county: pd.DataFrame) -> int:
+    return max(320, 170 + 28 * len(_with_forums(by_county)))
+
+
+def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
+    """Horizontal bars: the share of each county's forums that were joint, with the overall
+    share of the selection as a dashed line."""
+    shown = _with_forums(by_county).sort_values("joint_forum_pct", kind="stable")
+    total = by_county["forums_held"].sum()
+    overall = 100.0 * by_county["joint_forums_count"].sum() / total if total else None
+    fig = go.Figure(
+        go.Bar(
+            x=shown["joint_forum_pct"],
+            y=shown["county_name"],
+            orientation="h",
+            marker_color=theme.STREAM_COLOURS["ras"],
+            text=[
+                f"{p:.0f}% of {n:,}" for p, n in zip(shown["joint_forum_pct"], shown["forums_held"])
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1f}% joint<extra></extra>",
+        )
+    )
+    if overall is not None:
+        fig.add_vline(
+            x=overall,
+            line=dict(color="#444", dash="dash", width=2),
+            annotation=dict(text=f"All selected: {overall:.0f}%", font_size=15),
+            annotation_position="top",
+        )
+    fig.update_layout(
+        title=dict(
+            text="Joint forums by county (% of forums held)",
+            subtitle=dict(
+                text=f"{period_label}; joint = police present with NGAO or private security",
+                font=dict(size=15, color="#555"),
+            ),
+        ),
+        showlegend=False,
+        margin=dict(r=120),
+    )
+    top = float(shown["joint_forum_pct"].max()) if len(shown) else 100.0
+    fig.update_xaxes(
+        title_text="Joint forums (% of forums held)", range=[0, top * 1.25 + 1], ticksuffix="%"
+    )
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
+    """Horizontal bars of summed forum attendance per county, with people per forum."""
+    shown = _with_forums(by_county).sort_values("forum_attendance", kind="stable")
+    fig = go.Figure(
+        go.Bar(
+            x=shown["forum_attendance"],
+            y=shown["county_name"],
+            orientation="h",
+            marker_color=theme.STREAM_COLOURS["ras"],
+            text=[
+                f"{a:,} ({m:.0f} per forum)"
+                for a, m in zip(shown["forum_attendance"], shown["attendance_per_forum"])
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,} people attended<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=dict(
+            text="Forum attendance by county (people)",
+            subtitle=dict(
+                text=f"{period_label}; summed attendance of forums held",
+                font=dict(size=15, color="#555"),
+            ),
+        ),
+        showlegend=False,
+        margin=dict(r=40),
+    )
+    top = float(shown["forum_attendance"].max()) if len(shown) else 1.0
+    fig.update_xaxes(
+        title_text="People attending (sum over forums)",
+        range=[0, top * 1.35],
+        separatethousands=True,
+    )
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def forums_by_county_table(by_county: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "County": by_county["county_name"],
+            "Code": by_county["county_code"],
+            "Forums held": by_county["forums_held"],
+            "Attendance": by_county["forum_attendance"],
+            "People per forum": by_county["attendance_per_forum"].round(1),
+            "Police present": by_county["police_present_count"],
+            "Joint forums": by_county["joint_forums_count"],
+            "Joint forums %": by_county["joint_forum_pct"].round(1),
+        }
+    )
+
+
+_SETTLEMENT_PANELS = (
+    ("ras_registered", "Registered RAs"),
+    ("ras_active", "Active RAs"),
+    ("member_households", "Member households"),
+    ("forums_held", "Forums held"),
+)
+
+
+def settlement_figure(by_type: pd.DataFrame, period_label: str) -> go.Figure:
+    """Four small panels (registered, active, member households, forums) by settlement type;
+    each has its own scale, since households outnumber RAs a hundredfold."""
+    colours = theme.colours_for("settlement_type")
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        subplot_titles=[title for _, title in _SETTLEMENT_PANELS],
+        horizontal_spacing=0.2,
+        vertical_spacing=0.16,
+    )
+    names = [label(code) for code in by_type["settlement_type"]]
+    bar_colours = [colours.get(code, theme.OTHER_GREY) for code in by_type["settlement_type"]]
+    for i, (column, title) in enumerate(_SETTLEMENT_PANELS):
+        values = by_type[column]
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=names,
+                orientation="h",
+                marker_color=bar_colours,
+                text=[f"{v:,}" for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"%{{y}}: %{{x:,}} ({title.lower()})<extra></extra>",
+                showlegend=False,
+            ),
+            row=i // 2 + 1,
+            col=i % 2 + 1,
+        )
+        top = float(values.max()) if len(values) else 1.0
+        fig.update_xaxes(
+            range=[0, max(top, 1) * 1.3], separatethousands=True, row=i // 2 + 1, col=i % 2 + 1
+        )
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_annotations(font_size=18)
+    fig.update_layout(
+        title=dict(
+            text="Residents' associations by settlement type",
+            subtitle=dict(
+                text=f"RAs registered by the end of {period_label} and not suspended; "
+                "active and forums within the period",
+                font=dict(size=15, color="#555"),
+            ),
+        ),
+        margin=dict(t=140),
+    )
+    return fig
+
+
+def settlement_table(by_type: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Settlement type": by_type["settlement_type"].map(label),
+            "Registered RAs": by_type["ras_registered"],
+            "Active RAs": by_type["ras_active"],
+            "Active %": by_type["active_pct"].round(1),
+            "Member households": by_type["member_households"],
+            "Forums held": by_type["forums_held"],
+        }
+    )

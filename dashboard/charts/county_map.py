@@ -1,0 +1,161 @@
+"""The county map: a circle per county (or a choropleth when boundaries are supplied), in pydeck."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+import pydeck as pdk
+
+log = logging.getLogger(__name__)
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
+GEOJSON_ENV_VAR = "USALAMA_COUNTY_GEOJSON"
+DEFAULT_GEOJSON = ASSETS_DIR / "counties.geojson"
+KENYA_VIEW = pdk.ViewState(latitude=0.3, longitude=37.9, zoom=5.6, pitch=0)
+NO_DATA_RGB = [200, 200, 200]
+
+# Sequential, colour-blind-safe ramp (viridis, light to dark reversed so more reads darker).
+RAMP = [[253, 231, 37], [122, 209, 81], [34, 168, 132], [42, 120, 142], [65, 68, 135], [68, 1, 84]]
+
+
+def county_geojson_path(environ: dict[str, str] | None = None) -> Path | None:
+    """Where the administrator's county boundaries are: env USALAMA_COUNTY_GEOJSON, else
+    assets/counties.geojson; None when neither exists."""
+    environ = os.environ if environ is None else environ
+    candidate = Path(environ[GEOJSON_ENV_VAR]) if environ.get(GEOJSON_ENV_VAR) else DEFAULT_GEOJSON
+    return candidate if candidate.is_file() else None
+
+
+def _feature_code(feature: dict) -> str | None:
+    properties = feature.get("properties") or {}
+    for key in ("county_code", "code", "COUNTY_CODE", "CODE"):
+        if properties.get(key) not in (None, ""):
+            raw = str(properties[key]).strip()
+            return raw.zfill(3) if raw.isdigit() else raw
+    return None
+
+
+def load_county_geojson(path: Path) -> dict | None:
+    """Read a county boundary GeoJSON whose features carry the 3-digit county code.
+
+    Returns None (and logs why) when the file is unreadable or no feature has a code, so a bad
+    file degrades to the circle map instead of breaking the page.
+    """
+    try:
+        document = json.loads(Path(path).read_text())
+        features = [f for f in document.get("features", []) if _feature_code(f)]
+    except (OSError, ValueError, AttributeError) as exc:
+        log.error("county GeoJSON %s cannot be used: %s", path, exc)
+        return None
+    if not features:
+        log.error("county GeoJSON %s has no feature with a county_code property", path)
+        return None
+    return {"type": "FeatureCollection", "features": features}
+
+
+def rate_colours(rates: pd.Series) -> list[list[int]]:
+    """An RGB colour per rate, by its position between the smallest and largest rate."""
+    finite = rates.dropna()
+    low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 0.0)
+    colours = []
+    for rate in rates:
+        if rate is None or pd.isna(rate):
+            colours.append(NO_DATA_RGB)
+            continue
+        share = 0.0 if high == low else (rate - low) / (high - low)
+        colours.append(RAMP[min(int(share * len(RAMP)), len(RAMP) - 1)])
+    return colours
+
+
+def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Deck:
+    """A deck of the county measure.
+
+    Args:
+        frame: one row per county with county_code, county_name, latitude, longitude, value
+            (sizes the circle), rate (colours it) and tooltip text columns value_text,
+            rate_text, change_text.
+        geojson: county boundaries (from `load_county_geojson`); when given, counties are
+            filled by rate (a choropleth) and circles are not drawn.
+    """
+    data = frame.copy()
+    data["fill"] = rate_colours(data["rate"].astype("float64"))
+    largest = float(data["value"].max()) if len(data) and data["value"].max() > 0 else 1.0
+    # Area, not radius, proportional to the value; the largest county gets a 45 km circle.
+    data["radius_m"] = [
+        45_000.0 * math.sqrt(max(float(v), 0.0) / largest) if pd.notna(v) else 0.0
+        for v in data["value"]
+    ]
+    tooltip = {
+        "html": "<b>{county_name}</b><br/>{value_text}<br/>{rate_text}<br/>{change_text}",
+        "style": {"fontSize": "16px"},
+    }
+    layers: list[pdk.Layer] = []
+    if geojson is not None:
+        by_code = data.set_index("county_code")
+        features = []
+        for feature in geojson["features"]:
+            code = _feature_code(feature)
+            row = by_code.loc[code] if code in by_code.index else None
+            properties = dict(feature.get("properties") or {})
+            properties.update(
+                county_name=row["county_name"] if row is not None else code,
+                value_text=row["value_text"] if row is not None else "Not selected",
+                rate_text=row["rate_text"] if row is not None else "",
+                change_text=row["change_text"] if row is not None else "",
+                fill=list(row["fill"]) if row is not None else NO_DATA_RGB,
+            )
+            features.append({**feature, "properties": properties})
+        layers.append(
+            pdk.Layer(
+                "GeoJsonLayer", {"type": "FeatureCollection", "features": features},
+                id="county-choropleth", pickable=True, stroked=True, filled=True,
+                get_fill_color="properties.fill", get_line_color=[255, 255, 255],
+                line_width_min_pixels=1, opacity=0.85,
+            )
+        )
+    else:
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer", data, id="county-circles", pickable=True,
+                get_position=["longitude", "latitude"], get_radius="radius_m",
+                get_fill_color="fill", get_line_color=[60, 60, 60], stroked=True,
+                line_width_min_pixels=1, opacity=0.8,
+            )
+        )
+    return pdk.Deck(layers=layers, initial_view_state=KENYA_VIEW, map_style=None,
+                    map_provider=None, tooltip=tooltip)
+
+
+MAP_MEASURES: dict[str, tuple[str, str, str]] = {
+    # measure key: (label, value column, rate column)
+    "incidents": ("Incidents reported", "incidents_reported", "incident_rate_per_100k"),
+    "forums": ("Forums held", "forums_held", "forums_per_100k"),
+    "trained": ("People trained", "people_trained", "trained_per_100k"),
+}
+
+
+def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """One row per county of the league with its centroid, the measure, its rate per 100,000
+    and tooltip texts. Grain: one row per county."""
+    label, value_column, rate_column = MAP_MEASURES[measure]
+    frame = league.merge(counties[["county_code", "latitude", "longitude"]], on="county_code")
+    frame = frame.assign(value=frame[value_column].astype("float64"),
+                         rate=frame[rate_column].astype("float64"))
+    frame["value_text"] = [f"{label}: {v:,.0f}" for v in frame["value"]]
+    frame["rate_text"] = [
+        f"{r:,.1f} per 100,000 residents" if pd.notna(r) else "" for r in frame["rate"]
+    ]
+    if measure == "incidents":
+        frame["change_text"] = [
+            f"Change: {c:+.1f}% vs comparison" if pd.notna(c) else "Change: n/a"
+            for c in frame["incidents_change_pct"]
+        ]
+    else:
+        frame["change_text"] = ""
+    return frame[["county_code", "county_name", "latitude", "longitude", "value", "rate",
+                  "value_text", "rate_text", "change_text"]]

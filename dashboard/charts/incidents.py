@@ -1,0 +1,227 @@
+"""Figures and display tables of the Incidents page: pure functions from query frames to Plotly."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
+from queries.incidents import AGE_BAND_LABELS, COMPSTAT_WINDOWS
+from queries.schema import OPEN_INCIDENT_STATUSES
+
+SUBTITLE_FONT = dict(size=15, color="#555")
+PARTIAL_OPACITY = 0.35
+# Untouched reports are the most urgent, so they take the strongest colour.
+STATUS_COLOURS = {"reported": "#D55E00", "acknowledged": "#E69F00", "actioned": "#0072B2"}
+BAR_ROW_PX = 34
+
+
+def _title(text: str, subtitle: str) -> dict:
+    return dict(text=text, subtitle=dict(text=subtitle, font=SUBTITLE_FONT))
+
+
+def _bar_height(rows: int, base: int = 220, minimum: int = 380) -> int:
+    return max(minimum, base + BAR_ROW_PX * rows)
+
+
+def _no_data(fig: go.Figure, message: str = "No incidents in this selection") -> go.Figure:
+    fig.add_annotation(text=message, xref="paper", yref="paper", x=0.5, y=0.5,
+                       showarrow=False, font=dict(size=20, color="#555"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
+    """Stacked weekly bars, one colour per category (largest category at the bottom); weeks only
+    partly inside the period are faded so nobody reads a short week as a fall."""
+    fig = go.Figure()
+    totals = weekly.groupby("category")["count"].sum().sort_values(ascending=False, kind="stable")
+    order = [c for c in totals.index if c != "other"] + (["other"] if "other" in totals else [])
+    colours = CATEGORY_COLOURS["category"]
+    for category in order:
+        part = weekly[weekly["category"] == category].sort_values("week_start")
+        opacity = [PARTIAL_OPACITY if partial else 1.0 for partial in part["is_partial"]]
+        note = ["partial week" if partial else "full week" for partial in part["is_partial"]]
+        fig.add_trace(go.Bar(
+            x=part["week_start"], y=part["count"], name=label(category),
+            marker=dict(color=colours.get(category, OTHER_GREY), opacity=opacity),
+            customdata=note,
+            hovertemplate=(f"<b>{label(category)}</b><br>Week of %{{x|%d %b %Y}} "
+                           "(%{customdata})<br>%{y:,.0f} incidents<extra></extra>"),
+        ))
+    has_partial = bool(weekly["is_partial"].any())
+    fig.update_layout(
+        barmode="stack", bargap=0.15,
+        title=_title("Incidents reported per week, by category",
+                     subtitle + "; weeks start Monday (EAT)"
+                     + ("; faded bars = partial weeks" if has_partial else "")),
+        legend=dict(traceorder="normal"),
+        margin=dict(t=170),
+    )
+    fig.update_yaxes(title_text="Incidents per week", rangemode="tozero", tickformat=",d")
+    fig.update_xaxes(title_text="Week starting", tickformat="%d %b %Y")
+    if int(weekly["count"].sum()) == 0:
+        _no_data(fig)
+    return fig
+
+
+def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> go.Figure:
+    """Horizontal bars of a category or channel mix, largest at the top, count and share shown."""
+    shown = mix.iloc[::-1]
+    colours = CATEGORY_COLOURS[dimension]
+    text = [
+        f"{count:,}" + ("" if pd.isna(share) else f" ({share:.0f}%)")
+        for count, share in zip(shown["count"], shown["share_pct"])
+    ]
+    fig = go.Figure(go.Bar(
+        y=[label(v) for v in shown[dimension]], x=shown["count"], orientation="h",
+        marker_color=[colours.get(v, OTHER_GREY) for v in shown[dimension]],
+        text=text, textposition="outside", cliponaxis=False,
+        hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
+    ))
+    fig.update_layout(title=_title(title, subtitle), showlegend=False,
+                      height=_bar_height(len(shown), base=200), margin=dict(r=110, t=130))
+    fig.update_xaxes(title_text="Incidents reported", tickformat=",d", rangemode="tozero",
+                     showgrid=True, gridcolor="#E5E5E5")
+    fig.update_yaxes(showgrid=False)
+    if int(mix["count"].sum()) == 0:
+        _no_data(fig)
+    return fig
+
+
+def response_hours_figure(response: pd.DataFrame, subtitle: str) -> go.Figure:
+    """Median hours to acknowledge and to resolve per county, side by side on their own scales
+    (resolution takes days, acknowledgement hours), slowest to resolve at the top."""
+    shown = response.dropna(
+        subset=["median_hours_to_acknowledge", "median_hours_to_resolve"], how="all"
+    ).sort_values(["median_hours_to_resolve", "county_name"], ascending=[True, False],
+                  na_position="first", kind="stable")
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=("To acknowledge", "To resolve"))
+    for col, (column, count_column, colour) in enumerate(
+        [("median_hours_to_acknowledge", "acknowledged_count", PALETTE[1]),
+         ("median_hours_to_resolve", "resolved_count", PALETTE[0])], start=1
+    ):
+        values = shown[column]
+        fig.add_trace(go.Bar(
+            y=shown["county_name"], x=values, orientation="h", marker_color=colour,
+            text=[None if pd.isna(v) else f"{v:,.1f} h" for v in values],
+            textposition="outside", cliponaxis=False, customdata=shown[count_column],
+            hovertemplate=("<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} "
+                           "incidents<extra></extra>"),
+        ), row=1, col=col)
+        fig.update_xaxes(title_text="Median hours", tickformat=",d", rangemode="tozero",
+                         showgrid=True, gridcolor="#E5E5E5", row=1, col=col)
+    fig.update_layout(
+        title=_title("Median hours to acknowledge and to resolve, by county",
+                     subtitle + "; incidents reported in the period whose time is recorded"),
+        showlegend=False, height=_bar_height(len(shown), base=240), margin=dict(r=90, t=150),
+    )
+    fig.update_annotations(font_size=18)
+    if shown.empty:
+        _no_data(fig, "No acknowledged or resolved incidents in this selection")
+    return fig
+
+
+def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
+    """Open incidents by days since reported, stacked by status, with the band total on top."""
+    fig = go.Figure()
+    for status in OPEN_INCIDENT_STATUSES:
+        part = open_age[open_age["status"] == status].set_index("age_band").reindex(
+            list(AGE_BAND_LABELS), fill_value=0
+        )
+        fig.add_trace(go.Bar(
+            x=list(AGE_BAND_LABELS), y=part["count"], name=label(status),
+            marker_color=STATUS_COLOURS[status],
+            hovertemplate=f"<b>{label(status)}</b><br>%{{x}}: %{{y:,.0f}} open<extra></extra>",
+        ))
+    totals = open_age.groupby("age_band")["count"].sum().reindex(list(AGE_BAND_LABELS),
+                                                                 fill_value=0)
+    fig.add_trace(go.Scatter(
+        x=list(AGE_BAND_LABELS), y=totals.to_numpy(), mode="text",
+        text=[f"{v:,}" for v in totals], textposition="top center",
+        textfont=dict(size=18), showlegend=False, hoverinfo="skip",
+    ))
+    fig.update_layout(
+        barmode="stack",
+        title=_title("Open incidents by days since reported", subtitle),
+        margin=dict(t=150),
+    )
+    fig.update_yaxes(title_text="Open incidents", tickformat=",d", rangemode="tozero")
+    fig.update_xaxes(title_text="Days since reported, at the end of the period")
+    if int(totals.sum()) == 0:
+        _no_data(fig, "No open incidents in this selection")
+    return fig
+
+
+def _ward_labels(wards: pd.DataFrame) -> list[str]:
+    return [f"{w} ({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
+
+
+def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
+    """The wards with most incidents, most at the top."""
+    shown = wards.iloc[::-1]
+    fig = go.Figure(go.Bar(
+        y=_ward_labels(shown), x=shown["count"], orientation="h", marker_color=PALETTE[0],
+        text=[f"{v:,}" for v in shown["count"]], textposition="outside", cliponaxis=False,
+        hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
+    ))
+    fig.update_layout(title=_title(f"Top {len(wards)} wards by incidents reported", subtitle),
+                      showlegend=False, height=_bar_height(len(shown)),
+                      margin=dict(r=80, t=130))
+    fig.update_xaxes(title_text="Incidents reported", tickformat=",d", rangemode="tozero",
+                     showgrid=True, gridcolor="#E5E5E5")
+    if shown.empty:
+        _no_data(fig, "No incidents with a ward in this selection")
+    return fig
+
+
+def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
+    """The wards whose incidents rose most against the comparison period, largest at the top."""
+    shown = wards.iloc[::-1]
+    text = [
+        f"+{change:,}" + ("" if pd.isna(pct) else f" ({pct:+.0f}%)")
+        for change, pct in zip(shown["change"], shown["change_pct"])
+    ]
+    fig = go.Figure(go.Bar(
+        y=_ward_labels(shown), x=shown["change"], orientation="h", marker_color=PALETTE[5],
+        text=text, textposition="outside", cliponaxis=False,
+        customdata=shown[["count", "comparison_count"]].to_numpy(),
+        hovertemplate=("<b>%{y}</b><br>%{customdata[0]:,} incidents, up from "
+                       "%{customdata[1]:,}<extra></extra>"),
+    ))
+    fig.update_layout(
+        title=_title(f"Top {len(wards)} wards by rise in incidents", subtitle),
+        showlegend=False, height=_bar_height(len(shown)), margin=dict(r=150, t=130),
+    )
+    fig.update_xaxes(title_text="More incidents than in the comparison period",
+                     tickformat=",d", rangemode="tozero", showgrid=True, gridcolor="#E5E5E5")
+    if shown.empty:
+        _no_data(fig, "No ward had more incidents than in the comparison period")
+    return fig
+
+
+def compstat_table(compstat: pd.DataFrame) -> pd.DataFrame:
+    """The CompStat frame as shown: readable headers, changes rounded to one decimal."""
+    shown = pd.DataFrame({"County": compstat["county_name"]})
+    for key, name in COMPSTAT_WINDOWS.items():
+        shown[name] = compstat[f"{key}_count"]
+        shown[f"{name}, a year earlier"] = compstat[f"{key}_last_year_count"]
+        shown[f"{name}, change %"] = compstat[f"{key}_change_pct"].round(1)
+    return shown
+
+
+def coordinate_table(status: pd.DataFrame, drawn: int) -> pd.DataFrame:
+    """Where each incident of the period went on the map, as a small table."""
+    counts = dict(zip(status["coordinate_status"], status["count"]))
+    in_kenya = int(counts.get("in_kenya", 0))
+    rows = [
+        ("Drawn on the map", drawn),
+        ("Inside Kenya, left out of the sample", in_kenya - drawn),
+        ("Coordinates outside Kenya (not drawn)", int(counts.get("outside_kenya", 0))),
+        ("No coordinates (not drawn)", int(counts.get("missing", 0))),
+    ]
+    return pd.DataFrame(rows, columns=["Incidents", "count"])
+

@@ -1,0 +1,142 @@
+"""Pure pydeck deck builders for the dashboard's maps (no Streamlit, no SQL)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pydeck as pdk
+
+# Kenya's bounding box, as the query layer uses it to decide which points are drawable.
+KENYA_BOUNDS = (-4.9, 5.1, 33.8, 42.0)  # south, north, west, east
+KENYA_CENTRE = (0.1, 37.9)
+KM_PER_DEGREE = 111.32
+# The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.
+VIEW_WIDTH_PX = 800
+VIEW_HEIGHT_PX = 560
+# Sequential, light to dark (ColorBrewer YlOrRd): denser reads darker on a white background.
+DENSITY_RAMP = [
+    [255, 237, 160],
+    [254, 217, 118],
+    [254, 178, 76],
+    [253, 141, 60],
+    [240, 59, 32],
+    [189, 0, 38],
+]
+LABEL_RGBA = [40, 40, 40, 230]
+
+
+def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float, ...]:
+    """South, north, west, east of the area to show: the counties' extent (each county a square
+    of its area around its centroid), else the points', else Kenya."""
+    if counties is not None and len(counties):
+        half = counties["area_km2"].fillna(0).clip(lower=1).pow(0.5) / 2 / KM_PER_DEGREE
+        return (
+            float((counties["latitude"] - half).min()),
+            float((counties["latitude"] + half).max()),
+            float((counties["longitude"] - half).min()),
+            float((counties["longitude"] + half).max()),
+        )
+    if len(points):
+        return (
+            float(points["latitude"].min()),
+            float(points["latitude"].max()),
+            float(points["longitude"].min()),
+            float(points["longitude"].max()),
+        )
+    return KENYA_BOUNDS
+
+
+def fitted_view(south: float, north: float, west: float, east: float) -> pdk.ViewState:
+    """A flat view centred on the box, zoomed so the box fits the expected viewport.
+
+    Near the equator Web Mercator is close to linear in latitude, so degrees suffice.
+    """
+    lat_span = max(north - south, 0.05) * 1.1
+    lon_span = max(east - west, 0.05) * 1.1
+    zoom = min(
+        math.log2(VIEW_WIDTH_PX * 360 / (256 * lon_span)),
+        math.log2(VIEW_HEIGHT_PX * 360 / (256 * lat_span)),
+    )
+    return pdk.ViewState(
+        latitude=(south + north) / 2,
+        longitude=(west + east) / 2,
+        zoom=round(min(max(zoom, 4.5), 13.0), 2),
+        pitch=0,
+        bearing=0,
+    )
+
+
+def hexagon_radius_m(south: float, north: float, west: float, east: float) -> int:
+    """A hexagon size that gives some 60 hexagons across the area shown (400 m to 15 km)."""
+    span_km = max(north - south, east - west) * KM_PER_DEGREE
+    return int(min(max(span_km * 1000 / 60, 400), 15_000) // 50 * 50)
+
+
+def incident_density_deck(
+    points: pd.DataFrame, counties: pd.DataFrame | None = None
+) -> pdk.Deck:
+    """A density map of incident GPS points: hexagons coloured by how many incidents fall in them.
+
+    Args:
+        points: one row per incident drawn, with latitude and longitude (already inside Kenya).
+        counties: the selected counties (county_name, latitude, longitude centroid, area_km2);
+            the initial view is fitted to them and their names are written at their centroids,
+            since offline there is no basemap. None: fit to the points (or Kenya).
+
+    Returns:
+        A deck without a basemap (layers draw on a plain background); render it with
+        `st.pydeck_chart(deck, width="stretch")`.
+    """
+    box = _bounds(counties, points)
+    radius = hexagon_radius_m(*box)
+    layers = [
+        pdk.Layer(
+            "HexagonLayer",
+            id="incident-density",
+            data=points[["longitude", "latitude"]].round(5),
+            get_position=["longitude", "latitude"],
+            radius=radius,
+            extruded=False,
+            coverage=0.92,
+            color_range=DENSITY_RAMP,
+            opacity=0.85,
+            pickable=True,
+            auto_highlight=True,
+        )
+    ]
+    if counties is not None and len(counties):
+        labels = counties[["county_name", "latitude", "longitude"]].copy()
+        layers += [
+            pdk.Layer(
+                "ScatterplotLayer",
+                id="county-centroids",
+                data=labels,
+                get_position=["longitude", "latitude"],
+                get_radius=1500,
+                radius_min_pixels=3,
+                radius_max_pixels=5,
+                get_fill_color=LABEL_RGBA,
+            ),
+            pdk.Layer(
+                "TextLayer",
+                id="county-names",
+                data=labels,
+                get_position=["longitude", "latitude"],
+                get_text="county_name",
+                get_size=14,
+                get_color=LABEL_RGBA,
+                get_pixel_offset=[0, -14],
+                font_weight=600,
+                outline_width=3,
+                outline_color=[255, 255, 255, 255],
+                font_settings={"sdf": True},
+            ),
+        ]
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=fitted_view(*box),
+        map_provider=None,
+        map_style=None,
+        tooltip={"text": "{elevationValue} incidents in this hexagon"},
+    )
