@@ -105,7 +105,9 @@ def figure(fig: go.Figure, table: pd.DataFrame, context: PageContext, name: str,
 def data_table(table: pd.DataFrame, context: PageContext, name: str) -> None:
     """A table as shown and as downloaded: hidden cells read '<5' / 'suppressed' in both."""
     shown = labelled_for_display(table, context.threshold)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    # Short tables show every row; long ones scroll inside a frame of about 16 rows.
+    height = 38 + 35 * min(len(shown), 16)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height)
     csv = shown.to_csv(index=False).encode("utf-8")
     file_name = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}.csv"
     st.download_button("Download CSV", csv, file_name=file_name, mime="text/csv",

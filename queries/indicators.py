@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
@@ -738,6 +738,58 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     frame["forums_per_100k"] = frame["forums_held"] * per_100k
     frame["trained_per_100k"] = frame["people_trained"] * per_100k
     return frame
+
+
+def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """One county's indicators beside the national figure and its rank among the counties.
+
+    The county is the single county of `filters.county_codes` (wards are ignored: ranks compare
+    whole counties). The national figure and ranks are computed over all counties without the
+    user's scope; only the aggregate and this county's rank leave the function, never another
+    county's value.
+
+    Grain: one row per indicator. Columns: indicator, label, unit, kind, county_value,
+    county_suppressed, national_value, national_suppressed, rank (1 = best where the indicator
+    has a direction, else 1 = highest; null when the county's value is missing or hidden),
+    ranked_counties (how many counties have a value).
+
+    Raises:
+        ValueError: the filters do not name exactly one county.
+    """
+    codes = filters.county_codes
+    if codes is None or len(codes) != 1:
+        raise ValueError("the scorecard needs exactly one county")
+    code = codes[0]
+    everywhere = Filters(start=filters.start, end=filters.end, preset=filters.preset,
+                         comparison=filters.comparison)
+    by_county = indicators_frame(engine, everywhere, threshold, "county").set_index("county_code")
+    national = indicators_frame(engine, everywhere, threshold).iloc[0]
+    # The county alone: beside only the national total, none of its cells needs secondary
+    # suppression, which the all-county frame applies on behalf of other counties.
+    alone = indicators_frame(engine, replace(everywhere, counties=(code,)), threshold).iloc[0]
+    rows = []
+    for indicator in INDICATORS:
+        flag = flag_column(indicator.key)
+        hidden = by_county[flag] if flag in by_county else pd.Series(False, index=by_county.index)
+        values = by_county[indicator.key].astype("float64").mask(hidden.astype(bool))
+        ascending = indicator.higher_is_better is False
+        ranks = values.rank(ascending=ascending, method="min")
+        county_hidden = bool(alone.get(flag, False))
+        rows.append(
+            {
+                "indicator": indicator.key,
+                "label": indicator.label,
+                "unit": indicator.unit,
+                "kind": indicator.kind,
+                "county_value": _cell(alone, indicator.key),
+                "county_suppressed": county_hidden,
+                "national_value": _cell(national, indicator.key),
+                "national_suppressed": bool(national.get(flag, False)),
+                "rank": None if pd.isna(ranks.get(code)) else int(ranks[code]),
+                "ranked_counties": int(values.notna().sum()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def poisson_z(current: float, previous: float) -> float:

@@ -39,9 +39,12 @@ def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) ->
             marker=dict(size=12, color="white", line=dict(color=colour, width=3)),
             hovertemplate="Partial week of %{x|%d %b %Y}: %{y:,.0f} " + unit + "<extra></extra>",
         ))
+    note = f"{period_label}; weeks start Monday; hollow = partial week"
+    if stream == "rehab_referrals" and part["value_suppressed"].any():
+        note += "; gaps = weeks hidden by the privacy rule"
     fig.update_layout(
         title=dict(text=f"{STREAM_LABELS[stream]} per week",
-                   subtitle=dict(text=f"{period_label}; weeks start Monday; hollow = partial week",
+                   subtitle=dict(text=note,
                                  font=dict(size=15, color="#555"))),
         showlegend=False,
     )

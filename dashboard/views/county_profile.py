@@ -1,12 +1,59 @@
-"""County profile page (placeholder until its issue lands)."""
+"""County profile: one county's scorecard, wards and trends, for coordinators (often on a phone)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import components
+from dashboard import components, data
+from dashboard.charts import overview, profile
 from dashboard.context import current
+from queries.indicators import county_scorecard, headline, indicators_frame
+from queries.trends import STREAM_LABELS, streams_by_week
+
+PROFILE_KEYS = [
+    "incidents_reported", "incidents_resolved_pct", "open_incidents", "ras_active",
+    "forums_held", "people_trained", "rehab_referrals", "referral_admission_pct",
+]
 
 context = current()
-components.page_header("County profile", context, st.session_state.get("_url_notes", []))
-st.info("This page is being built.")
+filters = context.filters
+codes = filters.county_codes
+if codes is None or len(codes) != 1:
+    components.page_header("County profile", context, st.session_state.get("_url_notes", []))
+    options = list(context.counties["county_code"]) if codes is None else list(codes)
+    st.selectbox(
+        "Choose a county", options, index=None, key="profile_county",
+        format_func=context.county_name, placeholder="Choose the county to profile",
+        on_change=lambda: st.session_state.update(
+            f_counties=[st.session_state["profile_county"]], f_wards=[]),
+    )
+    st.stop()
+
+code = codes[0]
+name = context.county_name(code)
+components.page_header(f"{name} County profile", context,
+                        st.session_state.get("_url_notes", []))
+url, threshold = context.url, context.threshold
+cards = data.load(headline, url, filters, threshold=threshold)
+components.headline_cards(cards, PROFILE_KEYS, context, per_row=4)
+components.suppression_note(context)
+
+st.subheader(f"{name} against Kenya")
+scorecard = data.load(county_scorecard, url, filters, threshold=threshold)
+components.data_table(profile.scorecard_table(scorecard, name, threshold), context,
+                      f"{name} scorecard")
+if filters.ward_codes:
+    st.caption("The scorecard compares the whole county; the ward choice applies below.")
+
+st.subheader("Wards")
+wards = data.load(indicators_frame, url, filters, threshold=threshold, grain="ward")
+components.data_table(profile.ward_table(wards, threshold), context, f"{name} wards")
+
+st.subheader("Weekly activity")
+weekly = data.load(streams_by_week, url, filters, threshold=threshold)
+for stream in STREAM_LABELS:
+    components.figure(
+        overview.stream_trend_figure(weekly, stream, context.period_label()),
+        weekly[weekly["stream"] == stream], context, f"{STREAM_LABELS[stream]} per week, {name}",
+        height=380,
+    )

@@ -1,12 +1,121 @@
-"""Training page (placeholder until its issue lands)."""
+"""Training: who was trained and on what, private-security coverage, and progress to targets."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import components
+from dashboard import components, data
+from dashboard.charts import training as charts
 from dashboard.context import current
+from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
+from queries.training import (
+    people_trained_by_audience,
+    people_trained_by_topic,
+    private_security_coverage_by_county,
+    target_achievement_by_county,
+)
+
+HEADLINE_KEYS = [
+    "people_trained",
+    "trained_female_pct",
+    "trained_youth_pct",
+    "trained_certified_pct",
+    "private_security_coverage_pct",
+]
 
 context = current()
+url, filters, period = context.url, context.filters, context.period_label()
 components.page_header("Training", context, st.session_state.get("_url_notes", []))
-st.info("This page is being built.")
+cards = data.load(headline, url, filters, threshold=context.threshold)
+components.headline_cards(cards, HEADLINE_KEYS, context, per_row=5)
+
+st.subheader("Who was trained, and on what")
+audience = data.load(people_trained_by_audience, url, filters)
+topic = data.load(people_trained_by_topic, url, filters)
+if audience["people_trained"].sum() == 0:
+    st.info("No training sessions were held in the selected counties and period.")
+else:
+    for column, frame, dimension in zip(
+        st.columns(2), (audience, topic), ("audience", "topic"), strict=True
+    ):
+        with column:
+            components.figure(
+                charts.trained_by_figure(frame, dimension, period),
+                charts.trained_by_table(frame, dimension),
+                context,
+                f"People trained by {dimension}",
+                height=500,
+            )
+    st.caption(
+        "People trained = summed participants of the sessions held, so a person trained twice "
+        "counts twice. 'Other (unknown)' collects values outside the data contract."
+    )
+
+st.subheader("Private security officers")
+coverage = data.load(private_security_coverage_by_county, url, filters)
+if filters.ward_codes:
+    st.info(
+        "Security firms are registered per county, not per ward, so coverage is not shown for "
+        "a ward selection. Clear the ward filter to see it.",
+        icon=":material/info:",
+    )
+elif (
+    coverage["officers_trained_count"].sum() == 0
+    and coverage["officers_registered_count"].fillna(0).sum() == 0
+):
+    st.info("No private security officers were trained or registered at partner firms here.")
+else:
+    components.figure(
+        charts.coverage_figure(coverage, filters.end),
+        charts.coverage_table(coverage),
+        context,
+        "Private security officers trained",
+        height=charts.coverage_height(coverage),
+    )
+    st.caption(
+        "Coverage = participants of private-security trainings held from the programme launch "
+        f"(8 Jun 2025) to {filters.end:%d %b %Y} / officers registered at firms that had joined "
+        "the programme by then. Participants are counted per session, so coverage can pass "
+        "100% when officers attend several sessions."
+    )
+
+st.subheader("Progress against targets")
+targets = data.load(target_achievement_by_county, url, filters, threshold=context.threshold)
+if targets.empty:
+    st.info("No targets are set for the selected counties for periods overlapping this period.")
+else:
+    present = set(targets["indicator"])
+    keys = [k for k in INDICATOR_KEYS if k in present] + sorted(present - set(INDICATOR_KEYS))
+    indicator = st.selectbox(
+        "Indicator",
+        keys,
+        index=keys.index("people_trained") if "people_trained" in keys else 0,
+        format_func=lambda k: INDICATOR_BY_KEY[k].label if k in INDICATOR_BY_KEY else k,
+        key="target_indicator",
+    )
+    periods = charts.target_periods(targets, indicator)
+    start, end = periods[0]
+    if len(periods) > 1:
+        start, end = st.selectbox(
+            "Target period",
+            periods,
+            format_func=lambda p: charts.period_text(*p),
+            key="target_period",
+        )
+    rows = charts.target_rows(targets, indicator, start)
+    components.figure(
+        charts.target_figure(rows),
+        charts.targets_table(rows, context.threshold),
+        context,
+        f"{charts.period_text(start, end)} targets: {indicator}",
+        height=charts.target_height(rows),
+    )
+    st.caption(charts.target_caption(rows, context.threshold))
+    if filters.ward_codes:
+        st.caption("Targets are set per county: the comparison covers the whole county.")
+    if INDICATOR_BY_KEY.get(indicator) and INDICATOR_BY_KEY[indicator].stream == "rehab":
+        components.suppression_note(context)
+    with st.expander("Every target overlapping the period"):
+        components.data_table(
+            charts.targets_table(targets, context.threshold), context, "All targets"
+        )

@@ -1,0 +1,50 @@
+"""Tables of the County profile page: the scorecard and the ward table, as people read them."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard import formatting
+from queries.indicators import INDICATOR_BY_KEY
+
+
+def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -> pd.DataFrame:
+    """Indicator | county | Kenya | rank, with units and the privacy rule's labels."""
+    rows = []
+    for _, row in scorecard.iterrows():
+        indicator = INDICATOR_BY_KEY[row["indicator"]]
+        direction = {True: "1 = best", False: "1 = lowest", None: "1 = highest"}[
+            indicator.higher_is_better
+        ]
+        rank = (
+            f"{int(row['rank'])} of {row['ranked_counties']} ({direction})"
+            if pd.notna(row["rank"]) else "–"
+        )
+        rows.append({
+            "Indicator": indicator.label,
+            county_name: formatting.indicator_value(
+                indicator, row["county_value"], bool(row["county_suppressed"]), threshold),
+            "Kenya": formatting.indicator_value(
+                indicator, row["national_value"], bool(row["national_suppressed"]), threshold),
+            "Rank among counties": rank,
+        })
+    return pd.DataFrame(rows)
+
+
+def ward_table(wards: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """One row per ward: incidents, resolution, open cases, RAs, forums, training, referrals."""
+    return pd.DataFrame({
+        "Ward": wards["ward_name"],
+        "Incidents": wards["incidents_reported"],
+        "Resolved %": wards["incidents_resolved_pct"].round(1),
+        "Open incidents": wards["open_incidents"],
+        "Registered RAs": wards["ras_registered"],
+        "Active RAs": wards["ras_active"],
+        "Forums": wards["forums_held"],
+        "People trained": wards["people_trained"],
+        "Rehab referrals": [
+            formatting.indicator_value_text(v, hidden, threshold)
+            for v, hidden in zip(wards["rehab_referrals"], wards["rehab_referrals_suppressed"],
+                                 strict=True)
+        ],
+    }).sort_values("Incidents", ascending=False, kind="stable")

@@ -1,0 +1,320 @@
+"""Figures and display tables of the Training page (frames in, Plotly out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import formatting, theme
+from queries.filters import PROGRAMME_LAUNCH
+from queries.indicators import INDICATOR_BY_KEY
+from queries.privacy import SUPPRESSED_PCT, suppressed_label
+
+_LABELS = {
+    "gbv_response": "GBV response",
+    "ngao": "NGAO",
+    "other": "Other (unknown)",
+}
+_DIMENSION_TITLES = {"audience": "audience", "topic": "topic"}
+SUBTITLE_FONT = dict(size=15, color="#555")
+
+
+def label(code: str) -> str:
+    """A training audience or topic as people read it."""
+    return _LABELS.get(code, theme.label(code))
+
+
+def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) -> go.Figure:
+    """Horizontal bars of people trained per audience or topic, largest at the top, each
+    category in its fixed colour.
+
+    Args:
+        frame: `people_trained_by_audience` or `people_trained_by_topic` rows.
+        dimension: 'audience' or 'topic'.
+        period_label: the selected period, for the subtitle.
+    """
+    colours = theme.colours_for(dimension)
+    shown = frame.sort_values("people_trained", kind="stable")
+    fig = go.Figure(
+        go.Bar(
+            x=shown["people_trained"],
+            y=[label(code) for code in shown[dimension]],
+            orientation="h",
+            marker_color=[colours.get(code, theme.OTHER_GREY) for code in shown[dimension]],
+            text=[f"{n:,}" for n in shown["people_trained"]],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=shown["sessions_count"],
+            hovertemplate="%{y}: %{x:,} people in %{customdata:,} sessions<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=dict(
+            text=f"People trained by {_DIMENSION_TITLES[dimension]}",
+            subtitle=dict(text=f"{period_label}; summed participants", font=SUBTITLE_FONT),
+        ),
+        showlegend=False,
+    )
+    top = float(shown["people_trained"].max()) if len(shown) else 0.0
+    fig.update_xaxes(
+        title_text="People trained", range=[0, max(top, 1.0) * 1.25], separatethousands=True
+    )
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def trained_by_table(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            dimension.capitalize(): frame[dimension].map(label),
+            "Sessions": frame["sessions_count"],
+            "People trained": frame["people_trained"],
+            "Female %": frame["female_pct"].round(1),
+            "Youth %": frame["youth_pct"].round(1),
+            "Certified %": frame["certified_pct"].round(1),
+        }
+    )
+
+
+def _coverage_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counties worth a bar: some officers trained or registered."""
+    registered = frame["officers_registered_count"].fillna(0)
+    return frame[(frame["officers_trained_count"] > 0) | (registered > 0)]
+
+
+def coverage_height(frame: pd.DataFrame) -> int:
+    return max(320, 190 + 34 * len(_coverage_rows(frame)))
+
+
+def coverage_figure(frame: pd.DataFrame, end: dt.date) -> go.Figure:
+    """Per county, officers registered at partner firms (grey) with the officers trained since
+    launch drawn over them, labelled with the coverage %."""
+    shown = _coverage_rows(frame).copy()
+    shown["registered"] = shown["officers_registered_count"].astype("float64").fillna(0.0)
+    shown = shown.sort_values(
+        ["coverage_pct", "officers_trained_count"], kind="stable", na_position="first"
+    )
+    labels = ["no partner firm" if pd.isna(p) else f"{p:.1f}%" for p in shown["coverage_pct"]]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=shown["registered"],
+            y=shown["county_name"],
+            orientation="h",
+            name="Officers at partner firms",
+            marker_color="#D9D9D9",
+            hovertemplate="%{y}: %{x:,} officers at partner firms<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=shown["officers_trained_count"],
+            y=shown["county_name"],
+            orientation="h",
+            name="Officers trained",
+            marker_color=theme.CATEGORY_COLOURS["audience"]["private_security"],
+            width=0.5,
+            hovertemplate="%{y}: %{x:,} officers trained<extra></extra>",
+        )
+    )
+    # The coverage % sits beyond the longer of the two bars.
+    ends = shown[["registered", "officers_trained_count"]].max(axis=1)
+    fig.add_trace(
+        go.Scatter(
+            x=ends,
+            y=shown["county_name"],
+            mode="text",
+            text=labels,
+            textposition="middle right",
+            textfont=dict(size=16),
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        barmode="overlay",
+        title=dict(
+            text="Private security officers trained vs officers at partner firms",
+            subtitle=dict(
+                text=f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
+                f"{end:%d %b %Y}; label: coverage %",
+                font=SUBTITLE_FONT,
+            ),
+        ),
+        legend=dict(y=1.02),
+        margin=dict(t=150, r=40),
+    )
+    top = float(ends.max()) if len(ends) else 1.0
+    fig.update_xaxes(title_text="Officers", range=[0, max(top, 1.0) * 1.3], separatethousands=True)
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def coverage_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "County": frame["county_name"],
+            "Code": frame["county_code"],
+            "Officers trained since launch": frame["officers_trained_count"],
+            "Partner firms": frame["partner_firms_count"],
+            "Officers at partner firms": frame["officers_registered_count"],
+            "Coverage %": frame["coverage_pct"].round(1),
+        }
+    )
+
+
+def target_periods(frame: pd.DataFrame, indicator: str) -> list[tuple[dt.date, dt.date]]:
+    """The target periods of one indicator, latest first."""
+    rows = frame[frame["indicator"] == indicator]
+    pairs = {(s, e) for s, e in zip(rows["period_start"], rows["period_end"])}
+    return sorted(pairs, reverse=True)
+
+
+def period_text(start: dt.date, end: dt.date) -> str:
+    """'FY 2025/26' for a Kenyan financial year, else '1 Jul 2025 – 31 Dec 2025'."""
+    if start.month == 7 and start.day == 1 and end == dt.date(start.year + 1, 6, 30):
+        return f"FY {start.year}/{(start.year + 1) % 100:02d}"
+    return f"{start:%d %b %Y} – {end:%d %b %Y}"
+
+
+def _is_flow(indicator: str) -> bool:
+    spec = INDICATOR_BY_KEY.get(indicator)
+    return spec is not None and spec.kind in ("count", "sum") and indicator != "ras_active"
+
+
+def target_rows(frame: pd.DataFrame, indicator: str, start: dt.date) -> pd.DataFrame:
+    """One indicator's targets for the target period starting on `start`."""
+    rows = frame[(frame["indicator"] == indicator) & (frame["period_start"] == start)]
+    return rows.sort_values("county_name", kind="stable")
+
+
+def target_caption(rows: pd.DataFrame, threshold: int) -> str:
+    """What the target chart compares, in words."""
+    first = rows.iloc[0]
+    start, end, to = first["period_start"], first["period_end"], first["actual_to"]
+    spec = INDICATOR_BY_KEY.get(first["indicator"])
+    name = spec.label if spec else first["indicator"]
+    text = (
+        f"Each bar is the actual {name.lower()} over the target's own period, "
+        f"{start:%d %b %Y} to {to:%d %b %Y}, as a percentage of the county's target for "
+        f"{period_text(start, end)} ({start:%d %b %Y} – {end:%d %b %Y}). The selected period "
+        "only decides which targets are shown; the actual is computed with the same "
+        "definition as the headline indicator."
+    )
+    if to < end:
+        elapsed = float(first["period_elapsed_pct"])
+        text += f" The target period is not over: {elapsed:.0f}% of it had passed by {to:%d %b %Y}"
+        text += (
+            ", marked by the dotted line, which a county on pace for its target reaches."
+            if _is_flow(first["indicator"])
+            else "."
+        )
+    if rows["actual_suppressed"].any():
+        text += (
+            f" Counties whose actual is hidden by the privacy rule (1–{threshold - 1}, or a "
+            "secondary suppression) have no bar."
+        )
+    return text
+
+
+def target_figure(rows: pd.DataFrame) -> go.Figure:
+    """Horizontal bars: actual as % of target per county, a solid line at 100% and, for
+    flows whose period is still running, a dotted line at the share of the period elapsed."""
+    first = rows.iloc[0]
+    key = first["indicator"]
+    spec = INDICATOR_BY_KEY.get(key)
+    stream = spec.stream if spec else "training"
+    shown = rows.sort_values("achieved_pct", kind="stable", na_position="first")
+    visible = shown[~shown["actual_suppressed"].astype(bool)]
+
+    def value_text(value: float) -> str:
+        if spec is None:
+            return formatting.number(value, 1)
+        return formatting.indicator_value(spec, value, False, 5).removesuffix(" " + spec.unit)
+
+    texts = [
+        "hidden"
+        if hidden
+        else (
+            f"{value_text(actual)} of {value_text(target)}"
+            + ("" if pd.isna(pct) else f" ({pct:.0f}%)")
+        )
+        for actual, target, pct, hidden in zip(
+            shown["actual"], shown["target"], shown["achieved_pct"], shown["actual_suppressed"]
+        )
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=shown["achieved_pct"].where(~shown["actual_suppressed"].astype(bool)),
+            y=shown["county_name"],
+            orientation="h",
+            marker_color=theme.STREAM_COLOURS.get(stream, theme.BRAND_GREEN),
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1f}% of target<extra></extra>",
+        )
+    )
+    fig.add_vline(
+        x=100,
+        line=dict(color="#1A1A1A", width=2),
+        annotation=dict(text="Target", font_size=15),
+        annotation_position="top",
+    )
+    elapsed = float(first["period_elapsed_pct"])
+    if _is_flow(key) and first["actual_to"] < first["period_end"]:
+        fig.add_vline(
+            x=elapsed,
+            line=dict(color="#444", dash="dot", width=2),
+            annotation=dict(text=f"{elapsed:.0f}% of period", font_size=15),
+            annotation_position="bottom",
+        )
+    name = spec.label if spec else key
+    fig.update_layout(
+        title=dict(
+            text=f"{name}: actual as % of target, by county",
+            subtitle=dict(
+                text=f"Target period {period_text(first['period_start'], first['period_end'])}; "
+                f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}",
+                font=SUBTITLE_FONT,
+            ),
+        ),
+        showlegend=False,
+        margin=dict(r=60, t=130),
+    )
+    top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
+    fig.update_xaxes(
+        title_text="Actual as % of target", ticksuffix="%", range=[0, max(top, 100.0) * 1.45]
+    )
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def target_height(rows: pd.DataFrame) -> int:
+    return max(320, 200 + 30 * len(rows))
+
+
+def targets_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Every target shown, with its actual; cells hidden by the privacy rule read '<5' and
+    'suppressed' (in the CSV too)."""
+    hidden = frame["actual_suppressed"].astype(bool).to_numpy()
+    actual = frame["actual"].round(2).astype(object)
+    actual[hidden] = suppressed_label(threshold)
+    achieved = frame["achieved_pct"].round(1).astype(object)
+    achieved[frame["achieved_pct_suppressed"].astype(bool).to_numpy()] = SUPPRESSED_PCT
+    return pd.DataFrame(
+        {
+            "County": frame["county_name"],
+            "Code": frame["county_code"],
+            "Indicator": frame["indicator_label"],
+            "Target from": frame["period_start"],
+            "Target to": frame["period_end"],
+            "Actual to": frame["actual_to"],
+            "Period elapsed %": frame["period_elapsed_pct"].round(1),
+            "Actual": actual,
+            "Target": frame["target"],
+            "Achieved % of target": achieved,
+        }
+    )
