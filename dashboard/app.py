@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st  # noqa: E402
 
-from dashboard import data  # noqa: E402
+from dashboard import access, data  # noqa: E402
 from dashboard.context import PageContext, set_current  # noqa: E402
 from dashboard.filter_bar import filter_bar  # noqa: E402
 from queries.db import DataSourceError, resolve_source  # noqa: E402
@@ -60,6 +60,7 @@ try:
 except DataSourceError as exc:
     _stop_with(f"The database settings cannot be read: {exc}", exc)
 
+access.require_login()
 if source.is_demo:
     _ensure_demo(Path(source.url.removeprefix("sqlite:///")))
 
@@ -76,11 +77,12 @@ try:
 except DataSourceError as exc:
     _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
 
+grant = access.resolve_grant(source, counties)
 today = today_eat()
-filters, notes = filter_bar(today, counties, wards)
+filters, notes = filter_bar(today, counties, wards, scope=grant.scope)
 context = PageContext(
     source=source, filters=filters, threshold=suppression_threshold(), counties=counties,
-    wards=wards, as_of=as_of, today=today,
+    wards=wards, as_of=as_of, today=today, grant=grant,
 )
 set_current(context)
 st.session_state["_url_notes"] = notes
@@ -89,7 +91,10 @@ with st.sidebar:
     st.divider()
     st.caption(context.source_note())
     if source.is_demo:
-        st.caption("Demo mode: synthetic data, no login.")
+        st.caption("Demo mode: synthetic data, open to anyone, no login.")
+    st.caption(f"Viewing as {grant.identity} · {grant.describe()}")
+    if access.auth_configured():
+        st.button("Log out", on_click=st.logout, icon=":material/logout:")
 
 pages = [
     st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:",

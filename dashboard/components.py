@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import formatting, theme
+from dashboard.access import log_export
 from dashboard.context import PageContext
 from queries.indicators import INDICATOR_BY_KEY, MEANINGFUL_Z
 from queries.privacy import labelled_for_display, suppressed_label
@@ -110,8 +111,11 @@ def data_table(table: pd.DataFrame, context: PageContext, name: str) -> None:
     st.dataframe(shown, hide_index=True, width="stretch", height=height)
     csv = shown.to_csv(index=False).encode("utf-8")
     file_name = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}.csv"
-    st.download_button("Download CSV", csv, file_name=file_name, mime="text/csv",
-                       key=f"download-{_slug(name)}", icon=":material/download:")
+    st.download_button(
+        "Download CSV", csv, file_name=file_name, mime="text/csv", key=f"download-{_slug(name)}",
+        icon=":material/download:", on_click=log_export,
+        args=(context.grant.identity, f"{name} (CSV)", context.filters.to_query_params()),
+    )
     st.caption(context.source_note())
 
 

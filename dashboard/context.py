@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from queries.access import Grant
 from queries.db import DatabaseSource
 from queries.filters import Filters
 
@@ -26,6 +27,7 @@ class PageContext:
         wards: every ward.
         as_of: the latest report time in EAT, or None.
         today: today's EAT date.
+        grant: who is looking, with which role and county scope.
     """
 
     source: DatabaseSource
@@ -35,6 +37,7 @@ class PageContext:
     wards: pd.DataFrame
     as_of: dt.datetime | None
     today: dt.date
+    grant: Grant
 
     @property
     def url(self) -> str:

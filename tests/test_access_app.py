@@ -1,0 +1,184 @@
+"""Who sees what, through the real app: login, no-access page, county scope, demo switcher,
+and the app on PostgreSQL as a SELECT-only role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import formatting
+from queries.db import make_engine
+from queries.filters import Filters, preset_period
+from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret",
+    "client_id": "dashboard",
+    "client_secret": "secret",
+    "server_metadata_url": "https://login.example.go.ke/.well-known/openid-configuration",
+}
+ACCESS = {
+    "contact": "dashboard-help@example.go.ke",
+    "users": {
+        "ps@example.go.ke": "national",
+        "nakuru@example.go.ke": {"role": "county", "counties": ["032"]},
+    },
+}
+
+
+def _clear_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _app(user: dict, params: dict[str, str] | None = None, clear: bool = True) -> AppTest:
+    if clear:
+        _clear_caches()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.secrets["access"] = ACCESS
+    at.user = user
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+@pytest.fixture
+def demo_env(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
+    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
+    return demo_db_path
+
+
+def _cards_for(db_url: str, counties: tuple[str, ...]) -> dict[str, str]:
+    start, end = preset_period("last_28_days", today_eat())
+    table = headline(make_engine(db_url), Filters(start=start, end=end, counties=counties), 5)
+    table = table.set_index("indicator")
+    return {
+        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
+            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5)
+        for k in table.index
+    }
+
+
+def _shown(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_login_page_before_any_data(demo_env) -> None:
+    at = _app({"is_logged_in": False})
+    assert not at.exception
+    assert at.title[0].value == "Usalama Mitaani dashboard"
+    assert [b.label for b in at.button] == ["Log in"]
+    assert len(at.metric) == 0
+
+
+def test_unknown_identity_gets_a_polite_no_access_page(demo_env) -> None:
+    at = _app({"is_logged_in": True, "email": "stranger@example.com"})
+    assert not at.exception
+    assert at.title[0].value == "No access yet"
+    assert "dashboard-help@example.go.ke" in at.markdown[0].value
+    assert len(at.metric) == 0
+
+
+@pytest.mark.parametrize("county_param", ["047", "001", "all", "047,001", "032,047", None])
+def test_county_user_sees_only_their_county(demo_env, county_param) -> None:
+    params = {"county": county_param} if county_param else {}
+    at = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"}, params)
+    assert not at.exception
+    assert _shown(at) == {k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items()
+                          if k in _shown(at)}
+    assert len(at.metric) == 8
+    if county_param and county_param not in ("032",):
+        assert any("032" in i.value or "Unknown" in i.value for i in at.info)
+    # The county list offers only Nakuru, and the demo role switcher does not exist.
+    assert at.multiselect(key="f_counties").options == ["Nakuru (032)"]
+    assert not [r for r in at.radio if r.key == "demo_role"]
+
+
+def test_cached_results_are_never_shared_across_scopes(demo_env) -> None:
+    national = _app({"is_logged_in": True, "email": "ps@example.go.ke"})
+    county = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"}, clear=False)
+    again = _app({"is_logged_in": True, "email": "ps@example.go.ke"}, clear=False)
+    url = f"sqlite:///{demo_env}"
+    assert _shown(national) == {k: v for k, v in _cards_for(url, ()).items()
+                                if k in _shown(national)}
+    assert _shown(county) == {k: v for k, v in _cards_for(url, ("032",)).items()
+                              if k in _shown(county)}
+    assert _shown(again) == _shown(national) != _shown(county)
+
+
+def test_demo_mode_has_the_role_switcher_and_says_so(demo_env) -> None:
+    _clear_caches()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    switcher = at.radio(key="demo_role")
+    switcher.set_value("county").run()
+    assert at.selectbox(key="demo_county").value == "032"
+    assert _shown(at) == {k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items()
+                          if k in _shown(at)}
+    assert any("open to anyone" in c.value for c in at.sidebar.caption)
+
+
+def test_a_real_database_without_login_shows_nothing(demo_env, monkeypatch) -> None:
+    monkeypatch.setenv("REPORTING_DB_URL", f"sqlite:///{demo_env}")
+    _clear_caches()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert "Login is not configured" in at.error[0].value
+    assert len(at.metric) == 0 and not [r for r in at.radio if r.key == "demo_role"]
+
+
+@pytest.fixture(scope="module")
+def pg_demo(postgres_server):
+    """The demo data in a PostgreSQL database, built once for this module."""
+    from sqlalchemy import create_engine, text
+
+    from queries.demo import build_demo
+
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "access_demo" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "access_demo"'))
+    build_demo(postgres_server.url("access_demo"), seed=42, incidents=20_000, today=today_eat())
+    yield "access_demo"
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "access_demo" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_app_and_indicators_command_work_as_a_select_only_role(
+    pg_demo, readonly_role, monkeypatch
+) -> None:
+    reader_url = readonly_role(pg_demo)
+    monkeypatch.setenv("REPORTING_DB_URL", reader_url)
+    at = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"})
+    assert not at.exception and not at.error
+    assert _shown(at) == {k: v for k, v in _cards_for(reader_url, ("032",)).items()
+                          if k in _shown(at)}
+
+    start, end = preset_period("last_28_days", today_eat())
+    command = [sys.executable, "-m", "queries.indicators", "--url", reader_url,
+               "--from", str(start), "--to", str(end), "--county", "032"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    printed = json.loads(result.stdout)["indicators"]
+    expected = headline(make_engine(reader_url),
+                        Filters(start=start, end=end, counties=("032",)), 5).set_index("indicator")
+    assert printed["incidents_reported"] == expected.loc["incidents_reported", "value"]
+
+    from sqlalchemy import text
+
+    with pytest.raises(Exception, match="permission denied|read-only"):  # noqa: B017
+        with make_engine(reader_url, read_only=False).begin() as conn:
+            conn.execute(text("DELETE FROM incidents"))
