@@ -43,14 +43,32 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m queries.indicators",
         description="Print every contract indicator for a period and a set of counties.",
     )
-    parser.add_argument("--url", help="SQLAlchemy database URL (default: REPORTING_DB_URL, "
-                        "then .streamlit/secrets.toml, then the demo database)")
-    parser.add_argument("--from", dest="start", type=_date, required=True,
-                        help="first day of the period (EAT), YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", type=_date, required=True,
-                        help="last day of the period (EAT), YYYY-MM-DD")
-    parser.add_argument("--county", action="append", default=[], metavar="CODE",
-                        help="3-digit county code; repeat for several (default: all counties)")
+    parser.add_argument(
+        "--url",
+        help="SQLAlchemy database URL (default: REPORTING_DB_URL, "
+        "then .streamlit/secrets.toml, then the demo database)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        required=True,
+        help="first day of the period (EAT), YYYY-MM-DD",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=_date,
+        required=True,
+        help="last day of the period (EAT), YYYY-MM-DD",
+    )
+    parser.add_argument(
+        "--county",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="3-digit county code; repeat for several (default: all counties)",
+    )
     parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
     return parser
@@ -59,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 def output_value(row: pd.Series, key: str, threshold: int) -> float | int | str | None:
     """A cell as the command prints it: number, null, '<threshold' or 'suppressed'."""
     if bool(row.get(flag_column(key), False)):
-        return suppressed_label(threshold) if INDICATOR_BY_KEY[key].kind == "count" else SUPPRESSED_PCT
+        return (
+            suppressed_label(threshold) if INDICATOR_BY_KEY[key].kind == "count" else SUPPRESSED_PCT
+        )
     value = row.get(key)
     if value is None or pd.isna(value):
         return None
@@ -103,7 +123,9 @@ def run(argv: Sequence[str] | None = None) -> str:
         for _, row in frame.iterrows():
             where = row["county_code"] if grain else ";".join(chosen or ["all"])
             values = _row_dict(row, threshold).values()
-            writer.writerow([args.start, args.end, where, *["" if v is None else v for v in values]])
+            writer.writerow(
+                [args.start, args.end, where, *["" if v is None else v for v in values]]
+            )
         return buffer.getvalue()
 
     document: dict[str, object] = {

@@ -34,26 +34,49 @@ def streams_by_week_select(dialect: str, filters: Filters) -> Select:
     training_week = sqld.week_start(dialect, trainings.c.held_on)
     referral_week = sqld.week_start(dialect, rehab_referrals.c.referred_on)
     parts = [
-        select(literal("incidents").label("stream"), incident_week.label("week_start"),
-               func.count().label("value"))
-        .where(incidents.c.reported_at >= lower, incidents.c.reported_at < upper,
-               *area_where(incidents, filters))
+        select(
+            literal("incidents").label("stream"),
+            incident_week.label("week_start"),
+            func.count().label("value"),
+        )
+        .where(
+            incidents.c.reported_at >= lower,
+            incidents.c.reported_at < upper,
+            *area_where(incidents, filters),
+        )
         .group_by(incident_week),
-        select(literal("forums").label("stream"), forum_week.label("week_start"),
-               func.count().label("value"))
-        .where(forums.c.held_on >= filters.start, forums.c.held_on <= filters.end,
-               *area_where(forums, filters))
+        select(
+            literal("forums").label("stream"),
+            forum_week.label("week_start"),
+            func.count().label("value"),
+        )
+        .where(
+            forums.c.held_on >= filters.start,
+            forums.c.held_on <= filters.end,
+            *area_where(forums, filters),
+        )
         .group_by(forum_week),
-        select(literal("people_trained").label("stream"), training_week.label("week_start"),
-               func.sum(trainings.c.participants).label("value"))
-        .where(trainings.c.held_on >= filters.start, trainings.c.held_on <= filters.end,
-               *area_where(trainings, filters))
+        select(
+            literal("people_trained").label("stream"),
+            training_week.label("week_start"),
+            func.sum(trainings.c.participants).label("value"),
+        )
+        .where(
+            trainings.c.held_on >= filters.start,
+            trainings.c.held_on <= filters.end,
+            *area_where(trainings, filters),
+        )
         .group_by(training_week),
-        select(literal("rehab_referrals").label("stream"), referral_week.label("week_start"),
-               func.count().label("value"))
-        .where(rehab_referrals.c.referred_on >= filters.start,
-               rehab_referrals.c.referred_on <= filters.end,
-               *area_where(rehab_referrals, filters))
+        select(
+            literal("rehab_referrals").label("stream"),
+            referral_week.label("week_start"),
+            func.count().label("value"),
+        )
+        .where(
+            rehab_referrals.c.referred_on >= filters.start,
+            rehab_referrals.c.referred_on <= filters.end,
+            *area_where(rehab_referrals, filters),
+        )
         .group_by(referral_week),
     ]
     union = union_all(*parts).subquery("weekly")
@@ -90,5 +113,6 @@ def streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.Data
     frame["is_partial"] = (frame["week_start"] < pd.Timestamp(filters.start)) | (
         week_end > pd.Timestamp(filters.end)
     )
-    return frame[["stream", "stream_label", "week_start", "value", "value_suppressed",
-                  "is_partial"]]
+    return frame[
+        ["stream", "stream_label", "week_start", "value", "value_suppressed", "is_partial"]
+    ]
