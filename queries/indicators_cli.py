@@ -13,12 +13,22 @@ import io
 import json
 import logging
 import sys
+import tomllib
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
 
-from queries.db import DataSourceError, check_contract, make_engine, read_frame, resolve_source
+from queries.access import AccessConfigError, access_config
+from queries.db import (
+    SECRETS_FILE,
+    DataSourceError,
+    check_contract,
+    make_engine,
+    read_frame,
+    resolve_source,
+)
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, indicators_frame
 from queries.privacy import SUPPRESSED_PCT, flag_column, suppressed_label, suppression_threshold
@@ -71,7 +81,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument(
+        "--as", dest="identity", metavar="EMAIL",
+        help="apply this user's access scope from [access] in .streamlit/secrets.toml "
+        "(required when the deployment has login configured)",
+    )
     return parser
+
+
+def _scope_for(identity: str | None, known: set[str], secrets_file: Path) -> tuple[str, ...] | None:
+    """The county scope the command runs with: the identity's, from the deployment's access
+    list; None (all counties) when no login is configured and no identity is given."""
+    secrets: dict = {}
+    if secrets_file.exists():
+        try:
+            secrets = tomllib.loads(secrets_file.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UsageError(f"{secrets_file} cannot be read: {exc}") from exc
+    if identity is None:
+        if "auth" in secrets:
+            raise UsageError("this deployment has login configured: say who you are with --as")
+        return None
+    try:
+        config = access_config(secrets.get("access"), known, secrets_file.parent)
+    except AccessConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    grant = config.grant_for(identity)
+    if grant is None:
+        raise UsageError(f"{identity} has no access to the dashboard's data")
+    return grant.scope
 
 
 def output_value(row: pd.Series, key: str, threshold: int) -> float | int | str | None:
@@ -109,11 +147,16 @@ def run(argv: Sequence[str] | None = None) -> str:
     unknown = [code for code in args.county if code not in known]
     if unknown:
         raise UsageError(f"unknown county code(s): {', '.join(unknown)}")
+    scope = _scope_for(args.identity, known, SECRETS_FILE)
+    outside = [code for code in args.county if scope is not None and code not in scope]
+    if outside:
+        raise UsageError(f"county code(s) outside {args.identity}'s access: {', '.join(outside)}")
     threshold = suppression_threshold()
-    filters = Filters(start=args.start, end=args.end, preset="custom", counties=tuple(args.county))
+    filters = Filters(start=args.start, end=args.end, preset="custom",
+                      counties=tuple(args.county), scope=scope)
     grain = "county" if args.by_county else None
     frame = indicators_frame(engine, filters, threshold, grain)
-    chosen = list(filters.counties) or None
+    chosen = list(filters.county_codes) if filters.county_codes else None
 
     if args.format == "csv":
         buffer = io.StringIO()

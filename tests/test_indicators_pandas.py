@@ -1,0 +1,152 @@
+"""Every indicator on the demo database against an independent pandas computation of the
+contract's definitions over the raw rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from queries.db import make_engine
+from queries.filters import Filters
+from queries.indicators import INDICATOR_KEYS, indicators_frame
+
+LAUNCH = pd.Timestamp("2025-06-08")
+
+
+@pytest.fixture(scope="module")
+def raw(demo_db_path: Path) -> dict[str, pd.DataFrame]:
+    with sqlite3.connect(demo_db_path) as connection:
+        tables = {name: pd.read_sql(f"SELECT * FROM {name}", connection) for name in (
+            "counties", "incidents", "residents_associations", "ra_monthly_reports", "forums",
+            "trainings", "security_firms", "rehab_referrals")}
+    for name, frame in tables.items():
+        for column in frame.columns:
+            if column.endswith(("_at", "_on")) or column in ("month",):
+                frame[column] = pd.to_datetime(frame[column])
+    return tables
+
+
+def _median(values: pd.Series) -> float:
+    values = values.dropna()
+    return float(values.median()) if len(values) else math.nan
+
+
+def _pct(numerator: float, denominator: float) -> float:
+    return 100.0 * numerator / denominator if denominator else math.nan
+
+
+def expected_indicators(raw: dict[str, pd.DataFrame], start: dt.date, end: dt.date,
+                        counties: list[str] | None) -> dict[str, float]:
+    """The contract's definitions, written out again in pandas."""
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    in_c = (lambda s: s.isin(counties)) if counties else (lambda s: s == s)
+    population = raw["counties"].loc[in_c(raw["counties"]["code"]), "population"].sum()
+
+    inc = raw["incidents"][in_c(raw["incidents"]["county_code"])]
+    eat_day = (inc["reported_at"] + pd.Timedelta(hours=3)).dt.normalize()
+    period = inc[(eat_day >= first) & (eat_day <= last)]
+    hours = lambda end_col: (period[end_col] - period["reported_at"]).dt.total_seconds() / 3600  # noqa: E731
+    out = {
+        "incidents_reported": len(period),
+        "incident_rate_per_100k": len(period) / population * 100_000,
+        "incidents_resolved_pct": _pct((period["status"] == "resolved").sum(), len(period)),
+        "median_hours_to_acknowledge": _median(hours("acknowledged_at")),
+        "median_hours_to_resolve": _median(hours("resolved_at")),
+        "open_incidents": int(((eat_day <= last) & inc["status"].isin(
+            ["reported", "acknowledged", "actioned"])).sum()),
+    }
+
+    ras = raw["residents_associations"]
+    ras = ras[in_c(ras["county_code"])]
+    registered = ras[(ras["registered_on"] <= last) & (ras["status"] != "suspended")]
+    forums_all = raw["forums"]
+    reports = raw["ra_monthly_reports"]
+    active_ids = set(forums_all.loc[forums_all["held_on"].between(first, last), "ra_id"].dropna()
+                     .astype(int)) | set(reports.loc[reports["submitted_on"].between(first, last),
+                                                     "ra_id"])
+    due = reports.merge(ras[["id"]], left_on="ra_id", right_on="id")
+    due = due[due["month"].between(first, last)]
+    deadline = due["month"] + pd.DateOffset(months=1) + pd.Timedelta(days=9)
+    forums = forums_all[in_c(forums_all["county_code"]) & forums_all["held_on"].between(first, last)]
+    joint = forums["police_present"].astype(bool) & (
+        forums["ngao_present"].astype(bool) | forums["private_security_present"].astype(bool))
+    out |= {
+        "ras_registered": len(registered),
+        "ras_active": int(registered["id"].isin(active_ids).sum()),
+        "ra_reporting_rate": _pct(due["submitted_on"].notna().sum(), len(due)),
+        "ra_on_time_rate": _pct((due["submitted_on"] <= deadline).sum(), len(due)),
+        "forums_held": len(forums),
+        "forum_attendance": int(forums["attendance"].sum()),
+        "joint_forum_pct": _pct(joint.sum(), len(forums)),
+    }
+
+    tr = raw["trainings"][in_c(raw["trainings"]["county_code"])]
+    held = tr[tr["held_on"].between(first, last)]
+    people = held["participants"].sum()
+    guards = tr[(tr["audience"] == "private_security") & tr["held_on"].between(LAUNCH, last)]
+    firms = raw["security_firms"]
+    firms = firms[in_c(firms["county_code"]) & (firms["partnered_on"] <= last)]
+    out |= {
+        "people_trained": int(people),
+        "trained_female_pct": _pct(held["participants_female"].sum(), people),
+        "trained_youth_pct": _pct(held["participants_youth"].sum(), people),
+        "trained_certified_pct": _pct(held["certified"].sum(), people),
+        "private_security_coverage_pct": _pct(guards["participants"].sum(),
+                                              firms["officers_registered"].sum()),
+    }
+
+    ref = raw["rehab_referrals"]
+    ref = ref[in_c(ref["county_code"]) & ref["referred_on"].between(first, last)]
+    n = len(ref)
+    admitted = ref["status"].isin(["admitted", "completed", "dropped_out"]).sum()
+    completed = (ref["status"] == "completed").sum()
+    finished = ref["status"].isin(["completed", "dropped_out"]).sum()
+    with_admission = ref["admitted_on"].notna().sum()
+    youth = ref["age_band"].isin(["15_19", "20_24", "25_34"]).sum()
+    small = lambda *counts: any(1 <= c < 5 for c in counts)  # noqa: E731
+    out |= {
+        "rehab_referrals": math.nan if small(n) else n,
+        "referral_admission_pct": math.nan if small(admitted, n) else _pct(admitted, n),
+        "referral_completion_pct": math.nan if small(completed, finished)
+        else _pct(completed, finished),
+        "median_days_to_admission": math.nan if small(with_admission)
+        else _median((ref["admitted_on"] - ref["referred_on"]).dt.days.astype(float)),
+        "referral_youth_pct": math.nan if small(youth, n) else _pct(youth, n),
+    }
+    return out
+
+
+SELECTIONS = [
+    ("last 28 days, all counties", -27, 0, None),
+    ("FY 2025/26, pilot counties", None, None, ["001", "032", "047"]),
+    ("a month, one county", -60, -30, ["032"]),
+    ("a year, the quiet county", -365, 0, ["005"]),
+]
+
+
+@pytest.mark.parametrize(("name", "from_days", "to_days", "counties"), SELECTIONS,
+                         ids=[s[0] for s in SELECTIONS])
+def test_indicators_match_pandas(raw, demo_db_path, name, from_days, to_days, counties) -> None:
+    latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
+    if from_days is None:
+        start, end = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
+    else:
+        start, end = latest + dt.timedelta(days=from_days), latest + dt.timedelta(days=to_days)
+    filters = Filters(start=start, end=end, preset="custom", counties=tuple(counties or ()))
+    row = indicators_frame(make_engine(f"sqlite:///{demo_db_path}"), filters, 5).iloc[0]
+    expected = expected_indicators(raw, start, end, counties)
+    assert set(expected) == set(INDICATOR_KEYS)
+    wrong = {}
+    for key, value in expected.items():
+        got = row[key]
+        same = (pd.isna(got) and math.isnan(value)) if (pd.isna(got) or math.isnan(value)) \
+            else math.isclose(float(got), float(value), rel_tol=1e-9, abs_tol=1e-9)
+        if not same:
+            wrong[key] = (got, value)
+    assert wrong == {}
+    assert expected["incidents_reported"] > 0 or counties == ["005"]
