@@ -144,7 +144,18 @@ def labelled_for_display(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
             continue
         is_ratio = column.endswith(("_pct", "_rate")) or column.startswith("median_")
         text = SUPPRESSED_PCT if is_ratio else suppressed_label(threshold)
-        values = result[column].astype(object)
-        values[result[flag].astype(bool).to_numpy()] = text
-        result[column] = values
+        hidden = result[flag].astype(bool).to_numpy()
+        # One text column, so tables and CSV files get a single type: numbers as plain text
+        # (whole numbers without a decimal point), hidden cells as their label, missing as ''.
+        result[column] = [
+            text if is_hidden else _plain(value)
+            for value, is_hidden in zip(result[column], hidden, strict=True)
+        ]
     return result.drop(columns=flags)
+
+
+def _plain(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:.6g}"

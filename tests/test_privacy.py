@@ -52,8 +52,8 @@ def test_display_labels() -> None:
                           "referral_admission_pct": [float("nan"), 50.0],
                           "referral_admission_pct_suppressed": [True, False]})
     shown = labelled_for_display(frame, 5)
-    assert shown["rehab_referrals"].tolist() == ["<5", 9.0]
-    assert shown["referral_admission_pct"].tolist() == ["suppressed", 50.0]
+    assert shown["rehab_referrals"].tolist() == ["<5", "9"]
+    assert shown["referral_admission_pct"].tolist() == ["suppressed", "50"]
     assert list(shown.columns) == ["rehab_referrals", "referral_admission_pct"]
 
 
