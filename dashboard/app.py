@@ -110,6 +110,9 @@ pages = [
     st.Page(PAGES_DIR / "county_profile.py", title="County profile", icon=":material/location_on:",
             url_path="county"),
 ]
+if grant.sees_data_quality:
+    pages.append(st.Page(PAGES_DIR / "data_quality.py", title="Data quality",
+                         icon=":material/rule:", url_path="data-quality"))
 navigation = st.navigation(pages)
 try:
     navigation.run()

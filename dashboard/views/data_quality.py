@@ -1,0 +1,33 @@
+"""Data quality (administrators): rows that break the data contract, for the data team to fix."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import components, data
+from dashboard.context import current
+from queries.quality import quality_checks, unknown_values
+
+context = current()
+components.page_header("Data quality", context, st.session_state.get("_url_notes", []))
+st.markdown(
+    "Rows that do not follow the reporting data contract, over the selected period and counties. "
+    "Charts count unknown values as *other*; nothing is changed in the database. Send this list to "
+    "the ministry data team."
+)
+checks = data.load(quality_checks, context.url, context.filters)
+st.subheader("Checks")
+components.data_table(
+    checks.rename(columns={"check": "Check", "table_name": "Table", "row_count": "Rows"}),
+    context, "Data quality checks",
+)
+st.subheader("Values outside the contract's lists")
+unknown = data.load(unknown_values, context.url, context.filters)
+if unknown.empty:
+    st.success("Every enumerated value is one the contract allows.")
+else:
+    components.data_table(
+        unknown.rename(columns={"table_name": "Table", "column_name": "Column",
+                                "value": "Value", "row_count": "Rows"}),
+        context, "Unknown values",
+    )

@@ -1,0 +1,164 @@
+"""Data-quality findings: rows that break the contract, counted so the data team can fix them."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, Select, and_, func, literal, not_, or_, select, union_all
+
+from queries import dialect as sqld
+from queries.db import read_frame
+from queries.filters import Filters
+from queries.indicators import area_where, county_where
+from queries.schema import (
+    ALLOWED_VALUES,
+    counties,
+    forums,
+    incidents,
+    ra_monthly_reports,
+    rehab_centres,
+    rehab_referrals,
+    residents_associations,
+    security_firms,
+    trainings,
+    wards,
+)
+
+# Kenya's bounding box, with a small margin: points outside it are not drawn on maps.
+KENYA_LAT = (-4.9, 5.1)
+KENYA_LON = (33.8, 42.0)
+
+# Event tables are checked over the selected period; the rest (registers) as they stand.
+_PERIOD_COLUMNS = {
+    "forums": forums.c.held_on,
+    "trainings": trainings.c.held_on,
+    "rehab_referrals": rehab_referrals.c.referred_on,
+}
+_TABLES = {
+    "residents_associations": residents_associations,
+    "forums": forums,
+    "incidents": incidents,
+    "trainings": trainings,
+    "rehab_centres": rehab_centres,
+    "rehab_referrals": rehab_referrals,
+}
+
+
+def _period_where(table_name: str, filters: Filters) -> list:
+    if table_name == "incidents":
+        lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
+        return [incidents.c.reported_at >= lower, incidents.c.reported_at < upper]
+    column = _PERIOD_COLUMNS.get(table_name)
+    return [column >= filters.start, column <= filters.end] if column is not None else []
+
+
+def unknown_values_select(filters: Filters) -> Select:
+    """Values outside the contract's allowed lists, per table and column.
+
+    Grain: one row per table, column and unknown value. Columns: table_name, column_name,
+    value, row_count. NULL is not counted (nullable columns may be empty).
+    """
+    parts = []
+    for (table_name, column_name), allowed in ALLOWED_VALUES.items():
+        table = _TABLES[table_name]
+        column = table.c[column_name]
+        parts.append(
+            select(
+                literal(table_name).label("table_name"),
+                literal(column_name).label("column_name"),
+                column.label("value"),
+                func.count().label("row_count"),
+            )
+            .where(column.is_not(None), column.not_in(allowed),
+                   *_period_where(table_name, filters), *area_where(table, filters))
+            .group_by(column)
+        )
+    union = union_all(*parts).subquery("unknown")
+    return select(union).order_by(union.c.row_count.desc(), union.c.table_name)
+
+
+def unknown_values(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """See `unknown_values_select`."""
+    return read_frame(engine, unknown_values_select(filters))
+
+
+def quality_checks_select(filters: Filters) -> Select:
+    """Counts of rows that break a rule of the contract, over the selection.
+
+    Grain: one row per check. Columns: check, table_name, row_count.
+    """
+    lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
+    in_period = [incidents.c.reported_at >= lower, incidents.c.reported_at < upper,
+                 *area_where(incidents, filters)]
+    outside_kenya = or_(
+        not_(incidents.c.latitude.between(*KENYA_LAT)),
+        not_(incidents.c.longitude.between(*KENYA_LON)),
+    )
+    ward_mismatch = ~select(wards.c.code).where(
+        wards.c.code == incidents.c.ward_code, wards.c.county_code == incidents.c.county_code
+    ).exists()
+    unknown_county = ~select(counties.c.code).where(
+        counties.c.code == incidents.c.county_code).exists()
+    resolved_mismatch = or_(
+        and_(incidents.c.status == "resolved", incidents.c.resolved_at.is_(None)),
+        and_(incidents.c.status != "resolved", incidents.c.resolved_at.is_not(None)),
+    )
+    checks = [
+        ("Incident coordinates outside Kenya", "incidents",
+         and_(incidents.c.latitude.is_not(None), incidents.c.longitude.is_not(None),
+              outside_kenya)),
+        ("Incident without coordinates", "incidents",
+         or_(incidents.c.latitude.is_(None), incidents.c.longitude.is_(None))),
+        ("Incident in an unknown county", "incidents", unknown_county),
+        ("Incident ward not in its county", "incidents",
+         and_(incidents.c.ward_code.is_not(None), ward_mismatch)),
+        ("Incident resolved_at does not match status", "incidents", resolved_mismatch),
+        ("Incident acknowledged before it was reported", "incidents",
+         incidents.c.acknowledged_at < incidents.c.reported_at),
+    ]
+    parts = [
+        select(literal(name).label("check"), literal(table).label("table_name"),
+               sqld.count_where(condition).label("row_count")).where(*in_period)
+        for name, table, condition in checks
+    ]
+    ras = residents_associations
+    parts.append(
+        select(
+            literal("Monthly report submitted before its month").label("check"),
+            literal("ra_monthly_reports").label("table_name"),
+            sqld.count_where(ra_monthly_reports.c.submitted_on < ra_monthly_reports.c.month)
+            .label("row_count"),
+        )
+        .select_from(ra_monthly_reports.join(ras, ras.c.id == ra_monthly_reports.c.ra_id))
+        .where(ra_monthly_reports.c.month >= filters.start,
+               ra_monthly_reports.c.month <= filters.end, *area_where(ras, filters))
+    )
+    parts.append(
+        select(
+            literal("Referral admitted before it was referred").label("check"),
+            literal("rehab_referrals").label("table_name"),
+            sqld.count_where(rehab_referrals.c.admitted_on < rehab_referrals.c.referred_on)
+            .label("row_count"),
+        ).where(*_period_where("rehab_referrals", filters), *area_where(rehab_referrals, filters))
+    )
+    parts.append(
+        select(
+            literal("Training with more certified or female than participants").label("check"),
+            literal("trainings").label("table_name"),
+            sqld.count_where(or_(trainings.c.certified > trainings.c.participants,
+                                 trainings.c.participants_female > trainings.c.participants))
+            .label("row_count"),
+        ).where(*_period_where("trainings", filters), *area_where(trainings, filters))
+    )
+    parts.append(
+        select(
+            literal("Security firm with no officers registered").label("check"),
+            literal("security_firms").label("table_name"),
+            sqld.count_where(security_firms.c.officers_registered <= 0).label("row_count"),
+        ).where(*county_where(security_firms.c.county_code, filters))
+    )
+    return select(union_all(*parts).subquery("checks"))
+
+
+def quality_checks(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """See `quality_checks_select`."""
+    return read_frame(engine, quality_checks_select(filters))
