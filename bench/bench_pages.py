@@ -20,8 +20,14 @@ from queries.filters import Filters, preset_period  # noqa: E402
 from queries.indicators import county_league, headline, today_eat  # noqa: E402
 from queries.trends import streams_by_week  # noqa: E402
 
-PAGES = ["views/overview.py", "views/incidents.py", "views/associations.py",
-         "views/training.py", "views/rehabilitation.py", "views/county_profile.py"]
+PAGES = [
+    "views/overview.py",
+    "views/incidents.py",
+    "views/associations.py",
+    "views/training.py",
+    "views/rehabilitation.py",
+    "views/county_profile.py",
+]
 
 
 def time_pages(db: Path) -> None:
@@ -62,8 +68,10 @@ def time_queries(db: Path, label: str) -> None:
         for function in (headline, county_league, streams_by_week):
             started = time.perf_counter()
             function(engine, filters, 5)
-            print(f"{label:<10}{preset:<16}{function.__name__:<18}"
-                  f"{time.perf_counter() - started:>8.2f} s")
+            print(
+                f"{label:<10}{preset:<16}{function.__name__:<18}"
+                f"{time.perf_counter() - started:>8.2f} s"
+            )
 
 
 def main() -> None:

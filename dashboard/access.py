@@ -23,7 +23,7 @@ audit_log = logging.getLogger("dashboard.audit")
 
 def _secrets_section(name: str) -> Mapping[str, Any] | None:
     try:
-        return st.secrets[name] if name in st.secrets else None
+        return st.secrets.get(name, None)
     except (FileNotFoundError, KeyError, ValueError):  # no or unparsable secrets file
         return None
 
@@ -70,17 +70,25 @@ def _demo_switcher(counties: pd.DataFrame) -> Grant:
     with st.sidebar:
         st.markdown("### View as (demo)")
         role = st.radio(
-            "Role", ["national", "county", "admin"], key="demo_role", horizontal=True,
+            "Role",
+            ["national", "county", "admin"],
+            key="demo_role",
+            horizontal=True,
             format_func={"national": "National", "county": "County", "admin": "Admin"}.get,
             help="Only in demo mode: see the dashboard as a national user, a county coordinator "
             "or an administrator. With a real database this switcher does not exist.",
         )
         if role == "county":
-            code = st.selectbox("Coordinator of", list(names), key="demo_county",
-                                format_func=lambda c: names[c],
-                                index=list(names).index("032") if "032" in names else 0)
-            return Grant(identity=f"demo coordinator of {names[code]}", role="county",
-                         counties=(code,))
+            code = st.selectbox(
+                "Coordinator of",
+                list(names),
+                key="demo_county",
+                format_func=lambda c: names[c],
+                index=list(names).index("032") if "032" in names else 0,
+            )
+            return Grant(
+                identity=f"demo coordinator of {names[code]}", role="county", counties=(code,)
+            )
     return Grant(identity=f"demo {role} user", role=role)
 
 
@@ -97,8 +105,10 @@ def resolve_grant(source: DatabaseSource, counties: pd.DataFrame) -> Grant:
         config = _config(counties)
     except AccessConfigError as exc:
         log.error("access configuration error: %s", exc)
-        st.error(f"The dashboard's access configuration is invalid ({exc}). Nothing is shown "
-                 "until the administrator fixes it.")
+        st.error(
+            f"The dashboard's access configuration is invalid ({exc}). Nothing is shown "
+            "until the administrator fixes it."
+        )
         st.stop()
     if auth_configured():
         if not st.user.is_logged_in:

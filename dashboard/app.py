@@ -10,14 +10,14 @@ from pathlib import Path
 # `queries` and `dashboard` packages.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from dashboard import access, data  # noqa: E402
-from dashboard.context import PageContext, set_current  # noqa: E402
-from dashboard.filter_bar import filter_bar  # noqa: E402
-from queries.db import DataSourceError, resolve_source  # noqa: E402
-from queries.indicators import today_eat  # noqa: E402
-from queries.privacy import suppression_threshold  # noqa: E402
+from dashboard import access, data
+from dashboard.context import PageContext, set_current
+from dashboard.filter_bar import filter_bar
+from queries.db import DataSourceError, resolve_source
+from queries.indicators import today_eat
+from queries.privacy import suppression_threshold
 
 log = logging.getLogger("dashboard")
 PAGES_DIR = Path(__file__).resolve().parent / "views"
@@ -50,8 +50,12 @@ def _ensure_demo(path: Path) -> None:
     from queries.demo import ensure_demo_database
 
     bar = st.progress(0.0, text="Building the synthetic demo database (first start only)…")
-    ensure_demo_database(path, progress=lambda share, step: bar.progress(
-        min(max(share, 0.0), 1.0), text=f"Building the synthetic demo database: {step}"))
+    ensure_demo_database(
+        path,
+        progress=lambda share, step: bar.progress(
+            min(max(share, 0.0), 1.0), text=f"Building the synthetic demo database: {step}"
+        ),
+    )
     bar.empty()
 
 
@@ -69,7 +73,8 @@ try:
     if missing:
         _stop_with(
             "The reporting database does not follow the data contract: missing "
-            + ", ".join(missing) + ". Ask the ministry data team to add them; nothing was changed."
+            + ", ".join(missing)
+            + ". Ask the ministry data team to add them; nothing was changed."
         )
     counties = data.county_list(source.url)
     wards = data.ward_list(source.url)
@@ -81,8 +86,14 @@ grant = access.resolve_grant(source, counties)
 today = today_eat()
 filters, notes = filter_bar(today, counties, wards, scope=grant.scope)
 context = PageContext(
-    source=source, filters=filters, threshold=suppression_threshold(), counties=counties,
-    wards=wards, as_of=as_of, today=today, grant=grant,
+    source=source,
+    filters=filters,
+    threshold=suppression_threshold(),
+    counties=counties,
+    wards=wards,
+    as_of=as_of,
+    today=today,
+    grant=grant,
 )
 set_current(context)
 st.session_state["_url_notes"] = notes
@@ -97,22 +108,44 @@ with st.sidebar:
         st.button("Log out", on_click=st.logout, icon=":material/logout:")
 
 pages = [
-    st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:",
-            default=True),
-    st.Page(PAGES_DIR / "incidents.py", title="Incidents", icon=":material/report:",
-            url_path="incidents"),
-    st.Page(PAGES_DIR / "associations.py", title="Residents' Associations",
-            icon=":material/groups:", url_path="associations"),
-    st.Page(PAGES_DIR / "training.py", title="Training", icon=":material/school:",
-            url_path="training"),
-    st.Page(PAGES_DIR / "rehabilitation.py", title="Rehabilitation", icon=":material/healing:",
-            url_path="rehabilitation"),
-    st.Page(PAGES_DIR / "county_profile.py", title="County profile", icon=":material/location_on:",
-            url_path="county"),
+    st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(
+        PAGES_DIR / "incidents.py",
+        title="Incidents",
+        icon=":material/report:",
+        url_path="incidents",
+    ),
+    st.Page(
+        PAGES_DIR / "associations.py",
+        title="Residents' Associations",
+        icon=":material/groups:",
+        url_path="associations",
+    ),
+    st.Page(
+        PAGES_DIR / "training.py", title="Training", icon=":material/school:", url_path="training"
+    ),
+    st.Page(
+        PAGES_DIR / "rehabilitation.py",
+        title="Rehabilitation",
+        icon=":material/healing:",
+        url_path="rehabilitation",
+    ),
+    st.Page(
+        PAGES_DIR / "county_profile.py",
+        title="County profile",
+        icon=":material/location_on:",
+        url_path="county",
+    ),
 ]
 if grant.sees_data_quality:
-    pages.append(st.Page(PAGES_DIR / "data_quality.py", title="Data quality",
-                         icon=":material/rule:", url_path="data-quality"))
+    pages.append(
+        st.Page(
+            PAGES_DIR / "data_quality.py",
+            title="Data quality",
+            icon=":material/rule:",
+            url_path="data-quality",
+        )
+    )
 navigation = st.navigation(pages)
 try:
     navigation.run()
@@ -122,5 +155,6 @@ except Exception as exc:  # a page bug must not show a traceback to ministry use
     log.exception("page %s failed", navigation.title)
     _stop_with(
         "This page could not be drawn. The cause has been logged for the dashboard team; "
-        "other pages may still work.", exc,
+        "other pages may still work.",
+        exc,
     )

@@ -67,7 +67,10 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     if not function.__module__.startswith("queries."):
         raise ValueError("only query-layer functions are cached")
     return _load(
-        f"{function.__module__}.{function.__qualname__}", url, filters, tuple(sorted(kwargs.items()))
+        f"{function.__module__}.{function.__qualname__}",
+        url,
+        filters,
+        tuple(sorted(kwargs.items())),
     )
 
 

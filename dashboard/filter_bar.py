@@ -70,50 +70,74 @@ def filter_bar(
     with st.sidebar:
         st.markdown("### Filters")
         preset = st.selectbox(
-            "Period", list(PRESETS), format_func=PRESETS.get, key="f_preset",
+            "Period",
+            list(PRESETS),
+            format_func=PRESETS.get,
+            key="f_preset",
             help="Dates are Africa/Nairobi (EAT) calendar days; weeks start on Monday; the "
             "financial year runs 1 July – 30 June.",
         )
         if preset == "custom":
             picked = st.date_input(
-                "From – to", key="f_range", min_value=dt.date(2020, 1, 1), max_value=today,
+                "From – to",
+                key="f_range",
+                min_value=dt.date(2020, 1, 1),
+                max_value=today,
                 format="DD/MM/YYYY",
             )
-            start, end = (picked + (picked[0],))[:2] if len(picked) == 1 else picked[:2]
+            start, end = ((*picked, picked[0]))[:2] if len(picked) == 1 else picked[:2]
         else:
             start, end = preset_period(preset, today)
             st.session_state["f_range"] = (start, end)
             st.caption(f"{start:%d %b %Y} – {end:%d %b %Y}")
         comparison = st.radio(
-            "Compare with", list(COMPARISONS), format_func=COMPARISONS.get, key="f_compare",
+            "Compare with",
+            list(COMPARISONS),
+            format_func=COMPARISONS.get,
+            key="f_compare",
             horizontal=False,
         )
         compare_start, compare_end = comparison_period(start, end, comparison)
         st.caption(f"Comparison: {compare_start:%d %b %Y} – {compare_end:%d %b %Y}")
         chosen = st.multiselect(
-            "Counties", options, format_func=lambda c: f"{names[c]} ({c})", key="f_counties",
+            "Counties",
+            options,
+            format_func=lambda c: f"{names[c]} ({c})",
+            key="f_counties",
             placeholder="All counties" if scope is None else "All counties you can see",
         )
         chosen_wards: list[str] = []
         if len(chosen) == 1:
             county_wards = wards[wards["county_code"] == chosen[0]]
-            ward_names = dict(zip(county_wards["ward_code"], county_wards["ward_name"], strict=True))
+            ward_names = dict(
+                zip(county_wards["ward_code"], county_wards["ward_name"], strict=True)
+            )
             st.session_state["f_wards"] = [
                 w for w in st.session_state.get("f_wards", []) if w in ward_names
             ]
             chosen_wards = st.multiselect(
-                "Wards", list(ward_names), format_func=ward_names.get, key="f_wards",
+                "Wards",
+                list(ward_names),
+                format_func=ward_names.get,
+                key="f_wards",
                 placeholder=f"All wards of {names[chosen[0]]}",
             )
         else:
             st.session_state["f_wards"] = []
         if start < PROGRAMME_LAUNCH:
-            st.caption("The programme launched on 8 June 2025; earlier dates show reports from "
-                       "before launch.")
+            st.caption(
+                "The programme launched on 8 June 2025; earlier dates show reports from "
+                "before launch."
+            )
 
     filters = Filters(
-        start=start, end=end, preset=preset, comparison=comparison,
-        counties=tuple(chosen), wards=tuple(chosen_wards), scope=scope,
+        start=start,
+        end=end,
+        preset=preset,
+        comparison=comparison,
+        counties=tuple(chosen),
+        wards=tuple(chosen_wards),
+        scope=scope,
     )
     params = filters.to_query_params()
     if _current_url_params() != params:

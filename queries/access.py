@@ -84,8 +84,11 @@ def _grant(identity: str, entry: Any, known_counties: set[str] | None) -> Grant:
     return Grant(identity=identity.strip().lower(), role=role, counties=counties)
 
 
-def access_config(section: Mapping[str, Any] | None, known_counties: set[str] | None = None,
-                  base_dir: Path | None = None) -> AccessConfig:
+def access_config(
+    section: Mapping[str, Any] | None,
+    known_counties: set[str] | None = None,
+    base_dir: Path | None = None,
+) -> AccessConfig:
     """Parse the `[access]` section of secrets.toml.
 
     ```toml

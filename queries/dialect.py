@@ -70,9 +70,7 @@ def month_start(dialect: str, day: ColumnElement) -> ColumnElement:
     return type_coerce(expr, Date())
 
 
-def add_months_and_days(
-    dialect: str, day: ColumnElement, months: int, days: int
-) -> ColumnElement:
+def add_months_and_days(dialect: str, day: ColumnElement, months: int, days: int) -> ColumnElement:
     """A DATE expression moved forward by whole months, then by days (e.g. the 10th of the
     following month is `add_months_and_days(d, month_start, 1, 9)`)."""
     if dialect == "sqlite":

@@ -760,8 +760,9 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
     if codes is None or len(codes) != 1:
         raise ValueError("the scorecard needs exactly one county")
     code = codes[0]
-    everywhere = Filters(start=filters.start, end=filters.end, preset=filters.preset,
-                         comparison=filters.comparison)
+    everywhere = Filters(
+        start=filters.start, end=filters.end, preset=filters.preset, comparison=filters.comparison
+    )
     by_county = indicators_frame(engine, everywhere, threshold, "county").set_index("county_code")
     national = indicators_frame(engine, everywhere, threshold).iloc[0]
     # The county alone: beside only the national total, none of its cells needs secondary

@@ -82,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
     parser.add_argument(
-        "--as", dest="identity", metavar="EMAIL",
+        "--as",
+        dest="identity",
+        metavar="EMAIL",
         help="apply this user's access scope from [access] in .streamlit/secrets.toml "
         "(required when the deployment has login configured)",
     )
@@ -152,8 +154,9 @@ def run(argv: Sequence[str] | None = None) -> str:
     if outside:
         raise UsageError(f"county code(s) outside {args.identity}'s access: {', '.join(outside)}")
     threshold = suppression_threshold()
-    filters = Filters(start=args.start, end=args.end, preset="custom",
-                      counties=tuple(args.county), scope=scope)
+    filters = Filters(
+        start=args.start, end=args.end, preset="custom", counties=tuple(args.county), scope=scope
+    )
     grain = "county" if args.by_county else None
     frame = indicators_frame(engine, filters, threshold, grain)
     chosen = list(filters.county_codes) if filters.county_codes else None

@@ -68,8 +68,12 @@ def unknown_values_select(filters: Filters) -> Select:
                 column.label("value"),
                 func.count().label("row_count"),
             )
-            .where(column.is_not(None), column.not_in(allowed),
-                   *_period_where(table_name, filters), *area_where(table, filters))
+            .where(
+                column.is_not(None),
+                column.not_in(allowed),
+                *_period_where(table_name, filters),
+                *area_where(table, filters),
+            )
             .group_by(column)
         )
     union = union_all(*parts).subquery("unknown")
@@ -87,37 +91,61 @@ def quality_checks_select(filters: Filters) -> Select:
     Grain: one row per check. Columns: check, table_name, row_count.
     """
     lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
-    in_period = [incidents.c.reported_at >= lower, incidents.c.reported_at < upper,
-                 *area_where(incidents, filters)]
+    in_period = [
+        incidents.c.reported_at >= lower,
+        incidents.c.reported_at < upper,
+        *area_where(incidents, filters),
+    ]
     outside_kenya = or_(
         not_(incidents.c.latitude.between(*KENYA_LAT)),
         not_(incidents.c.longitude.between(*KENYA_LON)),
     )
-    ward_mismatch = ~select(wards.c.code).where(
-        wards.c.code == incidents.c.ward_code, wards.c.county_code == incidents.c.county_code
-    ).exists()
-    unknown_county = ~select(counties.c.code).where(
-        counties.c.code == incidents.c.county_code).exists()
+    ward_mismatch = (
+        ~select(wards.c.code)
+        .where(
+            wards.c.code == incidents.c.ward_code, wards.c.county_code == incidents.c.county_code
+        )
+        .exists()
+    )
+    unknown_county = (
+        ~select(counties.c.code).where(counties.c.code == incidents.c.county_code).exists()
+    )
     resolved_mismatch = or_(
         and_(incidents.c.status == "resolved", incidents.c.resolved_at.is_(None)),
         and_(incidents.c.status != "resolved", incidents.c.resolved_at.is_not(None)),
     )
     checks = [
-        ("Incident coordinates outside Kenya", "incidents",
-         and_(incidents.c.latitude.is_not(None), incidents.c.longitude.is_not(None),
-              outside_kenya)),
-        ("Incident without coordinates", "incidents",
-         or_(incidents.c.latitude.is_(None), incidents.c.longitude.is_(None))),
+        (
+            "Incident coordinates outside Kenya",
+            "incidents",
+            and_(
+                incidents.c.latitude.is_not(None), incidents.c.longitude.is_not(None), outside_kenya
+            ),
+        ),
+        (
+            "Incident without coordinates",
+            "incidents",
+            or_(incidents.c.latitude.is_(None), incidents.c.longitude.is_(None)),
+        ),
         ("Incident in an unknown county", "incidents", unknown_county),
-        ("Incident ward not in its county", "incidents",
-         and_(incidents.c.ward_code.is_not(None), ward_mismatch)),
+        (
+            "Incident ward not in its county",
+            "incidents",
+            and_(incidents.c.ward_code.is_not(None), ward_mismatch),
+        ),
         ("Incident resolved_at does not match status", "incidents", resolved_mismatch),
-        ("Incident acknowledged before it was reported", "incidents",
-         incidents.c.acknowledged_at < incidents.c.reported_at),
+        (
+            "Incident acknowledged before it was reported",
+            "incidents",
+            incidents.c.acknowledged_at < incidents.c.reported_at,
+        ),
     ]
     parts = [
-        select(literal(name).label("check"), literal(table).label("table_name"),
-               sqld.count_where(condition).label("row_count")).where(*in_period)
+        select(
+            literal(name).label("check"),
+            literal(table).label("table_name"),
+            sqld.count_where(condition).label("row_count"),
+        ).where(*in_period)
         for name, table, condition in checks
     ]
     ras = residents_associations
@@ -125,28 +153,36 @@ def quality_checks_select(filters: Filters) -> Select:
         select(
             literal("Monthly report submitted before its month").label("check"),
             literal("ra_monthly_reports").label("table_name"),
-            sqld.count_where(ra_monthly_reports.c.submitted_on < ra_monthly_reports.c.month)
-            .label("row_count"),
+            sqld.count_where(ra_monthly_reports.c.submitted_on < ra_monthly_reports.c.month).label(
+                "row_count"
+            ),
         )
         .select_from(ra_monthly_reports.join(ras, ras.c.id == ra_monthly_reports.c.ra_id))
-        .where(ra_monthly_reports.c.month >= filters.start,
-               ra_monthly_reports.c.month <= filters.end, *area_where(ras, filters))
+        .where(
+            ra_monthly_reports.c.month >= filters.start,
+            ra_monthly_reports.c.month <= filters.end,
+            *area_where(ras, filters),
+        )
     )
     parts.append(
         select(
             literal("Referral admitted before it was referred").label("check"),
             literal("rehab_referrals").label("table_name"),
-            sqld.count_where(rehab_referrals.c.admitted_on < rehab_referrals.c.referred_on)
-            .label("row_count"),
+            sqld.count_where(rehab_referrals.c.admitted_on < rehab_referrals.c.referred_on).label(
+                "row_count"
+            ),
         ).where(*_period_where("rehab_referrals", filters), *area_where(rehab_referrals, filters))
     )
     parts.append(
         select(
             literal("Training with more certified or female than participants").label("check"),
             literal("trainings").label("table_name"),
-            sqld.count_where(or_(trainings.c.certified > trainings.c.participants,
-                                 trainings.c.participants_female > trainings.c.participants))
-            .label("row_count"),
+            sqld.count_where(
+                or_(
+                    trainings.c.certified > trainings.c.participants,
+                    trainings.c.participants_female > trainings.c.participants,
+                )
+            ).label("row_count"),
         ).where(*_period_where("trainings", filters), *area_where(trainings, filters))
     )
     parts.append(

@@ -214,7 +214,9 @@ ra_monthly_reports = Table(
 incidents = Table(
     "incidents",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("reported_at", Timestamp, nullable=False, index=True),
     Column("occurred_at", Timestamp, nullable=True),
     Column("county_code", Text, nullable=False),

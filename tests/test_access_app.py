@@ -3,7 +3,6 @@ and the app on PostgreSQL as a SELECT-only role."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -67,7 +66,8 @@ def _cards_for(db_url: str, counties: tuple[str, ...]) -> dict[str, str]:
     table = table.set_index("indicator")
     return {
         INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5)
+            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
+        )
         for k in table.index
     }
 
@@ -97,8 +97,9 @@ def test_county_user_sees_only_their_county(demo_env, county_param) -> None:
     params = {"county": county_param} if county_param else {}
     at = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"}, params)
     assert not at.exception
-    assert _shown(at) == {k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items()
-                          if k in _shown(at)}
+    assert _shown(at) == {
+        k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items() if k in _shown(at)
+    }
     assert len(at.metric) == 8
     if county_param and county_param not in ("032",):
         assert any("032" in i.value or "Unknown" in i.value for i in at.info)
@@ -112,10 +113,12 @@ def test_cached_results_are_never_shared_across_scopes(demo_env) -> None:
     county = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"}, clear=False)
     again = _app({"is_logged_in": True, "email": "ps@example.go.ke"}, clear=False)
     url = f"sqlite:///{demo_env}"
-    assert _shown(national) == {k: v for k, v in _cards_for(url, ()).items()
-                                if k in _shown(national)}
-    assert _shown(county) == {k: v for k, v in _cards_for(url, ("032",)).items()
-                              if k in _shown(county)}
+    assert _shown(national) == {
+        k: v for k, v in _cards_for(url, ()).items() if k in _shown(national)
+    }
+    assert _shown(county) == {
+        k: v for k, v in _cards_for(url, ("032",)).items() if k in _shown(county)
+    }
     assert _shown(again) == _shown(national) != _shown(county)
 
 
@@ -126,8 +129,9 @@ def test_demo_mode_has_the_role_switcher_and_says_so(demo_env) -> None:
     switcher = at.radio(key="demo_role")
     switcher.set_value("county").run()
     assert at.selectbox(key="demo_county").value == "032"
-    assert _shown(at) == {k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items()
-                          if k in _shown(at)}
+    assert _shown(at) == {
+        k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items() if k in _shown(at)
+    }
     assert any("open to anyone" in c.value for c in at.sidebar.caption)
 
 
@@ -165,20 +169,33 @@ def test_app_and_indicators_command_work_as_a_select_only_role(
     monkeypatch.setenv("REPORTING_DB_URL", reader_url)
     at = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"})
     assert not at.exception and not at.error
-    assert _shown(at) == {k: v for k, v in _cards_for(reader_url, ("032",)).items()
-                          if k in _shown(at)}
+    assert _shown(at) == {
+        k: v for k, v in _cards_for(reader_url, ("032",)).items() if k in _shown(at)
+    }
 
     start, end = preset_period("last_28_days", today_eat())
-    command = [sys.executable, "-m", "queries.indicators", "--url", reader_url,
-               "--from", str(start), "--to", str(end), "--county", "032"]
+    command = [
+        sys.executable,
+        "-m",
+        "queries.indicators",
+        "--url",
+        reader_url,
+        "--from",
+        str(start),
+        "--to",
+        str(end),
+        "--county",
+        "032",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
     printed = json.loads(result.stdout)["indicators"]
-    expected = headline(make_engine(reader_url),
-                        Filters(start=start, end=end, counties=("032",)), 5).set_index("indicator")
+    expected = headline(
+        make_engine(reader_url), Filters(start=start, end=end, counties=("032",)), 5
+    ).set_index("indicator")
     assert printed["incidents_reported"] == expected.loc["incidents_reported", "value"]
 
     from sqlalchemy import text
 
-    with pytest.raises(Exception, match="permission denied|read-only"):  # noqa: B017
-        with make_engine(reader_url, read_only=False).begin() as conn:
-            conn.execute(text("DELETE FROM incidents"))
+    writer = make_engine(reader_url, read_only=False)
+    with pytest.raises(Exception, match=r"permission denied|read-only"), writer.begin() as conn:
+        conn.execute(text("DELETE FROM incidents"))

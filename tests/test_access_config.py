@@ -29,9 +29,15 @@ def test_roles_and_scopes() -> None:
     assert config.contact == "help@example.go.ke"
 
 
-@pytest.mark.parametrize("entry", [
-    "superuser", {"role": "county"}, {"role": "county", "counties": ["999"]}, 42,
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "superuser",
+        {"role": "county"},
+        {"role": "county", "counties": ["999"]},
+        42,
+    ],
+)
 def test_malformed_entries_are_refused(entry) -> None:
     with pytest.raises(AccessConfigError):
         access_config({"users": {"x@example.go.ke": entry}}, known_counties={"001"})

@@ -15,8 +15,14 @@ from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 OVERVIEW_KEYS = [
-    "incidents_reported", "incident_rate_per_100k", "incidents_resolved_pct", "ras_active",
-    "ra_reporting_rate", "people_trained", "rehab_referrals", "referral_admission_pct",
+    "incidents_reported",
+    "incident_rate_per_100k",
+    "incidents_resolved_pct",
+    "ras_active",
+    "ra_reporting_rate",
+    "people_trained",
+    "rehab_referrals",
+    "referral_admission_pct",
 ]
 
 
@@ -42,7 +48,8 @@ def _expected_cards(db: Path, filters: Filters) -> dict[str, str]:
     table = headline(make_engine(f"sqlite:///{db}"), filters, 5).set_index("indicator")
     return {
         INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5)
+            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
+        )
         for k in OVERVIEW_KEYS
     }
 
@@ -68,7 +75,10 @@ def test_overview_cards_equal_the_query_layer(app, demo_db_path: Path, params) -
     else:
         start, end = preset_period(preset, today)
     filters = Filters(
-        start=start, end=end, preset=preset, comparison=params.get("compare", "previous"),
+        start=start,
+        end=end,
+        preset=preset,
+        comparison=params.get("compare", "previous"),
         counties=tuple(c for c in params.get("county", "").split(",") if c),
     )
     shown = {m.label: m.value for m in at.metric}

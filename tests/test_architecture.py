@@ -38,8 +38,9 @@ def test_caching_lives_in_one_module(path: Path) -> None:
     assert "st.cache_data(" not in path.read_text() and "st.cache_resource(" not in path.read_text()
 
 
-@pytest.mark.parametrize("path", _sources("queries") + _sources("dashboard"),
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", _sources("queries") + _sources("dashboard"), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_dialect_functions_only_in_dialect_module(path: Path) -> None:
     if path.name in ("dialect.py", "demo.py"):
         return  # demo.py writes rows, it does not query with dialect functions
@@ -56,8 +57,15 @@ def test_every_setting_is_in_the_readme() -> None:
     assert env_vars, "no settings found: the scan is broken"
     missing = sorted(v for v in env_vars if v not in README)
     assert missing == []
-    for secret in ("[reporting_db] url", "[privacy] threshold", "[auth]", "[access] users",
-                   "[access] users_file", "[access] contact", "[access] open_role"):
+    for secret in (
+        "[reporting_db] url",
+        "[privacy] threshold",
+        "[auth]",
+        "[access] users",
+        "[access] users_file",
+        "[access] contact",
+        "[access] open_role",
+    ):
         assert secret in README
 
 
@@ -70,7 +78,7 @@ def test_the_contract_document_names_every_table_column_value_and_indicator() ->
         for value in values:
             assert f"`{value}`" in CONTRACT
     for key in INDICATOR_KEYS:
-        assert f"`{key}`" in CONTRACT and f"`{key}`" in README or key in CONTRACT
+        assert (f"`{key}`" in CONTRACT and f"`{key}`" in README) or key in CONTRACT
 
 
 def test_every_indicator_is_tested_on_hand_made_rows() -> None:

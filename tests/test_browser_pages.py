@@ -31,14 +31,18 @@ PAGES = {
 }
 VIEWPORTS = {"projector": (1920, 1080), "phone": (390, 844)}
 # Messages the app shows instead of a page when something went wrong.
-FAILURE_TEXTS = ("could not be drawn", "cannot be used right now", "does not follow the data "
-                 "contract")
+FAILURE_TEXTS = (
+    "could not be drawn",
+    "cannot be used right now",
+    "does not follow the data contract",
+)
 
 
 @pytest.fixture(scope="module")
 def server(demo_db_path: Path) -> Iterator[str]:
-    with serve_app(env={"USALAMA_DEMO_DB": str(demo_db_path), "REPORTING_DB_URL": ""},
-                   show_error_details=None) as base_url:
+    with serve_app(
+        env={"USALAMA_DEMO_DB": str(demo_db_path), "REPORTING_DB_URL": ""}, show_error_details=None
+    ) as base_url:
         yield base_url
 
 

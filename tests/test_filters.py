@@ -62,8 +62,9 @@ def test_filters_are_hashable_and_normalised() -> None:
     a = Filters(start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("047", "001", "047"))
     b = Filters(start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("001", "047"))
     assert a == b and hash(a) == hash(b) and a.counties == ("001", "047")
-    assert a != Filters(start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("001", "047"),
-                        scope=("001",))
+    assert a != Filters(
+        start=D(2025, 7, 1), end=D(2025, 7, 2), counties=("001", "047"), scope=("001",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,10 +74,18 @@ def test_filters_are_hashable_and_normalised() -> None:
         ({"county": "032,001"}, ("001", "032"), (D(2026, 11, 1), TODAY), 0),
         ({"county": "032,999"}, ("032",), (D(2026, 11, 1), TODAY), 1),
         ({"period": "fortnight"}, (), (D(2026, 11, 1), TODAY), 1),
-        ({"period": "custom", "from": "2025-07-01", "to": "2025-07-31"}, (),
-         (D(2025, 7, 1), D(2025, 7, 31)), 0),
-        ({"period": "custom", "from": "2025-07-31", "to": "2025-07-01"}, (),
-         (D(2026, 11, 1), TODAY), 1),
+        (
+            {"period": "custom", "from": "2025-07-01", "to": "2025-07-31"},
+            (),
+            (D(2025, 7, 1), D(2025, 7, 31)),
+            0,
+        ),
+        (
+            {"period": "custom", "from": "2025-07-31", "to": "2025-07-01"},
+            (),
+            (D(2026, 11, 1), TODAY),
+            1,
+        ),
         ({"period": "custom", "from": "yesterday"}, (), (D(2026, 11, 1), TODAY), 1),
         ({"period": "last_fy", "compare": "decade"}, (), (D(2025, 7, 1), D(2026, 6, 30)), 1),
         ({"county": ["001", "032"]}, ("032",), (D(2026, 11, 1), TODAY), 0),
@@ -91,22 +100,31 @@ def test_url_parsing_falls_back_with_notes(params, expected_counties, expected_p
 
 def test_wards_need_exactly_one_county_and_must_belong_to_it() -> None:
     filters, notes = filters_from_query_params(
-        {"county": "032", "ward": "KEW-0900,KEW-0001"}, TODAY, KNOWN, WARDS)
+        {"county": "032", "ward": "KEW-0900,KEW-0001"}, TODAY, KNOWN, WARDS
+    )
     assert filters.wards == ("KEW-0900",) and len(notes) == 1
     filters, notes = filters_from_query_params(
-        {"county": "032,001", "ward": "KEW-0900"}, TODAY, KNOWN, WARDS)
+        {"county": "032,001", "ward": "KEW-0900"}, TODAY, KNOWN, WARDS
+    )
     assert filters.wards == () and len(notes) == 1
 
 
 @pytest.mark.parametrize("county_param", ["047", "001", "all", "047,001,032", "", "032"])
 def test_a_county_user_never_leaves_their_scope(county_param: str) -> None:
-    filters, _ = filters_from_query_params({"county": county_param}, TODAY, KNOWN, WARDS,
-                                           scope=("032",))
+    filters, _ = filters_from_query_params(
+        {"county": county_param}, TODAY, KNOWN, WARDS, scope=("032",)
+    )
     assert filters.county_codes == ("032",)
 
 
 def test_url_round_trip() -> None:
-    original = Filters(start=D(2025, 7, 1), end=D(2025, 7, 31), preset="custom",
-                       comparison="last_year", counties=("032",), wards=("KEW-0901",))
+    original = Filters(
+        start=D(2025, 7, 1),
+        end=D(2025, 7, 31),
+        preset="custom",
+        comparison="last_year",
+        counties=("032",),
+        wards=("KEW-0901",),
+    )
     parsed, notes = filters_from_query_params(original.to_query_params(), TODAY, KNOWN, WARDS)
     assert parsed == original and notes == []

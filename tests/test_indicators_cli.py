@@ -51,31 +51,48 @@ def _close(a, b) -> bool:
     return a == b
 
 
-@pytest.mark.parametrize("args", [
-    ["--from", "2025-07-01", "--to", "2026-06-30"],
-    ["--from", "2026-09-01", "--to", "2026-09-30", "--county", "032", "--county", "001"],
-    ["--from", "2026-01-01", "--to", "2026-11-20", "--by-county"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--from", "2025-07-01", "--to", "2026-06-30"],
+        ["--from", "2026-09-01", "--to", "2026-09-30", "--county", "032", "--county", "001"],
+        ["--from", "2026-01-01", "--to", "2026-11-20", "--by-county"],
+    ],
+)
 def test_same_numbers_on_sqlite_and_postgresql(capsys, demo_db_path, pg_twin, args) -> None:
     code_lite, out_lite, _ = run_cli(capsys, "--url", f"sqlite:///{demo_db_path}", *args)
     code_pg, out_pg, _ = run_cli(capsys, "--url", pg_twin, *args)
     assert code_lite == code_pg == 0
     lite, pg = json.loads(out_lite), json.loads(out_pg)
-    blocks = (lite["by_county"], pg["by_county"]) if "--by-county" in args else (
-        {"all": lite["indicators"]}, {"all": pg["indicators"]})
+    blocks = (
+        (lite["by_county"], pg["by_county"])
+        if "--by-county" in args
+        else ({"all": lite["indicators"]}, {"all": pg["indicators"]})
+    )
     assert blocks[0].keys() == blocks[1].keys()
     for where in blocks[0]:
         assert list(blocks[0][where]) == list(INDICATOR_KEYS)
-        different = {k: (v, blocks[1][where][k]) for k, v in blocks[0][where].items()
-                     if not _close(v, blocks[1][where][k])}
+        different = {
+            k: (v, blocks[1][where][k])
+            for k, v in blocks[0][where].items()
+            if not _close(v, blocks[1][where][k])
+        }
         assert different == {}, where
     if "--by-county" in args:
         assert len(lite["by_county"]) == 47 and lite["counties"] is None
 
 
 def test_json_shape_and_privacy_labels(capsys, demo_db_path) -> None:
-    code, out, _ = run_cli(capsys, "--url", f"sqlite:///{demo_db_path}", "--from", "2026-01-01",
-                           "--to", "2026-11-20", "--by-county")
+    code, out, _ = run_cli(
+        capsys,
+        "--url",
+        f"sqlite:///{demo_db_path}",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-11-20",
+        "--by-county",
+    )
     assert code == 0
     document = json.loads(out)
     assert document["from"] == "2026-01-01" and document["to"] == "2026-11-20"
@@ -83,13 +100,25 @@ def test_json_shape_and_privacy_labels(capsys, demo_db_path) -> None:
     referrals = [c["rehab_referrals"] for c in document["by_county"].values()]
     assert "<5" in referrals  # the demo plants counties with 1-4 referrals
     assert not any(isinstance(v, int) and 1 <= v <= 4 for v in referrals)
-    assert all(v is None or isinstance(v, (int, float)) or v in ("<5", "suppressed")
-               for v in values)
+    assert all(
+        v is None or isinstance(v, (int, float)) or v in ("<5", "suppressed") for v in values
+    )
 
 
 def test_csv_format(capsys, demo_db_path) -> None:
-    code, out, _ = run_cli(capsys, "--url", f"sqlite:///{demo_db_path}", "--from", "2026-09-01",
-                           "--to", "2026-09-30", "--county", "047", "--format", "csv")
+    code, out, _ = run_cli(
+        capsys,
+        "--url",
+        f"sqlite:///{demo_db_path}",
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-09-30",
+        "--county",
+        "047",
+        "--format",
+        "csv",
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 1 and rows[0]["counties"] == "047"
@@ -98,8 +127,10 @@ def test_csv_format(capsys, demo_db_path) -> None:
 
 def test_scope_from_the_access_list(capsys, demo_db_path, tmp_path, monkeypatch) -> None:
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[auth]\nclient_id = "x"\n[access.users]\n'
-                       '"nakuru@example.go.ke" = { role = "county", counties = ["032"] }\n')
+    secrets.write_text(
+        '[auth]\nclient_id = "x"\n[access.users]\n'
+        '"nakuru@example.go.ke" = { role = "county", counties = ["032"] }\n'
+    )
     monkeypatch.setattr(indicators_cli, "SECRETS_FILE", secrets)
     url = f"sqlite:///{demo_db_path}"
     period = ["--from", "2026-09-01", "--to", "2026-09-30"]
@@ -108,31 +139,64 @@ def test_scope_from_the_access_list(capsys, demo_db_path, tmp_path, monkeypatch)
     code, out, _ = run_cli(capsys, "--url", url, *period, "--as", "nakuru@example.go.ke")
     scoped = json.loads(out)
     assert code == 0 and scoped["counties"] == ["032"]
-    code, _, err = run_cli(capsys, "--url", url, *period, "--as", "nakuru@example.go.ke",
-                           "--county", "047")
+    code, _, err = run_cli(
+        capsys, "--url", url, *period, "--as", "nakuru@example.go.ke", "--county", "047"
+    )
     assert code == 2 and "outside" in err
     code, _, err = run_cli(capsys, "--url", url, *period, "--as", "someone@else.com")
     assert code == 2 and "no access" in err
-    code, out, _ = run_cli(capsys, "--url", url, *period, "--as", "nakuru@example.go.ke",
-                           "--by-county")
+    code, out, _ = run_cli(
+        capsys, "--url", url, *period, "--as", "nakuru@example.go.ke", "--by-county"
+    )
     assert list(json.loads(out)["by_county"]) == ["032"]
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["--from", "2025-07-31", "--to", "2025-07-01"], 2, "after"),
-    (["--from", "2025-07-01", "--to", "2025-07-31", "--county", "999"], 2, "unknown county"),
-    (["--from", "2025-07-01", "--to", "2025-13-01"], 2, "not a date"),
-    (["--url", "postgresql+psycopg://nobody@127.0.0.1:9/none", "--from", "2025-07-01",
-      "--to", "2025-07-31"], 1, "cannot be reached"),
-    (["--url", "mysql://x/y", "--from", "2025-07-01", "--to", "2025-07-31"], 1, "not supported"),
-    (["--url", "sqlite:////no/such/file.sqlite", "--from", "2025-07-01", "--to", "2025-07-31"],
-     1, "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--from", "2025-07-31", "--to", "2025-07-01"], 2, "after"),
+        (["--from", "2025-07-01", "--to", "2025-07-31", "--county", "999"], 2, "unknown county"),
+        (["--from", "2025-07-01", "--to", "2025-13-01"], 2, "not a date"),
+        (
+            [
+                "--url",
+                "postgresql+psycopg://nobody@127.0.0.1:9/none",
+                "--from",
+                "2025-07-01",
+                "--to",
+                "2025-07-31",
+            ],
+            1,
+            "cannot be reached",
+        ),
+        (
+            ["--url", "mysql://x/y", "--from", "2025-07-01", "--to", "2025-07-31"],
+            1,
+            "not supported",
+        ),
+        (
+            [
+                "--url",
+                "sqlite:////no/such/file.sqlite",
+                "--from",
+                "2025-07-01",
+                "--to",
+                "2025-07-31",
+            ],
+            1,
+            "does not exist",
+        ),
+    ],
+)
 def test_bad_input_is_one_line_without_traceback(demo_db_path, args, code, message) -> None:
     if "--url" not in args:
         args = ["--url", f"sqlite:///{demo_db_path}", *args]
-    result = subprocess.run([sys.executable, "-m", "queries.indicators", *args], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "queries.indicators", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == code
     assert message in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
@@ -143,8 +207,21 @@ def test_missing_tables_are_named(tmp_path) -> None:
 
     db = tmp_path / "partial.sqlite"
     sqlite3.connect(db).execute("create table counties (code text)").connection.commit()
-    result = subprocess.run([sys.executable, "-m", "queries.indicators", "--url", f"sqlite:///{db}",
-                             "--from", "2025-07-01", "--to", "2025-07-31"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "queries.indicators",
+            "--url",
+            f"sqlite:///{db}",
+            "--from",
+            "2025-07-01",
+            "--to",
+            "2025-07-31",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "missing table(s) wards" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

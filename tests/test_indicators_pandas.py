@@ -21,10 +21,20 @@ LAUNCH = pd.Timestamp("2025-06-08")
 @pytest.fixture(scope="module")
 def raw(demo_db_path: Path) -> dict[str, pd.DataFrame]:
     with sqlite3.connect(demo_db_path) as connection:
-        tables = {name: pd.read_sql(f"SELECT * FROM {name}", connection) for name in (
-            "counties", "incidents", "residents_associations", "ra_monthly_reports", "forums",
-            "trainings", "security_firms", "rehab_referrals")}
-    for name, frame in tables.items():
+        tables = {
+            name: pd.read_sql(f"SELECT * FROM {name}", connection)
+            for name in (
+                "counties",
+                "incidents",
+                "residents_associations",
+                "ra_monthly_reports",
+                "forums",
+                "trainings",
+                "security_firms",
+                "rehab_referrals",
+            )
+        }
+    for _name, frame in tables.items():
         for column in frame.columns:
             if column.endswith(("_at", "_on")) or column in ("month",):
                 frame[column] = pd.to_datetime(frame[column])
@@ -40,8 +50,9 @@ def _pct(numerator: float, denominator: float) -> float:
     return 100.0 * numerator / denominator if denominator else math.nan
 
 
-def expected_indicators(raw: dict[str, pd.DataFrame], start: dt.date, end: dt.date,
-                        counties: list[str] | None) -> dict[str, float]:
+def expected_indicators(
+    raw: dict[str, pd.DataFrame], start: dt.date, end: dt.date, counties: list[str] | None
+) -> dict[str, float]:
     """The contract's definitions, written out again in pandas."""
     first, last = pd.Timestamp(start), pd.Timestamp(end)
     in_c = (lambda s: s.isin(counties)) if counties else (lambda s: s == s)
@@ -57,8 +68,9 @@ def expected_indicators(raw: dict[str, pd.DataFrame], start: dt.date, end: dt.da
         "incidents_resolved_pct": _pct((period["status"] == "resolved").sum(), len(period)),
         "median_hours_to_acknowledge": _median(hours("acknowledged_at")),
         "median_hours_to_resolve": _median(hours("resolved_at")),
-        "open_incidents": int(((eat_day <= last) & inc["status"].isin(
-            ["reported", "acknowledged", "actioned"])).sum()),
+        "open_incidents": int(
+            ((eat_day <= last) & inc["status"].isin(["reported", "acknowledged", "actioned"])).sum()
+        ),
     }
 
     ras = raw["residents_associations"]
@@ -66,15 +78,18 @@ def expected_indicators(raw: dict[str, pd.DataFrame], start: dt.date, end: dt.da
     registered = ras[(ras["registered_on"] <= last) & (ras["status"] != "suspended")]
     forums_all = raw["forums"]
     reports = raw["ra_monthly_reports"]
-    active_ids = set(forums_all.loc[forums_all["held_on"].between(first, last), "ra_id"].dropna()
-                     .astype(int)) | set(reports.loc[reports["submitted_on"].between(first, last),
-                                                     "ra_id"])
+    active_ids = set(
+        forums_all.loc[forums_all["held_on"].between(first, last), "ra_id"].dropna().astype(int)
+    ) | set(reports.loc[reports["submitted_on"].between(first, last), "ra_id"])
     due = reports.merge(ras[["id"]], left_on="ra_id", right_on="id")
     due = due[due["month"].between(first, last)]
     deadline = due["month"] + pd.DateOffset(months=1) + pd.Timedelta(days=9)
-    forums = forums_all[in_c(forums_all["county_code"]) & forums_all["held_on"].between(first, last)]
+    forums = forums_all[
+        in_c(forums_all["county_code"]) & forums_all["held_on"].between(first, last)
+    ]
     joint = forums["police_present"].astype(bool) & (
-        forums["ngao_present"].astype(bool) | forums["private_security_present"].astype(bool))
+        forums["ngao_present"].astype(bool) | forums["private_security_present"].astype(bool)
+    )
     out |= {
         "ras_registered": len(registered),
         "ras_active": int(registered["id"].isin(active_ids).sum()),
@@ -96,8 +111,9 @@ def expected_indicators(raw: dict[str, pd.DataFrame], start: dt.date, end: dt.da
         "trained_female_pct": _pct(held["participants_female"].sum(), people),
         "trained_youth_pct": _pct(held["participants_youth"].sum(), people),
         "trained_certified_pct": _pct(held["certified"].sum(), people),
-        "private_security_coverage_pct": _pct(guards["participants"].sum(),
-                                              firms["officers_registered"].sum()),
+        "private_security_coverage_pct": _pct(
+            guards["participants"].sum(), firms["officers_registered"].sum()
+        ),
     }
 
     ref = raw["rehab_referrals"]
@@ -112,9 +128,11 @@ def expected_indicators(raw: dict[str, pd.DataFrame], start: dt.date, end: dt.da
     out |= {
         "rehab_referrals": math.nan if small(n) else n,
         "referral_admission_pct": math.nan if small(admitted, n) else _pct(admitted, n),
-        "referral_completion_pct": math.nan if small(completed, finished)
+        "referral_completion_pct": math.nan
+        if small(completed, finished)
         else _pct(completed, finished),
-        "median_days_to_admission": math.nan if small(with_admission)
+        "median_days_to_admission": math.nan
+        if small(with_admission)
         else _median((ref["admitted_on"] - ref["referred_on"]).dt.days.astype(float)),
         "referral_youth_pct": math.nan if small(youth, n) else _pct(youth, n),
     }
@@ -129,8 +147,9 @@ SELECTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "from_days", "to_days", "counties"), SELECTIONS,
-                         ids=[s[0] for s in SELECTIONS])
+@pytest.mark.parametrize(
+    ("name", "from_days", "to_days", "counties"), SELECTIONS, ids=[s[0] for s in SELECTIONS]
+)
 def test_indicators_match_pandas(raw, demo_db_path, name, from_days, to_days, counties) -> None:
     latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
     if from_days is None:
@@ -144,8 +163,11 @@ def test_indicators_match_pandas(raw, demo_db_path, name, from_days, to_days, co
     wrong = {}
     for key, value in expected.items():
         got = row[key]
-        same = (pd.isna(got) and math.isnan(value)) if (pd.isna(got) or math.isnan(value)) \
+        same = (
+            (pd.isna(got) and math.isnan(value))
+            if (pd.isna(got) or math.isnan(value))
             else math.isclose(float(got), float(value), rel_tol=1e-9, abs_tol=1e-9)
+        )
         if not same:
             wrong[key] = (got, value)
     assert wrong == {}

@@ -27,11 +27,13 @@ def test_no_secondary_needed_when_two_cells_are_already_hidden() -> None:
 
 
 def test_two_dimensional_margins_converge() -> None:
-    cells = pd.DataFrame({
-        "county": ["a", "a", "b", "b"],
-        "month": ["jan", "feb", "jan", "feb"],
-        "n": [2, 10, 20, 30],
-    })
+    cells = pd.DataFrame(
+        {
+            "county": ["a", "a", "b", "b"],
+            "month": ["jan", "feb", "jan", "feb"],
+            "n": [2, 10, 20, 30],
+        }
+    )
     result = suppress_counts(cells, "n", 5, margins=[("county",), ("month",)])
     hidden = dict(zip(zip(result["county"], result["month"]), result["n_suppressed"]))
     # a/jan primary; county a needs a/feb; month jan needs b/jan; then county b needs b/feb.
@@ -47,20 +49,29 @@ def test_ratio_suppressed_when_any_support_count_is_small() -> None:
 
 
 def test_display_labels() -> None:
-    frame = pd.DataFrame({"rehab_referrals": [float("nan"), 9.0],
-                          "rehab_referrals_suppressed": [True, False],
-                          "referral_admission_pct": [float("nan"), 50.0],
-                          "referral_admission_pct_suppressed": [True, False]})
+    frame = pd.DataFrame(
+        {
+            "rehab_referrals": [float("nan"), 9.0],
+            "rehab_referrals_suppressed": [True, False],
+            "referral_admission_pct": [float("nan"), 50.0],
+            "referral_admission_pct_suppressed": [True, False],
+        }
+    )
     shown = labelled_for_display(frame, 5)
     assert shown["rehab_referrals"].tolist() == ["<5", "9"]
     assert shown["referral_admission_pct"].tolist() == ["suppressed", "50"]
     assert list(shown.columns) == ["rehab_referrals", "referral_admission_pct"]
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({}, 5), ({"USALAMA_SUPPRESSION_THRESHOLD": "10"}, 10),
-    ({"USALAMA_SUPPRESSION_THRESHOLD": "1"}, 5), ({"USALAMA_SUPPRESSION_THRESHOLD": "x"}, 5),
-])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, 5),
+        ({"USALAMA_SUPPRESSION_THRESHOLD": "10"}, 10),
+        ({"USALAMA_SUPPRESSION_THRESHOLD": "1"}, 5),
+        ({"USALAMA_SUPPRESSION_THRESHOLD": "x"}, 5),
+    ],
+)
 def test_threshold_configuration(env, expected, tmp_path) -> None:
     assert suppression_threshold(env, tmp_path / "absent.toml") == expected
 

@@ -39,8 +39,12 @@ def _selections(db: Path) -> list[Filters]:
         Filters(start=end - dt.timedelta(days=27), end=end, preset="custom"),
         Filters(start=end - dt.timedelta(days=6), end=end, preset="custom"),
         Filters(start=end - dt.timedelta(days=27), end=end, preset="custom", counties=("032",)),
-        Filters(start=end - dt.timedelta(days=90), end=end, preset="custom",
-                counties=("001", "032", "047")),
+        Filters(
+            start=end - dt.timedelta(days=90),
+            end=end,
+            preset="custom",
+            counties=("001", "032", "047"),
+        ),
         Filters(start=dt.date(2025, 7, 1), end=dt.date(2026, 6, 30), preset="custom"),
     ]
 
@@ -90,26 +94,51 @@ def test_query_outputs_hide_small_counts_and_cannot_be_subtracted(demo_db_path: 
     assert small_cells_seen > 0, "the demo should exercise suppression"
 
 
-def test_the_indicators_command_hides_small_counts(demo_db_path, capsys, monkeypatch,
-                                                    tmp_path) -> None:
+def test_the_indicators_command_hides_small_counts(
+    demo_db_path, capsys, monkeypatch, tmp_path
+) -> None:
     monkeypatch.setattr(indicators_cli, "SECRETS_FILE", tmp_path / "none.toml")
     end = _latest(demo_db_path)
     for start in (end - dt.timedelta(days=6), end - dt.timedelta(days=27)):
-        assert indicators_cli.main(["--url", f"sqlite:///{demo_db_path}", "--from", str(start),
-                                    "--to", str(end), "--by-county"]) == 0
+        assert (
+            indicators_cli.main(
+                [
+                    "--url",
+                    f"sqlite:///{demo_db_path}",
+                    "--from",
+                    str(start),
+                    "--to",
+                    str(end),
+                    "--by-county",
+                ]
+            )
+            == 0
+        )
         document = json.loads(capsys.readouterr().out)
         counts = [c["rehab_referrals"] for c in document["by_county"].values()]
         assert not any(isinstance(v, int) and 1 <= v < THRESHOLD for v in counts)
         assert sum(v == "<5" for v in counts) != 1
 
 
-PAGES = ["views/overview.py", "views/incidents.py", "views/associations.py", "views/training.py",
-         "views/rehabilitation.py", "views/county_profile.py"]
+PAGES = [
+    "views/overview.py",
+    "views/incidents.py",
+    "views/associations.py",
+    "views/training.py",
+    "views/rehabilitation.py",
+    "views/county_profile.py",
+]
 
 
-@pytest.mark.parametrize("params", [{"period": "last_7_days"}, {"county": "032"},
-                                    {"period": "last_28_days", "county": "001,032,047"}],
-                         ids=["week", "nakuru", "three"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"period": "last_7_days"},
+        {"county": "032"},
+        {"period": "last_28_days", "county": "001,032,047"},
+    ],
+    ids=["week", "nakuru", "three"],
+)
 def test_no_page_shows_a_small_referral_count(demo_db_path, monkeypatch, params) -> None:
     import streamlit as st
 
@@ -130,7 +159,9 @@ def test_no_page_shows_a_small_referral_count(demo_db_path, monkeypatch, params)
             frame = table.value
             for column in frame.columns:
                 name = str(column).lower()
-                if "referral" in name and not any(t in name for t in ("%", "pct", "days",
-                                                                        "median", "rate")):
-                    assert not any(re.fullmatch(r"[1-4](\.0)?", str(v).strip())
-                                   for v in frame[column]), (page, column)
+                if "referral" in name and not any(
+                    t in name for t in ("%", "pct", "days", "median", "rate")
+                ):
+                    assert not any(
+                        re.fullmatch(r"[1-4](\.0)?", str(v).strip()) for v in frame[column]
+                    ), (page, column)

@@ -21,11 +21,15 @@ EVERYTHING = Filters(start=dt.date(2020, 1, 1), end=dt.date(2035, 12, 31), prese
 
 def test_the_demo_faults_are_found_exactly(demo_db_path: Path) -> None:
     engine = make_engine(f"sqlite:///{demo_db_path}")
-    found = {(r.table_name, r.column_name, r.value): r.row_count
-             for r in unknown_values(engine, EVERYTHING).itertuples()}
-    planted = {(table, column, value): count
-               for (table, column), values in demo.PLANTED_INVALID_VALUES.items()
-               for value, count in values.items()}
+    found = {
+        (r.table_name, r.column_name, r.value): r.row_count
+        for r in unknown_values(engine, EVERYTHING).itertuples()
+    }
+    planted = {
+        (table, column, value): count
+        for (table, column), values in demo.PLANTED_INVALID_VALUES.items()
+        for value, count in values.items()
+    }
     assert found == planted
     checks = quality_checks(engine, EVERYTHING).set_index("check")["row_count"]
     assert checks["Incident coordinates outside Kenya"] == len(demo.OUT_OF_KENYA_COORDINATES)
@@ -35,20 +39,40 @@ def test_the_demo_faults_are_found_exactly(demo_db_path: Path) -> None:
 def test_hand_made_faults(empty_db_url: str) -> None:
     writer = make_engine(empty_db_url, read_only=False)
     insert_rows(writer, "counties", [dict(code="001"), dict(code="032")])
-    insert_rows(writer, "wards", [dict(code="W1", county_code="001"),
-                                  dict(code="W2", county_code="032")])
+    insert_rows(
+        writer, "wards", [dict(code="W1", county_code="001"), dict(code="W2", county_code="032")]
+    )
     at = dt.datetime(2025, 7, 10, 12)
-    insert_rows(writer, "incidents", [
-        dict(id=1, county_code="001", reported_at=at, latitude=51.5, longitude=-0.1),
-        dict(id=2, county_code="001", reported_at=at, ward_code="W2", latitude=-4.0,
-             longitude=39.6),
-        dict(id=3, county_code="001", reported_at=at, status="resolved"),
-        dict(id=4, county_code="999", reported_at=at, category="cattle_rustling"),
-        dict(id=5, county_code="001", reported_at=at, category="cattle_rustling",
-             acknowledged_at=at - dt.timedelta(hours=1)),
-        dict(id=6, county_code="001", reported_at=dt.datetime(2024, 1, 1),
-             category="cattle_rustling"),  # outside the period: not counted
-    ])
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            dict(id=1, county_code="001", reported_at=at, latitude=51.5, longitude=-0.1),
+            dict(
+                id=2,
+                county_code="001",
+                reported_at=at,
+                ward_code="W2",
+                latitude=-4.0,
+                longitude=39.6,
+            ),
+            dict(id=3, county_code="001", reported_at=at, status="resolved"),
+            dict(id=4, county_code="999", reported_at=at, category="cattle_rustling"),
+            dict(
+                id=5,
+                county_code="001",
+                reported_at=at,
+                category="cattle_rustling",
+                acknowledged_at=at - dt.timedelta(hours=1),
+            ),
+            dict(
+                id=6,
+                county_code="001",
+                reported_at=dt.datetime(2024, 1, 1),
+                category="cattle_rustling",
+            ),  # outside the period: not counted
+        ],
+    )
     engine = make_engine(empty_db_url)
     period = Filters(start=dt.date(2025, 7, 1), end=dt.date(2025, 7, 31), preset="custom")
     checks = quality_checks(engine, period).set_index("check")["row_count"].to_dict()
@@ -59,14 +83,16 @@ def test_hand_made_faults(empty_db_url: str) -> None:
     assert checks["Incident resolved_at does not match status"] == 1
     assert checks["Incident acknowledged before it was reported"] == 1
     unknown = unknown_values(engine, period)
-    assert unknown.to_dict("records") == [dict(table_name="incidents", column_name="category",
-                                               value="cattle_rustling", row_count=2)]
+    assert unknown.to_dict("records") == [
+        dict(table_name="incidents", column_name="category", value="cattle_rustling", row_count=2)
+    ]
     only_001 = Filters(start=period.start, end=period.end, scope=("001",))
     assert unknown_values(engine, only_001)["row_count"].tolist() == [1]
 
 
-@pytest.mark.parametrize(("role", "sees_it"), [("admin", True), ("national", False),
-                                                ("county", False)])
+@pytest.mark.parametrize(
+    ("role", "sees_it"), [("admin", True), ("national", False), ("county", False)]
+)
 def test_only_administrators_see_the_page(demo_db_path, monkeypatch, role, sees_it) -> None:
     import streamlit as st
 

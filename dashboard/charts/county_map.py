@@ -112,23 +112,41 @@ def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Dec
             features.append({**feature, "properties": properties})
         layers.append(
             pdk.Layer(
-                "GeoJsonLayer", {"type": "FeatureCollection", "features": features},
-                id="county-choropleth", pickable=True, stroked=True, filled=True,
-                get_fill_color="properties.fill", get_line_color=[255, 255, 255],
-                line_width_min_pixels=1, opacity=0.85,
+                "GeoJsonLayer",
+                {"type": "FeatureCollection", "features": features},
+                id="county-choropleth",
+                pickable=True,
+                stroked=True,
+                filled=True,
+                get_fill_color="properties.fill",
+                get_line_color=[255, 255, 255],
+                line_width_min_pixels=1,
+                opacity=0.85,
             )
         )
     else:
         layers.append(
             pdk.Layer(
-                "ScatterplotLayer", data, id="county-circles", pickable=True,
-                get_position=["longitude", "latitude"], get_radius="radius_m",
-                get_fill_color="fill", get_line_color=[60, 60, 60], stroked=True,
-                line_width_min_pixels=1, opacity=0.8,
+                "ScatterplotLayer",
+                data,
+                id="county-circles",
+                pickable=True,
+                get_position=["longitude", "latitude"],
+                get_radius="radius_m",
+                get_fill_color="fill",
+                get_line_color=[60, 60, 60],
+                stroked=True,
+                line_width_min_pixels=1,
+                opacity=0.8,
             )
         )
-    return pdk.Deck(layers=layers, initial_view_state=KENYA_VIEW, map_style=None,
-                    map_provider=None, tooltip=tooltip)
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=KENYA_VIEW,
+        map_style=None,
+        map_provider=None,
+        tooltip=tooltip,
+    )
 
 
 MAP_MEASURES: dict[str, tuple[str, str, str]] = {
@@ -144,8 +162,9 @@ def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.
     and tooltip texts. Grain: one row per county."""
     label, value_column, rate_column = MAP_MEASURES[measure]
     frame = league.merge(counties[["county_code", "latitude", "longitude"]], on="county_code")
-    frame = frame.assign(value=frame[value_column].astype("float64"),
-                         rate=frame[rate_column].astype("float64"))
+    frame = frame.assign(
+        value=frame[value_column].astype("float64"), rate=frame[rate_column].astype("float64")
+    )
     frame["value_text"] = [f"{label}: {v:,.0f}" for v in frame["value"]]
     frame["rate_text"] = [
         f"{r:,.1f} per 100,000 residents" if pd.notna(r) else "" for r in frame["rate"]
@@ -157,5 +176,16 @@ def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.
         ]
     else:
         frame["change_text"] = ""
-    return frame[["county_code", "county_name", "latitude", "longitude", "value", "rate",
-                  "value_text", "rate_text", "change_text"]]
+    return frame[
+        [
+            "county_code",
+            "county_name",
+            "latitude",
+            "longitude",
+            "value",
+            "rate",
+            "value_text",
+            "rate_text",
+            "change_text",
+        ]
+    ]

@@ -15,8 +15,12 @@ _STREAM_COLOUR = {
     "people_trained": STREAM_COLOURS["training"],
     "rehab_referrals": STREAM_COLOURS["rehab"],
 }
-_UNITS = {"incidents": "incidents", "forums": "forums", "people_trained": "people",
-          "rehab_referrals": "referrals"}
+_UNITS = {
+    "incidents": "incidents",
+    "forums": "forums",
+    "people_trained": "people",
+    "rehab_referrals": "referrals",
+}
 
 
 def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) -> go.Figure:
@@ -28,24 +32,38 @@ def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) ->
     colour = _STREAM_COLOUR[stream]
     unit = _UNITS[stream]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=full["week_start"], y=full["value"], mode="lines+markers", name="Full week",
-        line=dict(color=colour, width=4), marker=dict(size=9),
-        hovertemplate="Week of %{x|%d %b %Y}: %{y:,.0f} " + unit + "<extra></extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=full["week_start"],
+            y=full["value"],
+            mode="lines+markers",
+            name="Full week",
+            line=dict(color=colour, width=4),
+            marker=dict(size=9),
+            hovertemplate="Week of %{x|%d %b %Y}: %{y:,.0f} " + unit + "<extra></extra>",
+        )
+    )
     if len(partial):
-        fig.add_trace(go.Scatter(
-            x=partial["week_start"], y=partial["value"], mode="markers", name="Partial week",
-            marker=dict(size=12, color="white", line=dict(color=colour, width=3)),
-            hovertemplate="Partial week of %{x|%d %b %Y}: %{y:,.0f} " + unit + "<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=partial["week_start"],
+                y=partial["value"],
+                mode="markers",
+                name="Partial week",
+                marker=dict(size=12, color="white", line=dict(color=colour, width=3)),
+                hovertemplate="Partial week of %{x|%d %b %Y}: %{y:,.0f} "
+                + unit
+                + "<extra></extra>",
+            )
+        )
     note = f"{period_label}; weeks start Monday; hollow = partial week"
     if stream == "rehab_referrals" and part["value_suppressed"].any():
         note += "; gaps = weeks hidden by the privacy rule"
     fig.update_layout(
-        title=dict(text=f"{STREAM_LABELS[stream]} per week",
-                   subtitle=dict(text=note,
-                                 font=dict(size=15, color="#555"))),
+        title=dict(
+            text=f"{STREAM_LABELS[stream]} per week",
+            subtitle=dict(text=note, font=dict(size=15, color="#555")),
+        ),
         showlegend=False,
     )
     fig.update_yaxes(title_text=f"{unit} per week", rangemode="tozero")
@@ -55,21 +73,24 @@ def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) ->
 
 def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The county league table as shown: readable column names, rehab cells labelled."""
-    shown = pd.DataFrame({
-        "County": league["county_name"],
-        "Code": league["county_code"],
-        "Incidents": league["incidents_reported"],
-        "Per 100k": league["incident_rate_per_100k"].round(1),
-        "Change %": league["incidents_change_pct"].round(1),
-        "Resolved %": league["incidents_resolved_pct"].round(1),
-        "Active RAs": league["ras_active"],
-        "Reporting rate %": league["ra_reporting_rate"].round(1),
-        "Forums": league["forums_held"],
-        "People trained": league["people_trained"],
-        "Rehab referrals": [
-            formatting.indicator_value_text(v, hidden, threshold)
-            for v, hidden in zip(league["rehab_referrals"], league["rehab_referrals_suppressed"],
-                                 strict=True)
-        ],
-    })
+    shown = pd.DataFrame(
+        {
+            "County": league["county_name"],
+            "Code": league["county_code"],
+            "Incidents": league["incidents_reported"],
+            "Per 100k": league["incident_rate_per_100k"].round(1),
+            "Change %": league["incidents_change_pct"].round(1),
+            "Resolved %": league["incidents_resolved_pct"].round(1),
+            "Active RAs": league["ras_active"],
+            "Reporting rate %": league["ra_reporting_rate"].round(1),
+            "Forums": league["forums_held"],
+            "People trained": league["people_trained"],
+            "Rehab referrals": [
+                formatting.indicator_value_text(v, hidden, threshold)
+                for v, hidden in zip(
+                    league["rehab_referrals"], league["rehab_referrals_suppressed"], strict=True
+                )
+            ],
+        }
+    )
     return shown.sort_values("Incidents", ascending=False, kind="stable")

@@ -18,33 +18,41 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
         ]
         rank = (
             f"{int(row['rank'])} of {row['ranked_counties']} ({direction})"
-            if pd.notna(row["rank"]) else "–"
+            if pd.notna(row["rank"])
+            else "–"
         )
-        rows.append({
-            "Indicator": indicator.label,
-            county_name: formatting.indicator_value(
-                indicator, row["county_value"], bool(row["county_suppressed"]), threshold),
-            "Kenya": formatting.indicator_value(
-                indicator, row["national_value"], bool(row["national_suppressed"]), threshold),
-            "Rank among counties": rank,
-        })
+        rows.append(
+            {
+                "Indicator": indicator.label,
+                county_name: formatting.indicator_value(
+                    indicator, row["county_value"], bool(row["county_suppressed"]), threshold
+                ),
+                "Kenya": formatting.indicator_value(
+                    indicator, row["national_value"], bool(row["national_suppressed"]), threshold
+                ),
+                "Rank among counties": rank,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def ward_table(wards: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """One row per ward: incidents, resolution, open cases, RAs, forums, training, referrals."""
-    return pd.DataFrame({
-        "Ward": wards["ward_name"],
-        "Incidents": wards["incidents_reported"],
-        "Resolved %": wards["incidents_resolved_pct"].round(1),
-        "Open incidents": wards["open_incidents"],
-        "Registered RAs": wards["ras_registered"],
-        "Active RAs": wards["ras_active"],
-        "Forums": wards["forums_held"],
-        "People trained": wards["people_trained"],
-        "Rehab referrals": [
-            formatting.indicator_value_text(v, hidden, threshold)
-            for v, hidden in zip(wards["rehab_referrals"], wards["rehab_referrals_suppressed"],
-                                 strict=True)
-        ],
-    }).sort_values("Incidents", ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            "Ward": wards["ward_name"],
+            "Incidents": wards["incidents_reported"],
+            "Resolved %": wards["incidents_resolved_pct"].round(1),
+            "Open incidents": wards["open_incidents"],
+            "Registered RAs": wards["ras_registered"],
+            "Active RAs": wards["ras_active"],
+            "Forums": wards["forums_held"],
+            "People trained": wards["people_trained"],
+            "Rehab referrals": [
+                formatting.indicator_value_text(v, hidden, threshold)
+                for v, hidden in zip(
+                    wards["rehab_referrals"], wards["rehab_referrals_suppressed"], strict=True
+                )
+            ],
+        }
+    ).sort_values("Incidents", ascending=False, kind="stable")

@@ -11,8 +11,14 @@ from queries.indicators import county_scorecard, headline, indicators_frame
 from queries.trends import STREAM_LABELS, streams_by_week
 
 PROFILE_KEYS = [
-    "incidents_reported", "incidents_resolved_pct", "open_incidents", "ras_active",
-    "forums_held", "people_trained", "rehab_referrals", "referral_admission_pct",
+    "incidents_reported",
+    "incidents_resolved_pct",
+    "open_incidents",
+    "ras_active",
+    "forums_held",
+    "people_trained",
+    "rehab_referrals",
+    "referral_admission_pct",
 ]
 
 context = current()
@@ -22,17 +28,21 @@ if codes is None or len(codes) != 1:
     components.page_header("County profile", context, st.session_state.get("_url_notes", []))
     options = list(context.counties["county_code"]) if codes is None else list(codes)
     st.selectbox(
-        "Choose a county", options, index=None, key="profile_county",
-        format_func=context.county_name, placeholder="Choose the county to profile",
+        "Choose a county",
+        options,
+        index=None,
+        key="profile_county",
+        format_func=context.county_name,
+        placeholder="Choose the county to profile",
         on_change=lambda: st.session_state.update(
-            f_counties=[st.session_state["profile_county"]], f_wards=[]),
+            f_counties=[st.session_state["profile_county"]], f_wards=[]
+        ),
     )
     st.stop()
 
 code = codes[0]
 name = context.county_name(code)
-components.page_header(f"{name} County profile", context,
-                        st.session_state.get("_url_notes", []))
+components.page_header(f"{name} County profile", context, st.session_state.get("_url_notes", []))
 url, threshold = context.url, context.threshold
 cards = data.load(headline, url, filters, threshold=threshold)
 components.headline_cards(cards, PROFILE_KEYS, context, per_row=4)
@@ -40,8 +50,9 @@ components.suppression_note(context)
 
 st.subheader(f"{name} against Kenya")
 scorecard = data.load(county_scorecard, url, filters, threshold=threshold)
-components.data_table(profile.scorecard_table(scorecard, name, threshold), context,
-                      f"{name} scorecard")
+components.data_table(
+    profile.scorecard_table(scorecard, name, threshold), context, f"{name} scorecard"
+)
 if filters.ward_codes:
     st.caption("The scorecard compares the whole county; the ward choice applies below.")
 
@@ -54,6 +65,8 @@ weekly = data.load(streams_by_week, url, filters, threshold=threshold)
 for stream in STREAM_LABELS:
     components.figure(
         overview.stream_trend_figure(weekly, stream, context.period_label()),
-        weekly[weekly["stream"] == stream], context, f"{STREAM_LABELS[stream]} per week, {name}",
+        weekly[weekly["stream"] == stream],
+        context,
+        f"{STREAM_LABELS[stream]} per week, {name}",
         height=380,
     )

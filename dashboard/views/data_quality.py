@@ -19,7 +19,8 @@ checks = data.load(quality_checks, context.url, context.filters)
 st.subheader("Checks")
 components.data_table(
     checks.rename(columns={"check": "Check", "table_name": "Table", "row_count": "Rows"}),
-    context, "Data quality checks",
+    context,
+    "Data quality checks",
 )
 st.subheader("Values outside the contract's lists")
 unknown = data.load(unknown_values, context.url, context.filters)
@@ -27,7 +28,14 @@ if unknown.empty:
     st.success("Every enumerated value is one the contract allows.")
 else:
     components.data_table(
-        unknown.rename(columns={"table_name": "Table", "column_name": "Column",
-                                "value": "Value", "row_count": "Rows"}),
-        context, "Unknown values",
+        unknown.rename(
+            columns={
+                "table_name": "Table",
+                "column_name": "Column",
+                "value": "Value",
+                "row_count": "Rows",
+            }
+        ),
+        context,
+        "Unknown values",
     )

@@ -37,17 +37,28 @@ for pair in (STREAMS[:2], STREAMS[2:]):
         with column:
             components.figure(
                 overview.stream_trend_figure(weekly, stream, context.period_label()),
-                weekly[weekly["stream"] == stream], context, STREAM_LABELS[stream] + " per week",
+                weekly[weekly["stream"] == stream],
+                context,
+                STREAM_LABELS[stream] + " per week",
                 height=420,
             )
 
 league = data.load(county_league, url, filters, threshold=threshold)
 st.subheader("Counties")
-measure = st.segmented_control(
-    "Map measure", list(county_map.MAP_MEASURES), default="incidents", key="map_measure",
-    format_func=lambda m: county_map.MAP_MEASURES[m][0],
-) or "incidents"
-components.county_map(county_map.map_frame(league, context.counties, measure), context,
-                      county_map.MAP_MEASURES[measure][0])
+measure = (
+    st.segmented_control(
+        "Map measure",
+        list(county_map.MAP_MEASURES),
+        default="incidents",
+        key="map_measure",
+        format_func=lambda m: county_map.MAP_MEASURES[m][0],
+    )
+    or "incidents"
+)
+components.county_map(
+    county_map.map_frame(league, context.counties, measure),
+    context,
+    county_map.MAP_MEASURES[measure][0],
+)
 st.markdown("**County league table** (click a column to sort)")
 components.data_table(overview.league_table(league, threshold), context, "County league table")
