@@ -1,0 +1,138 @@
+"""Overview and County profile through AppTest: their tables show the query layer's numbers, for
+several filter combinations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import formatting
+from queries.db import make_engine
+from queries.filters import Filters, preset_period
+from queries.indicators import (
+    INDICATOR_BY_KEY,
+    county_league,
+    county_scorecard,
+    headline,
+    indicators_frame,
+    today_eat,
+)
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+COMBINATIONS = [
+    {},
+    {"county": "032"},
+    {"county": "001,032,047", "compare": "last_year"},
+    {"period": "custom", "from": "2026-03-01", "to": "2026-05-31"},
+    {"period": "this_quarter", "county": "047"},
+]
+IDS = ["all", "nakuru", "three-last-year", "custom", "nairobi-quarter"]
+
+
+def _filters(params: dict[str, str]) -> Filters:
+    preset = params.get("period", "last_28_days")
+    if preset == "custom":
+        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
+    else:
+        start, end = preset_period(preset, today_eat())
+    return Filters(
+        start=start,
+        end=end,
+        preset=preset,
+        comparison=params.get("compare", "previous"),
+        counties=tuple(c for c in params.get("county", "").split(",") if c),
+    )
+
+
+@pytest.fixture
+def run_page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+
+    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
+    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
+
+    def run(page: str, params: dict[str, str]) -> AppTest:
+        st.cache_data.clear()
+        at = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        if page != "views/overview.py":
+            at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+        return at
+
+    return run
+
+
+def _table(at: AppTest, first_column: str) -> pd.DataFrame:
+    return next(t.value for t in at.dataframe if t.value.columns[0] == first_column)
+
+
+@pytest.mark.parametrize("params", COMBINATIONS, ids=IDS)
+def test_overview_league_table(run_page, demo_db_path, params) -> None:
+    at = run_page("views/overview.py", params)
+    filters = _filters(params)
+    league = county_league(make_engine(f"sqlite:///{demo_db_path}"), filters, 5)
+    shown = _table(at, "County").set_index("Code")
+    assert sorted(shown.index) == sorted(league["county_code"])
+    expected = league.set_index("county_code")
+    for code, row in shown.iterrows():
+        assert int(row["Incidents"]) == expected.loc[code, "incidents_reported"]
+        assert int(row["Forums"]) == expected.loc[code, "forums_held"]
+        assert int(row["People trained"]) == expected.loc[code, "people_trained"]
+        referrals = expected.loc[code, "rehab_referrals"]
+        hidden = expected.loc[code, "rehab_referrals_suppressed"]
+        assert row["Rehab referrals"] == ("<5" if hidden else formatting.number(referrals))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [p for p in COMBINATIONS if p.get("county", "x")[:3] in ("032", "047", "x")],
+    ids=["all", "nakuru", "custom", "nairobi-quarter"],
+)
+def test_county_profile(run_page, demo_db_path, params) -> None:
+    at = run_page("views/county_profile.py", params)
+    filters = _filters(params)
+    if filters.county_codes is None:  # no county chosen: the page asks for one
+        assert at.selectbox(key="profile_county").value is None
+        at.selectbox(key="profile_county").set_value("032").run()
+        filters = Filters(
+            start=filters.start,
+            end=filters.end,
+            preset=filters.preset,
+            comparison=filters.comparison,
+            counties=("032",),
+        )
+        assert not at.exception
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    code = filters.county_codes[0]
+
+    cards = headline(engine, filters, 5).set_index("indicator")
+    shown_cards = {m.label: m.value for m in at.metric}
+    for key in ("incidents_reported", "open_incidents", "forums_held", "rehab_referrals"):
+        indicator = INDICATOR_BY_KEY[key]
+        assert shown_cards[indicator.label] == formatting.indicator_value(
+            indicator, cards.loc[key, "value"], bool(cards.loc[key, "suppressed"]), 5
+        )
+
+    scorecard = county_scorecard(engine, filters, 5).set_index("indicator")
+    shown = _table(at, "Indicator").set_index("Indicator")
+    for key, row in scorecard.iterrows():
+        indicator = INDICATOR_BY_KEY[key]
+        assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
+            indicator, row["county_value"], bool(row["county_suppressed"]), 5
+        )
+        rank = shown["Rank among counties"][indicator.label]
+        assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
+
+    wards = indicators_frame(engine, filters, 5, grain="ward").set_index("ward_name")
+    shown_wards = _table(at, "Ward").set_index("Ward")
+    assert sorted(shown_wards.index) == sorted(wards.index)
+    assert shown_wards["Incidents"].astype(int).sum() == wards["incidents_reported"].sum()
+    assert code in str(at.query_params.get("county"))  # the choice is written to the URL
