@@ -38,7 +38,10 @@ def page_header(title: str, context: PageContext, notes: list[str] = ()) -> None
     """The page title, what is selected, and how fresh the data are."""
     st.title(title)
     filters = context.filters
-    compare_start, compare_end = filters.comparison_filters().start, filters.comparison_filters().end
+    compare_start, compare_end = (
+        filters.comparison_filters().start,
+        filters.comparison_filters().end,
+    )
     as_of = f"{context.as_of:%d %b %Y, %H:%M} EAT" if context.as_of else "no reports yet"
     st.markdown(
         f"**{context.selection_label()}** · {context.period_label()} "
@@ -50,13 +53,14 @@ def page_header(title: str, context: PageContext, notes: list[str] = ()) -> None
         st.info(note, icon=":material/link_off:")
 
 
-def headline_cards(headline: pd.DataFrame, keys: list[str], context: PageContext,
-                   per_row: int = 4) -> None:
+def headline_cards(
+    headline: pd.DataFrame, keys: list[str], context: PageContext, per_row: int = 4
+) -> None:
     """One card per indicator: value, change against the comparison period, significance."""
     rows = headline.set_index("indicator")
     for start in range(0, len(keys), per_row):
         columns = st.columns(per_row)
-        for column, key in zip(columns, keys[start:start + per_row], strict=False):
+        for column, key in zip(columns, keys[start : start + per_row], strict=False):
             indicator = INDICATOR_BY_KEY[key]
             row = rows.loc[key]
             value = formatting.indicator_value(
@@ -67,16 +71,23 @@ def headline_cards(headline: pd.DataFrame, keys: list[str], context: PageContext
                 change += " · meaningful"
             if change is None and (row["suppressed"] or row["comparison_suppressed"]):
                 change = "change hidden (privacy rule)"
-            colour = "off" if indicator.higher_is_better is None else (
-                "normal" if indicator.higher_is_better else "inverse"
+            colour = (
+                "off"
+                if indicator.higher_is_better is None
+                else ("normal" if indicator.higher_is_better else "inverse")
             )
             help_text = f"{indicator.definition} Unit: {indicator.unit}."
             if indicator.poisson_count:
                 help_text += " " + SIGNIFICANCE_HELP
             with column:
                 st.metric(
-                    indicator.label, value, delta=change, delta_color=colour, help=help_text,
-                    border=True, delta_description="vs comparison period" if change else None,
+                    indicator.label,
+                    value,
+                    delta=change,
+                    delta_color=colour,
+                    help=help_text,
+                    border=True,
+                    delta_description="vs comparison period" if change else None,
                 )
 
 
@@ -85,20 +96,33 @@ def _slug(text: str) -> str:
 
 
 def source_annotation(context: PageContext) -> dict:
+    """The source line under a figure, wrapped so it fits half-width charts and phones."""
+    words, lines, line = context.source_note().split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > 80:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
     return dict(
-        text=context.source_note(), xref="paper", yref="paper", x=0, y=-0.02,
-        xanchor="left", yanchor="top", yshift=-50, showarrow=False,
+        text="<br>".join(lines), xref="paper", yref="paper", x=0, y=-0.02,
+        xanchor="left", yanchor="top", yshift=-50, showarrow=False, align="left",
         font=dict(size=13, color="#555"),
     )
 
 
-def figure(fig: go.Figure, table: pd.DataFrame, context: PageContext, name: str,
-           height: int = 480) -> None:
+def figure(
+    fig: go.Figure, table: pd.DataFrame, context: PageContext, name: str, height: int = 480
+) -> None:
     """A Plotly figure with the house style and source line, and its data a click away."""
     fig.update_layout(template=theme.TEMPLATE_NAME, height=height)
     fig.add_annotation(**source_annotation(context))
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False,
-                                                   "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
+    st.plotly_chart(
+        fig,
+        width="stretch",
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+    )
     with st.expander(f"Table: {name}"):
         data_table(table, context, name)
 
@@ -112,8 +136,13 @@ def data_table(table: pd.DataFrame, context: PageContext, name: str) -> None:
     csv = shown.to_csv(index=False).encode("utf-8")
     file_name = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}.csv"
     st.download_button(
-        "Download CSV", csv, file_name=file_name, mime="text/csv", key=f"download-{_slug(name)}",
-        icon=":material/download:", on_click=log_export,
+        "Download CSV",
+        csv,
+        file_name=file_name,
+        mime="text/csv",
+        key=f"download-{_slug(name)}",
+        icon=":material/download:",
+        on_click=log_export,
         args=(context.grant.identity, f"{name} (CSV)", context.filters.to_query_params()),
     )
     st.caption(context.source_note())
@@ -139,8 +168,11 @@ def county_map(frame: pd.DataFrame, context: PageContext, measure_label: str) ->
     geojson = data.county_geojson(str(path)) if path else None
     st.markdown(
         f"**{measure_label} by county, {context.period_label()}** — "
-        + ("colour: rate per 100,000 residents (darker is higher)" if geojson else
-           "circle area: count; colour: rate per 100,000 residents (darker is higher)")
+        + (
+            "colour: rate per 100,000 residents (darker is higher)"
+            if geojson
+            else "circle area: count; colour: rate per 100,000 residents (darker is higher)"
+        )
     )
     st.pydeck_chart(county_map_deck(frame, geojson), height=640)
     st.caption(context.source_note() + " Hover a county for its figures.")

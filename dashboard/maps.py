@@ -13,7 +13,11 @@ KENYA_CENTRE = (0.1, 37.9)
 KM_PER_DEGREE = 111.32
 # The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.
 VIEW_WIDTH_PX = 800
-VIEW_HEIGHT_PX = 560
+VIEW_HEIGHT_PX = 620
+# deck.gl's world is 512 pixels wide at zoom 0.
+TILE_PX = 512
+FONT_FAMILY = "Source Sans Pro, DejaVu Sans, Arial, sans-serif"
+# pydeck reads a plain string as a data accessor; literal string props go through String().
 # Sequential, light to dark (ColorBrewer YlOrRd): denser reads darker on a white background.
 DENSITY_RAMP = [
     [255, 237, 160],
@@ -24,27 +28,42 @@ DENSITY_RAMP = [
     [189, 0, 38],
 ]
 LABEL_RGBA = [40, 40, 40, 230]
+MAX_LABELS = 12
 
 
 def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float, ...]:
     """South, north, west, east of the area to show: the counties' extent (each county a square
-    of its area around its centroid), else the points', else Kenya."""
+    of its area around its centroid) widened to hold the points (their 1st to 99th
+    percentiles, so one misplaced point cannot zoom the map out), else Kenya."""
+    boxes = []
     if counties is not None and len(counties):
         half = counties["area_km2"].fillna(0).clip(lower=1).pow(0.5) / 2 / KM_PER_DEGREE
-        return (
-            float((counties["latitude"] - half).min()),
-            float((counties["latitude"] + half).max()),
-            float((counties["longitude"] - half).min()),
-            float((counties["longitude"] + half).max()),
+        boxes.append(
+            (
+                float((counties["latitude"] - half).min()),
+                float((counties["latitude"] + half).max()),
+                float((counties["longitude"] - half).min()),
+                float((counties["longitude"] + half).max()),
+            )
         )
     if len(points):
-        return (
-            float(points["latitude"].min()),
-            float(points["latitude"].max()),
-            float(points["longitude"].min()),
-            float(points["longitude"].max()),
+        lat, lon = points["latitude"], points["longitude"]
+        boxes.append(
+            (
+                float(lat.quantile(0.01)),
+                float(lat.quantile(0.99)),
+                float(lon.quantile(0.01)),
+                float(lon.quantile(0.99)),
+            )
         )
-    return KENYA_BOUNDS
+    if not boxes:
+        return KENYA_BOUNDS
+    return (
+        min(b[0] for b in boxes),
+        max(b[1] for b in boxes),
+        min(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def fitted_view(south: float, north: float, west: float, east: float) -> pdk.ViewState:
@@ -55,8 +74,8 @@ def fitted_view(south: float, north: float, west: float, east: float) -> pdk.Vie
     lat_span = max(north - south, 0.05) * 1.1
     lon_span = max(east - west, 0.05) * 1.1
     zoom = min(
-        math.log2(VIEW_WIDTH_PX * 360 / (256 * lon_span)),
-        math.log2(VIEW_HEIGHT_PX * 360 / (256 * lat_span)),
+        math.log2(VIEW_WIDTH_PX * 360 / (TILE_PX * lon_span)),
+        math.log2(VIEW_HEIGHT_PX * 360 / (TILE_PX * lat_span)),
     )
     return pdk.ViewState(
         latitude=(south + north) / 2,
@@ -73,16 +92,15 @@ def hexagon_radius_m(south: float, north: float, west: float, east: float) -> in
     return int(min(max(span_km * 1000 / 60, 400), 15_000) // 50 * 50)
 
 
-def incident_density_deck(
-    points: pd.DataFrame, counties: pd.DataFrame | None = None
-) -> pdk.Deck:
+def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = None) -> pdk.Deck:
     """A density map of incident GPS points: hexagons coloured by how many incidents fall in them.
 
     Args:
         points: one row per incident drawn, with latitude and longitude (already inside Kenya).
         counties: the selected counties (county_name, latitude, longitude centroid, area_km2);
-            the initial view is fitted to them and their names are written at their centroids,
-            since offline there is no basemap. None: fit to the points (or Kenya).
+            the initial view is fitted to them and their centroids are marked (and named, the
+            12 most populous when there are more, from `population`), since offline there is no
+            basemap. None: fit to the points (or Kenya).
 
     Returns:
         A deck without a basemap (layers draw on a plain background); render it with
@@ -100,18 +118,24 @@ def incident_density_deck(
             extruded=False,
             coverage=0.92,
             color_range=DENSITY_RAMP,
+            # Quantile classes: one dense city must not wash every other hexagon out.
+            color_scale_type=pdk.types.String("quantile"),
             opacity=0.85,
             pickable=True,
             auto_highlight=True,
         )
     ]
     if counties is not None and len(counties):
-        labels = counties[["county_name", "latitude", "longitude"]].copy()
+        dots = counties[["county_name", "latitude", "longitude"]].copy()
+        # Names of every county pile up in the crowded west: label only the most populous.
+        labels = dots
+        if len(counties) > MAX_LABELS and "population" in counties:
+            labels = dots.loc[counties["population"].nlargest(MAX_LABELS).index]
         layers += [
             pdk.Layer(
                 "ScatterplotLayer",
                 id="county-centroids",
-                data=labels,
+                data=dots,
                 get_position=["longitude", "latitude"],
                 get_radius=1500,
                 radius_min_pixels=3,
@@ -127,6 +151,7 @@ def incident_density_deck(
                 get_size=14,
                 get_color=LABEL_RGBA,
                 get_pixel_offset=[0, -14],
+                font_family=pdk.types.String(FONT_FAMILY),
                 font_weight=600,
                 outline_width=3,
                 outline_color=[255, 255, 255, 255],

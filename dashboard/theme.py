@@ -16,8 +16,17 @@ from queries.schema import (
 
 # Okabe-Ito, the palette most readable with colour-vision deficiency, then two neutral greys.
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-    "#D55E00", "#F0E442", "#000000", "#999999", "#6C5B7B", "#8C6D31",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#6C5B7B",
+    "#8C6D31",
 )
 BRAND_GREEN = "#006B3F"
 OTHER_GREY = "#999999"
@@ -32,7 +41,9 @@ TEMPLATE_NAME = "usalama"
 
 
 def _category_colours(values: tuple[str, ...]) -> dict[str, str]:
-    colours = {value: PALETTE[i % len(PALETTE)] for i, value in enumerate(values)}
+    # Grey is reserved for 'other', so no real category may be drawn in it.
+    base = [colour for colour in PALETTE if colour != OTHER_GREY]
+    colours = {value: base[i % len(base)] for i, value in enumerate(values)}
     colours["other"] = OTHER_GREY
     return colours
 
@@ -50,9 +61,18 @@ CATEGORY_COLOURS: dict[str, dict[str, str]] = {
 
 def label(code: str) -> str:
     """A stored code as people read it: 'drugs_alcohol' -> 'Drugs alcohol', 'gbv' -> 'GBV'."""
-    special = {"gbv": "GBV", "ngao": "NGAO", "ra": "RA", "psra": "PSRA", "nacada": "NACADA",
-               "hatua_app": "Hatua App", "ra_forum": "RA forum", "50_plus": "50+",
-               "under_15": "Under 15", "drugs_alcohol": "Drugs & alcohol"}
+    special = {
+        "gbv": "GBV",
+        "ngao": "NGAO",
+        "ra": "RA",
+        "psra": "PSRA",
+        "nacada": "NACADA",
+        "hatua_app": "Hatua App",
+        "ra_forum": "RA forum",
+        "50_plus": "50+",
+        "under_15": "Under 15",
+        "drugs_alcohol": "Drugs & alcohol",
+    }
     if code in special:
         return special[code]
     if "_" in code and code.replace("_", "").isdigit():
@@ -69,10 +89,22 @@ def _register_template() -> None:
         paper_bgcolor="white",
         plot_bgcolor="white",
         margin=dict(l=10, r=20, t=90, b=80),
-        xaxis=dict(showgrid=False, linecolor="#444", ticks="outside", title_font_size=18,
-                   tickfont_size=16, automargin=True),
-        yaxis=dict(gridcolor="#E5E5E5", zeroline=False, title_font_size=18, tickfont_size=16,
-                   separatethousands=True, automargin=True),
+        xaxis=dict(
+            showgrid=False,
+            linecolor="#444",
+            ticks="outside",
+            title_font_size=18,
+            tickfont_size=16,
+            automargin=True,
+        ),
+        yaxis=dict(
+            gridcolor="#E5E5E5",
+            zeroline=False,
+            title_font_size=18,
+            tickfont_size=16,
+            separatethousands=True,
+            automargin=True,
+        ),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font_size=16, title_text=""),
         hoverlabel=dict(font_size=16),
         separators=".,",

@@ -15,6 +15,7 @@ PARTIAL_OPACITY = 0.35
 # Untouched reports are the most urgent, so they take the strongest colour.
 STATUS_COLOURS = {"reported": "#D55E00", "acknowledged": "#E69F00", "actioned": "#0072B2"}
 BAR_ROW_PX = 34
+WEEKLY_HEIGHT = 600
 
 
 def _title(text: str, subtitle: str) -> dict:
@@ -22,12 +23,21 @@ def _title(text: str, subtitle: str) -> dict:
 
 
 def _bar_height(rows: int, base: int = 220, minimum: int = 380) -> int:
-    return max(minimum, base + BAR_ROW_PX * rows)
+    # Long lists (every county) get thinner bars so the chart stays about one screen tall.
+    per_row = BAR_ROW_PX if rows <= 20 else 24
+    return max(minimum, base + per_row * rows)
 
 
 def _no_data(fig: go.Figure, message: str = "No incidents in this selection") -> go.Figure:
-    fig.add_annotation(text=message, xref="paper", yref="paper", x=0.5, y=0.5,
-                       showarrow=False, font=dict(size=20, color="#555"))
+    fig.add_annotation(
+        text=message,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font=dict(size=20, color="#555"),
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -44,21 +54,41 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
         part = weekly[weekly["category"] == category].sort_values("week_start")
         opacity = [PARTIAL_OPACITY if partial else 1.0 for partial in part["is_partial"]]
         note = ["partial week" if partial else "full week" for partial in part["is_partial"]]
-        fig.add_trace(go.Bar(
-            x=part["week_start"], y=part["count"], name=label(category),
-            marker=dict(color=colours.get(category, OTHER_GREY), opacity=opacity),
-            customdata=note,
-            hovertemplate=(f"<b>{label(category)}</b><br>Week of %{{x|%d %b %Y}} "
-                           "(%{customdata})<br>%{y:,.0f} incidents<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=part["week_start"],
+                y=part["count"],
+                name=label(category),
+                marker=dict(color=colours.get(category, OTHER_GREY), opacity=opacity),
+                customdata=note,
+                hovertemplate=(
+                    f"<b>{label(category)}</b><br>Week of %{{x|%d %b %Y}} "
+                    "(%{customdata})<br>%{y:,.0f} incidents<extra></extra>"
+                ),
+            )
+        )
     has_partial = bool(weekly["is_partial"].any())
     fig.update_layout(
-        barmode="stack", bargap=0.15,
-        title=_title("Incidents reported per week, by category",
-                     subtitle + "; weeks start Monday (EAT)"
-                     + ("; faded bars = partial weeks" if has_partial else "")),
-        legend=dict(traceorder="normal"),
-        margin=dict(t=170),
+        barmode="stack",
+        bargap=0.15,
+        title=_title(
+            "Incidents reported per week, by category",
+            subtitle
+            + "<br>Weeks start Monday (EAT)"
+            + ("; faded bars = partial weeks" if has_partial else ""),
+        ),
+        height=WEEKLY_HEIGHT,
+        # Eleven categories wrap to many rows on a phone: a legend placed just under the
+        # subtitle (container coordinates) pushes the plot down instead of covering the title.
+        legend=dict(
+            traceorder="normal",
+            entrywidth=150,
+            font_size=15,
+            yref="container",
+            y=1 - 108 / WEEKLY_HEIGHT,
+            yanchor="top",
+        ),
+        margin=dict(t=130),
     )
     fig.update_yaxes(title_text="Incidents per week", rangemode="tozero", tickformat=",d")
     fig.update_xaxes(title_text="Week starting", tickformat="%d %b %Y")
@@ -75,16 +105,31 @@ def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> 
         f"{count:,}" + ("" if pd.isna(share) else f" ({share:.0f}%)")
         for count, share in zip(shown["count"], shown["share_pct"])
     ]
-    fig = go.Figure(go.Bar(
-        y=[label(v) for v in shown[dimension]], x=shown["count"], orientation="h",
-        marker_color=[colours.get(v, OTHER_GREY) for v in shown[dimension]],
-        text=text, textposition="outside", cliponaxis=False,
-        hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
-    ))
-    fig.update_layout(title=_title(title, subtitle), showlegend=False,
-                      height=_bar_height(len(shown), base=200), margin=dict(r=110, t=130))
-    fig.update_xaxes(title_text="Incidents reported", tickformat=",d", rangemode="tozero",
-                     showgrid=True, gridcolor="#E5E5E5")
+    fig = go.Figure(
+        go.Bar(
+            y=[label(v) for v in shown[dimension]],
+            x=shown["count"],
+            orientation="h",
+            marker_color=[colours.get(v, OTHER_GREY) for v in shown[dimension]],
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=_title(title, subtitle),
+        showlegend=False,
+        height=_bar_height(len(shown), base=200),
+        margin=dict(r=110, t=120),
+    )
+    fig.update_xaxes(
+        title_text="Incidents reported",
+        tickformat=",d",
+        rangemode="tozero",
+        showgrid=True,
+        gridcolor="#E5E5E5",
+    )
     fig.update_yaxes(showgrid=False)
     if int(mix["count"].sum()) == 0:
         _no_data(fig)
@@ -96,28 +141,62 @@ def response_hours_figure(response: pd.DataFrame, subtitle: str) -> go.Figure:
     (resolution takes days, acknowledgement hours), slowest to resolve at the top."""
     shown = response.dropna(
         subset=["median_hours_to_acknowledge", "median_hours_to_resolve"], how="all"
-    ).sort_values(["median_hours_to_resolve", "county_name"], ascending=[True, False],
-                  na_position="first", kind="stable")
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=("To acknowledge", "To resolve"))
+    ).sort_values(
+        ["median_hours_to_resolve", "county_name"],
+        ascending=[True, False],
+        na_position="first",
+        kind="stable",
+    )
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=("To acknowledge", "To resolve"),
+    )
     for col, (column, count_column, colour) in enumerate(
-        [("median_hours_to_acknowledge", "acknowledged_count", PALETTE[1]),
-         ("median_hours_to_resolve", "resolved_count", PALETTE[0])], start=1
+        [
+            ("median_hours_to_acknowledge", "acknowledged_count", PALETTE[1]),
+            ("median_hours_to_resolve", "resolved_count", PALETTE[0]),
+        ],
+        start=1,
     ):
         values = shown[column]
-        fig.add_trace(go.Bar(
-            y=shown["county_name"], x=values, orientation="h", marker_color=colour,
-            text=[None if pd.isna(v) else f"{v:,.1f} h" for v in values],
-            textposition="outside", cliponaxis=False, customdata=shown[count_column],
-            hovertemplate=("<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} "
-                           "incidents<extra></extra>"),
-        ), row=1, col=col)
-        fig.update_xaxes(title_text="Median hours", tickformat=",d", rangemode="tozero",
-                         showgrid=True, gridcolor="#E5E5E5", row=1, col=col)
+        fig.add_trace(
+            go.Bar(
+                y=shown["county_name"],
+                x=values,
+                orientation="h",
+                marker_color=colour,
+                text=[None if pd.isna(v) else f"{v:,.1f} h" for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                customdata=shown[count_column],
+                hovertemplate=(
+                    "<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} "
+                    "incidents<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_xaxes(
+            title_text="Median hours",
+            tickformat=",d",
+            rangemode="tozero",
+            showgrid=True,
+            gridcolor="#E5E5E5",
+            row=1,
+            col=col,
+        )
     fig.update_layout(
-        title=_title("Median hours to acknowledge and to resolve, by county",
-                     subtitle + "; incidents reported in the period whose time is recorded"),
-        showlegend=False, height=_bar_height(len(shown), base=240), margin=dict(r=90, t=150),
+        title=_title(
+            "Median hours to acknowledge and to resolve, by county",
+            subtitle + "<br>Incidents reported in the period whose time is recorded",
+        ),
+        showlegend=False,
+        height=_bar_height(len(shown), base=260),
+        margin=dict(r=90, t=170, b=110),
     )
     fig.update_annotations(font_size=18)
     if shown.empty:
@@ -129,27 +208,45 @@ def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
     """Open incidents by days since reported, stacked by status, with the band total on top."""
     fig = go.Figure()
     for status in OPEN_INCIDENT_STATUSES:
-        part = open_age[open_age["status"] == status].set_index("age_band").reindex(
-            list(AGE_BAND_LABELS), fill_value=0
+        part = (
+            open_age[open_age["status"] == status]
+            .set_index("age_band")
+            .reindex(list(AGE_BAND_LABELS), fill_value=0)
         )
-        fig.add_trace(go.Bar(
-            x=list(AGE_BAND_LABELS), y=part["count"], name=label(status),
-            marker_color=STATUS_COLOURS[status],
-            hovertemplate=f"<b>{label(status)}</b><br>%{{x}}: %{{y:,.0f}} open<extra></extra>",
-        ))
-    totals = open_age.groupby("age_band")["count"].sum().reindex(list(AGE_BAND_LABELS),
-                                                                 fill_value=0)
-    fig.add_trace(go.Scatter(
-        x=list(AGE_BAND_LABELS), y=totals.to_numpy(), mode="text",
-        text=[f"{v:,}" for v in totals], textposition="top center",
-        textfont=dict(size=18), showlegend=False, hoverinfo="skip",
-    ))
+        fig.add_trace(
+            go.Bar(
+                x=list(AGE_BAND_LABELS),
+                y=part["count"],
+                name=label(status),
+                marker_color=STATUS_COLOURS[status],
+                hovertemplate=f"<b>{label(status)}</b><br>%{{x}}: %{{y:,.0f}} open<extra></extra>",
+            )
+        )
+    totals = (
+        open_age.groupby("age_band")["count"].sum().reindex(list(AGE_BAND_LABELS), fill_value=0)
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=list(AGE_BAND_LABELS),
+            y=totals.to_numpy(),
+            mode="text",
+            text=[f"{v:,}" for v in totals],
+            textposition="top center",
+            textfont=dict(size=18),
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
     fig.update_layout(
         barmode="stack",
         title=_title("Open incidents by days since reported", subtitle),
-        margin=dict(t=150),
+        legend=dict(traceorder="normal"),
+        margin=dict(t=140),
     )
-    fig.update_yaxes(title_text="Open incidents", tickformat=",d", rangemode="tozero")
+    # Headroom for the totals written above the bars.
+    fig.update_yaxes(
+        title_text="Open incidents", tickformat=",d", range=[0, max(1, int(totals.max())) * 1.15]
+    )
     fig.update_xaxes(title_text="Days since reported, at the end of the period")
     if int(totals.sum()) == 0:
         _no_data(fig, "No open incidents in this selection")
@@ -163,16 +260,31 @@ def _ward_labels(wards: pd.DataFrame) -> list[str]:
 def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     """The wards with most incidents, most at the top."""
     shown = wards.iloc[::-1]
-    fig = go.Figure(go.Bar(
-        y=_ward_labels(shown), x=shown["count"], orientation="h", marker_color=PALETTE[0],
-        text=[f"{v:,}" for v in shown["count"]], textposition="outside", cliponaxis=False,
-        hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
-    ))
-    fig.update_layout(title=_title(f"Top {len(wards)} wards by incidents reported", subtitle),
-                      showlegend=False, height=_bar_height(len(shown)),
-                      margin=dict(r=80, t=130))
-    fig.update_xaxes(title_text="Incidents reported", tickformat=",d", rangemode="tozero",
-                     showgrid=True, gridcolor="#E5E5E5")
+    fig = go.Figure(
+        go.Bar(
+            y=_ward_labels(shown),
+            x=shown["count"],
+            orientation="h",
+            marker_color=PALETTE[0],
+            text=[f"{v:,}" for v in shown["count"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=_title(f"Top {len(wards)} wards by incidents reported", subtitle),
+        showlegend=False,
+        height=_bar_height(len(shown)),
+        margin=dict(r=80, t=130),
+    )
+    fig.update_xaxes(
+        title_text="Incidents reported",
+        tickformat=",d",
+        rangemode="tozero",
+        showgrid=True,
+        gridcolor="#E5E5E5",
+    )
     if shown.empty:
         _no_data(fig, "No incidents with a ward in this selection")
     return fig
@@ -185,19 +297,35 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
         f"+{change:,}" + ("" if pd.isna(pct) else f" ({pct:+.0f}%)")
         for change, pct in zip(shown["change"], shown["change_pct"])
     ]
-    fig = go.Figure(go.Bar(
-        y=_ward_labels(shown), x=shown["change"], orientation="h", marker_color=PALETTE[5],
-        text=text, textposition="outside", cliponaxis=False,
-        customdata=shown[["count", "comparison_count"]].to_numpy(),
-        hovertemplate=("<b>%{y}</b><br>%{customdata[0]:,} incidents, up from "
-                       "%{customdata[1]:,}<extra></extra>"),
-    ))
+    fig = go.Figure(
+        go.Bar(
+            y=_ward_labels(shown),
+            x=shown["change"],
+            orientation="h",
+            marker_color=PALETTE[5],
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            customdata=shown[["count", "comparison_count"]].to_numpy(),
+            hovertemplate=(
+                "<b>%{y}</b><br>%{customdata[0]:,} incidents, up from "
+                "%{customdata[1]:,}<extra></extra>"
+            ),
+        )
+    )
     fig.update_layout(
         title=_title(f"Top {len(wards)} wards by rise in incidents", subtitle),
-        showlegend=False, height=_bar_height(len(shown)), margin=dict(r=150, t=130),
+        showlegend=False,
+        height=_bar_height(len(shown)),
+        margin=dict(r=150, t=130),
     )
-    fig.update_xaxes(title_text="More incidents than in the comparison period",
-                     tickformat=",d", rangemode="tozero", showgrid=True, gridcolor="#E5E5E5")
+    fig.update_xaxes(
+        title_text="More incidents than in the comparison period",
+        tickformat=",d",
+        rangemode="tozero",
+        showgrid=True,
+        gridcolor="#E5E5E5",
+    )
     if shown.empty:
         _no_data(fig, "No ward had more incidents than in the comparison period")
     return fig
@@ -224,4 +352,3 @@ def coordinate_table(status: pd.DataFrame, drawn: int) -> pd.DataFrame:
         ("No coordinates (not drawn)", int(counts.get("missing", 0))),
     ]
     return pd.DataFrame(rows, columns=["Incidents", "count"])
-

@@ -38,8 +38,8 @@ components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
 
 st.subheader("Trend and mix")
 weekly = load(q.incidents_by_week_and_category)
-components.figure(charts.weekly_by_category_figure(weekly, subtitle), weekly, context,
-                  "Incidents per week by category", height=560)
+fig = charts.weekly_by_category_figure(weekly, subtitle)
+components.figure(fig, weekly, context, "Incidents per week by category", height=fig.layout.height)
 left, right = st.columns(2)
 with left:
     mix = load(q.incidents_by_category)
@@ -54,13 +54,17 @@ st.caption("Values outside the data contract's list (e.g. a misspelt category) c
 st.subheader("Response")
 response = load(q.response_hours_by_county)
 fig = charts.response_hours_figure(response, subtitle)
-components.figure(fig, response, context, "Median response hours by county",
-                  height=fig.layout.height)
+components.figure(
+    fig, response, context, "Median response hours by county", height=fig.layout.height
+)
 open_age = load(q.open_incidents_by_age)
 components.figure(
     charts.open_by_age_figure(
-        open_age, f"{area} · status as stored now, ages at {filters.end:%d %b %Y} (EAT)"),
-    open_age, context, "Open incidents by age",
+        open_age, f"{area} · status as stored now, ages at {filters.end:%d %b %Y} (EAT)"
+    ),
+    open_age,
+    context,
+    "Open incidents by age",
 )
 
 st.subheader("Wards")
@@ -87,18 +91,28 @@ st.markdown(
 )
 compstat = load(q.compstat_by_county)
 components.data_table(charts.compstat_table(compstat), context, "CompStat by county")
-st.caption("Change % is empty where the earlier count is 0. All windows end on the period's "
-           "last day; dates are EAT.")
+st.caption(
+    "Change % is empty where the earlier count is 0. All windows end on the period's "
+    "last day; dates are EAT."
+)
 
 st.subheader("Where incidents were reported")
 points = load(q.incident_points)
 status = load(q.incidents_by_coordinate_status)
 codes = filters.county_codes
-selected = context.counties if codes is None else context.counties[
-    context.counties["county_code"].isin(codes)]
-st.markdown(f"**Incident density, {area}** · {period} · hexagons shaded by incidents reported "
-            "in them (darker = more)")
-st.pydeck_chart(maps.incident_density_deck(points, selected), width="stretch", height=560)
+selected = (
+    context.counties
+    if codes is None
+    else context.counties[context.counties["county_code"].isin(codes)]
+)
+st.markdown(
+    f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
+    "incidents reported in it: darker = more (six shades, each covering a sixth of the "
+    "hexagons). Hover a hexagon for its count."
+)
+st.pydeck_chart(
+    maps.incident_density_deck(points, selected), width="stretch", height=maps.VIEW_HEIGHT_PX
+)
 placed = charts.coordinate_table(status, len(points))
 counts = dict(zip(placed["Incidents"], placed["count"]))
 left_out = int(placed["count"].iloc[1:].sum())
@@ -106,9 +120,13 @@ st.caption(
     f"{len(points):,} incidents drawn. Left out: {left_out:,} — "
     f"{counts['No coordinates (not drawn)']:,} without GPS coordinates, "
     f"{counts['Coordinates outside Kenya (not drawn)']:,} with coordinates outside Kenya"
-    + (f", {counts['Inside Kenya, left out of the sample']:,} not in the drawn sample"
-       if counts["Inside Kenya, left out of the sample"] else "")
-    + ". No basemap is loaded: county names mark centroids."
+    + (
+        f", {counts['Inside Kenya, left out of the sample']:,} not in the drawn sample"
+        if counts["Inside Kenya, left out of the sample"]
+        else ""
+    )
+    + ". No basemap is loaded: dots mark county centroids. "
+    + context.source_note()
 )
 with st.expander("Table: incidents on the map"):
     components.data_table(placed, context, "Incidents on the map")

@@ -1,0 +1,575 @@
+"""Incident breakdowns for the Incidents page: weekly trend, mix, response, open-case age, wards,
+CompStat windows and map points, each a pure Select builder plus a runner returning a frame."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Engine,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    type_coerce,
+)
+
+from queries import dialect as sqld
+from queries.db import read_frame
+from queries.filters import Filters
+from queries.indicators import area_where, county_where
+from queries.schema import (
+    INCIDENT_CATEGORIES,
+    INCIDENT_CHANNELS,
+    OPEN_INCIDENT_STATUSES,
+    counties,
+    incidents,
+    wards,
+)
+
+OTHER = "other"
+CHANNEL_BUCKETS: tuple[str, ...] = (*INCIDENT_CHANNELS, OTHER)
+CATEGORY_BUCKETS: tuple[str, ...] = INCIDENT_CATEGORIES  # already ends with 'other'
+
+# Open incidents by days since reported (EAT dates), measured at the end of the period.
+AGE_BANDS: tuple[tuple[str, int | None], ...] = (
+    ("0-2 days", 2),
+    ("3-7 days", 7),
+    ("8-30 days", 30),
+    ("over 30 days", None),
+)
+AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _ in AGE_BANDS)
+
+# Kenya's bounding box: points outside it are data-entry errors and are not drawn.
+KENYA_LATITUDE = (-4.9, 5.1)
+KENYA_LONGITUDE = (33.8, 42.0)
+MAP_POINT_CAP = 200_000
+COORDINATE_STATUSES = ("in_kenya", "outside_kenya", "missing")
+
+WardOrder = Literal["count", "increase"]
+
+
+def bucketed(column: ColumnElement, allowed: tuple[str, ...]) -> ColumnElement:
+    """The column's value where the contract allows it, else 'other'."""
+    return case((column.in_(allowed), column), else_=literal(OTHER))
+
+
+def _in_period(filters: Filters) -> list[ColumnElement]:
+    """Incidents reported in the period (EAT dates) within the user's counties and wards."""
+    lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
+    return [
+        incidents.c.reported_at >= lower,
+        incidents.c.reported_at < upper,
+        *area_where(incidents, filters),
+    ]
+
+
+def _reported_between(start: dt.date, end: dt.date) -> ColumnElement:
+    lower, upper = sqld.utc_bounds_of_eat_dates(start, end)
+    return and_(incidents.c.reported_at >= lower, incidents.c.reported_at < upper)
+
+
+def _as_int(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
+    return frame
+
+
+def _as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    return frame
+
+
+def _change_pct(current: pd.Series, before: pd.Series) -> pd.Series:
+    """100 * (current - before) / before, null where before is 0."""
+    before = before.astype("float64")
+    return (100.0 * (current - before) / before.where(before > 0)).astype("float64")
+
+
+def incidents_by_week_and_category_select(dialect: str, filters: Filters) -> Select:
+    """Weekly incident counts by category; only weeks and categories that have incidents.
+
+    Grain: one row per week (Monday start, EAT) per category bucket. Columns: week_start,
+    category (unknown values as 'other'), count.
+    """
+    day = sqld.eat_date(dialect, incidents.c.reported_at)
+    rows = (
+        select(
+            sqld.week_start(dialect, day).label("week_start"),
+            bucketed(incidents.c.category, INCIDENT_CATEGORIES).label("category"),
+        )
+        .where(*_in_period(filters))
+        .subquery("rows")
+    )
+    # Grouping on the subquery's columns, not on the expressions, keeps PostgreSQL from seeing
+    # two copies of an expression with different bound parameters.
+    return (
+        select(rows.c.week_start, rows.c.category, func.count().label("count"))
+        .group_by(rows.c.week_start, rows.c.category)
+        .order_by(rows.c.week_start, rows.c.category)
+    )
+
+
+def period_weeks(filters: Filters) -> pd.DatetimeIndex:
+    """The Mondays of every week that overlaps the period."""
+    first = filters.start - dt.timedelta(days=filters.start.weekday())
+    return pd.date_range(first, filters.end, freq="7D")
+
+
+def incidents_by_week_and_category(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Incidents reported per week and category, complete with zero weeks.
+
+    Grain: one row per week (Monday start, EAT) overlapping the period per category bucket
+    (the contract's categories; unknown values count as 'other').
+    Columns: week_start (datetime64), category, count, is_partial (the week extends beyond the
+    period, so its count covers fewer than 7 days of it).
+    """
+    raw = read_frame(engine, incidents_by_week_and_category_select(engine.dialect.name, filters))
+    raw["week_start"] = pd.to_datetime(raw["week_start"])
+    grid = pd.MultiIndex.from_product(
+        [period_weeks(filters), list(CATEGORY_BUCKETS)], names=["week_start", "category"]
+    )
+    frame = (
+        raw.set_index(["week_start", "category"])["count"]
+        .astype("int64")
+        .reindex(grid, fill_value=0)
+        .reset_index()
+    )
+    week_end = frame["week_start"] + pd.Timedelta(days=6)
+    frame["is_partial"] = (frame["week_start"] < pd.Timestamp(filters.start)) | (
+        week_end > pd.Timestamp(filters.end)
+    )
+    return frame[["week_start", "category", "count", "is_partial"]]
+
+
+def _mix_select(
+    column: ColumnElement, allowed: tuple[str, ...], name: str, filters: Filters
+) -> Select:
+    rows = select(bucketed(column, allowed).label(name)).where(*_in_period(filters)).subquery()
+    return select(rows.c[name], func.count().label("count")).group_by(rows.c[name])
+
+
+def _mix(engine: Engine, statement: Select, name: str, buckets: tuple[str, ...]) -> pd.DataFrame:
+    raw = read_frame(engine, statement)
+    frame = (
+        raw.set_index(name)["count"]
+        .reindex(list(buckets), fill_value=0)
+        .astype("int64")
+        .rename_axis(name)
+        .reset_index()
+    )
+    total = int(frame["count"].sum())
+    frame["share_pct"] = 100.0 * frame["count"] / total if total else math.nan
+    frame["share_pct"] = frame["share_pct"].astype("float64")
+    order = frame.assign(_is_other=frame[name] == OTHER).sort_values(
+        ["count", "_is_other", name], ascending=[False, True, True], kind="stable"
+    )
+    return order.drop(columns="_is_other").reset_index(drop=True)
+
+
+def incidents_by_category_select(dialect: str, filters: Filters) -> Select:
+    """Incident counts per category bucket in the period (only buckets with incidents).
+
+    Grain: one row per category. Columns: category, count.
+    """
+    return _mix_select(incidents.c.category, INCIDENT_CATEGORIES, "category", filters)
+
+
+def incidents_by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Incidents reported in the period by category; unknown values count as 'other'.
+
+    Grain: one row per category of the contract (zero where none), largest first.
+    Columns: category, count, share_pct (of all incidents reported; null when there are none).
+    """
+    statement = incidents_by_category_select(engine.dialect.name, filters)
+    return _mix(engine, statement, "category", CATEGORY_BUCKETS)
+
+
+def incidents_by_channel_select(dialect: str, filters: Filters) -> Select:
+    """Incident counts per channel bucket in the period (only buckets with incidents).
+
+    Grain: one row per channel. Columns: channel, count.
+    """
+    return _mix_select(incidents.c.channel, INCIDENT_CHANNELS, "channel", filters)
+
+
+def incidents_by_channel(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Incidents reported in the period by reporting channel; unknown values count as 'other'.
+
+    Grain: one row per channel of the contract plus 'other' (zero where none), largest first.
+    Columns: channel, count, share_pct (of all incidents reported; null when there are none).
+    """
+    statement = incidents_by_channel_select(engine.dialect.name, filters)
+    return _mix(engine, statement, "channel", CHANNEL_BUCKETS)
+
+
+def response_hours_by_county_select(dialect: str, filters: Filters) -> Select:
+    """Median hours to acknowledge and to resolve per county, over incidents reported in the
+    period whose end time is set (the contract's definitions).
+
+    Grain: one row per county of the selection (counties without incidents have null medians).
+    Columns: county_code, county_name, incidents_reported, acknowledged_count,
+    median_hours_to_acknowledge, resolved_count, median_hours_to_resolve.
+    """
+    rows = (
+        select(
+            incidents.c.county_code,
+            sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.acknowledged_at).label(
+                "ack_hours"
+            ),
+            sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.resolved_at).label(
+                "resolve_hours"
+            ),
+        )
+        .where(*_in_period(filters))
+        .subquery("rows")
+    )
+    per_county = (
+        select(
+            rows.c.county_code,
+            func.count().label("reported"),
+            func.count(rows.c.ack_hours).label("acknowledged"),
+            sqld.median(dialect, rows.c.ack_hours).label("median_ack"),
+            func.count(rows.c.resolve_hours).label("resolved"),
+            sqld.median(dialect, rows.c.resolve_hours).label("median_resolve"),
+        )
+        .group_by(rows.c.county_code)
+        .subquery("per_county")
+    )
+    return (
+        select(
+            counties.c.code.label("county_code"),
+            counties.c.name.label("county_name"),
+            func.coalesce(per_county.c.reported, 0).label("incidents_reported"),
+            func.coalesce(per_county.c.acknowledged, 0).label("acknowledged_count"),
+            per_county.c.median_ack.label("median_hours_to_acknowledge"),
+            func.coalesce(per_county.c.resolved, 0).label("resolved_count"),
+            per_county.c.median_resolve.label("median_hours_to_resolve"),
+        )
+        .select_from(counties.outerjoin(per_county, per_county.c.county_code == counties.c.code))
+        .where(*county_where(counties.c.code, filters))
+        .order_by(counties.c.code)
+    )
+
+
+def response_hours_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Median response times per county for incidents reported in the period.
+
+    Grain: one row per county of the selection. Columns: county_code, county_name,
+    incidents_reported, acknowledged_count (incidents with acknowledged_at set),
+    median_hours_to_acknowledge, resolved_count (with resolved_at set), median_hours_to_resolve
+    (medians null over no rows).
+    """
+    frame = read_frame(engine, response_hours_by_county_select(engine.dialect.name, filters))
+    frame = _as_int(frame, ["incidents_reported", "acknowledged_count", "resolved_count"])
+    return _as_float(frame, ["median_hours_to_acknowledge", "median_hours_to_resolve"])
+
+
+def open_incidents_by_age_select(dialect: str, filters: Filters) -> Select:
+    """Open incidents by age band and status, at the end of the period.
+
+    Open: reported on or before the end of the period (EAT date) with status reported,
+    acknowledged or actioned as stored now. Age: whole days from the EAT date reported to the
+    period's end date. Grain: one row per age band per status that has incidents.
+    Columns: age_band, status, count.
+    """
+    _, upper = sqld.utc_bounds_of_eat_dates(filters.end, filters.end)
+    age = sqld.days_between(
+        dialect, sqld.eat_date(dialect, incidents.c.reported_at), literal(filters.end, Date())
+    )
+    rows = (
+        select(incidents.c.status, type_coerce(age, Integer()).label("age_days"))
+        .where(
+            incidents.c.reported_at < upper,
+            incidents.c.status.in_(OPEN_INCIDENT_STATUSES),
+            *area_where(incidents, filters),
+        )
+        .subquery("rows")
+    )
+    whens = [(rows.c.age_days <= limit, literal(label)) for label, limit in AGE_BANDS if limit]
+    banded = select(
+        case(*whens, else_=literal(AGE_BANDS[-1][0])).label("age_band"), rows.c.status
+    ).subquery("banded")
+    return select(banded.c.age_band, banded.c.status, func.count().label("count")).group_by(
+        banded.c.age_band, banded.c.status
+    )
+
+
+def open_incidents_by_age(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Open incidents at the end of the period by days since reported (0-2, 3-7, 8-30, over 30).
+
+    Grain: one row per age band per open status (zero where none), youngest band first.
+    Columns: age_band, status, count.
+    """
+    raw = read_frame(engine, open_incidents_by_age_select(engine.dialect.name, filters))
+    grid = pd.MultiIndex.from_product(
+        [list(AGE_BAND_LABELS), list(OPEN_INCIDENT_STATUSES)], names=["age_band", "status"]
+    )
+    return (
+        raw.set_index(["age_band", "status"])["count"]
+        .reindex(grid, fill_value=0)
+        .astype("int64")
+        .reset_index()
+    )
+
+
+def ward_counts_select(
+    dialect: str, filters: Filters, order: WardOrder = "count", limit: int | None = 10
+) -> Select:
+    """Incidents per ward in the period and in the comparison period, top wards first.
+
+    Incidents without a ward are left out. order='count' ranks wards with incidents in the
+    period by count; order='increase' keeps wards whose count rose and ranks them by the rise.
+    Grain: one row per ward (and the county its incidents name).
+    Columns: ward_code, ward_name, county_code, county_name, count, comparison_count, change,
+    change_pct (null when the comparison count is 0).
+    """
+    comparison = filters.comparison_filters()
+    current = _reported_between(filters.start, filters.end)
+    before = _reported_between(comparison.start, comparison.end)
+    rows = (
+        select(
+            incidents.c.ward_code,
+            incidents.c.county_code,
+            case((current, 1), else_=0).label("in_current"),
+            case((before, 1), else_=0).label("in_comparison"),
+        )
+        .where(
+            incidents.c.ward_code.is_not(None),
+            or_(current, before),
+            *area_where(incidents, filters),
+        )
+        .subquery("rows")
+    )
+    per_ward = (
+        select(
+            rows.c.ward_code,
+            rows.c.county_code,
+            func.sum(rows.c.in_current).label("count"),
+            func.sum(rows.c.in_comparison).label("comparison_count"),
+        )
+        .group_by(rows.c.ward_code, rows.c.county_code)
+        .subquery("per_ward")
+    )
+    change = (per_ward.c["count"] - per_ward.c.comparison_count).label("change")
+    statement = select(
+        per_ward.c.ward_code,
+        func.coalesce(wards.c.name, per_ward.c.ward_code).label("ward_name"),
+        per_ward.c.county_code,
+        func.coalesce(counties.c.name, per_ward.c.county_code).label("county_name"),
+        per_ward.c["count"],
+        per_ward.c.comparison_count,
+        change,
+        sqld.pct(change, per_ward.c.comparison_count).label("change_pct"),
+    ).select_from(
+        per_ward.outerjoin(wards, wards.c.code == per_ward.c.ward_code).outerjoin(
+            counties, counties.c.code == per_ward.c.county_code
+        )
+    )
+    if order == "increase":
+        statement = statement.where(per_ward.c["count"] > per_ward.c.comparison_count).order_by(
+            change.desc(), per_ward.c["count"].desc(), per_ward.c.ward_code
+        )
+    else:
+        statement = statement.where(per_ward.c["count"] > 0).order_by(
+            per_ward.c["count"].desc(), per_ward.c.ward_code
+        )
+    return statement.limit(limit) if limit is not None else statement
+
+
+def _ward_frame(engine: Engine, statement: Select) -> pd.DataFrame:
+    frame = read_frame(engine, statement)
+    frame = _as_int(frame, ["count", "comparison_count", "change"])
+    return _as_float(frame, ["change_pct"])
+
+
+def incidents_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
+    """The wards with most incidents reported in the period (incidents without a ward left out).
+
+    Grain: one row per ward, at most `limit`, most incidents first (ties by ward code).
+    Columns: ward_code, ward_name, county_code, county_name, count, comparison_count (in
+    `filters.comparison_filters()`), change, change_pct (null when the comparison count is 0).
+    """
+    return _ward_frame(engine, ward_counts_select(engine.dialect.name, filters, "count", limit))
+
+
+def incident_increase_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
+    """The wards whose incident count rose most against the comparison period.
+
+    Grain: one row per ward whose count rose, at most `limit`, largest rise first (then most
+    incidents, then ward code). Columns as `incidents_by_ward`.
+    """
+    return _ward_frame(engine, ward_counts_select(engine.dialect.name, filters, "increase", limit))
+
+
+def year_earlier(day: dt.date) -> dt.date:
+    """The same date one year earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+COMPSTAT_WINDOWS = {
+    "wtd": "Week to date",
+    "d28": "28 days",
+    "ytd": "Year to date",
+}
+
+
+def compstat_windows(end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
+    """The CompStat windows ending on `end` (inclusive EAT dates), and the same dates one year
+    earlier: keys wtd, d28, ytd and wtd_last_year, d28_last_year, ytd_last_year.
+
+    Week to date runs from that week's Monday, 28 days from end - 27, year to date from 1
+    January of end's year.
+    """
+    windows = {
+        "wtd": (end - dt.timedelta(days=end.weekday()), end),
+        "d28": (end - dt.timedelta(days=27), end),
+        "ytd": (dt.date(end.year, 1, 1), end),
+    }
+    for key in list(windows):
+        start, stop = windows[key]
+        windows[f"{key}_last_year"] = (year_earlier(start), year_earlier(stop))
+    return windows
+
+
+def compstat_by_county_select(dialect: str, filters: Filters) -> Select:
+    """Incident counts in the CompStat windows ending at the period's end, and a year earlier.
+
+    Grain: one row per county of the selection (zeros where none).
+    Columns: county_code, county_name, and for each window w in (wtd, d28, ytd): w_count,
+    w_last_year_count.
+    """
+    windows = compstat_windows(filters.end)
+    in_window = {key: _reported_between(*span) for key, span in windows.items()}
+    rows = (
+        select(
+            incidents.c.county_code,
+            *[case((cond, 1), else_=0).label(key) for key, cond in in_window.items()],
+        )
+        .where(or_(*in_window.values()), *area_where(incidents, filters))
+        .subquery("rows")
+    )
+    per_county = (
+        select(rows.c.county_code, *[func.sum(rows.c[key]).label(key) for key in windows])
+        .group_by(rows.c.county_code)
+        .subquery("per_county")
+    )
+    columns = []
+    for key in COMPSTAT_WINDOWS:
+        columns.append(func.coalesce(per_county.c[key], 0).label(f"{key}_count"))
+        columns.append(
+            func.coalesce(per_county.c[f"{key}_last_year"], 0).label(f"{key}_last_year_count")
+        )
+    return (
+        select(counties.c.code.label("county_code"), counties.c.name.label("county_name"), *columns)
+        .select_from(counties.outerjoin(per_county, per_county.c.county_code == counties.c.code))
+        .where(*county_where(counties.c.code, filters))
+        .order_by(counties.c.name)
+    )
+
+
+def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """CompStat table: week-to-date, 28-day and year-to-date incident counts ending at the
+    period's end date, each against the same dates one year earlier (`compstat_windows`).
+
+    Grain: one total row first (county_code null, county_name 'Total'), then one row per
+    county of the selection, by name. Columns: county_code, county_name, and for each window w in
+    (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0).
+    """
+    frame = read_frame(engine, compstat_by_county_select(engine.dialect.name, filters))
+    counts = [c for c in frame.columns if c.endswith("_count")]
+    frame = _as_int(frame, counts)
+    total = {
+        "county_code": None,
+        "county_name": "Total",
+        **{c: int(frame[c].sum()) for c in counts},
+    }
+    frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True)
+    frame = _as_int(frame, counts)
+    ordered = ["county_code", "county_name"]
+    for key in COMPSTAT_WINDOWS:
+        frame[f"{key}_change_pct"] = _change_pct(
+            frame[f"{key}_count"], frame[f"{key}_last_year_count"]
+        )
+        ordered += [f"{key}_count", f"{key}_last_year_count", f"{key}_change_pct"]
+    return frame[ordered]
+
+
+def _in_kenya() -> ColumnElement:
+    return and_(
+        incidents.c.latitude.between(*KENYA_LATITUDE),
+        incidents.c.longitude.between(*KENYA_LONGITUDE),
+    )
+
+
+def incidents_by_coordinate_status_select(dialect: str, filters: Filters) -> Select:
+    """How many incidents reported in the period can be drawn on the map.
+
+    Grain: one row overall. Columns: in_kenya, outside_kenya (coordinates set but outside
+    Kenya's bounding box), missing (latitude or longitude null).
+    """
+    missing = or_(incidents.c.latitude.is_(None), incidents.c.longitude.is_(None))
+    return select(
+        sqld.count_where(_in_kenya()).label("in_kenya"),
+        sqld.count_where(and_(not_(missing), not_(_in_kenya()))).label("outside_kenya"),
+        sqld.count_where(missing).label("missing"),
+    ).where(*_in_period(filters))
+
+
+def incidents_by_coordinate_status(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Incidents reported in the period by whether their GPS point can be drawn.
+
+    Grain: one row per status: in_kenya (inside lat -4.9..5.1, lon 33.8..42.0), outside_kenya,
+    missing (no coordinates). Columns: coordinate_status, count.
+    """
+    raw = read_frame(engine, incidents_by_coordinate_status_select(engine.dialect.name, filters))
+    values = raw.iloc[0] if len(raw) else pd.Series(dtype="float64")
+    return pd.DataFrame(
+        {
+            "coordinate_status": list(COORDINATE_STATUSES),
+            "count": [int(values.get(s, 0) or 0) for s in COORDINATE_STATUSES],
+        }
+    )
+
+
+def incident_points_select(
+    dialect: str, filters: Filters, stride: int = 1, cap: int = MAP_POINT_CAP
+) -> Select:
+    """GPS points of incidents reported in the period inside Kenya, every `stride`-th id.
+
+    Grain: one row per incident drawn (at most `cap`), by id. Columns: latitude, longitude.
+    """
+    statement = select(incidents.c.latitude, incidents.c.longitude).where(
+        *_in_period(filters), _in_kenya()
+    )
+    if stride > 1:
+        statement = statement.where(incidents.c.id % stride == 0)
+    return statement.order_by(incidents.c.id).limit(cap)
+
+
+def incident_points(engine: Engine, filters: Filters, cap: int = MAP_POINT_CAP) -> pd.DataFrame:
+    """Incident GPS points for the density map (the only detail rows pulled: capped).
+
+    Only points inside Kenya's bounding box are returned. When there are more than `cap`, a
+    deterministic sample is drawn: every k-th incident id (k = ceil(n / cap)), at most `cap`.
+    Grain: one row per incident drawn. Columns: latitude, longitude (float).
+    """
+    status = incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
+    drawable = int(status.loc["in_kenya", "count"])
+    stride = max(1, math.ceil(drawable / cap)) if cap > 0 else 1
+    frame = read_frame(engine, incident_points_select(engine.dialect.name, filters, stride, cap))
+    return _as_float(frame, ["latitude", "longitude"])

@@ -1,0 +1,389 @@
+"""The Incidents page driven through AppTest with several filter combinations (cards and tables
+equal the query layer's), and its figure and map builders on known frames (Plotly and pydeck are
+opaque to AppTest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import formatting, maps, theme
+from dashboard.charts import incidents as charts
+from queries import incidents as q
+from queries.db import make_engine
+from queries.filters import Filters, preset_period
+from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+from queries.schema import INCIDENT_CATEGORIES
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGE = "views/incidents.py"
+KEYS = [
+    "incidents_reported",
+    "incident_rate_per_100k",
+    "incidents_resolved_pct",
+    "median_hours_to_acknowledge",
+    "median_hours_to_resolve",
+    "open_incidents",
+]
+PARAMS = [
+    {},
+    {"county": "032"},
+    {"county": "001,032,047", "compare": "last_year", "period": "last_month"},
+    {"period": "custom", "from": "2025-07-01", "to": "2025-09-30"},
+    {"period": "this_fy", "county": "047", "compare": "last_year"},
+    {"period": "last_7_days"},
+]
+IDS = [
+    "all-28d",
+    "nakuru",
+    "three-last-month-last-year",
+    "custom-q1",
+    "nairobi-fy-last-year",
+    "all-7d",
+]
+
+
+@pytest.fixture
+def page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import streamlit as st
+
+    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
+    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def make(params: dict[str, str]) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=120)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        return at.switch_page(PAGE).run()
+
+    return make
+
+
+def filters_of(params: dict[str, str]) -> Filters:
+    """The Filters the app builds from these URL parameters (national demo user)."""
+    preset = params.get("period", "last_28_days")
+    if preset == "custom":
+        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
+    else:
+        start, end = preset_period(preset, today_eat())
+    return Filters(
+        start=start,
+        end=end,
+        preset=preset,
+        comparison=params.get("compare", "previous"),
+        counties=tuple(c for c in params.get("county", "").split(",") if c),
+        wards=tuple(w for w in params.get("ward", "").split(",") if w),
+    )
+
+
+def expected_cards(db: Path, filters: Filters) -> dict[str, str]:
+    table = headline(make_engine(f"sqlite:///{db}"), filters, 5).set_index("indicator")
+    return {
+        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
+            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
+        )
+        for k in KEYS
+    }
+
+
+def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
+    """Every st.dataframe on the page that has this column, in page order."""
+    found = [frame.value for frame in at.dataframe if column in frame.value.columns]
+    assert found, f"no table with a '{column}' column"
+    return found
+
+
+def assert_same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Same columns, same values (numbers to within float noise; nulls in the same cells)."""
+    assert list(shown.columns) == list(expected.columns)
+    assert len(shown) == len(expected)
+    for column in expected.columns:
+        left, right = shown[column].reset_index(drop=True), expected[column].reset_index(drop=True)
+        if pd.api.types.is_numeric_dtype(right) and not pd.api.types.is_bool_dtype(right):
+            np.testing.assert_allclose(
+                pd.to_numeric(left).to_numpy(dtype=float),
+                right.to_numpy(dtype=float),
+                rtol=1e-9,
+                equal_nan=True,
+                err_msg=column,
+            )
+        elif pd.api.types.is_datetime64_any_dtype(right):
+            assert pd.to_datetime(left).dt.date.tolist() == right.dt.date.tolist(), column
+        else:
+            assert [None if pd.isna(v) else v for v in left] == [
+                None if pd.isna(v) else v for v in right
+            ], column
+
+
+def check_page(at: AppTest, db: Path, filters: Filters) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Incidents"
+    assert {m.label: m.value for m in at.metric} == expected_cards(db, filters)
+    engine = make_engine(f"sqlite:///{db}")
+
+    assert_same(tables_with(at, "is_partial")[0], q.incidents_by_week_and_category(engine, filters))
+    assert_same(tables_with(at, "category")[-1], q.incidents_by_category(engine, filters))
+    assert_same(tables_with(at, "channel")[0], q.incidents_by_channel(engine, filters))
+    assert_same(
+        tables_with(at, "median_hours_to_resolve")[0], q.response_hours_by_county(engine, filters)
+    )
+    assert_same(tables_with(at, "age_band")[0], q.open_incidents_by_age(engine, filters))
+    top, rising = tables_with(at, "ward_name")
+    assert_same(top, q.incidents_by_ward(engine, filters, limit=10))
+    assert_same(rising, q.incident_increase_by_ward(engine, filters, limit=10))
+    assert_same(
+        tables_with(at, "County")[0], charts.compstat_table(q.compstat_by_county(engine, filters))
+    )
+
+    drawn = len(q.incident_points(engine, filters))
+    placed = charts.coordinate_table(q.incidents_by_coordinate_status(engine, filters), drawn)
+    assert_same(tables_with(at, "Incidents")[0], placed)
+    caption = " ".join(c.value for c in at.caption)
+    assert f"{drawn:,} incidents drawn" in caption
+    assert f"{int(placed['count'].iloc[3]):,} without GPS coordinates" in caption
+    assert f"{int(placed['count'].iloc[2]):,} with coordinates outside Kenya" in caption
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=IDS)
+def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) -> None:
+    at = page(params)
+    check_page(at, demo_db_path, filters_of(params))
+
+
+def test_page_with_a_ward_selection(page, demo_db_path: Path) -> None:
+    with sqlite3.connect(demo_db_path) as connection:
+        ward = connection.execute(
+            "SELECT ward_code FROM incidents WHERE county_code = '032' AND ward_code IS NOT NULL"
+            " GROUP BY ward_code ORDER BY count(*) DESC, ward_code LIMIT 1"
+        ).fetchone()[0]
+    params = {"county": "032", "ward": ward, "period": "last_90_days"}
+    at = page(params)
+    check_page(at, demo_db_path, filters_of(params))
+    top = tables_with(at, "ward_name")[0]
+    assert top["ward_code"].tolist() in ([ward], [])
+
+
+def test_page_states_what_the_map_leaves_out(page, demo_db_path: Path) -> None:
+    # The demo plants incidents with coordinates outside Kenya in recent weeks.
+    at = page({"period": "last_90_days"})
+    assert not at.exception
+    shown = tables_with(at, "Incidents")[0].set_index("Incidents")["count"]
+    assert shown["Coordinates outside Kenya (not drawn)"] > 0
+    assert shown["No coordinates (not drawn)"] > 0
+
+
+# The figure builders, on frames with known contents.
+
+WEEKS = pd.to_datetime(["2025-06-30", "2025-07-07", "2025-07-14"])
+
+
+def weekly_frame() -> pd.DataFrame:
+    rows = []
+    for i, week in enumerate(WEEKS):
+        for category in INCIDENT_CATEGORIES:
+            rows.append(
+                dict(
+                    week_start=week,
+                    category=category,
+                    count=(10 * (i + 1) if category == "theft" else 1),
+                    is_partial=i == 0,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def test_weekly_figure_stacks_categories_and_fades_partial_weeks() -> None:
+    fig = charts.weekly_by_category_figure(weekly_frame(), "Kenya · 01 Jul 2025 – 20 Jul 2025")
+    assert fig.layout.barmode == "stack"
+    assert "per week" in fig.layout.title.text
+    assert "01 Jul 2025" in fig.layout.title.subtitle.text
+    assert "partial" in fig.layout.title.subtitle.text
+    names = [trace.name for trace in fig.data]
+    assert names[0] == "Theft" and names[-1] == "Other"  # largest at the bottom, other last
+    theft = fig.data[0]
+    assert list(theft.y) == [10, 20, 30]
+    assert list(theft.marker.opacity) == [charts.PARTIAL_OPACITY, 1.0, 1.0]
+    assert theft.marker.color == theme.CATEGORY_COLOURS["category"]["theft"]
+    assert fig.data[-1].marker.color == theme.OTHER_GREY
+    assert fig.layout.yaxis.title.text == "Incidents per week"
+
+
+def test_mix_figure_orders_bars_and_labels_shares() -> None:
+    mix = pd.DataFrame(
+        {
+            "channel": ["hatua_app", "hotline", "other"],
+            "count": [30, 10, 0],
+            "share_pct": [75.0, 25.0, 0.0],
+        }
+    )
+    fig = charts.mix_figure(mix, "channel", "Incidents by reporting channel", "Kenya · July")
+    bar = fig.data[0]
+    assert list(bar.y) == ["Other", "Hotline", "Hatua App"]  # largest drawn at the top
+    assert list(bar.x) == [0, 10, 30]
+    assert list(bar.text) == ["0 (0%)", "10 (25%)", "30 (75%)"]
+    assert bar.marker.color[-1] == theme.CATEGORY_COLOURS["channel"]["hatua_app"]
+    assert fig.layout.xaxis.title.text == "Incidents reported"
+
+
+def test_response_figure_drops_counties_without_times() -> None:
+    response = pd.DataFrame(
+        {
+            "county_code": ["001", "032", "047"],
+            "county_name": ["Mombasa", "Nakuru", "Nairobi"],
+            "incidents_reported": [6, 3, 0],
+            "acknowledged_count": [2, 2, 0],
+            "median_hours_to_acknowledge": [2.25, 3.5, np.nan],
+            "resolved_count": [1, 1, 0],
+            "median_hours_to_resolve": [10.0, 4.0, np.nan],
+        }
+    )
+    fig = charts.response_hours_figure(response, "July")
+    acknowledge, resolve = fig.data
+    assert list(resolve.y) == ["Nakuru", "Mombasa"]  # slowest to resolve at the top
+    assert list(resolve.x) == [4.0, 10.0]
+    assert list(acknowledge.x) == [3.5, 2.25]
+    assert list(acknowledge.text) == ["3.5 h", "2.2 h"]
+    assert fig.layout.xaxis.title.text == "Median hours"
+
+
+def test_open_by_age_figure_totals() -> None:
+    open_age = pd.DataFrame(
+        {
+            "age_band": [b for b in q.AGE_BAND_LABELS for _ in range(3)],
+            "status": ["reported", "acknowledged", "actioned"] * 4,
+            "count": [2, 1, 1, 1, 1, 1, 3, 1, 0, 2, 1, 0],
+        }
+    )
+    fig = charts.open_by_age_figure(open_age, "Kenya")
+    bars = [trace for trace in fig.data if trace.type == "bar"]
+    assert [trace.name for trace in bars] == ["Reported", "Acknowledged", "Actioned"]
+    assert list(bars[0].y) == [2, 1, 3, 2]
+    totals = next(trace for trace in fig.data if trace.type == "scatter")
+    assert list(totals.text) == ["4", "3", "4", "3"]
+    assert list(totals.x) == list(q.AGE_BAND_LABELS)
+
+
+def test_ward_figures_name_the_county() -> None:
+    wards = pd.DataFrame(
+        {
+            "ward_code": ["W4", "W2"],
+            "ward_name": ["Kibera", "Likoni"],
+            "county_code": ["047", "001"],
+            "county_name": ["Nairobi", "Mombasa"],
+            "count": [5, 4],
+            "comparison_count": [2, 0],
+            "change": [3, 4],
+            "change_pct": [150.0, np.nan],
+        }
+    )
+    top = charts.top_wards_figure(wards, "July")
+    assert list(top.data[0].y) == ["Likoni (Mombasa)", "Kibera (Nairobi)"]
+    assert "Top 2 wards" in top.layout.title.text
+    rising = charts.ward_increase_figure(wards, "July against June")
+    assert list(rising.data[0].text) == ["+4", "+3 (+150%)"]
+
+
+def test_compstat_table_reads_plainly() -> None:
+    compstat = pd.DataFrame(
+        {
+            "county_code": [None, "001"],
+            "county_name": ["Total", "Mombasa"],
+            "wtd_count": [3, 3],
+            "wtd_last_year_count": [2, 2],
+            "wtd_change_pct": [50.0, 50.0],
+            "d28_count": [5, 5],
+            "d28_last_year_count": [3, 3],
+            "d28_change_pct": [200 / 3, 200 / 3],
+            "ytd_count": [7, 7],
+            "ytd_last_year_count": [0, 0],
+            "ytd_change_pct": [np.nan, np.nan],
+        }
+    )
+    shown = charts.compstat_table(compstat)
+    assert list(shown.columns)[:4] == [
+        "County",
+        "Week to date",
+        "Week to date, a year earlier",
+        "Week to date, change %",
+    ]
+    assert shown["28 days, change %"].tolist() == [66.7, 66.7]
+    assert shown["Year to date, change %"].isna().all()
+
+
+def test_coordinate_table_accounts_for_every_incident() -> None:
+    status = pd.DataFrame(
+        {"coordinate_status": ["in_kenya", "outside_kenya", "missing"], "count": [10, 2, 5]}
+    )
+    table = charts.coordinate_table(status, drawn=7)
+    assert table["count"].tolist() == [7, 3, 2, 5]
+    assert int(table["count"].sum()) == 17
+
+
+# The density map.
+
+COUNTIES = pd.DataFrame(
+    {
+        "county_code": ["032", "047"],
+        "county_name": ["Nakuru", "Nairobi"],
+        "latitude": [-0.30, -1.29],
+        "longitude": [36.07, 36.82],
+        "area_km2": [7496.0, 696.0],
+        "population": [2162202, 4397073],
+    }
+)
+
+
+def deck_json(deck: pdk.Deck) -> dict:
+    return json.loads(deck.to_json())
+
+
+def test_density_deck_draws_hexagons_without_a_basemap() -> None:
+    points = pd.DataFrame({"latitude": [-0.30, -0.31, -1.29], "longitude": [36.07, 36.08, 36.8]})
+    deck = maps.incident_density_deck(points, COUNTIES)
+    spec = deck_json(deck)
+    hexagons = spec["layers"][0]
+    assert hexagons["@@type"] == "HexagonLayer"
+    assert len(hexagons["data"]) == 3
+    assert hexagons["colorScaleType"] == "quantile"
+    assert not spec.get("mapStyle")
+    assert [layer["@@type"] for layer in spec["layers"][1:]] == ["ScatterplotLayer", "TextLayer"]
+    view = spec["initialViewState"]
+    assert -1.29 < view["latitude"] < -0.30 and 36.07 < view["longitude"] < 36.82
+    assert 6 < view["zoom"] < 11  # two neighbouring counties, not the whole country
+
+
+def test_density_deck_fits_kenya_and_handles_no_points() -> None:
+    deck = maps.incident_density_deck(pd.DataFrame({"latitude": [], "longitude": []}))
+    view = deck_json(deck)["initialViewState"]
+    south, north, west, east = maps.KENYA_BOUNDS
+    assert south < view["latitude"] < north and west < view["longitude"] < east
+    assert 4.5 <= view["zoom"] < 6.5
+    assert len(deck_json(deck)["layers"]) == 1
+
+
+def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties() -> None:
+    points = pd.DataFrame({"latitude": [-0.3] * 200 + [4.9], "longitude": [36.07] * 200 + [41.9]})
+    one = COUNTIES.iloc[:1]
+    view = deck_json(maps.incident_density_deck(points, one))["initialViewState"]
+    assert view["zoom"] > 7  # the one stray point in the far north-east does not zoom out
+    many = pd.concat([COUNTIES] * 10, ignore_index=True)
+    many["population"] = range(len(many))
+    labels = deck_json(maps.incident_density_deck(points, many))["layers"][2]
+    assert len(labels["data"]) == maps.MAX_LABELS
+
+
+def test_hexagon_radius_follows_the_area_shown() -> None:
+    assert maps.hexagon_radius_m(*maps.KENYA_BOUNDS) == 15_000
+    assert maps.hexagon_radius_m(-1.4, -1.2, 36.7, 36.9) == 400
+    assert 400 < maps.hexagon_radius_m(-1.0, 0.5, 35.5, 36.6) < 15_000
