@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -153,6 +154,8 @@ except DataSourceError as exc:
     _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
 except Exception as exc:  # a page bug must not show a traceback to ministry users
     log.exception("page %s failed", navigation.title)
+    if os.environ.get("USALAMA_RAISE_PAGE_ERRORS") == "1":
+        raise  # development and tests: let the test runner see the real exception
     _stop_with(
         "This page could not be drawn. The cause has been logged for the dashboard team; "
         "other pages may still work.",

@@ -106,8 +106,9 @@ def source_annotation(context: PageContext) -> dict:
             line = f"{line} {word}".strip()
     lines.append(line)
     return dict(
-        text="<br>".join(lines), xref="paper", yref="paper", x=0, y=-0.02,
-        xanchor="left", yanchor="top", yshift=-50, showarrow=False, align="left",
+        # Below the x-axis title, inside the template's 110 px bottom margin.
+        text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
+        xanchor="left", yanchor="top", yshift=-68, showarrow=False, align="left",
         font=dict(size=13, color="#555"),
     )
 
@@ -118,8 +119,10 @@ def figure(
     """A Plotly figure with the house style and source line, and its data a click away."""
     fig.update_layout(template=theme.TEMPLATE_NAME, height=height)
     fig.add_annotation(**source_annotation(context))
+    # theme=None: Streamlit's chart theme would override the projector-sized template.
     st.plotly_chart(
         fig,
+        theme=None,
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )

@@ -59,25 +59,21 @@ CATEGORY_COLOURS: dict[str, dict[str, str]] = {
 }
 
 
+_ACRONYMS = {"gbv": "GBV", "ngao": "NGAO", "ra": "RA", "psra": "PSRA", "nacada": "NACADA",
+             "ngo": "NGO"}
+_LABELS = {"hatua_app": "Hatua App", "50_plus": "50+", "under_15": "Under 15",
+           "drugs_alcohol": "Drugs & alcohol", "no_ra": "No RA linked"}
+
+
 def label(code: str) -> str:
-    """A stored code as people read it: 'drugs_alcohol' -> 'Drugs alcohol', 'gbv' -> 'GBV'."""
-    special = {
-        "gbv": "GBV",
-        "ngao": "NGAO",
-        "ra": "RA",
-        "psra": "PSRA",
-        "nacada": "NACADA",
-        "hatua_app": "Hatua App",
-        "ra_forum": "RA forum",
-        "50_plus": "50+",
-        "under_15": "Under 15",
-        "drugs_alcohol": "Drugs & alcohol",
-    }
-    if code in special:
-        return special[code]
+    """A stored code as people read it: 'ra_meeting' -> 'RA meeting', '15_19' -> '15-19'."""
+    if code in _LABELS:
+        return _LABELS[code]
     if "_" in code and code.replace("_", "").isdigit():
         return code.replace("_", "-")
-    return code.replace("_", " ").capitalize()
+    words = [_ACRONYMS.get(word, word) for word in code.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] if text else text
 
 
 def _register_template() -> None:
@@ -88,7 +84,7 @@ def _register_template() -> None:
         colorway=list(PALETTE),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin=dict(l=10, r=20, t=90, b=80),
+        margin=dict(l=10, r=20, t=90, b=110),
         xaxis=dict(
             showgrid=False,
             linecolor="#444",

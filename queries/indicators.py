@@ -20,9 +20,11 @@ from sqlalchemy import (
     Float,
     Select,
     and_,
+    cast,
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -330,7 +332,7 @@ def dimension_select(filters: Filters, grain: Grain) -> Select:
             wards.c.code.label("ward_code"),
             wards.c.name.label("ward_name"),
             wards.c.county_code.label("county_code"),
-            type_coerce(literal(None), Float()).label("population"),
+            cast(null(), Float).label("population"),
         ).where(*county_where(wards.c.county_code, filters), *ward_filter)
     if grain == "county":
         return select(
@@ -340,7 +342,7 @@ def dimension_select(filters: Filters, grain: Grain) -> Select:
         ).where(*county_where(counties.c.code, filters))
     population = func.sum(counties.c.population)
     if filters.ward_codes is not None:
-        population = type_coerce(literal(None), Float())
+        population = cast(null(), Float)
     return select(population.label("population")).where(*county_where(counties.c.code, filters))
 
 
@@ -546,7 +548,7 @@ def training_measures_select(dialect: str, filters: Filters, grain: Grain = None
     coverage = (
         sqld.pct(_zero(grd.c.guards_trained), subs[2].c.officers)
         if len(subs) == 3
-        else type_coerce(literal(None), Float())
+        else cast(null(), Float)
     )
     return select(
         *dims,

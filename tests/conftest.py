@@ -464,3 +464,10 @@ def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     build_demo(f"sqlite:///{path}", seed=42, incidents=20_000, today=today_eat())
     return path
+
+
+@pytest.fixture(autouse=True)
+def raise_page_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest should see a page's exception itself; users see a message instead (a test that
+    checks that message deletes this variable)."""
+    monkeypatch.setenv("USALAMA_RAISE_PAGE_ERRORS", "1")

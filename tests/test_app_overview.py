@@ -118,3 +118,17 @@ def test_a_database_without_the_contract_tables_gives_a_message(tmp_path, monkey
     assert not at.exception
     assert "missing counties" in at.error[0].value
     assert empty.stat().st_size > 0  # untouched: the app created nothing
+
+
+def test_a_page_bug_shows_a_message_not_a_traceback(app, monkeypatch) -> None:
+    import queries.indicators
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.delenv("USALAMA_RAISE_PAGE_ERRORS")
+    monkeypatch.setattr(queries.indicators, "headline", broken)
+    at = app()
+    assert not at.exception
+    assert "could not be drawn" in at.error[0].value
+    assert "simulated bug" not in at.error[0].value

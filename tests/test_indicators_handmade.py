@@ -405,3 +405,35 @@ def test_headline_compares_with_the_previous_period(engine: Engine) -> None:
 def test_the_dashboard_engine_cannot_write(engine: Engine) -> None:
     with pytest.raises(Exception, match=r"readonly|read-only|read only"), engine.begin() as c:
         c.execute(metadata.tables["counties"].delete())
+
+
+def test_ward_grain_and_ward_selection(empty_db_url: str) -> None:
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(writer, "counties", [dict(code="001", name="Mombasa", population=1_000_000)])
+    insert_rows(writer, "wards", [dict(code="W1", name="Port Reitz", county_code="001"),
+                                  dict(code="W2", name="Kipevu", county_code="001")])
+    at = T(2025, 7, 10, 8)
+    insert_rows(writer, "incidents", [
+        dict(id=1, county_code="001", ward_code="W1", reported_at=at, status="resolved",
+             resolved_at=at + dt.timedelta(hours=6)),
+        dict(id=2, county_code="001", ward_code="W1", reported_at=at),
+        dict(id=3, county_code="001", ward_code="W2", reported_at=at),
+        dict(id=4, county_code="001", ward_code=None, reported_at=at),
+    ])
+    insert_rows(writer, "rehab_referrals", [
+        dict(id=i, county_code="001", ward_code="W1", referred_on=D(2025, 7, 3)) for i in range(7)
+    ] + [dict(id=10 + i, county_code="001", ward_code="W2", referred_on=D(2025, 7, 3))
+         for i in range(2)])
+    engine = make_engine(empty_db_url)
+    mombasa = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",))
+    wards = indicators_frame(engine, mombasa, 5, grain="ward").set_index("ward_code")
+    assert wards.loc["W1", "incidents_reported"] == 2 and wards.loc["W2", "incidents_reported"] == 1
+    assert wards.loc["W1", "incidents_resolved_pct"] == 50.0
+    assert wards["incident_rate_per_100k"].isna().all()  # wards have no census population
+    # W2's 2 referrals are hidden; W1's 7 must go too, or 9 - 7 would reveal W2.
+    assert wards["rehab_referrals_suppressed"].tolist() == [True, True]
+    one_ward = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",), wards=("W1",))
+    row = indicators_frame(engine, one_ward, 5).iloc[0]
+    assert row["incidents_reported"] == 2 and pd.isna(row["incident_rate_per_100k"])
+    assert row["rehab_referrals"] == 7
+    assert headline(engine, one_ward, 5).set_index("indicator").loc["open_incidents", "value"] == 1

@@ -29,10 +29,26 @@ def month_label(month: pd.Timestamp, partial: bool = False) -> str:
     return f"{month:%b %Y}" + (" (partial)" if partial else "")
 
 
-def counties_with_reports(cells: pd.DataFrame) -> pd.DataFrame:
-    """The heatmap rows worth drawing: counties with at least one expected report."""
-    expected = cells.groupby("county_code")["expected_count"].transform("sum")
-    return cells[expected > 0]
+def drawn_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The heatmap cells worth drawing: counties, and months, with at least one expected
+    report (the current month, whose reports are not yet due, would be an empty column)."""
+    county_expected = cells.groupby("county_code")["expected_count"].transform("sum")
+    month_expected = cells.groupby("month")["expected_count"].transform("sum")
+    return cells[(county_expected > 0) & (month_expected > 0)]
+
+
+def undrawn_note(cells: pd.DataFrame) -> str:
+    """Which counties and months the heatmap leaves out, in words ('' when none)."""
+    drawn = drawn_cells(cells)
+    counties = cells["county_code"].nunique() - drawn["county_code"].nunique()
+    months = sorted(set(cells["month"]) - set(drawn["month"]))
+    parts = []
+    if counties:
+        parts.append(f"{counties} selected counties with no report expected are not drawn.")
+    if months:
+        names = ", ".join(f"{pd.Timestamp(m):%b %Y}" for m in months)
+        parts.append(f"No report was expected yet for {names}, so it is not drawn.")
+    return " ".join(parts)
 
 
 def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> go.Figure:
@@ -43,7 +59,7 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
         measure: 'reporting_rate_pct' or 'on_time_rate_pct'.
         period_label: the selected period, for the subtitle.
     """
-    shown = counties_with_reports(cells)
+    shown = drawn_cells(cells)
     months = sorted(shown["month"].unique())
     names = sorted(shown["county_name"].unique(), reverse=True)  # A at the top
     grid = shown.pivot(index="county_name", columns="month", values=measure).reindex(
@@ -92,6 +108,7 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
             ),
         ),
         plot_bgcolor="white",
+        margin=dict(t=130),
     )
     fig.update_xaxes(title_text="Month reported on", side="bottom", showline=False, ticks="")
     fig.update_yaxes(title_text=None, showgrid=False)
@@ -100,13 +117,13 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
 
 def heatmap_height(cells: pd.DataFrame) -> int:
     """Tall enough for a readable row per county."""
-    rows = counties_with_reports(cells)["county_code"].nunique()
-    return max(360, 190 + 30 * rows)
+    rows = drawn_cells(cells)["county_code"].nunique()
+    return max(380, 230 + 30 * rows)
 
 
 def reporting_table(cells: pd.DataFrame) -> pd.DataFrame:
     """The heatmap's cells as shown in its table and CSV (only counties with expected reports)."""
-    shown = counties_with_reports(cells)
+    shown = drawn_cells(cells)
     return pd.DataFrame(
         {
             "County": shown["county_name"],
@@ -154,8 +171,8 @@ def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figur
                 font=dict(size=15, color="#555"),
             ),
         ),
-        legend=dict(y=1.02),
-        margin=dict(t=150),
+        legend=dict(y=1.02, traceorder="normal"),
+        margin=dict(t=190),
     )
     fig.update_yaxes(title_text="Forums held", rangemode="tozero")
     fig.update_xaxes(title_text=None, type="category")
@@ -179,7 +196,7 @@ def _with_forums(by_county: pd.DataFrame) -> pd.DataFrame:
 
 
 def county_bars_height(by_county: pd.DataFrame) -> int:
-    return max(320, 170 + 28 * len(_with_forums(by_county)))
+    return max(280, 200 + 28 * len(_with_forums(by_county)))
 
 
 def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
@@ -202,18 +219,15 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
             hovertemplate="%{y}: %{x:.1f}% joint<extra></extra>",
         )
     )
+    overall_text = ""
     if overall is not None:
-        fig.add_vline(
-            x=overall,
-            line=dict(color="#444", dash="dash", width=2),
-            annotation=dict(text=f"All selected: {overall:.0f}%", font_size=15),
-            annotation_position="top",
-        )
+        fig.add_vline(x=overall, line=dict(color="#444", dash="dash", width=2))
+        overall_text = f"; dashed line: all selected, {overall:.0f}%"
     fig.update_layout(
         title=dict(
             text="Joint forums by county (% of forums held)",
             subtitle=dict(
-                text=f"{period_label}; joint = police present with NGAO or private security",
+                text=period_label + overall_text,
                 font=dict(size=15, color="#555"),
             ),
         ),
@@ -330,8 +344,8 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str) -> go.Figure:
         title=dict(
             text="Residents' associations by settlement type",
             subtitle=dict(
-                text=f"RAs registered by the end of {period_label} and not suspended; "
-                "active and forums within the period",
+                text=f"Registered (not suspended) by the end of the period; active RAs and "
+                f"forums: {period_label}",
                 font=dict(size=15, color="#555"),
             ),
         ),

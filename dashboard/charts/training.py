@@ -85,69 +85,78 @@ def _coverage_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage_height(frame: pd.DataFrame) -> int:
-    return max(320, 190 + 34 * len(_coverage_rows(frame)))
+    return max(280, 210 + 32 * len(_coverage_rows(frame)))
 
 
-def coverage_figure(frame: pd.DataFrame, end: dt.date) -> go.Figure:
-    """Per county, officers registered at partner firms (grey) with the officers trained since
-    launch drawn over them, labelled with the coverage %."""
-    shown = _coverage_rows(frame).copy()
-    shown["registered"] = shown["officers_registered_count"].astype("float64").fillna(0.0)
-    shown = shown.sort_values(
+# Coverage can pass 100% (officers attend several sessions, or a firm registers few officers);
+# one such county must not squash every other bar, so the axis stops here and longer bars are
+# cut, their label still giving the true value.
+COVERAGE_AXIS_CAP = 150.0
+
+
+def coverage_figure(frame: pd.DataFrame, end: dt.date, overall_pct: float | None) -> go.Figure:
+    """Horizontal bars of private-security training coverage (%) per county, labelled with
+    the officers trained and registered; counties without a partner firm are listed at the
+    bottom without a bar.
+
+    Args:
+        frame: `private_security_coverage_by_county` rows.
+        end: the end of the selected period.
+        overall_pct: the selection's coverage (the headline value), drawn as a dashed line.
+    """
+    shown = _coverage_rows(frame).sort_values(
         ["coverage_pct", "officers_trained_count"], kind="stable", na_position="first"
     )
-    labels = ["no partner firm" if pd.isna(p) else f"{p:.1f}%" for p in shown["coverage_pct"]]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=shown["registered"],
-            y=shown["county_name"],
-            orientation="h",
-            name="Officers at partner firms",
-            marker_color="#D9D9D9",
-            hovertemplate="%{y}: %{x:,} officers at partner firms<extra></extra>",
+    coverage = shown["coverage_pct"].astype("float64")
+    top = float(coverage.max()) if coverage.notna().any() else 10.0
+    axis_end = min(max(top, 10.0), COVERAGE_AXIS_CAP) * 1.45
+    labels = [
+        f"{trained:,} trained, no partner firm"
+        if pd.isna(pct)
+        else f"{pct:.1f}% ({trained:,} of {int(registered):,})"
+        for pct, trained, registered in zip(
+            coverage,
+            shown["officers_trained_count"],
+            shown["officers_registered_count"],
+            strict=True,
         )
-    )
-    fig.add_trace(
+    ]
+    fig = go.Figure(
         go.Bar(
-            x=shown["officers_trained_count"],
+            x=coverage.clip(upper=COVERAGE_AXIS_CAP).fillna(0.0),
             y=shown["county_name"],
             orientation="h",
-            name="Officers trained",
             marker_color=theme.CATEGORY_COLOURS["audience"]["private_security"],
-            width=0.5,
-            hovertemplate="%{y}: %{x:,} officers trained<extra></extra>",
-        )
-    )
-    # The coverage % sits beyond the longer of the two bars.
-    ends = shown[["registered", "officers_trained_count"]].max(axis=1)
-    fig.add_trace(
-        go.Scatter(
-            x=ends,
-            y=shown["county_name"],
-            mode="text",
             text=labels,
-            textposition="middle right",
-            textfont=dict(size=16),
-            showlegend=False,
-            hoverinfo="skip",
+            textposition="outside",
+            cliponaxis=False,
+            customdata=coverage,
+            hovertemplate="%{y}: %{customdata:.1f}% of officers at partner firms<extra></extra>",
         )
     )
+    overall_text = ""
+    if overall_pct is not None and not pd.isna(overall_pct):
+        fig.add_vline(
+            x=min(overall_pct, COVERAGE_AXIS_CAP), line=dict(color="#444", dash="dash", width=2)
+        )
+        overall_text = f"; dashed line: all selected, {overall_pct:.1f}%"
     fig.update_layout(
-        barmode="overlay",
         title=dict(
-            text="Private security officers trained vs officers at partner firms",
+            text="Private security officers trained (% of officers at partner firms)",
             subtitle=dict(
                 text=f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
-                f"{end:%d %b %Y}; label: coverage %",
+                f"{end:%d %b %Y}" + overall_text,
                 font=SUBTITLE_FONT,
             ),
         ),
-        legend=dict(y=1.02),
-        margin=dict(t=150, r=40),
+        showlegend=False,
+        margin=dict(t=120, r=40),
     )
-    top = float(ends.max()) if len(ends) else 1.0
-    fig.update_xaxes(title_text="Officers", range=[0, max(top, 1.0) * 1.3], separatethousands=True)
+    fig.update_xaxes(
+        title_text="Officers trained (% of officers at partner firms)",
+        ticksuffix="%",
+        range=[0, axis_end],
+    )
     fig.update_yaxes(title_text=None, showgrid=False)
     return fig
 
@@ -268,8 +277,8 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
         fig.add_vline(
             x=elapsed,
             line=dict(color="#444", dash="dot", width=2),
-            annotation=dict(text=f"{elapsed:.0f}% of period", font_size=15),
-            annotation_position="bottom",
+            annotation=dict(text=f"{elapsed:.0f}% of period elapsed", font_size=15),
+            annotation_position="top",
         )
     name = spec.label if spec else key
     fig.update_layout(
@@ -286,24 +295,37 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
     )
     top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
     fig.update_xaxes(
-        title_text="Actual as % of target", ticksuffix="%", range=[0, max(top, 100.0) * 1.45]
+        title_text="Actual as % of target", ticksuffix="%", range=[0, max(top, 100.0) * 1.3]
     )
     fig.update_yaxes(title_text=None, showgrid=False)
     return fig
 
 
 def target_height(rows: pd.DataFrame) -> int:
-    return max(320, 200 + 30 * len(rows))
+    return max(280, 230 + 30 * len(rows))
+
+
+def _plain(value: float, decimals: int) -> str:
+    """A number as plain text for a mixed text column: '1921', '64.46'; '' when missing."""
+    if pd.isna(value):
+        return ""
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
 
 
 def targets_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Every target shown, with its actual; cells hidden by the privacy rule read '<5' and
-    'suppressed' (in the CSV too)."""
-    hidden = frame["actual_suppressed"].astype(bool).to_numpy()
-    actual = frame["actual"].round(2).astype(object)
-    actual[hidden] = suppressed_label(threshold)
-    achieved = frame["achieved_pct"].round(1).astype(object)
-    achieved[frame["achieved_pct_suppressed"].astype(bool).to_numpy()] = SUPPRESSED_PCT
+    'suppressed' (in the CSV too). Those two columns are text throughout, since a column mixing
+    numbers and '<5' cannot be typed."""
+    actual = [
+        suppressed_label(threshold) if hidden else _plain(value, 2)
+        for value, hidden in zip(frame["actual"], frame["actual_suppressed"], strict=True)
+    ]
+    achieved = [
+        SUPPRESSED_PCT if hidden else _plain(value, 1)
+        for value, hidden in zip(
+            frame["achieved_pct"], frame["achieved_pct_suppressed"], strict=True
+        )
+    ]
     return pd.DataFrame(
         {
             "County": frame["county_name"],

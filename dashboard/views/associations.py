@@ -65,17 +65,11 @@ else:
         "RA monthly reporting by county and month",
         height=charts.heatmap_height(cells),
     )
-    without = cells.loc[cells.groupby("county_code")["expected_count"].transform("sum") == 0]
     st.caption(
         "Every active or dormant RA owes a report for each month after it registered. Reporting "
         "rate = reports submitted / reports expected; on-time rate = reports submitted by the "
         "10th of the following month / reports expected. Blank cells: no report was expected. "
-        + (
-            f"{without['county_code'].nunique()} selected counties with no report expected "
-            "are not drawn."
-            if len(without)
-            else ""
-        )
+        + charts.undrawn_note(cells)
     )
 
 st.subheader("Forums")
@@ -110,8 +104,14 @@ else:
             height=height,
         )
     idle = int((by_county["forums_held"] == 0).sum())
-    if idle:
-        st.caption(f"{idle} selected counties held no forum in the period and are not drawn.")
+    st.caption(
+        "A joint forum has police present together with NGAO or private security."
+        + (
+            f" {idle} selected counties held no forum in the period and are not drawn."
+            if idle
+            else ""
+        )
+    )
 
 st.subheader("Settlement types")
 by_type = data.load(ras_by_settlement_type, url, filters)

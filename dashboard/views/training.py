@@ -27,7 +27,8 @@ context = current()
 url, filters, period = context.url, context.filters, context.period_label()
 components.page_header("Training", context, st.session_state.get("_url_notes", []))
 cards = data.load(headline, url, filters, threshold=context.threshold)
-components.headline_cards(cards, HEADLINE_KEYS, context, per_row=5)
+# Three to a row: the coverage card's long label is cut off in a row of five.
+components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
 
 st.subheader("Who was trained, and on what")
 audience = data.load(people_trained_by_audience, url, filters)
@@ -66,7 +67,11 @@ elif (
     st.info("No private security officers were trained or registered at partner firms here.")
 else:
     components.figure(
-        charts.coverage_figure(coverage, filters.end),
+        charts.coverage_figure(
+            coverage,
+            filters.end,
+            cards.set_index("indicator").at["private_security_coverage_pct", "value"],
+        ),
         charts.coverage_table(coverage),
         context,
         "Private security officers trained",
@@ -76,7 +81,9 @@ else:
         "Coverage = participants of private-security trainings held from the programme launch "
         f"(8 Jun 2025) to {filters.end:%d %b %Y} / officers registered at firms that had joined "
         "the programme by then. Participants are counted per session, so coverage can pass "
-        "100% when officers attend several sessions."
+        f"100% when officers attend several sessions; bars stop at "
+        f"{charts.COVERAGE_AXIS_CAP:.0f}% (the label gives the true value). Counties with "
+        "officers trained but no partner firm have no coverage."
     )
 
 st.subheader("Progress against targets")
@@ -107,7 +114,8 @@ else:
         charts.target_figure(rows),
         charts.targets_table(rows, context.threshold),
         context,
-        f"{charts.period_text(start, end)} targets: {indicator}",
+        f"{charts.period_text(start, end)} targets: "
+        + (INDICATOR_BY_KEY[indicator].label if indicator in INDICATOR_BY_KEY else indicator),
         height=charts.target_height(rows),
     )
     st.caption(charts.target_caption(rows, context.threshold))

@@ -1,0 +1,352 @@
+"""Residents' associations (RAs) by county, month, forum type and settlement type, in SQL.
+
+Every function follows the contract's definitions (reporting/on-time rates, joint forums,
+registered and active RAs), so the page's breakdowns add up to `queries.indicators.headline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, Select, and_, case, exists, func, literal, or_, select
+
+from queries import dialect as sqld
+from queries.db import read_frame
+from queries.filters import Filters
+from queries.indicators import area_where, county_where
+from queries.schema import (
+    FORUM_TYPES,
+    SETTLEMENT_TYPES,
+    counties,
+    forums,
+    ra_monthly_reports,
+    residents_associations,
+)
+
+OTHER = "other"
+# Forums whose ra_id is empty (or names no RA) have no settlement type of their own.
+NO_RA = "no_ra"
+
+
+def _bucket(column, allowed: tuple[str, ...]):
+    """The value itself where the contract allows it, else 'other' (a data-quality finding)."""
+    return case((column.in_(allowed), column), else_=literal(OTHER))
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def months_starting_in(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The first days of months that lie in start..end (inclusive): the reporting months."""
+    month = start if start.day == 1 else _next_month(start)
+    months = []
+    while month <= end:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def months_overlapping(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The first days of every month that shares at least one day with start..end."""
+    return [start.replace(day=1), *months_starting_in(_next_month(start.replace(day=1)), end)]
+
+
+def _ordered(values: list[str], allowed: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
+    """Allowed values in contract order, then the buckets actually present."""
+    return list(allowed) + [value for value in extra if value in set(values)]
+
+
+def county_dimension_select(filters: Filters) -> Select:
+    """One row per county of the selection: county_code, county_name."""
+    return (
+        select(counties.c.code.label("county_code"), counties.c.name.label("county_name"))
+        .where(*county_where(counties.c.code, filters))
+        .order_by(counties.c.name)
+    )
+
+
+def reporting_by_county_month_select(dialect: str, filters: Filters) -> Select:
+    """Monthly-report counts per county per reporting month, for months starting in the period.
+
+    Grain: one row per county per month that has at least one expected report.
+    Columns: county_code, month (first day), expected_count, submitted_count, on_time_count.
+    """
+    ras, reports = residents_associations, ra_monthly_reports
+    deadline = sqld.add_months_and_days(dialect, reports.c.month, 1, 9)  # the 10th of next month
+    rows = (
+        select(
+            ras.c.county_code.label("county_code"),
+            reports.c.month.label("month"),
+            reports.c.submitted_on.label("submitted_on"),
+            case((reports.c.submitted_on <= deadline, 1), else_=0).label("on_time"),
+        )
+        .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
+        .where(
+            reports.c.month >= filters.start,
+            reports.c.month <= filters.end,
+            *area_where(ras, filters),
+        )
+        .subquery("report_rows")
+    )
+    return (
+        select(
+            rows.c.county_code,
+            rows.c.month,
+            func.count().label("expected_count"),
+            func.count(rows.c.submitted_on).label("submitted_count"),
+            func.coalesce(func.sum(rows.c.on_time), 0).label("on_time_count"),
+        )
+        .group_by(rows.c.county_code, rows.c.month)
+        .order_by(rows.c.county_code, rows.c.month)
+    )
+
+
+def reporting_by_county_month(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """RA monthly reporting and on-time rates per county per month (the heatmap's cells).
+
+    Months are those whose first day lies in the period; a report is on time when submitted on
+    or before the 10th of the following month (contract definitions).
+
+    Grain: one row per county of the selection per reporting month (a complete grid; cells with
+    nothing expected have expected_count 0 and null rates, never 0%).
+    Columns: county_code, county_name, month (datetime64, first day), expected_count,
+    submitted_count, on_time_count, late_count (submitted after the deadline), missing_count
+    (not submitted), reporting_rate_pct, on_time_rate_pct.
+    """
+    raw = read_frame(engine, reporting_by_county_month_select(engine.dialect.name, filters))
+    dims = read_frame(engine, county_dimension_select(filters))
+    months = pd.to_datetime(pd.Series(months_starting_in(filters.start, filters.end)))
+    grid = dims.merge(pd.DataFrame({"month": months}), how="cross")
+    raw["month"] = pd.to_datetime(raw["month"])
+    counts = ["expected_count", "submitted_count", "on_time_count"]
+    frame = grid.merge(raw, on=["county_code", "month"], how="left")
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame["late_count"] = frame["submitted_count"] - frame["on_time_count"]
+    frame["missing_count"] = frame["expected_count"] - frame["submitted_count"]
+    expected = frame["expected_count"].astype("float64").where(frame["expected_count"] > 0)
+    frame["reporting_rate_pct"] = 100.0 * frame["submitted_count"] / expected
+    frame["on_time_rate_pct"] = 100.0 * frame["on_time_count"] / expected
+    return frame.sort_values(["county_name", "month"], ignore_index=True)
+
+
+def forums_by_month_and_type_select(dialect: str, filters: Filters) -> Select:
+    """Forums held in the period per calendar month and forum type.
+
+    Grain: one row per month per forum type with at least one forum; types outside the
+    contract are counted as 'other'. Columns: month (first day), forum_type, forums_held,
+    forum_attendance.
+    """
+    rows = (
+        select(
+            sqld.month_start(dialect, forums.c.held_on).label("month"),
+            _bucket(forums.c.forum_type, FORUM_TYPES).label("forum_type"),
+            forums.c.attendance.label("attendance"),
+        )
+        .where(
+            forums.c.held_on >= filters.start,
+            forums.c.held_on <= filters.end,
+            *area_where(forums, filters),
+        )
+        .subquery("forum_rows")
+    )
+    return (
+        select(
+            rows.c.month,
+            rows.c.forum_type,
+            func.count().label("forums_held"),
+            func.coalesce(func.sum(rows.c.attendance), 0).label("forum_attendance"),
+        )
+        .group_by(rows.c.month, rows.c.forum_type)
+        .order_by(rows.c.month, rows.c.forum_type)
+    )
+
+
+def forums_by_month_and_type(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Forums held and their attendance per month and forum type, zero-filled.
+
+    Grain: one row per calendar month overlapping the period per forum type (every contract
+    type, plus 'other' when unknown types occur). Columns: month (datetime64, first day),
+    forum_type, forums_held, forum_attendance, is_partial (the month is not wholly inside the
+    period, so it is not comparable with full months).
+    """
+    raw = read_frame(engine, forums_by_month_and_type_select(engine.dialect.name, filters))
+    raw["month"] = pd.to_datetime(raw["month"])
+    types = _ordered(raw["forum_type"].tolist(), FORUM_TYPES, (OTHER,))
+    months = pd.to_datetime(pd.Series(months_overlapping(filters.start, filters.end)))
+    grid = pd.MultiIndex.from_product([months, types], names=["month", "forum_type"])
+    frame = (
+        raw.set_index(["month", "forum_type"])[["forums_held", "forum_attendance"]]
+        .reindex(grid, fill_value=0)
+        .astype("int64")
+        .reset_index()
+    )
+    month_end = frame["month"] + pd.offsets.MonthEnd(0)
+    frame["is_partial"] = (frame["month"] < pd.Timestamp(filters.start)) | (
+        month_end > pd.Timestamp(filters.end)
+    )
+    return frame
+
+
+def _joint():
+    """Police present together with NGAO or private security (the contract's joint forum)."""
+    return and_(
+        forums.c.police_present, or_(forums.c.ngao_present, forums.c.private_security_present)
+    )
+
+
+def forums_by_county_select(dialect: str, filters: Filters) -> Select:
+    """Forums held in the period per county of the selection.
+
+    Grain: one row per county of the selection (counties without forums included).
+    Columns: county_code, county_name, forums_held, forum_attendance, joint_forums_count,
+    police_present_count, joint_forum_pct.
+    """
+    held = (
+        select(
+            forums.c.county_code.label("county_code"),
+            func.count().label("held"),
+            func.sum(forums.c.attendance).label("attendance"),
+            sqld.count_where(_joint()).label("joint"),
+            sqld.count_where(forums.c.police_present).label("police"),
+        )
+        .where(
+            forums.c.held_on >= filters.start,
+            forums.c.held_on <= filters.end,
+            *area_where(forums, filters),
+        )
+        .group_by(forums.c.county_code)
+        .subquery("held")
+    )
+    dims = county_dimension_select(filters).subquery("dims")
+    n = func.coalesce(held.c.held, 0)
+    return (
+        select(
+            dims.c.county_code,
+            dims.c.county_name,
+            n.label("forums_held"),
+            func.coalesce(held.c.attendance, 0).label("forum_attendance"),
+            func.coalesce(held.c.joint, 0).label("joint_forums_count"),
+            func.coalesce(held.c.police, 0).label("police_present_count"),
+            sqld.pct(held.c.joint, n).label("joint_forum_pct"),
+        )
+        .select_from(dims.outerjoin(held, held.c.county_code == dims.c.county_code))
+        .order_by(dims.c.county_name)
+    )
+
+
+def forums_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Forums held, attendance and the share of joint forums per county (see the select).
+
+    Grain: one row per county of the selection. Columns: county_code, county_name,
+    forums_held, forum_attendance, joint_forums_count, police_present_count,
+    joint_forum_pct (null with no forums), attendance_per_forum (people per forum; null with no
+    forums).
+    """
+    frame = read_frame(engine, forums_by_county_select(engine.dialect.name, filters))
+    frame["joint_forum_pct"] = pd.to_numeric(frame["joint_forum_pct"]).astype("float64")
+    for column in ("forums_held", "forum_attendance", "joint_forums_count", "police_present_count"):
+        frame[column] = frame[column].astype("int64")
+    held = frame["forums_held"].astype("float64").replace(0, np.nan)
+    frame["attendance_per_forum"] = frame["forum_attendance"] / held
+    return frame
+
+
+def ras_by_settlement_type_select(dialect: str, filters: Filters) -> Select:
+    """Registered RAs, active RAs and member households per settlement type.
+
+    Registered: registered_on on or before the end of the period and status not suspended;
+    active: of those, with a forum held or a monthly report submitted in the period (contract).
+    Grain: one row per settlement type with RAs ('other' for types outside the contract).
+    Columns: settlement_type, ras_registered, ras_active, member_households.
+    """
+    ras = residents_associations
+    forum_in_period = exists().where(
+        forums.c.ra_id == ras.c.id,
+        forums.c.held_on >= filters.start,
+        forums.c.held_on <= filters.end,
+    )
+    report_in_period = exists().where(
+        ra_monthly_reports.c.ra_id == ras.c.id,
+        ra_monthly_reports.c.submitted_on >= filters.start,
+        ra_monthly_reports.c.submitted_on <= filters.end,
+    )
+    rows = (
+        select(
+            _bucket(ras.c.settlement_type, SETTLEMENT_TYPES).label("settlement_type"),
+            case((or_(forum_in_period, report_in_period), 1), else_=0).label("active"),
+            ras.c.members.label("members"),
+        )
+        .where(
+            ras.c.registered_on <= filters.end,
+            ras.c.status != "suspended",
+            *area_where(ras, filters),
+        )
+        .subquery("ra_rows")
+    )
+    return select(
+        rows.c.settlement_type,
+        func.count().label("ras_registered"),
+        func.coalesce(func.sum(rows.c.active), 0).label("ras_active"),
+        func.coalesce(func.sum(rows.c.members), 0).label("member_households"),
+    ).group_by(rows.c.settlement_type)
+
+
+def forums_by_settlement_type_select(dialect: str, filters: Filters) -> Select:
+    """Forums held in the period by the settlement type of the RA that held them.
+
+    Grain: one row per settlement type; forums with no (known) RA are 'no_ra', unknown types
+    'other'. Columns: settlement_type, forums_held.
+    """
+    ras = residents_associations
+    rows = (
+        select(
+            case(
+                (ras.c.id.is_(None), literal(NO_RA)),
+                (ras.c.settlement_type.in_(SETTLEMENT_TYPES), ras.c.settlement_type),
+                else_=literal(OTHER),
+            ).label("settlement_type")
+        )
+        .select_from(forums.outerjoin(ras, ras.c.id == forums.c.ra_id))
+        .where(
+            forums.c.held_on >= filters.start,
+            forums.c.held_on <= filters.end,
+            *area_where(forums, filters),
+        )
+        .subquery("forum_rows")
+    )
+    return select(rows.c.settlement_type, func.count().label("forums_held")).group_by(
+        rows.c.settlement_type
+    )
+
+
+def ras_by_settlement_type(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """RAs registered and active, member households and forums held, per settlement type.
+
+    RAs are placed by their own county/ward and forums by theirs, exactly as the headline
+    indicators count them, so each column sums to its headline figure.
+
+    Grain: one row per settlement type (every contract type, then 'other' and 'no_ra' when
+    present). Columns: settlement_type, ras_registered, ras_active, member_households,
+    forums_held, active_pct (active / registered; null with none registered).
+    """
+    dialect = engine.dialect.name
+    ras = read_frame(engine, ras_by_settlement_type_select(dialect, filters))
+    held = read_frame(engine, forums_by_settlement_type_select(dialect, filters))
+    types = _ordered(
+        ras["settlement_type"].tolist() + held["settlement_type"].tolist(),
+        SETTLEMENT_TYPES,
+        (OTHER, NO_RA),
+    )
+    frame = (
+        pd.DataFrame({"settlement_type": types})
+        .merge(ras, on="settlement_type", how="left")
+        .merge(held, on="settlement_type", how="left")
+    )
+    counts = ["ras_registered", "ras_active", "member_households", "forums_held"]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    registered = frame["ras_registered"].astype("float64").replace(0, np.nan)
+    frame["active_pct"] = 100.0 * frame["ras_active"] / registered
+    return frame
