@@ -34,6 +34,8 @@ st.html(
     [data-testid="stMetricValue"] { font-size: 2.4rem; }
     [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; }
     [data-testid="stMetricDelta"] { font-size: 1rem; }
+    p.chart-title { font-size: 1.45rem; font-weight: 700; margin: 0.6rem 0 0 0; line-height: 1.25; }
+    p.chart-subtitle { font-size: 1rem; color: #555; margin: 0.15rem 0 0 0; }
     </style>"""
 )
 

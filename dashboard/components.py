@@ -5,6 +5,7 @@ Components only render what they are given; they never query.
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -95,30 +96,32 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def source_annotation(context: PageContext) -> dict:
-    """The source line under a figure, wrapped so it fits half-width charts and phones."""
-    words, lines, line = context.source_note().split(), [], ""
-    for word in words:
-        if line and len(line) + len(word) + 1 > 80:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return dict(
-        # Below the x-axis title, inside the template's 110 px bottom margin.
-        text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
-        xanchor="left", yanchor="top", yshift=-68, showarrow=False, align="left",
-        font=dict(size=13, color="#555"),
-    )
+def _plain_text(text: str) -> str:
+    """Plotly title markup as safe page text: line breaks become spaces, tags are dropped."""
+    return html.escape(re.sub(r"<[^>]+>", " ", text.replace("<br>", " ")).strip())
 
 
 def figure(
     fig: go.Figure, table: pd.DataFrame, context: PageContext, name: str, height: int = 480
 ) -> None:
-    """A Plotly figure with the house style and source line, and its data a click away."""
-    fig.update_layout(template=theme.TEMPLATE_NAME, height=height)
-    fig.add_annotation(**source_annotation(context))
+    """A Plotly figure with the house style and source line, and its data a click away.
+
+    The figure's title and subtitle are drawn as page text above the chart rather than inside it:
+    Plotly cannot wrap a title, so on a phone it would be cut off, and a wrapped legend would run
+    into it.
+    """
+    title = fig.layout.title.text or ""
+    subtitle = (fig.layout.title.subtitle.text or "") if fig.layout.title.subtitle else ""
+    if title:
+        st.markdown(f'<p class="chart-title">{_plain_text(title)}</p>', unsafe_allow_html=True)
+    if subtitle:
+        st.markdown(f'<p class="chart-subtitle">{_plain_text(subtitle)}</p>',
+                    unsafe_allow_html=True)
+    fig.update_layout(template=theme.TEMPLATE_NAME, height=height, title_text="",
+                      title_subtitle_text="")
+    # The title and subtitle took about 70 px of the top margin; give it back.
+    top = fig.layout.margin.t
+    fig.update_layout(margin_t=40 if top is None else max(40, top - 70))
     # theme=None: Streamlit's chart theme would override the projector-sized template.
     st.plotly_chart(
         fig,
@@ -126,6 +129,9 @@ def figure(
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )
+    # The source goes under the chart as page text, which wraps on a phone; inside the figure
+    # Plotly would clip it.
+    st.caption(context.source_note())
     with st.expander(f"Table: {name}"):
         data_table(table, context, name)
 

@@ -84,7 +84,7 @@ def _register_template() -> None:
         colorway=list(PALETTE),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin=dict(l=10, r=20, t=90, b=110),
+        margin=dict(l=80, r=20, t=90, b=70),
         xaxis=dict(
             showgrid=False,
             linecolor="#444",

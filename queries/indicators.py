@@ -565,7 +565,8 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
 
     Columns: [dimension columns], rehab_referrals, referral_admission_pct,
     referral_completion_pct, median_days_to_admission, referral_youth_pct, and the support
-    counts n_admitted, n_completed, n_completion_base, n_with_admission, n_youth (dropped by
+    counts n_admitted, n_completed, n_completion_base, n_with_admission, n_youth and their
+    complements n_not_admitted, n_dropped_out, n_not_youth (dropped by
     `rehab_measures` after suppression; never shown).
     """
     r = rehab_referrals
@@ -605,14 +606,19 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
         _zero(ref.c.completion_base).label("n_completion_base"),
         _zero(ref.c.with_admission).label("n_with_admission"),
         _zero(ref.c.youth).label("n_youth"),
+        (n - _zero(ref.c.admitted)).label("n_not_admitted"),
+        (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
+        (n - _zero(ref.c.youth)).label("n_not_youth"),
     ).select_from(joined)
 
 
+# The counts each rehab ratio rests on, complements included: a percentage of a shown total
+# reveals both the count it measures and the count it leaves out.
 _REHAB_SUPPORT = {
-    "referral_admission_pct": ("n_admitted", "rehab_referrals"),
-    "referral_completion_pct": ("n_completed", "n_completion_base"),
+    "referral_admission_pct": ("n_admitted", "n_not_admitted", "rehab_referrals"),
+    "referral_completion_pct": ("n_completed", "n_dropped_out", "n_completion_base"),
     "median_days_to_admission": ("n_with_admission",),
-    "referral_youth_pct": ("n_youth", "rehab_referrals"),
+    "referral_youth_pct": ("n_youth", "n_not_youth", "rehab_referrals"),
 }
 
 

@@ -81,8 +81,9 @@ def suppress_counts(
         threshold: counts from 1 to threshold-1 are hidden.
         margins: the groupings whose totals are published next to the cells. `()` is the grand
             total over all rows; `("county_code",)` means a total per county is shown, etc.
-            Wherever a margin group has exactly one hidden cell, the smallest other non-zero cell
-            of that group is hidden too, until no group has exactly one.
+            Wherever a margin group has exactly one hidden cell, or hidden cells that can only
+            all be 1, the smallest other non-zero cell of that group is hidden too, until no
+            group gives a hidden cell away.
 
     Returns:
         A copy with the hidden counts set to NaN and `<count_column>_suppressed` flags.
@@ -102,7 +103,12 @@ def suppress_counts(
             for positions in groups:
                 index = result.index[list(positions)]
                 group_hidden = hidden.loc[index]
-                if int(group_hidden.sum()) != 1:
+                hidden_count = int(group_hidden.sum())
+                # Safe: nothing hidden, or several hidden cells whose sum (total minus the shown
+                # cells) does not pin each of them to 1.
+                if hidden_count == 0 or (
+                    hidden_count >= 2 and counts.loc[index][group_hidden].sum() != hidden_count
+                ):
                     continue
                 candidates = counts.loc[index][~group_hidden & (counts.loc[index] > 0)]
                 if candidates.empty:

@@ -231,6 +231,7 @@ def engine(empty_db_url: str) -> Engine:
     return make_engine(empty_db_url)
 
 
+NAN = float("nan")
 EXPECTED_TOTAL = {
     "incidents_reported": 6,
     "incident_rate_per_100k": 6 / 7_000_000 * 100_000,
@@ -252,12 +253,11 @@ EXPECTED_TOTAL = {
     "private_security_coverage_pct": 100 * 160 / 1400,
     "rehab_referrals": 15,
     "referral_admission_pct": 60.0,
-    "referral_completion_pct": 100 * 6 / 7,
+    "referral_completion_pct": NAN,  # 6 of 7: the single drop-out would show (complement rule)
     "median_days_to_admission": 5.0,  # 1..8 and 10
     "referral_youth_pct": 100 * 7 / 15,
 }
 
-NAN = float("nan")
 EXPECTED_BY_COUNTY = {
     "001": {
         "incidents_reported": 3,
@@ -279,8 +279,8 @@ EXPECTED_BY_COUNTY = {
         "trained_certified_pct": 90.0,
         "private_security_coverage_pct": 6.0,
         "rehab_referrals": NAN,  # 12, hidden by secondary suppression (Nakuru's 3 is primary)
-        "referral_admission_pct": 100 * 8 / 12,
-        "referral_completion_pct": 100 * 5 / 6,
+        "referral_admission_pct": NAN,  # 8 of 12 leaves 4 not admitted: hidden
+        "referral_completion_pct": NAN,  # 5 of 6 leaves 1 drop-out: hidden
         "median_days_to_admission": 4.5,
         "referral_youth_pct": 50.0,
     },
@@ -366,7 +366,8 @@ def test_every_indicator_by_county_with_suppression(engine: Engine) -> None:
     assert wrong == {}
     assert frame["rehab_referrals_suppressed"].tolist() == [True, True, False]
     assert frame.loc["032", "referral_admission_pct_suppressed"]
-    assert not frame.loc["001", "referral_admission_pct_suppressed"]
+    assert frame.loc["001", "referral_admission_pct_suppressed"]
+    assert not frame.loc["001", "referral_youth_pct_suppressed"]
 
 
 def test_county_selection_restricts_every_stream(engine: Engine) -> None:

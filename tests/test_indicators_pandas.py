@@ -127,14 +127,16 @@ def expected_indicators(
     small = lambda *counts: any(1 <= c < 5 for c in counts)  # noqa: E731
     out |= {
         "rehab_referrals": math.nan if small(n) else n,
-        "referral_admission_pct": math.nan if small(admitted, n) else _pct(admitted, n),
+        "referral_admission_pct": math.nan
+        if small(admitted, n - admitted, n)
+        else _pct(admitted, n),
         "referral_completion_pct": math.nan
-        if small(completed, finished)
+        if small(completed, finished - completed, finished)
         else _pct(completed, finished),
         "median_days_to_admission": math.nan
         if small(with_admission)
         else _median((ref["admitted_on"] - ref["referred_on"]).dt.days.astype(float)),
-        "referral_youth_pct": math.nan if small(youth, n) else _pct(youth, n),
+        "referral_youth_pct": math.nan if small(youth, n - youth, n) else _pct(youth, n),
     }
     return out
 

@@ -80,3 +80,13 @@ def test_threshold_from_secrets(tmp_path) -> None:
     secrets = tmp_path / "secrets.toml"
     secrets.write_text("[privacy]\nthreshold = 11\n")
     assert suppression_threshold({}, secrets) == 11
+
+
+def test_hidden_cells_that_can_only_be_ones_are_protected() -> None:
+    # Total 12 is published: 10 shown, so the two hidden cells sum to 2 and must both be 1.
+    cells = pd.DataFrame({"n": [1, 1, 10]})
+    result = suppress_counts(cells, "n", threshold=5)
+    assert result["n_suppressed"].tolist() == [True, True, True]
+    # Two hidden cells of 1 and 3 sum to 4, which 1+3 or 2+2 could make: nothing more to hide.
+    cells = pd.DataFrame({"n": [1, 3, 10]})
+    assert suppress_counts(cells, "n", 5)["n_suppressed"].tolist() == [True, True, False]

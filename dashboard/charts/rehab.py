@@ -1,0 +1,530 @@
+"""Figures and display tables of the Rehabilitation page (suppressed frames in, Plotly out).
+
+A count the privacy rule hides arrives as NaN with a `_suppressed` flag. It is never drawn at
+any height: its bar is left out and a grey '<5' label sits at the axis instead, and sorting
+uses only the numbers that are shown, so a bar's position reveals nothing either.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+from queries.privacy import labelled_for_display, suppressed_label
+
+SUBTITLE_FONT = dict(size=15, color="#555")
+REHAB_COLOUR = theme.STREAM_COLOURS["rehab"]
+HIDDEN_GREY = "#6E6E6E"
+CAPACITY_GREY = "#D9D9D9"
+HIDDEN_MEANING = "hidden (privacy rule)"
+HIDDEN_HOVER = "Hidden by the privacy rule: a small count, or one that would reveal it"
+
+_LABELS = {
+    "other": "Other / unknown",
+    "ngao": "NGAO",
+    "residents_association": "Residents' association",
+    "health_facility": "Health facility",
+    "faith_institution": "Faith institution",
+    "peer_outreach": "Peer outreach",
+    "prescription": "Prescription drugs",
+    "multiple": "Several substances",
+    "community_based": "Community-based",
+    "referred": "Referred",
+    "assessed": "Assessed",
+    "admitted": "Admitted",
+    "completed": "Completed treatment",
+    "in_treatment": "Still in treatment",
+    "dropped_out": "Dropped out",
+    "declined": "Declined at assessment",
+}
+SEX_COLOURS = {
+    "female": "#E69F00",
+    "male": "#0072B2",
+    "unknown": theme.OTHER_GREY,
+    "other": theme.OTHER_GREY,
+}
+DIMENSION_TITLES = {
+    "source": ("Referrals by source", "Source"),
+    "substance": ("Referrals by main substance", "Substance"),
+    "sex": ("Referrals by sex", "Sex"),
+    "age_band": ("Referrals by age band", "Age band"),
+}
+
+
+def label(code: str) -> str:
+    """A referral source, substance, stage or centre kind as people read it."""
+    return _LABELS.get(code, theme.label(code))
+
+
+def _title(text: str, subtitle: str) -> dict:
+    return dict(text=text, subtitle=dict(text=subtitle, font=SUBTITLE_FONT))
+
+
+def _as_int(values: pd.Series) -> pd.Series:
+    """Counts as whole numbers for tables (NaN, i.e. hidden, stays missing)."""
+    return pd.to_numeric(values, errors="coerce").round().astype("Int64")
+
+
+def _hidden_note(frame: pd.DataFrame, column: str, threshold: int) -> str:
+    if not frame[f"{column}_suppressed"].any():
+        return ""
+    return f"; '{suppressed_label(threshold)}' = {HIDDEN_MEANING}"
+
+
+def _category_colours(dimension: str) -> dict[str, str]:
+    if dimension == "sex":
+        return SEX_COLOURS
+    if dimension in theme.CATEGORY_COLOURS:
+        return theme.CATEGORY_COLOURS[dimension]
+    return {}
+
+
+def category_figure(
+    frame: pd.DataFrame, dimension: str, threshold: int, period_label: str
+) -> go.Figure:
+    """Horizontal bars of referrals per category; hidden categories carry a '<5' label.
+
+    Sources and substances are sorted by the shown counts (largest on top, hidden ones last);
+    sex and age band keep their natural order. Empty 'other' buckets are left out.
+
+    Args:
+        frame: a `referrals_by_<dimension>` frame.
+        dimension: 'source', 'substance', 'sex' or 'age_band'.
+        threshold: the privacy rule's threshold, for the label.
+        period_label: the selected period, for the subtitle.
+    """
+    rows = frame[~((frame[dimension] == "other") & (frame["referrals"] == 0))].copy()
+    if dimension in ("source", "substance"):
+        rows = rows.sort_values(
+            ["referrals_suppressed", "referrals"], ascending=[True, False], kind="stable"
+        )
+    labels = [label(code) for code in rows[dimension]]
+    colours = _category_colours(dimension)
+    shown = ~rows["referrals_suppressed"].to_numpy()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=rows["referrals"].where(shown),
+            y=labels,
+            orientation="h",
+            marker_color=[colours.get(code, REHAB_COLOUR) for code in rows[dimension]],
+            text=[f"{v:,.0f}" if ok else "" for v, ok in zip(rows["referrals"], shown)],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,} referrals<extra></extra>",
+            showlegend=False,
+        )
+    )
+    _add_hidden_labels(fig, [lab for lab, ok in zip(labels, shown) if not ok], threshold)
+    title, _ = DIMENSION_TITLES[dimension]
+    fig.update_layout(
+        title=_title(title, period_label + _hidden_note(rows, "referrals", threshold)),
+        margin=dict(t=110, r=40),
+    )
+    top = float(rows["referrals"].max()) if shown.any() else 0.0
+    fig.update_xaxes(title_text="Referrals", range=[0, max(top, 1.0) * 1.2], rangemode="tozero")
+    fig.update_yaxes(
+        ticksuffix="  ",
+        title_text=None,
+        showgrid=False,
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=labels,
+    )
+    return fig
+
+
+def _add_hidden_labels(
+    fig: go.Figure, categories: list[str], threshold: int, vertical: bool = False
+) -> None:
+    """A grey '<5' at the axis for every hidden bar, in place of the bar."""
+    if not categories:
+        return
+    text = [suppressed_label(threshold)] * len(categories)
+    zeros = [0] * len(categories)
+    fig.add_trace(
+        go.Scatter(
+            x=categories if vertical else zeros,
+            y=zeros if vertical else categories,
+            mode="text",
+            text=text,
+            textposition="top center" if vertical else "middle right",
+            textfont=dict(size=18, color=HIDDEN_GREY),
+            hovertext=[HIDDEN_HOVER] * len(categories),
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+
+
+def category_table(frame: pd.DataFrame, dimension: str, threshold: int) -> pd.DataFrame:
+    """The breakdown as shown and downloaded: readable names, whole counts, hidden ones '<5'."""
+    return shown_table(
+        pd.DataFrame(
+            {
+                DIMENSION_TITLES[dimension][1]: frame[dimension].map(label),
+                "referrals": _as_int(frame["referrals"]),
+                "referrals_suppressed": frame["referrals_suppressed"],
+            }
+        ),
+        threshold,
+    )
+
+
+def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.Figure:
+    """Vertical bars of referrals per month; partial months are pale, hidden months carry a
+    '<5' label at the axis."""
+    months = [f"{m:%b %Y}" for m in frame["month_start"]]
+    shown = ~frame["referrals_suppressed"].to_numpy()
+    partial = frame["is_partial"].to_numpy()
+    fig = go.Figure()
+    for name, mask, opacity in (("Whole month", ~partial, 1.0), ("Part of month", partial, 0.4)):
+        if not mask.any():
+            continue
+        keep = mask & shown
+        fig.add_trace(
+            go.Bar(
+                x=[m for m, k in zip(months, mask) if k],
+                y=frame["referrals"].where(keep)[mask],
+                name=name,
+                marker=dict(color=REHAB_COLOUR, opacity=opacity),
+                text=[
+                    f"{v:,.0f}" if ok else "" for v, ok in zip(frame["referrals"][mask], keep[mask])
+                ],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{x}: %{y:,} referrals (" + name.lower() + ")<extra></extra>",
+            )
+        )
+    _add_hidden_labels(fig, [m for m, ok in zip(months, shown) if not ok], threshold, vertical=True)
+    note = period_label + "; pale = month only partly in the period"
+    fig.update_layout(
+        title=_title(
+            "Referrals by month of referral", note + _hidden_note(frame, "referrals", threshold)
+        ),
+        barmode="overlay",
+        showlegend=bool(partial.any()),
+        margin=dict(t=130),
+    )
+    top = float(frame["referrals"].max()) if shown.any() else 0.0
+    fig.update_yaxes(title_text="Referrals", range=[0, max(top, 1.0) * 1.2])
+    fig.update_xaxes(title_text=None, type="category", categoryorder="array", categoryarray=months)
+    return fig
+
+
+def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    return shown_table(
+        pd.DataFrame(
+            {
+                "Month": [f"{m:%b %Y}" for m in frame["month_start"]],
+                "referrals": _as_int(frame["referrals"]),
+                "referrals_suppressed": frame["referrals_suppressed"],
+                "Whole month in period": ~frame["is_partial"],
+            }
+        ),
+        threshold,
+    )
+
+
+def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.Figure:
+    """The funnel as horizontal bars, stages (referred → completed) in the rehab colour, then
+    the outcomes (still in treatment, dropped out, declined) in grey; each bar reads
+    'count (share of referrals)'."""
+    labels = [label(s) for s in frame["stage"]]
+    shown = ~frame["referrals_suppressed"].to_numpy()
+    colours = [REHAB_COLOUR if kind == "stage" else "#8C8C8C" for kind in frame["kind"]]
+    text = [
+        (f"{n:,.0f} ({p:.0f}%)" if pd.notna(p) else f"{n:,.0f}") if ok else ""
+        for n, p, ok in zip(frame["referrals"], frame["of_referrals_pct"], shown)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=frame["referrals"].where(shown),
+            y=labels,
+            orientation="h",
+            marker_color=colours,
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,} referrals<extra></extra>",
+            showlegend=False,
+        )
+    )
+    _add_hidden_labels(fig, [lab for lab, ok in zip(labels, shown) if not ok], threshold)
+    fig.update_layout(
+        title=_title(
+            "How far referrals got",
+            period_label
+            + "; referrals made in the period, by their status now"
+            + _hidden_note(frame, "referrals", threshold),
+        ),
+        margin=dict(t=110, r=40),
+    )
+    top = float(frame["referrals"].max()) if shown.any() else 0.0
+    fig.update_xaxes(title_text="Referrals", range=[0, max(top, 1.0) * 1.3])
+    fig.update_yaxes(
+        ticksuffix="  ",
+        title_text=None,
+        showgrid=False,
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=labels,
+    )
+    return fig
+
+
+def funnel_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    return shown_table(
+        pd.DataFrame(
+            {
+                "Stage": frame["stage"].map(label),
+                "Kind": frame["kind"].map({"stage": "Stage", "outcome": "Outcome"}),
+                "referrals": _as_int(frame["referrals"]),
+                "referrals_suppressed": frame["referrals_suppressed"],
+                "of_referrals_pct": frame["of_referrals_pct"].round(1),
+                "of_referrals_pct_suppressed": frame["of_referrals_pct_suppressed"],
+            }
+        ),
+        threshold,
+    )
+
+
+def _median_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counties with a median that may be shown, longest wait first."""
+    shown = frame[
+        frame["median_days_to_admission"].notna() & ~frame["median_days_to_admission_suppressed"]
+    ]
+    return shown.sort_values(
+        ["median_days_to_admission", "county_name"], ascending=[False, True], kind="stable"
+    )
+
+
+def median_days_height(frame: pd.DataFrame) -> int:
+    return max(300, 200 + 32 * len(_median_rows(frame)))
+
+
+def hidden_median_counties(frame: pd.DataFrame) -> list[str]:
+    """Counties whose median is suppressed (too few admissions), by name."""
+    return sorted(frame.loc[frame["median_days_to_admission_suppressed"], "county_name"])
+
+
+def median_days_figure(frame: pd.DataFrame, period_label: str) -> go.Figure:
+    """Median days from referral to admission per county, longest wait on top. Counties whose
+    median rests on too few admissions are left out (the page lists them)."""
+    rows = _median_rows(frame)
+    fig = go.Figure(
+        go.Bar(
+            x=rows["median_days_to_admission"],
+            y=rows["county_name"],
+            orientation="h",
+            marker_color=REHAB_COLOUR,
+            text=[f"{v:,.1f}".removesuffix(".0") for v in rows["median_days_to_admission"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: median %{x:,.1f} days<extra></extra>",
+            showlegend=False,
+        )
+    )
+    note = period_label + "; referrals made in the period that were admitted"
+    fig.update_layout(
+        title=_title("Median days from referral to admission, by county", note),
+        margin=dict(t=110, r=40),
+    )
+    top = float(rows["median_days_to_admission"].max()) if len(rows) else 0.0
+    fig.update_xaxes(title_text="Median days to admission", range=[0, max(top, 1.0) * 1.2])
+    fig.update_yaxes(
+        ticksuffix="  ",
+        title_text=None,
+        showgrid=False,
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=list(rows["county_name"]),
+    )
+    return fig
+
+
+def median_days_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    return shown_table(
+        pd.DataFrame(
+            {
+                "County": frame["county_name"],
+                "Code": frame["county_code"],
+                "median_days_to_admission": frame["median_days_to_admission"].round(1),
+                "median_days_to_admission_suppressed": frame["median_days_to_admission_suppressed"],
+            }
+        ),
+        threshold,
+    )
+
+
+def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
+    """Places (beds) per kind of centre, each bar labelled with its number of centres."""
+    rows = frame[frame["centres"] > 0]
+    labels = [label(kind) for kind in rows["kind"]]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=rows["capacity"],
+            marker_color=REHAB_COLOUR,
+            text=[
+                f"{c:,} places · {n:,} centre{'s' if n != 1 else ''}"
+                for c, n in zip(rows["capacity"], rows["centres"])
+            ],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: %{y:,} places<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        title=_title("Rehabilitation centres: places by kind", f"Centres open by {end_label}"),
+        margin=dict(t=110),
+    )
+    top = float(rows["capacity"].max()) if len(rows) else 0.0
+    fig.update_yaxes(title_text="Places (beds)", range=[0, max(top, 1.0) * 1.2])
+    fig.update_xaxes(title_text=None)
+    return fig
+
+
+def centres_table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Kind": frame["kind"].map(label),
+            "Centres": frame["centres"],
+            "Places (beds)": frame["capacity"],
+        }
+    )
+
+
+def _capacity_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["capacity", "county_name"], ascending=[False, True], kind="stable")
+
+
+def capacity_height(frame: pd.DataFrame) -> int:
+    return max(340, 210 + 32 * len(frame))
+
+
+def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.Figure:
+    """Per county, the places in its centres (grey) with the people in treatment there drawn
+    over them; hidden admissions read '<5' and have no bar."""
+    rows = _capacity_rows(frame)
+    hidden = rows["current_admissions_suppressed"].to_numpy()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=rows["capacity"],
+            y=rows["county_name"],
+            orientation="h",
+            name="Places (beds)",
+            marker_color=CAPACITY_GREY,
+            hovertemplate="%{y}: %{x:,} places<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=rows["current_admissions"].where(~hidden),
+            y=rows["county_name"],
+            orientation="h",
+            name="In treatment now",
+            marker_color=REHAB_COLOUR,
+            width=0.5,
+            hovertemplate="%{y}: %{x:,} in treatment<extra></extra>",
+        )
+    )
+    labels = [
+        suppressed_label(threshold)
+        if h
+        else (f"{n:,.0f} in treatment" + (f" ({p:.0f}%)" if pd.notna(p) else ""))
+        for n, p, h in zip(rows["current_admissions"], rows["occupancy_pct"], hidden)
+    ]
+    ends = pd.concat(
+        [rows["capacity"].astype("float64"), rows["current_admissions"].fillna(0.0)], axis=1
+    ).max(axis=1)
+    fig.add_trace(
+        go.Scatter(
+            x=ends,
+            y=rows["county_name"],
+            mode="text",
+            text=labels,
+            textposition="middle right",
+            textfont=dict(size=15, color="#333"),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    note = (
+        f"Grey: places; pink: in treatment now (status 'admitted' today, admitted by "
+        f"{end_label}), at centres in each county"
+    )
+    if hidden.any():
+        note += f"; '{suppressed_label(threshold)}' = hidden by the privacy rule"
+    fig.update_layout(
+        barmode="overlay",
+        title=_title("People in treatment vs places, by county", note),
+        showlegend=False,
+        margin=dict(t=110, r=40),
+    )
+    top = float(ends.max()) if len(ends) else 0.0
+    fig.update_xaxes(title_text="People / places", range=[0, max(top, 1.0) * 1.45])
+    fig.update_yaxes(
+        ticksuffix="  ",
+        title_text=None,
+        showgrid=False,
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=list(rows["county_name"]),
+    )
+    return fig
+
+
+def capacity_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    rows = _capacity_rows(frame)
+    return shown_table(
+        pd.DataFrame(
+            {
+                "County": rows["county_name"],
+                "Code": rows["county_code"],
+                "Centres": rows["centres"],
+                "Places (beds)": rows["capacity"],
+                "current_admissions": _as_int(rows["current_admissions"]),
+                "current_admissions_suppressed": rows["current_admissions_suppressed"],
+                "occupancy_pct": rows["occupancy_pct"].round(1),
+                "occupancy_pct_suppressed": rows["occupancy_pct_suppressed"],
+            }
+        ),
+        threshold,
+    )
+
+
+# Display names for the snake_case columns once `labelled_for_display` has labelled them.
+DISPLAY_NAMES = {
+    "referrals": "Referrals",
+    "of_referrals_pct": "% of referrals",
+    "median_days_to_admission": "Median days to admission",
+    "current_admissions": "In treatment now",
+    "occupancy_pct": "% of places used",
+}
+
+
+def shown_table(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """A table exactly as the page shows and downloads it: hidden cells labelled '<5' or
+    'suppressed' (by `labelled_for_display`, which knows counts from ratios by their
+    snake_case names), then readable column names. A column mixing labels and numbers becomes
+    text throughout (Arrow cannot hold both); a missing value reads as empty."""
+    shown = labelled_for_display(table, threshold)
+    for column in shown.columns:
+        values = shown[column]
+        if values.dtype == object and values.map(lambda v: isinstance(v, str)).any():
+            shown[column] = values.map(_cell_text).astype("str")
+    return shown.rename(columns=DISPLAY_NAMES)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or pd.isna(value):
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    return str(value)
