@@ -65,7 +65,11 @@ def headline_cards(
             indicator = INDICATOR_BY_KEY[key]
             row = rows.loc[key]
             value = formatting.indicator_value(
-                indicator, row["value"], bool(row["suppressed"]), context.threshold
+                indicator,
+                row["value"],
+                bool(row["suppressed"]),
+                context.threshold,
+                small=bool(row.get("small", True)),
             )
             change = formatting.change_text(indicator, row["change"], row["change_pct"])
             if change and bool(row["meaningful"]):

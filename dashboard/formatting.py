@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from queries.indicators import Indicator
-from queries.privacy import suppressed_label
+from queries.privacy import flag_column, small_column, suppressed_label
 
 
 def _missing(value: float | None) -> bool:
@@ -22,12 +22,20 @@ def number(value: float | None, decimals: int = 0) -> str:
 
 
 def indicator_value(
-    indicator: Indicator, value: float | None, suppressed: bool, threshold: int
+    indicator: Indicator,
+    value: float | None,
+    suppressed: bool,
+    threshold: int,
+    small: bool = True,
 ) -> str:
-    """An indicator's value with its unit, '<5' or 'Suppressed' under the privacy rule, or
-    'No data' where nothing was reported."""
+    """An indicator's value with its unit; under the privacy rule '<5' for a small count and
+    'Suppressed' for anything else hidden; 'No data' where nothing was reported."""
     if suppressed:
-        return suppressed_label(threshold) if indicator.kind == "count" else "Suppressed"
+        return (
+            suppressed_label(threshold)
+            if indicator.kind == "count" and small
+            else "Suppressed"
+        )
     if _missing(value):
         return "No data"
     if indicator.kind in ("count", "sum"):
@@ -52,6 +60,22 @@ def change_text(indicator: Indicator, change: float | None, change_pct: float | 
     return text
 
 
-def indicator_value_text(value: float | None, suppressed: bool, threshold: int) -> str:
-    """A count cell of a table: '1,234', '<5' where the privacy rule hides it, '–' if missing."""
-    return suppressed_label(threshold) if suppressed else number(value)
+def indicator_value_text(
+    value: float | None, suppressed: bool, threshold: int, small: bool = True
+) -> str:
+    """A count cell of a table: '1,234'; '<5' where the privacy rule hides a small count,
+    'Suppressed' where it hides a larger one to protect another; '–' if missing."""
+    if suppressed:
+        return suppressed_label(threshold) if small else "Suppressed"
+    return number(value)
+
+
+def count_cells(frame: pd.DataFrame, column: str, threshold: int) -> list[str]:
+    """A suppressed count column as table text, using its `_suppressed` and `_small` flags."""
+    hidden = frame[flag_column(column)].astype(bool)
+    small_flag = small_column(column)
+    small = frame[small_flag].astype(bool) if small_flag in frame else pd.Series(True, frame.index)
+    return [
+        indicator_value_text(v, h, threshold, s)
+        for v, h, s in zip(frame[column], hidden, small, strict=True)
+    ]

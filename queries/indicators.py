@@ -35,7 +35,7 @@ from sqlalchemy.sql import Subquery
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import PROGRAMME_LAUNCH, Filters
-from queries.privacy import flag_column, suppress_counts, suppress_ratio
+from queries.privacy import flag_column, small_column, suppress_counts, suppress_ratio
 from queries.schema import (
     ADMITTED_REFERRAL_STATUSES,
     OPEN_INCIDENT_STATUSES,
@@ -815,8 +815,8 @@ def headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     Grain: one row per indicator. Columns: indicator, label, unit, kind, value,
     comparison_value, change (value - comparison), change_pct (100 * change / comparison; null
     when the comparison is 0 or missing), z (Poisson z of the underlying count, counts and rates
-    only), meaningful (|z| >= 3), suppressed (value hidden by the privacy rule),
-    comparison_suppressed. Where either side is suppressed, the change is hidden too, so it
+    only), meaningful (|z| >= 3), suppressed (value hidden by the privacy rule), small (hidden
+    because it is a small count itself), comparison_suppressed. Where either side is suppressed, the change is hidden too, so it
     cannot be used to work a hidden value back out.
     """
     current = indicators_frame(engine, filters, threshold).iloc[0]
@@ -825,6 +825,7 @@ def headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     for indicator in INDICATORS:
         value, before = _cell(current, indicator.key), _cell(previous, indicator.key)
         hidden = bool(current.get(flag_column(indicator.key), False))
+        small = bool(current.get(small_column(indicator.key), hidden))
         hidden_before = bool(previous.get(flag_column(indicator.key), False))
         change = change_pct = z = None
         if not (hidden or hidden_before) and value is not None and before is not None:
@@ -848,6 +849,7 @@ def headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
                 "z": z,
                 "meaningful": z is not None and abs(z) >= MEANINGFUL_Z,
                 "suppressed": hidden,
+                "small": small,
                 "comparison_suppressed": hidden_before,
             }
         )

@@ -31,7 +31,13 @@ from queries.db import (
 )
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, indicators_frame
-from queries.privacy import SUPPRESSED_PCT, flag_column, suppressed_label, suppression_threshold
+from queries.privacy import (
+    SUPPRESSED_PCT,
+    flag_column,
+    small_column,
+    suppressed_label,
+    suppression_threshold,
+)
 from queries.schema import counties
 
 log = logging.getLogger(__name__)
@@ -115,11 +121,12 @@ def _scope_for(identity: str | None, known: set[str], secrets_file: Path) -> tup
 
 
 def output_value(row: pd.Series, key: str, threshold: int) -> float | int | str | None:
-    """A cell as the command prints it: number, null, '<threshold' or 'suppressed'."""
+    """A cell as the command prints it: a number, null, '<threshold' for a small count, or
+    'suppressed' (a percentage or median, or a count hidden only to protect another cell)."""
     if bool(row.get(flag_column(key), False)):
-        return (
-            suppressed_label(threshold) if INDICATOR_BY_KEY[key].kind == "count" else SUPPRESSED_PCT
-        )
+        small = bool(row.get(small_column(key), True))
+        is_count = INDICATOR_BY_KEY[key].kind == "count"
+        return suppressed_label(threshold) if is_count and small else SUPPRESSED_PCT
     value = row.get(key)
     if value is None or pd.isna(value):
         return None

@@ -64,7 +64,14 @@ def is_small(count: float | None, threshold: int) -> bool:
 
 
 def flag_column(column: str) -> str:
+    """The flag set where a column's value is hidden (for any reason)."""
     return f"{column}_suppressed"
+
+
+def small_column(column: str) -> str:
+    """The flag set where a count is hidden because it is itself small (1 to threshold-1), as
+    opposed to hidden only to protect another cell: only the former may read '<5'."""
+    return f"{column}_small"
 
 
 def suppress_counts(
@@ -86,7 +93,8 @@ def suppress_counts(
             group gives a hidden cell away.
 
     Returns:
-        A copy with the hidden counts set to NaN and `<count_column>_suppressed` flags.
+        A copy with the hidden counts set to NaN, `<count_column>_suppressed` flags, and
+        `<count_column>_small` flags for the counts hidden because they are small themselves.
     """
     result = frame.copy()
     counts = pd.to_numeric(result[count_column], errors="coerce").astype("float64")
@@ -117,6 +125,7 @@ def suppress_counts(
                 changed = True
     result[count_column] = counts.mask(hidden)
     result[flag_column(count_column)] = hidden.to_numpy()
+    result[small_column(count_column)] = counts.between(1, threshold - 1).to_numpy()
     return result
 
 
@@ -140,24 +149,34 @@ def suppress_ratio(
 
 
 def labelled_for_display(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """A copy for tables and downloads: every hidden cell reads '<5' (counts) or 'suppressed'
-    (percentages and medians), and the `_suppressed` flag columns are dropped."""
+    """A copy for tables and downloads: a hidden small count reads '<5', any other hidden cell
+    'suppressed' (a count hidden only to protect another, or a percentage or median), and the
+    `_suppressed` / `_small` flag columns are dropped."""
     result = frame.copy()
     flags = [c for c in result.columns if c.endswith("_suppressed")]
+    smalls = [c for c in result.columns if c.endswith("_small")]
     for flag in flags:
         column = flag.removesuffix("_suppressed")
         if column not in result.columns:
             continue
         is_ratio = column.endswith(("_pct", "_rate")) or column.startswith("median_")
-        text = SUPPRESSED_PCT if is_ratio else suppressed_label(threshold)
         hidden = result[flag].astype(bool).to_numpy()
+        small_flag = small_column(column)
+        # Without a `_small` flag every hidden count was hidden for being small.
+        small = (
+            result[small_flag].astype(bool).to_numpy()
+            if small_flag in result.columns
+            else [True] * len(result)
+        )
         # One text column, so tables and CSV files get a single type: numbers as plain text
         # (whole numbers without a decimal point), hidden cells as their label, missing as ''.
         result[column] = [
-            text if is_hidden else _plain(value)
-            for value, is_hidden in zip(result[column], hidden, strict=True)
+            (SUPPRESSED_PCT if is_ratio or not is_small_cell else suppressed_label(threshold))
+            if is_hidden
+            else _plain(value)
+            for value, is_hidden, is_small_cell in zip(result[column], hidden, small, strict=True)
         ]
-    return result.drop(columns=flags)
+    return result.drop(columns=flags + smalls)
 
 
 def _plain(value: object) -> str:

@@ -34,7 +34,7 @@ from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
 from queries.indicators import area_where, county_where, headline, rehab_measures
-from queries.privacy import flag_column, is_small, suppress_counts
+from queries.privacy import flag_column, is_small, small_column, suppress_counts
 from queries.schema import (
     AGE_BANDS,
     CENTRE_KINDS,
@@ -480,6 +480,7 @@ class ProtectedReferrals:
     values: dict[str, float]
     relations: tuple[Relation, ...]
     hidden: frozenset[str]
+    threshold: int
 
     def shown(self, name: str) -> float:
         return float("nan") if name in self.hidden else self.values[name]
@@ -506,7 +507,7 @@ def protected_referrals(engine: Engine, filters: Filters, threshold: int) -> Pro
         keep_shown=PUBLISHED_ELSEWHERE,
         all_or_nothing=[COMPLETION_CELLS] if ratio_published else [],
     )
-    return ProtectedReferrals(raw, values, tuple(relations), hidden)
+    return ProtectedReferrals(raw, values, tuple(relations), hidden, threshold)
 
 
 def _count_frame(
@@ -515,6 +516,10 @@ def _count_frame(
     result = frame[[key]].copy()
     result[COUNT] = pd.Series([protected.shown(n) for n in names], dtype="float64").to_numpy()
     result[flag_column(COUNT)] = [n in protected.hidden for n in names]
+    result[small_column(COUNT)] = [
+        n in protected.hidden and is_small(protected.values[n], protected.threshold)
+        for n in names
+    ]
     return result
 
 
@@ -648,8 +653,10 @@ def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataF
     now = _headline_hidden(protected_referrals(engine, filters, threshold))
     before = _headline_hidden(protected_referrals(engine, filters.comparison_filters(), threshold))
     for key in REHAB_HEADLINE_KEYS:
-        if now[key]:
+        if now[key] and not frame.loc[key, "suppressed"]:
+            # Hidden here only to protect a breakdown's cell, not for being small itself.
             frame.loc[key, ["suppressed"]] = True
+            frame.loc[key, ["small"]] = False
         if before[key]:
             frame.loc[key, ["comparison_suppressed"]] = True
     frame["value"] = frame["value"].astype("float64").mask(frame["suppressed"].astype(bool))

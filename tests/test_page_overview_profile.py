@@ -88,7 +88,9 @@ def test_overview_league_table(run_page, demo_db_path, params) -> None:
         assert int(row["People trained"]) == expected.loc[code, "people_trained"]
         referrals = expected.loc[code, "rehab_referrals"]
         hidden = expected.loc[code, "rehab_referrals_suppressed"]
-        assert row["Rehab referrals"] == ("<5" if hidden else formatting.number(referrals))
+        small = expected.loc[code, "rehab_referrals_small"]
+        label = ("<5" if small else "Suppressed") if hidden else formatting.number(referrals)
+        assert row["Rehab referrals"] == label
 
 
 @pytest.mark.parametrize(

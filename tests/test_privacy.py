@@ -90,3 +90,11 @@ def test_hidden_cells_that_can_only_be_ones_are_protected() -> None:
     # Two hidden cells of 1 and 3 sum to 4, which 1+3 or 2+2 could make: nothing more to hide.
     cells = pd.DataFrame({"n": [1, 3, 10]})
     assert suppress_counts(cells, "n", 5)["n_suppressed"].tolist() == [True, True, False]
+
+
+def test_only_small_counts_read_less_than_five() -> None:
+    cells = pd.DataFrame({"county": ["a", "b", "c"], "n": [3, 12, 40]})
+    shown = labelled_for_display(suppress_counts(cells, "n", 5), 5)
+    # 3 is small; 12 is hidden only so that 55 - 40 cannot give 3 away: it is not "<5".
+    assert shown["n"].tolist() == ["<5", "suppressed", "40"]
+    assert list(shown.columns) == ["county", "n"]

@@ -85,12 +85,7 @@ def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "Reporting rate %": league["ra_reporting_rate"].round(1),
             "Forums": league["forums_held"],
             "People trained": league["people_trained"],
-            "Rehab referrals": [
-                formatting.indicator_value_text(v, hidden, threshold)
-                for v, hidden in zip(
-                    league["rehab_referrals"], league["rehab_referrals_suppressed"], strict=True
-                )
-            ],
+            "Rehab referrals": formatting.count_cells(league, "rehab_referrals", threshold),
         }
     )
     return shown.sort_values("Incidents", ascending=False, kind="stable")

@@ -48,11 +48,6 @@ def ward_table(wards: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "Active RAs": wards["ras_active"],
             "Forums": wards["forums_held"],
             "People trained": wards["people_trained"],
-            "Rehab referrals": [
-                formatting.indicator_value_text(v, hidden, threshold)
-                for v, hidden in zip(
-                    wards["rehab_referrals"], wards["rehab_referrals_suppressed"], strict=True
-                )
-            ],
+            "Rehab referrals": formatting.count_cells(wards, "rehab_referrals", threshold),
         }
     ).sort_values("Incidents", ascending=False, kind="stable")
