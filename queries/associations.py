@@ -10,12 +10,12 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Engine, Select, and_, case, func, literal, or_, select
 
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
-from queries.indicators import area_where, county_where
+from queries.indicators import area_where, county_where, ra_active_in_period
 from queries.schema import (
     FORUM_TYPES,
     SETTLEMENT_TYPES,
@@ -263,20 +263,10 @@ def ras_by_settlement_type_select(dialect: str, filters: Filters) -> Select:
     Columns: settlement_type, ras_registered, ras_active, member_households.
     """
     ras = residents_associations
-    forum_in_period = exists().where(
-        forums.c.ra_id == ras.c.id,
-        forums.c.held_on >= filters.start,
-        forums.c.held_on <= filters.end,
-    )
-    report_in_period = exists().where(
-        ra_monthly_reports.c.ra_id == ras.c.id,
-        ra_monthly_reports.c.submitted_on >= filters.start,
-        ra_monthly_reports.c.submitted_on <= filters.end,
-    )
     rows = (
         select(
             _bucket(ras.c.settlement_type, SETTLEMENT_TYPES).label("settlement_type"),
-            case((or_(forum_in_period, report_in_period), 1), else_=0).label("active"),
+            case((ra_active_in_period(filters), 1), else_=0).label("active"),
             ras.c.members.label("members"),
         )
         .where(

@@ -23,7 +23,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
     null,
     or_,
     select,
@@ -417,12 +416,9 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
     ).select_from(joined)
 
 
-def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
-    """Residents' association indicators; grain: one row overall, per county or per ward.
-
-    Columns: [dimension columns], ras_registered, ras_active, ra_reporting_rate,
-    ra_on_time_rate, forums_held, forum_attendance, joint_forum_pct.
-    """
+def ra_active_in_period(filters: Filters) -> ColumnElement:
+    """True for an RA (correlated to `residents_associations`) with a forum held or a monthly
+    report submitted in the period: the contract's test of an active RA."""
     ras = residents_associations
     forum_in_period = exists().where(
         forums.c.ra_id == ras.c.id,
@@ -434,12 +430,22 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
         ra_monthly_reports.c.submitted_on >= filters.start,
         ra_monthly_reports.c.submitted_on <= filters.end,
     )
+    return or_(forum_in_period, report_in_period)
+
+
+def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
+    """Residents' association indicators; grain: one row overall, per county or per ward.
+
+    Columns: [dimension columns], ras_registered, ras_active, ra_reporting_rate,
+    ra_on_time_rate, forums_held, forum_attendance, joint_forum_pct.
+    """
+    ras = residents_associations
     ra_keys = group_keys(ras, grain)
     registered = (
         select(
             *ra_keys,
             func.count().label("registered"),
-            sqld.count_where(or_(forum_in_period, report_in_period)).label("active"),
+            sqld.count_where(ra_active_in_period(filters)).label("active"),
         )
         .where(
             ras.c.registered_on <= filters.end,
