@@ -21,6 +21,23 @@ from queries.indicators import today_eat
 from queries.privacy import suppression_threshold
 
 log = logging.getLogger("dashboard")
+
+
+def _configure_logging() -> None:
+    """Send the app's own logs (causes of errors, the audit trail) to the server's stderr with
+    a timestamp; Streamlit configures only its own loggers."""
+    for name in ("dashboard", "queries"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            )
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+
+
+_configure_logging()
 PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(

@@ -7,6 +7,7 @@ moves between pages, so the last filters are kept in session state and written b
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +21,8 @@ from queries.filters import (
     filters_from_query_params,
     preset_period,
 )
+
+log = logging.getLogger(__name__)
 
 _URL_KEY = "_filters_url"
 _NOTES_KEY = "_filters_notes"
@@ -51,6 +54,8 @@ def _sync_from_url(
     )
     _seed_widgets(filters)
     st.session_state[_NOTES_KEY] = notes
+    for note in notes:
+        log.info("link parameter ignored: %s (%s)", note, url_params)
 
 
 def filter_bar(
