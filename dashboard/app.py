@@ -114,9 +114,9 @@ context = PageContext(
     as_of=as_of,
     today=today,
     grant=grant,
+    notes=tuple(notes),
 )
 set_current(context)
-st.session_state["_url_notes"] = notes
 
 with st.sidebar:
     st.divider()

@@ -35,7 +35,7 @@ def demo_banner(context: PageContext) -> None:
         )
 
 
-def page_header(title: str, context: PageContext, notes: list[str] = ()) -> None:
+def page_header(title: str, context: PageContext) -> None:
     """The page title, what is selected, and how fresh the data are."""
     st.title(title)
     filters = context.filters
@@ -50,7 +50,7 @@ def page_header(title: str, context: PageContext, notes: list[str] = ()) -> None
         f"Data as of **{as_of}**"
     )
     demo_banner(context)
-    for note in notes:
+    for note in context.notes:
         st.info(note, icon=":material/link_off:")
 
 
@@ -119,10 +119,12 @@ def figure(
     if title:
         st.markdown(f'<p class="chart-title">{_plain_text(title)}</p>', unsafe_allow_html=True)
     if subtitle:
-        st.markdown(f'<p class="chart-subtitle">{_plain_text(subtitle)}</p>',
-                    unsafe_allow_html=True)
-    fig.update_layout(template=theme.TEMPLATE_NAME, height=height, title_text="",
-                      title_subtitle_text="")
+        st.markdown(
+            f'<p class="chart-subtitle">{_plain_text(subtitle)}</p>', unsafe_allow_html=True
+        )
+    fig.update_layout(
+        template=theme.TEMPLATE_NAME, height=height, title_text="", title_subtitle_text=""
+    )
     # The title and subtitle took about 70 px of the top margin; give it back.
     top = fig.layout.margin.t
     fig.update_layout(margin_t=40 if top is None else max(40, top - 70))

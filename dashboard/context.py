@@ -28,6 +28,7 @@ class PageContext:
         as_of: the latest report time in EAT, or None.
         today: today's EAT date.
         grant: who is looking, with which role and county scope.
+        notes: what was ignored in the link the user opened (until they change the filters).
     """
 
     source: DatabaseSource
@@ -38,6 +39,7 @@ class PageContext:
     as_of: dt.datetime | None
     today: dt.date
     grant: Grant
+    notes: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:

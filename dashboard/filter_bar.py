@@ -14,6 +14,7 @@ import streamlit as st
 
 from queries.filters import (
     COMPARISONS,
+    EARLIEST_DATE,
     PRESETS,
     PROGRAMME_LAUNCH,
     Filters,
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _URL_KEY = "_filters_url"
 _NOTES_KEY = "_filters_notes"
+_LAST_RANGE_KEY = "_filters_last_range"
 
 
 def _current_url_params() -> dict[str, str]:
@@ -53,7 +55,8 @@ def _sync_from_url(
         url_params, today, counties["county_code"], wards_by_county, scope
     )
     _seed_widgets(filters)
-    st.session_state[_NOTES_KEY] = notes
+    # The notes describe this link; they go once the user changes the filters.
+    st.session_state[_NOTES_KEY] = (filters.to_query_params(), notes)
     for note in notes:
         log.info("link parameter ignored: %s (%s)", note, url_params)
 
@@ -86,11 +89,12 @@ def filter_bar(
             picked = st.date_input(
                 "From – to",
                 key="f_range",
-                min_value=dt.date(2020, 1, 1),
+                min_value=EARLIEST_DATE,
                 max_value=today,
                 format="DD/MM/YYYY",
             )
-            start, end = ((*picked, picked[0]))[:2] if len(picked) == 1 else picked[:2]
+            # While the user is choosing, the picker holds one date (or none after clearing).
+            start, end = _range_or_last(picked, today)
         else:
             start, end = preset_period(preset, today)
             st.session_state["f_range"] = (start, end)
@@ -148,4 +152,14 @@ def filter_bar(
     if _current_url_params() != params:
         st.query_params.from_dict(params)
     st.session_state[_URL_KEY] = params
-    return filters, st.session_state.get(_NOTES_KEY, [])
+    st.session_state[_LAST_RANGE_KEY] = (start, end)
+    notes_for, notes = st.session_state.get(_NOTES_KEY, ({}, []))
+    return filters, notes if notes_for == params else []
+
+
+def _range_or_last(picked: tuple | list, today: dt.date) -> tuple[dt.date, dt.date]:
+    if len(picked) >= 2:
+        return picked[0], picked[1]
+    if len(picked) == 1:
+        return picked[0], picked[0]
+    return st.session_state.get(_LAST_RANGE_KEY) or preset_period("last_28_days", today)

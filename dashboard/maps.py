@@ -7,8 +7,10 @@ import math
 import pandas as pd
 import pydeck as pdk
 
+from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
+
 # Kenya's bounding box, as the query layer uses it to decide which points are drawable.
-KENYA_BOUNDS = (-4.9, 5.1, 33.8, 42.0)  # south, north, west, east
+KENYA_BOUNDS = (*KENYA_LATITUDE, *KENYA_LONGITUDE)  # south, north, west, east
 KENYA_CENTRE = (0.1, 37.9)
 KM_PER_DEGREE = 111.32
 # The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.

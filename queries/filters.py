@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 PROGRAMME_LAUNCH = dt.date(2025, 6, 8)
+# No programme data can be older than this; the date picker offers nothing earlier.
+EARLIEST_DATE = dt.date(2020, 1, 1)
 
 PRESETS: dict[str, str] = {
     "last_7_days": "Last 7 days",
@@ -45,11 +47,6 @@ def financial_year_label(day: dt.date) -> str:
     return f"FY {start.year}/{(start.year + 1) % 100:02d}"
 
 
-def _month_end(day: dt.date) -> dt.date:
-    following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
-
-
 def preset_period(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
     """The inclusive EAT date range of a preset, ending today at the latest.
 
@@ -76,7 +73,8 @@ def preset_period(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
     raise KeyError(preset)
 
 
-def _one_year_earlier(day: dt.date) -> dt.date:
+def one_year_earlier(day: dt.date) -> dt.date:
+    """The same date a year earlier; 29 February becomes 28 February."""
     try:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
@@ -87,7 +85,7 @@ def comparison_period(start: dt.date, end: dt.date, comparison: str) -> tuple[dt
     """The period a selection is compared with: the previous period of the same length, or the
     same dates one year earlier."""
     if comparison == "last_year":
-        return _one_year_earlier(start), _one_year_earlier(end)
+        return one_year_earlier(start), one_year_earlier(end)
     length = end - start
     previous_end = start - dt.timedelta(days=1)
     return previous_end - length, previous_end
@@ -213,10 +211,13 @@ def filters_from_query_params(
             end = dt.date.fromisoformat(_param(params, "to") or "")
             if start > end:
                 raise ValueError("from is after to")
+            if start < EARLIEST_DATE or end > today:
+                raise ValueError("outside the dates the dashboard covers")
         except ValueError:
             notes.append(
                 "The custom dates in the link are missing or invalid (use YYYY-MM-DD, from on or "
-                f"before to): showing {PRESETS[DEFAULT_PRESET].lower()}."
+                f"before to, between {EARLIEST_DATE:%d %b %Y} and today): showing "
+                f"{PRESETS[DEFAULT_PRESET].lower()}."
             )
             preset = DEFAULT_PRESET
     if preset != "custom":

@@ -17,6 +17,10 @@ import numpy as np
 import pandas as pd
 
 CENSUS_YEAR = 2019
+# Kenya's bounding box with a small margin: a point outside it is not in Kenya, and maps leave it
+# out (and say how many they left out).
+KENYA_LATITUDE = (-4.9, 5.1)
+KENYA_LONGITUDE = (33.8, 42.0)
 COUNTY_COLUMNS = ("code", "name", "population", "area_km2", "latitude", "longitude")
 WARD_COLUMNS = ("code", "name", "county_code", "constituency", "latitude", "longitude")
 

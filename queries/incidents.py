@@ -26,7 +26,8 @@ from sqlalchemy import (
 
 from queries import dialect as sqld
 from queries.db import read_frame
-from queries.filters import Filters
+from queries.filters import Filters, one_year_earlier
+from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
 from queries.indicators import area_where, county_where
 from queries.schema import (
     INCIDENT_CATEGORIES,
@@ -51,8 +52,6 @@ AGE_BANDS: tuple[tuple[str, int | None], ...] = (
 AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _ in AGE_BANDS)
 
 # Kenya's bounding box: points outside it are data-entry errors and are not drawn.
-KENYA_LATITUDE = (-4.9, 5.1)
-KENYA_LONGITUDE = (33.8, 42.0)
 MAP_POINT_CAP = 200_000
 COORDINATE_STATUSES = ("in_kenya", "outside_kenya", "missing")
 
@@ -413,14 +412,6 @@ def incident_increase_by_ward(engine: Engine, filters: Filters, limit: int = 10)
     return _ward_frame(engine, ward_counts_select(engine.dialect.name, filters, "increase", limit))
 
 
-def year_earlier(day: dt.date) -> dt.date:
-    """The same date one year earlier (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
 COMPSTAT_WINDOWS = {
     "wtd": "Week to date",
     "d28": "28 days",
@@ -442,7 +433,7 @@ def compstat_windows(end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
     }
     for key in list(windows):
         start, stop = windows[key]
-        windows[f"{key}_last_year"] = (year_earlier(start), year_earlier(stop))
+        windows[f"{key}_last_year"] = (one_year_earlier(start), one_year_earlier(stop))
     return windows
 
 

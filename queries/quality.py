@@ -8,6 +8,7 @@ from sqlalchemy import Engine, Select, and_, func, literal, not_, or_, select, u
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
+from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
 from queries.indicators import area_where, county_where
 from queries.schema import (
     ALLOWED_VALUES,
@@ -22,10 +23,6 @@ from queries.schema import (
     trainings,
     wards,
 )
-
-# Kenya's bounding box, with a small margin: points outside it are not drawn on maps.
-KENYA_LAT = (-4.9, 5.1)
-KENYA_LON = (33.8, 42.0)
 
 # Event tables are checked over the selected period; the rest (registers) as they stand.
 _PERIOD_COLUMNS = {
@@ -97,8 +94,8 @@ def quality_checks_select(filters: Filters) -> Select:
         *area_where(incidents, filters),
     ]
     outside_kenya = or_(
-        not_(incidents.c.latitude.between(*KENYA_LAT)),
-        not_(incidents.c.longitude.between(*KENYA_LON)),
+        not_(incidents.c.latitude.between(*KENYA_LATITUDE)),
+        not_(incidents.c.longitude.between(*KENYA_LONGITUDE)),
     )
     ward_mismatch = (
         ~select(wards.c.code)

@@ -28,7 +28,7 @@ HEADLINE_KEYS = [
 
 context = current()
 url, filters, period = context.url, context.filters, context.period_label()
-components.page_header("Residents' Associations", context, st.session_state.get("_url_notes", []))
+components.page_header("Residents' Associations", context)
 cards = data.load(headline, url, filters, threshold=context.threshold)
 components.headline_cards(cards, HEADLINE_KEYS, context)
 

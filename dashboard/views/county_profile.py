@@ -25,7 +25,7 @@ context = current()
 filters = context.filters
 codes = filters.county_codes
 if codes is None or len(codes) != 1:
-    components.page_header("County profile", context, st.session_state.get("_url_notes", []))
+    components.page_header("County profile", context)
     options = list(context.counties["county_code"]) if codes is None else list(codes)
     st.selectbox(
         "Choose a county",
@@ -42,7 +42,7 @@ if codes is None or len(codes) != 1:
 
 code = codes[0]
 name = context.county_name(code)
-components.page_header(f"{name} County profile", context, st.session_state.get("_url_notes", []))
+components.page_header(f"{name} County profile", context)
 url, threshold = context.url, context.threshold
 cards = data.load(headline, url, filters, threshold=threshold)
 components.headline_cards(cards, PROFILE_KEYS, context, per_row=4)

@@ -9,7 +9,7 @@ from dashboard.context import current
 from queries.quality import quality_checks, unknown_values
 
 context = current()
-components.page_header("Data quality", context, st.session_state.get("_url_notes", []))
+components.page_header("Data quality", context)
 st.markdown(
     "Rows that do not follow the reporting data contract, over the selected period and counties. "
     "Charts count unknown values as *other*; nothing is changed in the database. Send this list to "

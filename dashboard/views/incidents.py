@@ -22,7 +22,7 @@ TOP_WARDS = 10
 
 context = current()
 filters = context.filters
-components.page_header("Incidents", context, st.session_state.get("_url_notes", []))
+components.page_header("Incidents", context)
 area, period = context.selection_label(), context.period_label()
 subtitle = f"{area} · {period}"
 comparison = filters.comparison_filters()

@@ -25,7 +25,7 @@ STREAMS = list(STREAM_LABELS)
 
 context = current()
 url, filters, threshold = context.url, context.filters, context.threshold
-components.page_header("Programme overview", context, st.session_state.get("_url_notes", []))
+components.page_header("Programme overview", context)
 cards = data.load(headline, url, filters, threshold=threshold)
 components.headline_cards(cards, HEADLINE_KEYS, context)
 components.suppression_note(context)

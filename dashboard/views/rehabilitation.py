@@ -22,7 +22,7 @@ context = current()
 url, filters, threshold = context.url, context.filters, context.threshold
 period = context.period_label()
 end_label = f"{filters.end:%d %b %Y}"
-components.page_header("Rehabilitation referrals", context, st.session_state.get("_url_notes", []))
+components.page_header("Rehabilitation referrals", context)
 
 cards = data.load(rehab.rehab_headline, url, filters, threshold=threshold)
 components.headline_cards(cards, list(rehab.REHAB_HEADLINE_KEYS), context, per_row=5)
