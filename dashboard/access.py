@@ -92,11 +92,44 @@ def _demo_switcher(counties: pd.DataFrame) -> Grant:
     return Grant(identity=f"demo {role} user", role=role)
 
 
-def require_login() -> None:
-    """With login configured, show only the login page until the user has logged in; this runs
-    before the database is touched."""
-    if auth_configured() and not st.user.is_logged_in:
-        _login_page()
+def require_login(source: DatabaseSource) -> None:
+    """Before the database is touched: with login configured, show only the login page until
+    the user has logged in; with a real database and no login, show nothing at all unless the
+    deployment opted in to open access."""
+    if auth_configured():
+        if not st.user.is_logged_in:
+            _login_page()
+        return
+    if source.is_demo or _open_role() is not None:
+        return
+    st.error(
+        "Login is not configured, so the reporting database is not shown. The administrator "
+        "must add an `[auth]` section (OIDC) and an `[access]` list to .streamlit/secrets.toml; "
+        "see the README."
+    )
+    st.stop()
+
+
+def _open_role() -> str | None:
+    role = (_secrets_section("access") or {}).get("open_role")
+    return str(role) if role in ("national", "admin") else None
+
+
+def _verified_email(allowed_issuers: tuple[str, ...]) -> str | None:
+    """The logged-in user's e-mail, if the identity provider vouches for it.
+
+    An unverified address, or one from an issuer the deployment does not trust, is no identity:
+    with a multi-tenant provider anyone could otherwise claim a coordinator's address.
+    """
+    email = st.user.get("email")
+    if st.user.get("email_verified") is False:
+        log.warning("login refused for %s: e-mail not verified by the provider", email)
+        return None
+    issuer = st.user.get("iss")
+    if allowed_issuers and issuer not in allowed_issuers:
+        log.warning("login refused for %s: issuer %s is not trusted", email, issuer)
+        return None
+    return email
 
 
 def resolve_grant(source: DatabaseSource, counties: pd.DataFrame) -> Grant:
@@ -113,23 +146,14 @@ def resolve_grant(source: DatabaseSource, counties: pd.DataFrame) -> Grant:
     if auth_configured():
         if not st.user.is_logged_in:
             _login_page()
-        email = st.user.get("email")
+        email = _verified_email(config.issuers)
         grant = config.grant_for(email)
         if grant is None:
-            _no_access_page(email, config.contact)
+            _no_access_page(st.user.get("email"), config.contact)
         return grant
     if source.is_demo:
         return _demo_switcher(counties)
-    open_role = (_secrets_section("access") or {}).get("open_role")
-    if open_role in ("national", "admin"):
-        return Grant(identity="open access (no login configured)", role=str(open_role))
-    st.error(
-        "Login is not configured, so the reporting database is not shown. The administrator "
-        "must add an `[auth]` section (OIDC) and an `[access]` list to .streamlit/secrets.toml; "
-        "see the README."
-    )
-    st.stop()
-    raise AssertionError("unreachable")
+    return Grant(identity="open access (no login configured)", role=_open_role() or "national")
 
 
 def log_export(grant_identity: str, what: str, filters_params: dict[str, str]) -> None:

@@ -84,7 +84,7 @@ try:
 except DataSourceError as exc:
     _stop_with(f"The database settings cannot be read: {exc}", exc)
 
-access.require_login()
+access.require_login(source)
 if source.is_demo:
     _ensure_demo(Path(source.url.removeprefix("sqlite:///")))
 

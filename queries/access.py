@@ -56,6 +56,7 @@ class AccessConfig:
 
     grants: Mapping[str, Grant]
     contact: str = DEFAULT_CONTACT
+    issuers: tuple[str, ...] = ()  # trusted identity-token issuers; empty trusts the provider
 
     def grant_for(self, identity: str | None) -> Grant | None:
         """The grant of an identity (case-insensitive e-mail), or None: no access."""
@@ -95,6 +96,7 @@ def access_config(
     [access]
     contact = "usalama-dashboard@interior.go.ke"
     users_file = "/etc/usalama/users.toml"   # optional; same [users] layout, merged
+    issuers = ["https://login.microsoftonline.com/<tenant-id>/v2.0"]   # optional
     [access.users]
     "ps@interior.go.ke" = "national"
     "coordinator.nakuru@interior.go.ke" = { role = "county", counties = ["032"] }
@@ -120,4 +122,8 @@ def access_config(
         identity.strip().lower(): _grant(identity, entry, known_counties)
         for identity, entry in users.items()
     }
-    return AccessConfig(grants=grants, contact=str(section.get("contact") or DEFAULT_CONTACT))
+    return AccessConfig(
+        grants=grants,
+        contact=str(section.get("contact") or DEFAULT_CONTACT),
+        issuers=tuple(str(issuer) for issuer in section.get("issuers") or ()),
+    )

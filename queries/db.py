@@ -82,10 +82,14 @@ def _register_sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_aggregate("median", 1, dialect.SqliteMedian)
 
 
-def _set_postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
-    # Autocommit is off, so SET SESSION applies to every transaction this connection opens.
+def _set_postgres_session(dbapi_connection: Any, _record: Any, read_only: bool) -> None:
+    # UTC: the contract stores UTC, and a `timestamptz` view on a server set to Nairobi time
+    # would otherwise be read 3 hours off. Autocommit is off, so SET SESSION applies to every
+    # transaction this connection opens.
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        cursor.execute("SET TIME ZONE 'UTC'")
+        if read_only:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     dbapi_connection.commit()
 
 
@@ -124,8 +128,12 @@ def make_engine(url: str, read_only: bool = True) -> Engine:
 
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _register_sqlite_functions)
-    elif read_only and engine.dialect.name == "postgresql":
-        event.listen(engine, "connect", _set_postgres_read_only)
+    elif engine.dialect.name == "postgresql":
+        event.listen(
+            engine,
+            "connect",
+            lambda connection, record: _set_postgres_session(connection, record, read_only),
+        )
     return engine
 
 

@@ -13,7 +13,8 @@ from queries.db import make_engine
 from queries.filters import Filters
 from queries.indicators import INDICATOR_KEYS, headline, indicators_frame
 from queries.schema import metadata
-from tests.rows import insert_rows
+from tests.query_support import same
+from tests.rows import incident_row, insert_rows
 
 D = dt.date
 T = dt.datetime
@@ -21,7 +22,6 @@ PERIOD = Filters(start=D(2025, 7, 1), end=D(2025, 7, 31), preset="custom")
 
 
 def _incidents() -> list[dict]:
-    hour = dt.timedelta(hours=1)
     rows = [
         # (id, county, reported_at UTC, status, hours to acknowledge, hours to resolve)
         (1, "001", T(2025, 6, 30, 20, 59, 59), "resolved", 2, 24),  # EAT 30 June: outside
@@ -33,17 +33,7 @@ def _incidents() -> list[dict]:
         (7, "032", T(2025, 7, 15, 9), "resolved", 2, 4),
         (8, "032", T(2025, 7, 16, 9), "dismissed", None, None),
     ]
-    return [
-        dict(
-            id=i,
-            county_code=county,
-            reported_at=at,
-            status=status,
-            acknowledged_at=at + ack * hour if ack is not None else None,
-            resolved_at=at + res * hour if res is not None else None,
-        )
-        for i, county, at, status, ack, res in rows
-    ]
+    return [incident_row(*row) for row in rows]
 
 
 def _referrals() -> list[dict]:
@@ -337,20 +327,10 @@ EXPECTED_BY_COUNTY = {
 }
 
 
-def _same(actual: object, expected: float) -> bool:
-    if isinstance(expected, float) and math.isnan(expected):
-        return actual is None or pd.isna(actual)
-    return (
-        actual is not None
-        and not pd.isna(actual)
-        and math.isclose(float(actual), expected, rel_tol=1e-12, abs_tol=1e-12)
-    )
-
-
 def test_every_indicator_overall(engine: Engine) -> None:
     row = indicators_frame(engine, PERIOD, threshold=5).iloc[0]
     assert set(EXPECTED_TOTAL) == set(INDICATOR_KEYS)
-    wrong = {k: (row[k], v) for k, v in EXPECTED_TOTAL.items() if not _same(row[k], v)}
+    wrong = {k: (row[k], v) for k, v in EXPECTED_TOTAL.items() if not same(row[k], v, tol=1e-12)}
     assert wrong == {}
 
 
@@ -361,7 +341,7 @@ def test_every_indicator_by_county_with_suppression(engine: Engine) -> None:
         (code, k): (frame.loc[code, k], v)
         for code, expected in EXPECTED_BY_COUNTY.items()
         for k, v in expected.items()
-        if not _same(frame.loc[code, k], v)
+        if not same(frame.loc[code, k], v, tol=1e-12)
     }
     assert wrong == {}
     assert frame["rehab_referrals_suppressed"].tolist() == [True, True, False]
@@ -374,7 +354,7 @@ def test_county_selection_restricts_every_stream(engine: Engine) -> None:
     mombasa = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",))
     row = indicators_frame(engine, mombasa, threshold=5).iloc[0]
     expected = dict(EXPECTED_BY_COUNTY["001"], rehab_referrals=12.0)  # alone: nothing to hide
-    wrong = {k: (row[k], v) for k, v in expected.items() if not _same(row[k], v)}
+    wrong = {k: (row[k], v) for k, v in expected.items() if not same(row[k], v, tol=1e-12)}
     assert wrong == {}
 
 
@@ -411,20 +391,41 @@ def test_the_dashboard_engine_cannot_write(engine: Engine) -> None:
 def test_ward_grain_and_ward_selection(empty_db_url: str) -> None:
     writer = make_engine(empty_db_url, read_only=False)
     insert_rows(writer, "counties", [dict(code="001", name="Mombasa", population=1_000_000)])
-    insert_rows(writer, "wards", [dict(code="W1", name="Port Reitz", county_code="001"),
-                                  dict(code="W2", name="Kipevu", county_code="001")])
+    insert_rows(
+        writer,
+        "wards",
+        [
+            dict(code="W1", name="Port Reitz", county_code="001"),
+            dict(code="W2", name="Kipevu", county_code="001"),
+        ],
+    )
     at = T(2025, 7, 10, 8)
-    insert_rows(writer, "incidents", [
-        dict(id=1, county_code="001", ward_code="W1", reported_at=at, status="resolved",
-             resolved_at=at + dt.timedelta(hours=6)),
-        dict(id=2, county_code="001", ward_code="W1", reported_at=at),
-        dict(id=3, county_code="001", ward_code="W2", reported_at=at),
-        dict(id=4, county_code="001", ward_code=None, reported_at=at),
-    ])
-    insert_rows(writer, "rehab_referrals", [
-        dict(id=i, county_code="001", ward_code="W1", referred_on=D(2025, 7, 3)) for i in range(7)
-    ] + [dict(id=10 + i, county_code="001", ward_code="W2", referred_on=D(2025, 7, 3))
-         for i in range(2)])
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            dict(
+                id=1,
+                county_code="001",
+                ward_code="W1",
+                reported_at=at,
+                status="resolved",
+                resolved_at=at + dt.timedelta(hours=6),
+            ),
+            dict(id=2, county_code="001", ward_code="W1", reported_at=at),
+            dict(id=3, county_code="001", ward_code="W2", reported_at=at),
+            dict(id=4, county_code="001", ward_code=None, reported_at=at),
+        ],
+    )
+    insert_rows(
+        writer,
+        "rehab_referrals",
+        [dict(id=i, county_code="001", ward_code="W1", referred_on=D(2025, 7, 3)) for i in range(7)]
+        + [
+            dict(id=10 + i, county_code="001", ward_code="W2", referred_on=D(2025, 7, 3))
+            for i in range(2)
+        ],
+    )
     engine = make_engine(empty_db_url)
     mombasa = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",))
     wards = indicators_frame(engine, mombasa, 5, grain="ward").set_index("ward_code")
@@ -438,3 +439,35 @@ def test_ward_grain_and_ward_selection(empty_db_url: str) -> None:
     assert row["incidents_reported"] == 2 and pd.isna(row["incident_rate_per_100k"])
     assert row["rehab_referrals"] == 7
     assert headline(engine, one_ward, 5).set_index("indicator").loc["open_incidents", "value"] == 1
+
+
+def test_timestamptz_views_on_a_nairobi_server_count_by_eat_day(
+    make_pg_database, postgres_server, monkeypatch
+) -> None:
+    """A data team may expose `timestamptz` views on a server whose time zone is Nairobi; the
+    dashboard's session works in UTC, so the EAT day boundaries stay exact."""
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.delenv("PGTZ", raising=False)  # the test settings pin UTC; a real client may not
+    url = make_pg_database()
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        db = conn.execute(text("SELECT current_database()")).scalar()
+        conn.execute(text(f'ALTER DATABASE "{db}" SET timezone TO \'Africa/Nairobi\''))
+    admin.dispose()
+    writer = make_engine(url, read_only=False)
+    metadata.create_all(writer)
+    insert_rows(writer, "counties", [dict(code="001", name="Mombasa")])
+    insert_rows(writer, "incidents", [
+        dict(id=1, county_code="001", reported_at=T(2025, 6, 30, 20, 59, 59)),
+        dict(id=2, county_code="001", reported_at=T(2025, 6, 30, 21, 0, 0)),
+    ])
+    with writer.begin() as conn:  # the same rows behind a timestamptz view
+        conn.execute(text("ALTER TABLE incidents RENAME TO incidents_raw"))
+        conn.execute(text(
+            "CREATE VIEW incidents AS SELECT id, (reported_at AT TIME ZONE 'UTC') AS reported_at,"
+            " occurred_at, county_code, ward_code, ra_id, latitude, longitude, category, channel,"
+            " severity, status, acknowledged_at, resolved_at, responder, updated_at"
+            " FROM incidents_raw"))
+    july = Filters(start=D(2025, 7, 1), end=D(2025, 7, 31), preset="custom")
+    assert indicators_frame(make_engine(url), july, 5).iloc[0]["incidents_reported"] == 1
