@@ -31,11 +31,7 @@ def indicator_value(
     """An indicator's value with its unit; under the privacy rule '<5' for a small count and
     'Suppressed' for anything else hidden; 'No data' where nothing was reported."""
     if suppressed:
-        return (
-            suppressed_label(threshold)
-            if indicator.kind == "count" and small
-            else "Suppressed"
-        )
+        return suppressed_label(threshold) if indicator.kind == "count" and small else "Suppressed"
     if _missing(value):
         return "No data"
     if indicator.kind in ("count", "sum"):

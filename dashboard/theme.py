@@ -59,10 +59,21 @@ CATEGORY_COLOURS: dict[str, dict[str, str]] = {
 }
 
 
-_ACRONYMS = {"gbv": "GBV", "ngao": "NGAO", "ra": "RA", "psra": "PSRA", "nacada": "NACADA",
-             "ngo": "NGO"}
-_LABELS = {"hatua_app": "Hatua App", "50_plus": "50+", "under_15": "Under 15",
-           "drugs_alcohol": "Drugs & alcohol", "no_ra": "No RA linked"}
+_ACRONYMS = {
+    "gbv": "GBV",
+    "ngao": "NGAO",
+    "ra": "RA",
+    "psra": "PSRA",
+    "nacada": "NACADA",
+    "ngo": "NGO",
+}
+_LABELS = {
+    "hatua_app": "Hatua App",
+    "50_plus": "50+",
+    "under_15": "Under 15",
+    "drugs_alcohol": "Drugs & alcohol",
+    "no_ra": "No RA linked",
+}
 
 
 def label(code: str) -> str:

@@ -689,6 +689,12 @@ def rehab_measures(
     for key, support in _REHAB_SUPPORT.items():
         frame = suppress_ratio(frame, key, support, threshold)
     frame = suppress_counts(frame, "rehab_referrals", threshold)
+    # A share of referrals, printed unrounded, gives its denominator away: where the count is
+    # hidden to protect another cell, the shares of it go too.
+    count_hidden = frame[flag_column("rehab_referrals")].astype(bool)
+    for key in ("referral_admission_pct", "referral_youth_pct"):
+        frame[key] = frame[key].mask(count_hidden)
+        frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | count_hidden
     return frame.drop(columns=[c for c in frame.columns if c.startswith("n_")])
 
 

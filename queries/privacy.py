@@ -74,6 +74,32 @@ def small_column(column: str) -> str:
     return f"{column}_small"
 
 
+def gives_away(hidden_values: Sequence[float], threshold: int) -> bool:
+    """Whether a group's hidden cells, beside a published total, pin one of them to one value.
+
+    A reader knows the hidden cells' sum (the total minus the shown cells) and each cell's range
+    from its label: '<5' is 1 to threshold-1, 'suppressed' (hidden only to protect another) is at
+    least the threshold. A cell is given away when those ranges leave it one possible value: one
+    hidden cell alone, two '<5' cells summing to 2, a '<5' beside a 'suppressed' summing to 6
+    (so 1 and 5), and so on. A larger cell pinned this way counts too, because in another
+    margin it would work like a shown cell and give a small one away.
+    """
+    if not hidden_values:
+        return False
+    total = sum(hidden_values)
+    small = [1 <= v < threshold for v in hidden_values]
+    lows = [1 if is_small_cell else threshold for is_small_cell in small]
+    highs = [threshold - 1 if is_small_cell else math.inf for is_small_cell in small]
+    for i in range(len(hidden_values)):
+        others_high = sum(h for j, h in enumerate(highs) if j != i)
+        others_low = sum(low for j, low in enumerate(lows) if j != i)
+        lowest = max(lows[i], total - others_high)
+        highest = min(highs[i], total - others_low)
+        if highest <= lowest:
+            return True
+    return False
+
+
 def suppress_counts(
     frame: pd.DataFrame,
     count_column: str,
@@ -88,9 +114,9 @@ def suppress_counts(
         threshold: counts from 1 to threshold-1 are hidden.
         margins: the groupings whose totals are published next to the cells. `()` is the grand
             total over all rows; `("county_code",)` means a total per county is shown, etc.
-            Wherever a margin group has exactly one hidden cell, or hidden cells that can only
-            all be 1, the smallest other non-zero cell of that group is hidden too, until no
-            group gives a hidden cell away.
+            Wherever a margin group's hidden cells would give a small one away (see
+            `gives_away`), the smallest other non-zero cell of that group is hidden too, until
+            no group does.
 
     Returns:
         A copy with the hidden counts set to NaN, `<count_column>_suppressed` flags, and
@@ -111,12 +137,7 @@ def suppress_counts(
             for positions in groups:
                 index = result.index[list(positions)]
                 group_hidden = hidden.loc[index]
-                hidden_count = int(group_hidden.sum())
-                # Safe: nothing hidden, or several hidden cells whose sum (total minus the shown
-                # cells) does not pin each of them to 1.
-                if hidden_count == 0 or (
-                    hidden_count >= 2 and counts.loc[index][group_hidden].sum() != hidden_count
-                ):
+                if not gives_away(counts.loc[index][group_hidden].tolist(), threshold):
                     continue
                 candidates = counts.loc[index][~group_hidden & (counts.loc[index] > 0)]
                 if candidates.empty:

@@ -517,8 +517,7 @@ def _count_frame(
     result[COUNT] = pd.Series([protected.shown(n) for n in names], dtype="float64").to_numpy()
     result[flag_column(COUNT)] = [n in protected.hidden for n in names]
     result[small_column(COUNT)] = [
-        n in protected.hidden and is_small(protected.values[n], protected.threshold)
-        for n in names
+        n in protected.hidden and is_small(protected.values[n], protected.threshold) for n in names
     ]
     return result
 

@@ -97,6 +97,40 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# The three counties most hand-made fixtures insert (with the default population and area).
+THREE_COUNTIES: list[dict[str, Any]] = [
+    dict(code="001", name="Mombasa"),
+    dict(code="032", name="Nakuru"),
+    dict(code="047", name="Nairobi"),
+]
+
+
+def incident_row(
+    row_id: int,
+    county_code: str,
+    reported_at: dt.datetime,
+    status: str,
+    hours_to_acknowledge: float | None = None,
+    hours_to_resolve: float | None = None,
+    **columns: Any,
+) -> dict[str, Any]:
+    """An incidents row acknowledged and resolved these many hours after it was reported (None:
+    never), with any other `columns` given."""
+
+    def later(hours: float | None) -> dt.datetime | None:
+        return None if hours is None else reported_at + dt.timedelta(hours=hours)
+
+    return dict(
+        id=row_id,
+        county_code=county_code,
+        reported_at=reported_at,
+        status=status,
+        acknowledged_at=later(hours_to_acknowledge),
+        resolved_at=later(hours_to_resolve),
+        **columns,
+    )
+
+
 def insert_rows(engine: Engine, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert rows into a contract table, filling unspecified columns with defaults."""
     if not rows:

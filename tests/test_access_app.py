@@ -11,12 +11,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import formatting
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
-from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+from queries.indicators import headline, today_eat
+from tests.app_support import (
+    cards_shown,
+    clear_caches,
+    expected_cards,
+    filters_of,
+    run_app,
+    use_demo_db,
+)
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -34,46 +40,22 @@ ACCESS = {
 }
 
 
-def _clear_caches() -> None:
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def _app(user: dict, params: dict[str, str] | None = None, clear: bool = True) -> AppTest:
     if clear:
-        _clear_caches()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.secrets["auth"] = AUTH
-    at.secrets["access"] = ACCESS
-    at.user = user
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
+        clear_caches()
+    return run_app(params, secrets={"auth": AUTH, "access": ACCESS}, user=user)
 
 
 @pytest.fixture
 def demo_env(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-    return demo_db_path
+    return use_demo_db(demo_db_path, monkeypatch)
 
 
-def _cards_for(db_url: str, counties: tuple[str, ...]) -> dict[str, str]:
-    start, end = preset_period("last_28_days", today_eat())
-    table = headline(make_engine(db_url), Filters(start=start, end=end, counties=counties), 5)
-    table = table.set_index("indicator")
-    return {
-        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
-        )
-        for k in table.index
-    }
-
-
-def _shown(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+def _assert_cards(at: AppTest, db_url: str, counties: tuple[str, ...]) -> None:
+    """The cards on screen show the headline values for these counties over the last 28 days."""
+    shown = cards_shown(at)
+    expected = expected_cards(db_url, filters_of({"county": ",".join(counties)}))
+    assert shown == {k: v for k, v in expected.items() if k in shown}
 
 
 def test_login_page_before_any_data(demo_env) -> None:
@@ -97,9 +79,7 @@ def test_county_user_sees_only_their_county(demo_env, county_param) -> None:
     params = {"county": county_param} if county_param else {}
     at = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"}, params)
     assert not at.exception
-    assert _shown(at) == {
-        k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items() if k in _shown(at)
-    }
+    _assert_cards(at, f"sqlite:///{demo_env}", ("032",))
     assert len(at.metric) == 8
     if county_param and county_param not in ("032",):
         assert any("032" in i.value or "Unknown" in i.value for i in at.info)
@@ -113,32 +93,26 @@ def test_cached_results_are_never_shared_across_scopes(demo_env) -> None:
     county = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"}, clear=False)
     again = _app({"is_logged_in": True, "email": "ps@example.go.ke"}, clear=False)
     url = f"sqlite:///{demo_env}"
-    assert _shown(national) == {
-        k: v for k, v in _cards_for(url, ()).items() if k in _shown(national)
-    }
-    assert _shown(county) == {
-        k: v for k, v in _cards_for(url, ("032",)).items() if k in _shown(county)
-    }
-    assert _shown(again) == _shown(national) != _shown(county)
+    _assert_cards(national, url, ())
+    _assert_cards(county, url, ("032",))
+    assert cards_shown(again) == cards_shown(national) != cards_shown(county)
 
 
 def test_demo_mode_has_the_role_switcher_and_says_so(demo_env) -> None:
-    _clear_caches()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    clear_caches()
+    at = run_app()
     assert not at.exception
     switcher = at.radio(key="demo_role")
     switcher.set_value("county").run()
     assert at.selectbox(key="demo_county").value == "032"
-    assert _shown(at) == {
-        k: v for k, v in _cards_for(f"sqlite:///{demo_env}", ("032",)).items() if k in _shown(at)
-    }
+    _assert_cards(at, f"sqlite:///{demo_env}", ("032",))
     assert any("open to anyone" in c.value for c in at.sidebar.caption)
 
 
 def test_a_real_database_without_login_shows_nothing(demo_env, monkeypatch) -> None:
     monkeypatch.setenv("REPORTING_DB_URL", f"sqlite:///{demo_env}")
-    _clear_caches()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    clear_caches()
+    at = run_app()
     assert not at.exception
     assert "Login is not configured" in at.error[0].value
     assert len(at.metric) == 0 and not [r for r in at.radio if r.key == "demo_role"]
@@ -169,9 +143,7 @@ def test_app_and_indicators_command_work_as_a_select_only_role(
     monkeypatch.setenv("REPORTING_DB_URL", reader_url)
     at = _app({"is_logged_in": True, "email": "nakuru@example.go.ke"})
     assert not at.exception and not at.error
-    assert _shown(at) == {
-        k: v for k, v in _cards_for(reader_url, ("032",)).items() if k in _shown(at)
-    }
+    _assert_cards(at, reader_url, ("032",))
 
     start, end = preset_period("last_28_days", today_eat())
     command = [

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import formatting
-from queries.db import make_engine
-from queries.filters import Filters, preset_period
-from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+from tests.app_support import (
+    cards_shown,
+    clear_caches,
+    expected_cards,
+    filters_of,
+    open_page,
+    run_app,
+)
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 OVERVIEW_KEYS = [
     "incidents_reported",
     "incident_rate_per_100k",
@@ -28,30 +30,10 @@ OVERVIEW_KEYS = [
 
 @pytest.fixture
 def app(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
     def make(**query_params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in query_params.items():
-            at.query_params[key] = value
-        return at.run()
+        return open_page(demo_db_path, monkeypatch, query_params)
 
     return make
-
-
-def _expected_cards(db: Path, filters: Filters) -> dict[str, str]:
-    table = headline(make_engine(f"sqlite:///{db}"), filters, 5).set_index("indicator")
-    return {
-        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
-        )
-        for k in OVERVIEW_KEYS
-    }
 
 
 @pytest.mark.parametrize(
@@ -68,21 +50,9 @@ def _expected_cards(db: Path, filters: Filters) -> dict[str, str]:
 def test_overview_cards_equal_the_query_layer(app, demo_db_path: Path, params) -> None:
     at = app(**params)
     assert not at.exception, [e.value for e in at.exception]
-    today = today_eat()
-    preset = params.get("period", "last_28_days")
-    if preset == "custom":
-        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
-    else:
-        start, end = preset_period(preset, today)
-    filters = Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=params.get("compare", "previous"),
-        counties=tuple(c for c in params.get("county", "").split(",") if c),
-    )
-    shown = {m.label: m.value for m in at.metric}
-    assert shown == _expected_cards(demo_db_path, filters)
+    filters = filters_of(params)
+    shown = cards_shown(at)
+    assert shown == expected_cards(demo_db_path, filters, OVERVIEW_KEYS)
     assert any("Synthetic demo data" in w.value for w in at.warning)
 
 
@@ -93,13 +63,14 @@ def test_a_broken_url_shows_notes_not_errors(app) -> None:
     assert "Unknown period" in notes and "999" in notes and "comparison" in notes
 
 
-def test_a_database_that_is_down_gives_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
+# A trusted intranet deployment without login: the app reaches the database.
+OPEN_INTRANET = {"access": {"open_role": "national"}}
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
+
+def test_a_database_that_is_down_gives_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_caches()
     monkeypatch.setenv("REPORTING_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = run_app(timeout=60, secrets=OPEN_INTRANET)
     assert not at.exception
     assert "cannot be used right now" in at.error[0].value
 
@@ -107,14 +78,11 @@ def test_a_database_that_is_down_gives_a_message(monkeypatch: pytest.MonkeyPatch
 def test_a_database_without_the_contract_tables_gives_a_message(tmp_path, monkeypatch) -> None:
     import sqlite3
 
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear_caches()
     empty = tmp_path / "empty.sqlite"
     sqlite3.connect(empty).execute("create table something_else (x int)").connection.commit()
     monkeypatch.setenv("REPORTING_DB_URL", f"sqlite:///{empty}")
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = run_app(timeout=60, secrets=OPEN_INTRANET)
     assert not at.exception
     assert "missing counties" in at.error[0].value
     assert empty.stat().st_size > 0  # untouched: the app created nothing

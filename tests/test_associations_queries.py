@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +22,11 @@ from queries.associations import (
     reporting_by_county_month,
 )
 from queries.db import make_engine
-from queries.filters import PROGRAMME_LAUNCH, Filters, financial_year_start
-from queries.indicators import headline, ra_measures, today_eat
+from queries.filters import Filters
+from queries.indicators import headline, ra_measures
 from queries.schema import FORUM_TYPES, SETTLEMENT_TYPES
-from tests.rows import insert_rows
+from tests.query_support import demo_periods, in_counties, raw_table, same
+from tests.rows import THREE_COUNTIES, insert_rows
 
 D = dt.date
 NAN = float("nan")
@@ -36,15 +36,7 @@ JUL_AUG = Filters(start=D(2025, 7, 1), end=D(2025, 8, 31), preset="custom")
 @pytest.fixture
 def engine(empty_db_url: str) -> Engine:
     writer = make_engine(empty_db_url, read_only=False)
-    insert_rows(
-        writer,
-        "counties",
-        [
-            dict(code="001", name="Mombasa"),
-            dict(code="032", name="Nakuru"),
-            dict(code="047", name="Nairobi"),
-        ],
-    )
+    insert_rows(writer, "counties", THREE_COUNTIES)
     insert_rows(
         writer,
         "wards",
@@ -215,16 +207,6 @@ def engine(empty_db_url: str) -> Engine:
     return make_engine(empty_db_url)
 
 
-def _same(actual: object, expected: float) -> bool:
-    if isinstance(expected, float) and math.isnan(expected):
-        return actual is None or pd.isna(actual)
-    return (
-        actual is not None
-        and not pd.isna(actual)
-        and math.isclose(float(actual), expected, rel_tol=1e-9, abs_tol=1e-9)
-    )
-
-
 def test_month_helpers() -> None:
     assert months_starting_in(D(2025, 7, 2), D(2025, 7, 31)) == []
     assert months_starting_in(D(2025, 7, 1), D(2025, 7, 1)) == [D(2025, 7, 1)]
@@ -267,7 +249,7 @@ def test_reporting_grid_with_on_time_late_and_missing_reports(engine: Engine) ->
     assert set(got) == set(expected)
     for key, values in expected.items():
         assert got[key][:5] == values[:5], key
-        assert _same(got[key][5], values[5]) and _same(got[key][6], values[6]), key
+        assert same(got[key][5], values[5]) and same(got[key][6], values[6]), key
     assert list(frame["county_name"].unique()) == ["Mombasa", "Nairobi", "Nakuru"]
 
 
@@ -275,8 +257,8 @@ def test_reporting_cells_add_up_to_the_headline(engine: Engine) -> None:
     frame = reporting_by_county_month(engine, JUL_AUG)
     row = ra_measures(engine, JUL_AUG).iloc[0]
     assert frame["expected_count"].sum() == 7 and frame["submitted_count"].sum() == 5
-    assert _same(row["ra_reporting_rate"], 100 * 5 / 7)
-    assert _same(row["ra_on_time_rate"], 100 * frame["on_time_count"].sum() / 7)
+    assert same(row["ra_reporting_rate"], 100 * 5 / 7)
+    assert same(row["ra_on_time_rate"], 100 * frame["on_time_count"].sum() / 7)
 
 
 def test_december_reports_are_due_on_10_january(engine: Engine) -> None:
@@ -342,16 +324,16 @@ def test_forums_by_county_with_presence_combinations(engine: Engine) -> None:
     assert frame.loc[
         "032", ["forums_held", "forum_attendance", "joint_forums_count", "police_present_count"]
     ].tolist() == [3, 35, 2, 2]
-    assert _same(frame.loc["001", "joint_forum_pct"], 50.0)
-    assert _same(frame.loc["032", "joint_forum_pct"], 200 / 3)
-    assert _same(frame.loc["001", "attendance_per_forum"], 40.0)
+    assert same(frame.loc["001", "joint_forum_pct"], 50.0)
+    assert same(frame.loc["032", "joint_forum_pct"], 200 / 3)
+    assert same(frame.loc["001", "attendance_per_forum"], 40.0)
     assert frame.loc["047", "forums_held"] == 0
-    assert _same(frame.loc["047", "joint_forum_pct"], NAN)
-    assert _same(frame.loc["047", "attendance_per_forum"], NAN)
+    assert same(frame.loc["047", "joint_forum_pct"], NAN)
+    assert same(frame.loc["047", "attendance_per_forum"], NAN)
     row = ra_measures(engine, JUL_AUG).iloc[0]
     assert frame["forums_held"].sum() == row["forums_held"] == 5
     assert frame["forum_attendance"].sum() == row["forum_attendance"] == 115
-    assert _same(row["joint_forum_pct"], 100 * frame["joint_forums_count"].sum() / 5)
+    assert same(row["joint_forum_pct"], 100 * frame["joint_forums_count"].sum() / 5)
 
 
 def test_ras_by_settlement_type(engine: Engine) -> None:
@@ -369,8 +351,8 @@ def test_ras_by_settlement_type(engine: Engine) -> None:
         "other": [1, 1, 40, 1],  # 'slum'
         "no_ra": [0, 0, 0, 1],  # forum 2 has no RA
     }
-    assert _same(frame.set_index("settlement_type").loc["estate", "active_pct"], 50.0)
-    assert _same(frame.set_index("settlement_type").loc["mixed", "active_pct"], NAN)
+    assert same(frame.set_index("settlement_type").loc["estate", "active_pct"], 50.0)
+    assert same(frame.set_index("settlement_type").loc["mixed", "active_pct"], NAN)
     row = ra_measures(engine, JUL_AUG).iloc[0]
     assert frame["ras_registered"].sum() == row["ras_registered"] == 5
     assert frame["ras_active"].sum() == row["ras_active"] == 4
@@ -387,52 +369,25 @@ def test_settlement_types_respect_the_county_choice(engine: Engine) -> None:
 # Pandas recomputations over the demo database.
 
 
-def _raw(path: Path, table: str) -> pd.DataFrame:
-    with sqlite3.connect(path) as connection:
-        return pd.read_sql_query(f"SELECT * FROM {table}", connection)
-
-
-def _demo_periods() -> list[Filters]:
-    today = today_eat()
-    return [
-        Filters(start=today - dt.timedelta(days=89), end=today),
-        Filters(start=PROGRAMME_LAUNCH, end=today, preset="since_launch"),
-        Filters(start=financial_year_start(today), end=today, counties=("001", "032", "047")),
-        Filters(start=D(2025, 7, 1), end=D(2026, 6, 30), counties=("032",)),
-    ]
-
-
 @pytest.fixture(scope="module")
 def demo(demo_db_path: Path) -> tuple[Engine, dict[str, pd.DataFrame]]:
     tables = {
-        name: _raw(demo_db_path, name)
+        name: raw_table(demo_db_path, name)
         for name in ("counties", "residents_associations", "forums", "ra_monthly_reports")
     }
-    for name, column in (
-        ("forums", "held_on"),
-        ("residents_associations", "registered_on"),
-        ("ra_monthly_reports", "month"),
-        ("ra_monthly_reports", "submitted_on"),
-    ):
-        tables[name][column] = pd.to_datetime(tables[name][column])
     return make_engine(f"sqlite:///{demo_db_path}"), tables
-
-
-def _in_counties(frame: pd.DataFrame, filters: Filters) -> pd.Series:
-    codes = filters.county_codes
-    return frame["county_code"].isin(codes) if codes else pd.Series(True, index=frame.index)
 
 
 @pytest.mark.parametrize("period", range(4))
 def test_reporting_matches_pandas_on_the_demo(demo, period: int) -> None:
     engine, raw = demo
-    filters = _demo_periods()[period]
+    filters = demo_periods()[period]
     start, end = pd.Timestamp(filters.start), pd.Timestamp(filters.end)
     reports = raw["ra_monthly_reports"].merge(
         raw["residents_associations"][["id", "county_code"]], left_on="ra_id", right_on="id"
     )
     reports = reports[(reports["month"] >= start) & (reports["month"] <= end)]
-    reports = reports[_in_counties(reports, filters)]
+    reports = reports[in_counties(reports, filters)]
     deadline = reports["month"] + pd.DateOffset(months=1) + pd.Timedelta(days=9)
     reports = reports.assign(
         submitted=reports["submitted_on"].notna(),
@@ -465,13 +420,13 @@ def test_reporting_matches_pandas_on_the_demo(demo, period: int) -> None:
 @pytest.mark.parametrize("period", range(4))
 def test_forums_match_pandas_on_the_demo(demo, period: int) -> None:
     engine, raw = demo
-    filters = _demo_periods()[period]
+    filters = demo_periods()[period]
     forums = raw["forums"]
     forums = forums[
         (forums["held_on"] >= pd.Timestamp(filters.start))
         & (forums["held_on"] <= pd.Timestamp(filters.end))
     ]
-    forums = forums[_in_counties(forums, filters)]
+    forums = forums[in_counties(forums, filters)]
     forums = forums.assign(
         month=forums["held_on"].dt.to_period("M").dt.to_timestamp(),
         forum_type=forums["forum_type"].where(forums["forum_type"].isin(FORUM_TYPES), "other"),
@@ -505,11 +460,11 @@ def test_forums_match_pandas_on_the_demo(demo, period: int) -> None:
 @pytest.mark.parametrize("period", range(4))
 def test_settlement_types_match_pandas_on_the_demo(demo, period: int) -> None:
     engine, raw = demo
-    filters = _demo_periods()[period]
+    filters = demo_periods()[period]
     start, end = pd.Timestamp(filters.start), pd.Timestamp(filters.end)
     ras = raw["residents_associations"]
     ras = ras[(ras["registered_on"] <= end) & (ras["status"] != "suspended")]
-    ras = ras[_in_counties(ras, filters)]
+    ras = ras[in_counties(ras, filters)]
     all_forums = raw["forums"]
     in_period = all_forums[(all_forums["held_on"] >= start) & (all_forums["held_on"] <= end)]
     reports = raw["ra_monthly_reports"]
@@ -526,7 +481,7 @@ def test_settlement_types_match_pandas_on_the_demo(demo, period: int) -> None:
         ras_active=("active", "sum"),
         member_households=("members", "sum"),
     )
-    forums = in_period[_in_counties(in_period, filters)].merge(
+    forums = in_period[in_counties(in_period, filters)].merge(
         raw["residents_associations"][["id", "settlement_type"]].rename(
             columns={"id": "ra_key", "settlement_type": "ra_type"}
         ),
@@ -552,7 +507,7 @@ def test_settlement_types_match_pandas_on_the_demo(demo, period: int) -> None:
 
 def test_demo_breakdowns_add_up_to_the_headline(demo) -> None:
     engine, _ = demo
-    filters = _demo_periods()[1]
+    filters = demo_periods()[1]
     table = headline(engine, filters, 5).set_index("indicator")["value"]
     settlement = ras_by_settlement_type(engine, filters)
     assert settlement["ras_registered"].sum() == table["ras_registered"]

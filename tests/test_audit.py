@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.app_support import clear_caches, run_app, use_demo_db
 
 
 def test_a_download_is_logged_with_who_what_and_filters(demo_db_path, monkeypatch, caplog) -> None:
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.secrets["auth"] = {
+    use_demo_db(demo_db_path, monkeypatch)
+    clear_caches()
+    auth = {
         "client_id": "x",
         "client_secret": "y",
         "cookie_secret": "z",
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "server_metadata_url": "https://id.example/.well-known/openid",
     }
-    at.secrets["access"] = {
-        "users": {"nakuru@example.go.ke": {"role": "county", "counties": ["032"]}}
-    }
-    at.user = {"is_logged_in": True, "email": "nakuru@example.go.ke"}
-    at.query_params["period"] = "this_fy"
-    at.run()
+    access = {"users": {"nakuru@example.go.ke": {"role": "county", "counties": ["032"]}}}
+    at = run_app(
+        {"period": "this_fy"},
+        secrets={"auth": auth, "access": access},
+        user={"is_logged_in": True, "email": "nakuru@example.go.ke"},
+    )
     assert not at.exception
     button = next(b for b in at.download_button if b.key == "download-county-league-table")
     with caplog.at_level(logging.INFO, logger="dashboard.audit"):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dashboard.charts.county_map import (
     RAMP,
@@ -18,8 +17,7 @@ from dashboard.charts.county_map import (
     map_frame,
     rate_colours,
 )
-
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.app_support import open_page
 
 
 def _square(code: object, lon: float, lat: float, key: str = "county_code") -> dict:
@@ -148,13 +146,8 @@ def test_map_frame_has_one_row_per_county_with_tooltips() -> None:
 
 
 def test_the_overview_draws_the_choropleth(demo_db_path, geojson_file, monkeypatch) -> None:
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
     monkeypatch.setenv("USALAMA_COUNTY_GEOJSON", str(geojson_file))
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = open_page(demo_db_path, monkeypatch, {})
     assert not at.exception and not at.error
     assert any(
         "colour: rate per 100,000 residents" in m.value and "circle" not in m.value

@@ -17,7 +17,7 @@ from queries import incidents as q
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.schema import INCIDENT_CATEGORIES
-from tests.rows import insert_rows
+from tests.rows import THREE_COUNTIES, incident_row, insert_rows
 
 D = dt.date
 T = dt.datetime
@@ -261,23 +261,22 @@ ROWS = [
 
 
 def _incident_rows() -> list[dict]:
-    hour = dt.timedelta(hours=1)
     rows = []
     for i, county, ward, at, category, channel, status, ack, res, point in ROWS:
         lat, lon = point if point else (None, None)
         rows.append(
-            dict(
-                id=i,
-                county_code=county,
+            incident_row(
+                i,
+                county,
+                at,
+                status,
+                ack,
+                res,
                 ward_code=ward,
-                reported_at=at,
                 category=category,
                 channel=channel,
-                status=status,
                 latitude=lat,
                 longitude=lon,
-                acknowledged_at=at + ack * hour if ack is not None else None,
-                resolved_at=at + res * hour if res is not None else None,
             )
         )
     return rows
@@ -286,15 +285,7 @@ def _incident_rows() -> list[dict]:
 @pytest.fixture
 def engine(empty_db_url: str) -> Engine:
     writer = make_engine(empty_db_url, read_only=False)
-    insert_rows(
-        writer,
-        "counties",
-        [
-            dict(code=MOMBASA, name="Mombasa"),
-            dict(code=NAKURU, name="Nakuru"),
-            dict(code=NAIROBI, name="Nairobi"),
-        ],
-    )
+    insert_rows(writer, "counties", THREE_COUNTIES)  # MOMBASA, NAKURU, NAIROBI
     insert_rows(
         writer,
         "wards",

@@ -10,9 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from dashboard import formatting
 from dashboard.charts import associations as charts
 from queries.associations import (
     forums_by_county,
@@ -22,10 +20,18 @@ from queries.associations import (
     reporting_by_county_month,
 )
 from queries.db import make_engine
-from queries.filters import Filters, preset_period
-from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+from queries.filters import Filters
+from tests.app_support import (
+    PAGE_IDS,
+    PAGE_PARAMS,
+    assert_numbers,
+    cards_shown,
+    expected_cards,
+    filters_of,
+    page_fixture,
+    table_with,
+)
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE = "views/associations.py"
 KEYS = [
     "ras_registered",
@@ -36,93 +42,18 @@ KEYS = [
     "forum_attendance",
     "joint_forum_pct",
 ]
-PARAMS = [
-    {},
-    {"county": "032"},
-    {"county": "001,032,047", "compare": "last_year", "period": "last_month"},
-    {"period": "custom", "from": "2025-07-01", "to": "2025-09-30"},
-    {"period": "this_fy", "county": "047"},
-    {"period": "since_launch", "compare": "last_year"},
-]
-IDS = ["all-28d", "nakuru", "three-last-month-last-year", "custom-q1", "nairobi-fy", "since-launch"]
 
 
-def open_page(
-    db: Path, monkeypatch: pytest.MonkeyPatch, params: dict[str, str], path: str
-) -> AppTest:
-    """Run the app on the demo database with these URL parameters, then switch to a page.
-
-    The caches are cleared first: st.cache_data is shared by every AppTest in the process.
-    """
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page(path).run()
+page = page_fixture(PAGE)
 
 
-@pytest.fixture
-def page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    return lambda params: open_page(demo_db_path, monkeypatch, params, PAGE)
-
-
-def filters_of(params: dict[str, str]) -> Filters:
-    """The Filters the app builds from these URL parameters (national demo user)."""
-    preset = params.get("period", "last_28_days")
-    if preset == "custom":
-        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
-    else:
-        start, end = preset_period(preset, today_eat())
-    return Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=params.get("compare", "previous"),
-        counties=tuple(c for c in params.get("county", "").split(",") if c),
-    )
-
-
-def expected_cards(db: Path, filters: Filters, keys: list[str]) -> dict[str, str]:
-    table = headline(make_engine(f"sqlite:///{db}"), filters, 5).set_index("indicator")
-    return {
-        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
-        )
-        for k in keys
-    }
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The first st.dataframe on the page that has this column."""
-    for frame in at.dataframe:
-        if column in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with a '{column}' column")
-
-
-def assert_numbers(shown: pd.Series, expected: pd.Series) -> None:
-    np.testing.assert_allclose(
-        pd.to_numeric(shown, errors="coerce").to_numpy(dtype=float),
-        pd.to_numeric(expected, errors="coerce").to_numpy(dtype=float),
-        rtol=0,
-        atol=0.051,
-        equal_nan=True,  # tables show percentages to one decimal
-    )
-
-
-@pytest.mark.parametrize("params", PARAMS, ids=IDS)
+@pytest.mark.parametrize("params", PAGE_PARAMS, ids=PAGE_IDS)
 def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) -> None:
     at = page(params)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Residents' Associations"
     filters = filters_of(params)
-    assert {m.label: m.value for m in at.metric} == expected_cards(demo_db_path, filters, KEYS)
+    assert cards_shown(at) == expected_cards(demo_db_path, filters, KEYS)
     engine = make_engine(f"sqlite:///{demo_db_path}")
 
     settlement = ras_by_settlement_type(engine, filters)

@@ -4,7 +4,6 @@ opaque to AppTest)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -15,15 +14,14 @@ import pydeck as pdk
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import formatting, maps, theme
+from dashboard import maps, theme
 from dashboard.charts import incidents as charts
 from queries import incidents as q
 from queries.db import make_engine
-from queries.filters import Filters, preset_period
-from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+from queries.filters import Filters
 from queries.schema import INCIDENT_CATEGORIES
+from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE = "views/incidents.py"
 KEYS = [
     "incidents_reported",
@@ -51,57 +49,7 @@ IDS = [
 ]
 
 
-@pytest.fixture
-def page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-    def make(params: dict[str, str]) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        return at.switch_page(PAGE).run()
-
-    return make
-
-
-def filters_of(params: dict[str, str]) -> Filters:
-    """The Filters the app builds from these URL parameters (national demo user)."""
-    preset = params.get("period", "last_28_days")
-    if preset == "custom":
-        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
-    else:
-        start, end = preset_period(preset, today_eat())
-    return Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=params.get("compare", "previous"),
-        counties=tuple(c for c in params.get("county", "").split(",") if c),
-        wards=tuple(w for w in params.get("ward", "").split(",") if w),
-    )
-
-
-def expected_cards(db: Path, filters: Filters) -> dict[str, str]:
-    table = headline(make_engine(f"sqlite:///{db}"), filters, 5).set_index("indicator")
-    return {
-        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), 5
-        )
-        for k in KEYS
-    }
-
-
-def tables_with(at: AppTest, column: str) -> list[pd.DataFrame]:
-    """Every st.dataframe on the page that has this column, in page order."""
-    found = [frame.value for frame in at.dataframe if column in frame.value.columns]
-    assert found, f"no table with a '{column}' column"
-    return found
+page = page_fixture(PAGE)
 
 
 def assert_same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -129,7 +77,7 @@ def assert_same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
 def check_page(at: AppTest, db: Path, filters: Filters) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Incidents"
-    assert {m.label: m.value for m in at.metric} == expected_cards(db, filters)
+    assert cards_shown(at) == expected_cards(db, filters, KEYS)
     engine = make_engine(f"sqlite:///{db}")
 
     assert_same(tables_with(at, "is_partial")[0], q.incidents_by_week_and_category(engine, filters))

@@ -3,7 +3,6 @@ several filter combinations."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -12,17 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting
 from queries.db import make_engine
-from queries.filters import Filters, preset_period
-from queries.indicators import (
-    INDICATOR_BY_KEY,
-    county_league,
-    county_scorecard,
-    headline,
-    indicators_frame,
-    today_eat,
-)
+from queries.filters import Filters
+from queries.indicators import INDICATOR_BY_KEY, county_league, county_scorecard, indicators_frame
+from tests.app_support import cards_shown, expected_cards, filters_of, open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 COMBINATIONS = [
     {},
     {"county": "032"},
@@ -33,36 +25,11 @@ COMBINATIONS = [
 IDS = ["all", "nakuru", "three-last-year", "custom", "nairobi-quarter"]
 
 
-def _filters(params: dict[str, str]) -> Filters:
-    preset = params.get("period", "last_28_days")
-    if preset == "custom":
-        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
-    else:
-        start, end = preset_period(preset, today_eat())
-    return Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=params.get("compare", "previous"),
-        counties=tuple(c for c in params.get("county", "").split(",") if c),
-    )
-
-
 @pytest.fixture
 def run_page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-
     def run(page: str, params: dict[str, str]) -> AppTest:
-        st.cache_data.clear()
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        if page != "views/overview.py":
-            at.switch_page(page).run()
+        path = None if page == "views/overview.py" else page  # the Overview is the landing page
+        at = open_page(demo_db_path, monkeypatch, params, path)
         assert not at.exception, [e.value for e in at.exception]
         assert not at.error, [e.value for e in at.error]
         return at
@@ -77,7 +44,7 @@ def _table(at: AppTest, first_column: str) -> pd.DataFrame:
 @pytest.mark.parametrize("params", COMBINATIONS, ids=IDS)
 def test_overview_league_table(run_page, demo_db_path, params) -> None:
     at = run_page("views/overview.py", params)
-    filters = _filters(params)
+    filters = filters_of(params)
     league = county_league(make_engine(f"sqlite:///{demo_db_path}"), filters, 5)
     shown = _table(at, "County").set_index("Code")
     assert sorted(shown.index) == sorted(league["county_code"])
@@ -100,7 +67,7 @@ def test_overview_league_table(run_page, demo_db_path, params) -> None:
 )
 def test_county_profile(run_page, demo_db_path, params) -> None:
     at = run_page("views/county_profile.py", params)
-    filters = _filters(params)
+    filters = filters_of(params)
     if filters.county_codes is None:  # no county chosen: the page asks for one
         assert at.selectbox(key="profile_county").value is None
         at.selectbox(key="profile_county").set_value("032").run()
@@ -115,13 +82,14 @@ def test_county_profile(run_page, demo_db_path, params) -> None:
     engine = make_engine(f"sqlite:///{demo_db_path}")
     code = filters.county_codes[0]
 
-    cards = headline(engine, filters, 5).set_index("indicator")
-    shown_cards = {m.label: m.value for m in at.metric}
-    for key in ("incidents_reported", "open_incidents", "forums_held", "rehab_referrals"):
-        indicator = INDICATOR_BY_KEY[key]
-        assert shown_cards[indicator.label] == formatting.indicator_value(
-            indicator, cards.loc[key, "value"], bool(cards.loc[key, "suppressed"]), 5
-        )
+    cards = expected_cards(
+        demo_db_path,
+        filters,
+        ("incidents_reported", "open_incidents", "forums_held", "rehab_referrals"),
+    )
+    shown_cards = cards_shown(at)
+    for label, value in cards.items():
+        assert shown_cards[label] == value
 
     scorecard = county_scorecard(engine, filters, 5).set_index("indicator")
     shown = _table(at, "Indicator").set_index("Indicator")

@@ -4,7 +4,6 @@ to 4 on screen; and the page's figure builders on those frames (Plotly is opaque
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sqlite3
 from pathlib import Path
@@ -13,34 +12,25 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import formatting
 from dashboard.charts import rehab as charts
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
-from queries.indicators import INDICATOR_BY_KEY, today_eat
+from queries.indicators import today_eat
+from tests.app_support import (
+    PAGE_IDS,
+    PAGE_PARAMS,
+    THRESHOLD,
+    cards_shown,
+    expected_cards,
+    filters_of,
+    page_fixture,
+)
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE = "views/rehabilitation.py"
-THRESHOLD = 5
-PARAMS = [
-    {},
-    {"county": "032"},
-    {"county": "001,032,047", "compare": "last_year", "period": "last_month"},
-    {"period": "custom", "from": "2025-07-01", "to": "2025-09-30"},
-    {"period": "this_fy", "county": "047"},
-    {"period": "since_launch", "compare": "last_year"},
-    {"period": "last_7_days", "county": "014,031"},
-]
-IDS = [
-    "all-28d",
-    "nakuru",
-    "three-last-month",
-    "custom-q1",
-    "nairobi-fy",
-    "since-launch",
-    "small-counties-week",
-]
+# The shared combinations, and a week of two small counties.
+PARAMS = [*PAGE_PARAMS, {"period": "last_7_days", "county": "014,031"}]
+IDS = [*PAGE_IDS, "small-counties-week"]
 BREAKDOWNS = {
     "source": rehab.referrals_by_source,
     "substance": rehab.referrals_by_substance,
@@ -50,51 +40,12 @@ BREAKDOWNS = {
 COUNT_COLUMNS = ("Referrals", "In treatment now")
 
 
-def open_page(db: Path, monkeypatch: pytest.MonkeyPatch, params: dict[str, str]) -> AppTest:
-    """Run the app on the demo database with these URL parameters, then open the page; the
-    caches are cleared first (they are shared by every AppTest in the process)."""
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.delenv("USALAMA_SUPPRESSION_THRESHOLD", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page(PAGE).run()
+page = page_fixture(PAGE, default_threshold=True)  # at the default privacy threshold
 
 
-def filters_of(params: dict[str, str]) -> Filters:
-    """The Filters the app builds from these URL parameters (national demo user)."""
-    preset = params.get("period", "last_28_days")
-    if preset == "custom":
-        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
-    else:
-        start, end = preset_period(preset, today_eat())
-    return Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=params.get("compare", "previous"),
-        counties=tuple(c for c in params.get("county", "").split(",") if c),
-        wards=tuple(w for w in params.get("ward", "").split(",") if w),
-    )
-
-
-def expected_cards(engine, filters: Filters) -> dict[str, str]:
-    cards = rehab.rehab_headline(engine, filters, THRESHOLD).set_index("indicator")
-    return {
-        INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k],
-            cards.loc[k, "value"],
-            bool(cards.loc[k, "suppressed"]),
-            THRESHOLD,
-        )
-        for k in rehab.REHAB_HEADLINE_KEYS
-    }
+def rehab_cards(db: Path, filters: Filters) -> dict[str, str]:
+    """The page's cards, from `queries.rehab.rehab_headline`."""
+    return expected_cards(db, filters, rehab.REHAB_HEADLINE_KEYS, source=rehab.rehab_headline)
 
 
 def expected_tables(engine, filters: Filters) -> list[pd.DataFrame]:
@@ -136,13 +87,13 @@ def assert_no_small_count_on_screen(at: AppTest) -> None:
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=IDS)
-def test_page_shows_the_query_layer_numbers(demo_db_path, monkeypatch, params) -> None:
-    at = open_page(demo_db_path, monkeypatch, params)
+def test_page_shows_the_query_layer_numbers(page, demo_db_path, params) -> None:
+    at = page(params)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Rehabilitation referrals"
     engine = make_engine(f"sqlite:///{demo_db_path}")
     filters = filters_of(params)
-    assert {m.label: m.value for m in at.metric} == expected_cards(engine, filters)
+    assert cards_shown(at) == rehab_cards(demo_db_path, filters)
     expected = expected_tables(engine, filters)
     shown = [f.value for f in at.dataframe]
     assert len(shown) == len(expected)
@@ -153,7 +104,7 @@ def test_page_shows_the_query_layer_numbers(demo_db_path, monkeypatch, params) -
     assert_no_small_count_on_screen(at)
 
 
-def test_a_county_with_wards(demo_db_path: Path, monkeypatch) -> None:
+def test_a_county_with_wards(page, demo_db_path: Path) -> None:
     start, _ = preset_period("last_90_days", today_eat())
     with sqlite3.connect(demo_db_path) as connection:
         wards = [
@@ -166,21 +117,21 @@ def test_a_county_with_wards(demo_db_path: Path, monkeypatch) -> None:
             )
         ]
     params = {"county": "047", "ward": ",".join(wards), "period": "last_90_days"}
-    at = open_page(demo_db_path, monkeypatch, params)
+    at = page(params)
     assert not at.exception, [e.value for e in at.exception]
     assert any("(2 wards)" in m.value for m in at.markdown)
     engine = make_engine(f"sqlite:///{demo_db_path}")
     filters = filters_of(params)
     assert filters.wards == tuple(sorted(wards))
-    assert {m.label: m.value for m in at.metric} == expected_cards(engine, filters)
+    assert cards_shown(at) == rehab_cards(demo_db_path, filters)
     shown = [f.value for f in at.dataframe]
     assert [_text(f) for f in shown] == [_text(f) for f in expected_tables(engine, filters)]
     assert_no_small_count_on_screen(at)
 
 
-def test_no_referrals_says_so(demo_db_path: Path, monkeypatch) -> None:
+def test_no_referrals_says_so(page, demo_db_path: Path) -> None:
     # Lamu has no activity at all since the start of the latest complete month.
-    at = open_page(demo_db_path, monkeypatch, {"county": "005", "period": "last_7_days"})
+    at = page({"county": "005", "period": "last_7_days"})
     assert not at.exception
     assert any("No referrals" in i.value for i in at.info)
     assert next(m for m in at.metric if m.label == "Rehab referrals").value == "0"

@@ -23,13 +23,14 @@ from queries.training import (
     private_security_coverage_by_county,
     target_achievement_by_county,
 )
-from tests.test_page_associations import (
-    IDS,
-    PARAMS,
+from tests.app_support import (
+    PAGE_IDS,
+    PAGE_PARAMS,
     assert_numbers,
+    cards_shown,
     expected_cards,
     filters_of,
-    open_page,
+    page_fixture,
     table_with,
 )
 
@@ -43,9 +44,7 @@ KEYS = [
 ]
 
 
-@pytest.fixture
-def page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    return lambda params: open_page(demo_db_path, monkeypatch, params, PAGE)
+page = page_fixture(PAGE)
 
 
 def _targets_shown(at: AppTest) -> pd.DataFrame:
@@ -60,13 +59,13 @@ def _expected_actual_text(targets: pd.DataFrame) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("params", PARAMS, ids=IDS)
+@pytest.mark.parametrize("params", PAGE_PARAMS, ids=PAGE_IDS)
 def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) -> None:
     at = page(params)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Training"
     filters = filters_of(params)
-    assert {m.label: m.value for m in at.metric} == expected_cards(demo_db_path, filters, KEYS)
+    assert cards_shown(at) == expected_cards(demo_db_path, filters, KEYS)
     engine = make_engine(f"sqlite:///{demo_db_path}")
 
     for dimension, function in (

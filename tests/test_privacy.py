@@ -98,3 +98,21 @@ def test_only_small_counts_read_less_than_five() -> None:
     # 3 is small; 12 is hidden only so that 55 - 40 cannot give 3 away: it is not "<5".
     assert shown["n"].tolist() == ["<5", "suppressed", "40"]
     assert list(shown.columns) == ["county", "n"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "hidden"),
+    [
+        # 1 hides; the smallest other cell (5) joins it, but "<5" + "suppressed" = 6 pins 1 and 5,
+        # so 40 must go too.
+        ([1, 5, 40], [True, True, True]),
+        # 1 + 12 = 13: the "<5" cell can be 1 to 4 (the other 12 down to 9): safe.
+        ([1, 12, 40], [True, True, False]),
+        # Two "<5" cells summing to 8 can only be 4 and 4.
+        ([4, 4, 40], [True, True, True]),
+        ([0, 0, 7], [False, False, False]),
+    ],
+)
+def test_bounds_of_the_labels_never_pin_a_small_cell(cells, hidden) -> None:
+    result = suppress_counts(pd.DataFrame({"n": cells}), "n", 5)
+    assert result["n_suppressed"].tolist() == hidden

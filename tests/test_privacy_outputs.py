@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from queries import indicators_cli
 from queries.db import make_engine
@@ -20,8 +19,8 @@ from queries.filters import Filters
 from queries.indicators import county_league, county_scorecard, headline, indicators_frame
 from queries.privacy import labelled_for_display
 from queries.trends import streams_by_week
+from tests.app_support import clear_caches, run_app, use_demo_db
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 THRESHOLD = 5
 
 
@@ -140,17 +139,10 @@ PAGES = [
     ids=["week", "nakuru", "three"],
 )
 def test_no_page_shows_a_small_referral_count(demo_db_path, monkeypatch, params) -> None:
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-    st.cache_data.clear()
+    use_demo_db(demo_db_path, monkeypatch)
+    clear_caches()  # once: the pages share the cache, as they do for a user
     for page in PAGES:
-        at = AppTest.from_file(APP, default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        at.switch_page(page).run()
+        at = run_app(params, page)
         assert not at.exception, page
         for metric in at.metric:
             if "referral" in metric.label.lower():

@@ -7,15 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from queries import demo
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.quality import quality_checks, unknown_values
+from tests.app_support import open_page
 from tests.rows import insert_rows
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 EVERYTHING = Filters(start=dt.date(2020, 1, 1), end=dt.date(2035, 12, 31), preset="custom")
 
 
@@ -94,12 +93,7 @@ def test_hand_made_faults(empty_db_url: str) -> None:
     ("role", "sees_it"), [("admin", True), ("national", False), ("county", False)]
 )
 def test_only_administrators_see_the_page(demo_db_path, monkeypatch, role, sees_it) -> None:
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(demo_db_path))
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = open_page(demo_db_path, monkeypatch, {})
     at.radio(key="demo_role").set_value(role).run()
     if sees_it:
         at.switch_page("views/data_quality.py").run()

@@ -37,8 +37,8 @@ from queries.schema import (
     SUBSTANCES,
     YOUTH_AGE_BANDS,
 )
+from tests.app_support import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE = "views/rehabilitation.py"
 ALLOWED = {
     "source": REFERRAL_SOURCES,
@@ -406,20 +406,6 @@ def test_a_deployment_threshold_of_10_is_honoured(
     assert between > 0
 
 
-def _page(db: Path, monkeypatch: pytest.MonkeyPatch, params: dict[str, str]) -> AppTest:
-    import streamlit as st
-
-    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
-    monkeypatch.setenv("USALAMA_DEMO_DB", str(db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    return at.switch_page(PAGE).run()
-
-
 def _everything_shown(at: AppTest) -> dict[str, list]:
     return {
         "metrics": [(m.label, m.value, m.delta) for m in at.metric],
@@ -433,10 +419,10 @@ def _everything_shown(at: AppTest) -> dict[str, list]:
 def test_a_url_cannot_lower_the_threshold(demo_db_path: Path, monkeypatch) -> None:
     monkeypatch.delenv(THRESHOLD_ENV_VAR, raising=False)
     params = {"county": "032"}
-    plain = _page(demo_db_path, monkeypatch, params)
+    plain = open_page(demo_db_path, monkeypatch, params, PAGE)
     assert not plain.exception
     for trick in ({"threshold": "1"}, {"threshold": "0", "suppression_threshold": "1"}):
-        tried = _page(demo_db_path, monkeypatch, {**params, **trick})
+        tried = open_page(demo_db_path, monkeypatch, {**params, **trick}, PAGE)
         assert not tried.exception
         assert _everything_shown(tried) == _everything_shown(plain)
     assert any("<5" in str(v) for f in plain.dataframe for v in f.value.to_numpy().ravel())
@@ -448,7 +434,7 @@ def _numbers_in(text: str) -> list[int]:
 
 def test_the_page_honours_a_threshold_of_10(demo_db_path: Path, monkeypatch) -> None:
     monkeypatch.setenv(THRESHOLD_ENV_VAR, "10")
-    at = _page(demo_db_path, monkeypatch, {"county": "032"})
+    at = open_page(demo_db_path, monkeypatch, {"county": "032"}, PAGE)
     assert not at.exception
     assert any("from 1 to 9" in c.value and "'<10'" in c.value for c in at.caption)
     referrals = next(m for m in at.metric if m.label == "Rehab referrals")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from queries.db import make_engine
-from queries.filters import PROGRAMME_LAUNCH, Filters, financial_year_start
-from queries.indicators import headline, today_eat, training_measures
+from queries.filters import PROGRAMME_LAUNCH, Filters
+from queries.indicators import headline, training_measures
 from queries.schema import TRAINING_AUDIENCES, TRAINING_TOPICS
 from queries.training import (
     people_trained_by_audience,
@@ -23,7 +22,8 @@ from queries.training import (
     private_security_coverage_by_county,
     target_achievement_by_county,
 )
-from tests.rows import insert_rows
+from tests.query_support import demo_periods, in_counties, raw_table, same
+from tests.rows import THREE_COUNTIES, insert_rows
 
 D = dt.date
 T = dt.datetime
@@ -36,18 +36,23 @@ def _referrals(county: str, n: int, first_id: int) -> list[dict]:
     return [dict(id=first_id + i, county_code=county, referred_on=D(2025, 7, 15)) for i in range(n)]
 
 
+def _target(
+    county: str, indicator: str, target: float, period: tuple[dt.date, dt.date] = FY
+) -> dict:
+    """A targets row: `target` for `indicator` in `county` over `period` (default FY 2025/26)."""
+    return dict(
+        county_code=county,
+        indicator=indicator,
+        period_start=period[0],
+        period_end=period[1],
+        target=target,
+    )
+
+
 @pytest.fixture
 def engine(empty_db_url: str) -> Engine:
     writer = make_engine(empty_db_url, read_only=False)
-    insert_rows(
-        writer,
-        "counties",
-        [
-            dict(code="001", name="Mombasa"),
-            dict(code="032", name="Nakuru"),
-            dict(code="047", name="Nairobi"),
-        ],
-    )
+    insert_rows(writer, "counties", THREE_COUNTIES)
     insert_rows(writer, "wards", [dict(code="W1", county_code="001")])
     insert_rows(
         writer,
@@ -180,99 +185,23 @@ def engine(empty_db_url: str) -> Engine:
         writer,
         "targets",
         [
-            dict(
-                county_code="001",
-                indicator="people_trained",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=200.0,
-            ),
-            dict(
-                county_code="032",
-                indicator="people_trained",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=50.0,
-            ),
+            _target("001", "people_trained", 200.0),
+            _target("032", "people_trained", 50.0),
             # The previous financial year and a later period: no overlap with July-August.
-            dict(
-                county_code="001",
-                indicator="people_trained",
-                period_start=D(2024, 7, 1),
-                period_end=D(2025, 6, 30),
-                target=100.0,
-            ),
-            dict(
-                county_code="047",
-                indicator="people_trained",
-                period_start=D(2025, 9, 1),
-                period_end=D(2025, 12, 31),
-                target=100.0,
-            ),
-            dict(
-                county_code="001",
-                indicator="forums_held",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=10.0,
-            ),
+            _target("001", "people_trained", 100.0, (D(2024, 7, 1), D(2025, 6, 30))),
+            _target("047", "people_trained", 100.0, (D(2025, 9, 1), D(2025, 12, 31))),
+            _target("001", "forums_held", 10.0),
             # A target period that ends inside the selected period: its own end counts.
-            dict(
-                county_code="032",
-                indicator="forums_held",
-                period_start=D(2025, 7, 1),
-                period_end=D(2025, 7, 31),
-                target=4.0,
-            ),
-            dict(
-                county_code="032",
-                indicator="private_security_coverage_pct",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=10.0,
-            ),
-            dict(
-                county_code="001",
-                indicator="rehab_referrals",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=100.0,
-            ),
-            dict(
-                county_code="047",
-                indicator="rehab_referrals",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=100.0,
-            ),
-            dict(
-                county_code="047",
-                indicator="incidents_resolved_pct",
-                period_start=D(2025, 8, 1),
-                period_end=D(2025, 8, 31),
-                target=50.0,
-            ),
-            dict(
-                county_code="032",
-                indicator="not_an_indicator",
-                period_start=FY[0],
-                period_end=FY[1],
-                target=5.0,
-            ),
+            _target("032", "forums_held", 4.0, (D(2025, 7, 1), D(2025, 7, 31))),
+            _target("032", "private_security_coverage_pct", 10.0),
+            _target("001", "rehab_referrals", 100.0),
+            _target("047", "rehab_referrals", 100.0),
+            _target("047", "incidents_resolved_pct", 50.0, (D(2025, 8, 1), D(2025, 8, 31))),
+            _target("032", "not_an_indicator", 5.0),
         ],
     )
     writer.dispose()
     return make_engine(empty_db_url)
-
-
-def _same(actual: object, expected: float) -> bool:
-    if isinstance(expected, float) and math.isnan(expected):
-        return actual is None or pd.isna(actual)
-    return (
-        actual is not None
-        and not pd.isna(actual)
-        and math.isclose(float(actual), expected, rel_tol=1e-9, abs_tol=1e-9)
-    )
 
 
 def _check(frame: pd.DataFrame, key: str, expected: dict[str, dict[str, float]]) -> None:
@@ -281,7 +210,7 @@ def _check(frame: pd.DataFrame, key: str, expected: dict[str, dict[str, float]])
         (code, column): (rows.loc[code, column], value)
         for code, values in expected.items()
         for column, value in values.items()
-        if not _same(rows.loc[code, column], value)
+        if not same(rows.loc[code, column], value)
     }
     assert wrong == {}
 
@@ -385,7 +314,7 @@ def test_private_security_coverage_by_county(engine: Engine) -> None:
         },
     )
     overall = training_measures(engine, JUL_AUG).iloc[0]["private_security_coverage_pct"]
-    assert _same(
+    assert same(
         overall,
         100 * frame["officers_trained_count"].sum() / frame["officers_registered_count"].sum(),
     )
@@ -444,9 +373,9 @@ def test_targets_overlapping_the_period_against_their_own_period(engine: Engine)
             continue
         to, elapsed, actual, target, achieved = expected[(code, key)]
         assert row["actual_to"] == to, (code, key)
-        assert _same(row["period_elapsed_pct"], elapsed), (code, key)
-        assert _same(row["actual"], actual), (code, key, row["actual"])
-        assert _same(row["target"], target) and _same(row["achieved_pct"], achieved), (code, key)
+        assert same(row["period_elapsed_pct"], elapsed), (code, key)
+        assert same(row["actual"], actual), (code, key, row["actual"])
+        assert same(row["target"], target) and same(row["achieved_pct"], achieved), (code, key)
         assert not row["actual_suppressed"] and not row["achieved_pct_suppressed"]
     assert rows[("032", "not_an_indicator", FY[0])]["indicator_label"] == "not_an_indicator"
     assert rows[("001", "people_trained", FY[0])]["indicator_label"] == "People trained"
@@ -459,7 +388,7 @@ def test_small_rehab_actuals_are_hidden_with_their_achievement(engine: Engine) -
     assert pd.isna(mombasa["actual"]) and pd.isna(mombasa["achieved_pct"])
     # With a threshold of 3 the 3 referrals show.
     rows = _targets(target_achievement_by_county(engine, JUL_AUG, threshold=3))
-    assert _same(rows[("001", "rehab_referrals", FY[0])]["actual"], 3.0)
+    assert same(rows[("001", "rehab_referrals", FY[0])]["actual"], 3.0)
 
 
 def test_targets_follow_the_county_choice_and_the_selected_end(engine: Engine) -> None:
@@ -468,7 +397,7 @@ def test_targets_follow_the_county_choice_and_the_selected_end(engine: Engine) -
     )
     assert set(nairobi["indicator"]) == {"rehab_referrals", "incidents_resolved_pct"}
     # Alone, Nairobi's 8 referrals need no secondary suppression either.
-    assert _same(nairobi.set_index("indicator").loc["rehab_referrals", "actual"], 8.0)
+    assert same(nairobi.set_index("indicator").loc["rehab_referrals", "actual"], 8.0)
     # Selecting only August still measures the FY target from 1 July; ending on 19 July cuts
     # the actual there.
     august = _targets(
@@ -476,13 +405,13 @@ def test_targets_follow_the_county_choice_and_the_selected_end(engine: Engine) -
             engine, Filters(start=D(2025, 8, 1), end=D(2025, 8, 31)), threshold=5
         )
     )
-    assert _same(august[("001", "people_trained", FY[0])]["actual"], 100.0)
+    assert same(august[("001", "people_trained", FY[0])]["actual"], 100.0)
     early = _targets(
         target_achievement_by_county(
             engine, Filters(start=D(2025, 7, 1), end=D(2025, 7, 19)), threshold=5
         )
     )
-    assert _same(early[("001", "people_trained", FY[0])]["actual"], 40.0)
+    assert same(early[("001", "people_trained", FY[0])]["actual"], 40.0)
     assert early[("001", "people_trained", FY[0])]["actual_to"] == D(2025, 7, 19)
     assert ("047", "incidents_resolved_pct", D(2025, 8, 1)) not in early
     none = target_achievement_by_county(
@@ -494,63 +423,31 @@ def test_targets_follow_the_county_choice_and_the_selected_end(engine: Engine) -
 def test_a_ward_selection_compares_whole_counties(engine: Engine) -> None:
     ward = Filters(start=JUL_AUG.start, end=JUL_AUG.end, counties=("001",), wards=("W1",))
     rows = _targets(target_achievement_by_county(engine, ward, threshold=5))
-    assert _same(rows[("001", "people_trained", FY[0])]["actual"], 100.0)
+    assert same(rows[("001", "people_trained", FY[0])]["actual"], 100.0)
 
 
 # Pandas recomputations over the demo database.
 
 
-def _raw(path: Path, table: str) -> pd.DataFrame:
-    with sqlite3.connect(path) as connection:
-        frame = pd.read_sql_query(f"SELECT * FROM {table}", connection)
-    for column in (
-        "held_on",
-        "partnered_on",
-        "period_start",
-        "period_end",
-        "month",
-        "submitted_on",
-        "registered_on",
-    ):
-        if column in frame:
-            frame[column] = pd.to_datetime(frame[column])
-    return frame
-
-
-def _demo_periods() -> list[Filters]:
-    today = today_eat()
-    return [
-        Filters(start=today - dt.timedelta(days=89), end=today),
-        Filters(start=PROGRAMME_LAUNCH, end=today, preset="since_launch"),
-        Filters(start=financial_year_start(today), end=today, counties=("001", "032", "047")),
-        Filters(start=D(2025, 7, 1), end=D(2026, 6, 30), counties=("032",)),
-    ]
-
-
 @pytest.fixture(scope="module")
 def demo(demo_db_path: Path) -> tuple[Engine, dict[str, pd.DataFrame]]:
     tables = {
-        name: _raw(demo_db_path, name)
+        name: raw_table(demo_db_path, name)
         for name in ("counties", "trainings", "security_firms", "targets", "forums")
     }
     return make_engine(f"sqlite:///{demo_db_path}"), tables
 
 
-def _in_counties(frame: pd.DataFrame, filters: Filters) -> pd.Series:
-    codes = filters.county_codes
-    return frame["county_code"].isin(codes) if codes else pd.Series(True, index=frame.index)
-
-
 def _sessions(raw: dict[str, pd.DataFrame], filters: Filters, start: dt.date) -> pd.DataFrame:
     t = raw["trainings"]
     t = t[(t["held_on"] >= pd.Timestamp(start)) & (t["held_on"] <= pd.Timestamp(filters.end))]
-    return t[_in_counties(t, filters)]
+    return t[in_counties(t, filters)]
 
 
 @pytest.mark.parametrize("period", range(4))
 def test_training_breakdowns_match_pandas_on_the_demo(demo, period: int) -> None:
     engine, raw = demo
-    filters = _demo_periods()[period]
+    filters = demo_periods()[period]
     sessions = _sessions(raw, filters, filters.start)
     for dimension, allowed, function in (
         ("audience", TRAINING_AUDIENCES, people_trained_by_audience),
@@ -577,7 +474,7 @@ def test_training_breakdowns_match_pandas_on_the_demo(demo, period: int) -> None
 @pytest.mark.parametrize("period", range(4))
 def test_coverage_matches_pandas_on_the_demo(demo, period: int) -> None:
     engine, raw = demo
-    filters = _demo_periods()[period]
+    filters = demo_periods()[period]
     sessions = _sessions(raw, filters, PROGRAMME_LAUNCH)
     trained = (
         sessions[sessions["audience"] == "private_security"]
@@ -586,7 +483,7 @@ def test_coverage_matches_pandas_on_the_demo(demo, period: int) -> None:
     )
     firms = raw["security_firms"]
     firms = firms[
-        (firms["partnered_on"] <= pd.Timestamp(filters.end)) & _in_counties(firms, filters)
+        (firms["partnered_on"] <= pd.Timestamp(filters.end)) & in_counties(firms, filters)
     ]
     officers = firms.groupby("county_code")["officers_registered"].sum()
     got = private_security_coverage_by_county(engine, filters).set_index("county_code")
@@ -603,12 +500,12 @@ def test_coverage_matches_pandas_on_the_demo(demo, period: int) -> None:
 @pytest.mark.parametrize("period", range(4))
 def test_targets_match_pandas_on_the_demo(demo, period: int) -> None:
     engine, raw = demo
-    filters = _demo_periods()[period]
+    filters = demo_periods()[period]
     targets = raw["targets"]
     targets = targets[
         (targets["period_start"] <= pd.Timestamp(filters.end))
         & (targets["period_end"] >= pd.Timestamp(filters.start))
-        & _in_counties(targets, filters)
+        & in_counties(targets, filters)
     ]
     got = target_achievement_by_county(engine, filters, threshold=5)
     assert len(got) == len(targets) > 0
@@ -640,13 +537,13 @@ def test_targets_match_pandas_on_the_demo(demo, period: int) -> None:
         }.get(target["indicator"])
         if want is None:
             continue  # the other indicators are checked by the headline tests
-        assert _same(row["actual"], want), (target["county_code"], target["indicator"])
-        assert _same(row["achieved_pct"], 100 * want / target["target"])
+        assert same(row["actual"], want), (target["county_code"], target["indicator"])
+        assert same(row["achieved_pct"], 100 * want / target["target"])
 
 
 def test_demo_training_breakdowns_add_up_to_the_headline(demo) -> None:
     engine, _ = demo
-    filters = _demo_periods()[1]
+    filters = demo_periods()[1]
     table = headline(engine, filters, 5).set_index("indicator")["value"]
     assert (
         people_trained_by_audience(engine, filters)["people_trained"].sum()

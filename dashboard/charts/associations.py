@@ -8,6 +8,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
+from dashboard.charts.common import (
+    figure_title,
+    horizontal_bar,
+    horizontal_bars,
+    horizontal_bars_layout,
+    overall_line,
+)
 
 _LABELS = {"ra_meeting": "RA meeting", "no_ra": "No RA linked", "other": "Other (unknown)"}
 
@@ -100,12 +107,9 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
         )
     )
     fig.update_layout(
-        title=dict(
-            text=f"RA {RATE_MEASURES[measure].lower()} by county and month (%)",
-            subtitle=dict(
-                text=f"Months starting in {period_label}; blank = no report expected",
-                font=dict(size=15, color="#555"),
-            ),
+        title=figure_title(
+            f"RA {RATE_MEASURES[measure].lower()} by county and month (%)",
+            f"Months starting in {period_label}; blank = no report expected",
         ),
         plot_bgcolor="white",
         margin=dict(t=130),
@@ -163,13 +167,9 @@ def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figur
     has_partial = bool(months["is_partial"].any())
     fig.update_layout(
         barmode="stack",
-        title=dict(
-            text="Forums held per month, by type",
-            subtitle=dict(
-                text=period_label
-                + ("; partial months cover only part of the month" if has_partial else ""),
-                font=dict(size=15, color="#555"),
-            ),
+        title=figure_title(
+            "Forums held per month, by type",
+            period_label + ("; partial months cover only part of the month" if has_partial else ""),
         ),
         legend=dict(y=1.02, traceorder="normal"),
         margin=dict(t=190),
@@ -205,80 +205,49 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
     shown = _with_forums(by_county).sort_values("joint_forum_pct", kind="stable")
     total = by_county["forums_held"].sum()
     overall = 100.0 * by_county["joint_forums_count"].sum() / total if total else None
-    fig = go.Figure(
-        go.Bar(
-            x=shown["joint_forum_pct"],
-            y=shown["county_name"],
-            orientation="h",
-            marker_color=theme.STREAM_COLOURS["ras"],
-            text=[
-                f"{p:.0f}% of {n:,}" for p, n in zip(shown["joint_forum_pct"], shown["forums_held"])
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:.1f}% joint<extra></extra>",
-        )
+    fig = horizontal_bars(
+        shown["joint_forum_pct"],
+        shown["county_name"],
+        theme.STREAM_COLOURS["ras"],
+        [f"{p:.0f}% of {n:,}" for p, n in zip(shown["joint_forum_pct"], shown["forums_held"])],
+        "%{y}: %{x:.1f}% joint<extra></extra>",
     )
-    overall_text = ""
-    if overall is not None:
-        fig.add_vline(x=overall, line=dict(color="#444", dash="dash", width=2))
-        overall_text = f"; dashed line: all selected, {overall:.0f}%"
-    fig.update_layout(
-        title=dict(
-            text="Joint forums by county (% of forums held)",
-            subtitle=dict(
-                text=period_label + overall_text,
-                font=dict(size=15, color="#555"),
-            ),
-        ),
-        showlegend=False,
-        margin=dict(r=120),
-    )
+    overall_text = overall_line(fig, overall)
     top = float(shown["joint_forum_pct"].max()) if len(shown) else 100.0
-    fig.update_xaxes(
-        title_text="Joint forums (% of forums held)", range=[0, top * 1.25 + 1], ticksuffix="%"
+    return horizontal_bars_layout(
+        fig,
+        "Joint forums by county (% of forums held)",
+        period_label + overall_text,
+        margin=dict(r=120),
+        title_text="Joint forums (% of forums held)",
+        range=[0, top * 1.25 + 1],
+        ticksuffix="%",
     )
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
 
 
 def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
     """Horizontal bars of summed forum attendance per county, with people per forum."""
     shown = _with_forums(by_county).sort_values("forum_attendance", kind="stable")
-    fig = go.Figure(
-        go.Bar(
-            x=shown["forum_attendance"],
-            y=shown["county_name"],
-            orientation="h",
-            marker_color=theme.STREAM_COLOURS["ras"],
-            text=[
-                f"{a:,} ({m:.0f} per forum)"
-                for a, m in zip(shown["forum_attendance"], shown["attendance_per_forum"])
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:,} people attended<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=dict(
-            text="Forum attendance by county (people)",
-            subtitle=dict(
-                text=f"{period_label}; summed attendance of forums held",
-                font=dict(size=15, color="#555"),
-            ),
-        ),
-        showlegend=False,
-        margin=dict(r=40),
+    fig = horizontal_bars(
+        shown["forum_attendance"],
+        shown["county_name"],
+        theme.STREAM_COLOURS["ras"],
+        [
+            f"{a:,} ({m:.0f} per forum)"
+            for a, m in zip(shown["forum_attendance"], shown["attendance_per_forum"])
+        ],
+        "%{y}: %{x:,} people attended<extra></extra>",
     )
     top = float(shown["forum_attendance"].max()) if len(shown) else 1.0
-    fig.update_xaxes(
+    return horizontal_bars_layout(
+        fig,
+        "Forum attendance by county (people)",
+        f"{period_label}; summed attendance of forums held",
+        margin=dict(r=40),
         title_text="People attending (sum over forums)",
         range=[0, top * 1.35],
         separatethousands=True,
     )
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
 
 
 def forums_by_county_table(by_county: pd.DataFrame) -> pd.DataFrame:
@@ -320,15 +289,12 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str) -> go.Figure:
     for i, (column, title) in enumerate(_SETTLEMENT_PANELS):
         values = by_type[column]
         fig.add_trace(
-            go.Bar(
-                x=values,
-                y=names,
-                orientation="h",
-                marker_color=bar_colours,
-                text=[f"{v:,}" for v in values],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate=f"%{{y}}: %{{x:,}} ({title.lower()})<extra></extra>",
+            horizontal_bar(
+                values,
+                names,
+                bar_colours,
+                [f"{v:,}" for v in values],
+                f"%{{y}}: %{{x:,}} ({title.lower()})<extra></extra>",
                 showlegend=False,
             ),
             row=i // 2 + 1,
@@ -341,13 +307,10 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str) -> go.Figure:
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_annotations(font_size=18)
     fig.update_layout(
-        title=dict(
-            text="Residents' associations by settlement type",
-            subtitle=dict(
-                text=f"Registered (not suspended) by the end of the period; active RAs and "
-                f"forums: {period_label}",
-                font=dict(size=15, color="#555"),
-            ),
+        title=figure_title(
+            "Residents' associations by settlement type",
+            f"Registered (not suspended) by the end of the period; active RAs and "
+            f"forums: {period_label}",
         ),
         margin=dict(t=140),
     )

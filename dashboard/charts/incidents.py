@@ -6,11 +6,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.charts.common import figure_title, horizontal_bar, horizontal_bars
 from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
 from queries.incidents import AGE_BAND_LABELS, COMPSTAT_WINDOWS
 from queries.schema import OPEN_INCIDENT_STATUSES
 
-SUBTITLE_FONT = dict(size=15, color="#555")
 PARTIAL_OPACITY = 0.35
 # Untouched reports are the most urgent, so they take the strongest colour.
 STATUS_COLOURS = {"reported": "#D55E00", "acknowledged": "#E69F00", "actioned": "#0072B2"}
@@ -18,14 +18,23 @@ BAR_ROW_PX = 34
 WEEKLY_HEIGHT = 600
 
 
-def _title(text: str, subtitle: str) -> dict:
-    return dict(text=text, subtitle=dict(text=subtitle, font=SUBTITLE_FONT))
-
-
 def _bar_height(rows: int, base: int = 220, minimum: int = 380) -> int:
     # Long lists (every county) get thinner bars so the chart stays about one screen tall.
     per_row = BAR_ROW_PX if rows <= 20 else 24
     return max(minimum, base + per_row * rows)
+
+
+def _count_axis(fig: go.Figure, title_text: str, **where: int) -> None:
+    """A value axis of whole counts (or hours) from zero, with light grid lines; `where` picks
+    a subplot's axis (row=, col=)."""
+    fig.update_xaxes(
+        title_text=title_text,
+        tickformat=",d",
+        rangemode="tozero",
+        showgrid=True,
+        gridcolor="#E5E5E5",
+        **where,
+    )
 
 
 def _no_data(fig: go.Figure, message: str = "No incidents in this selection") -> go.Figure:
@@ -71,7 +80,7 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
     fig.update_layout(
         barmode="stack",
         bargap=0.15,
-        title=_title(
+        title=figure_title(
             "Incidents reported per week, by category",
             subtitle
             + "<br>Weeks start Monday (EAT)"
@@ -105,31 +114,20 @@ def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> 
         f"{count:,}" + ("" if pd.isna(share) else f" ({share:.0f}%)")
         for count, share in zip(shown["count"], shown["share_pct"])
     ]
-    fig = go.Figure(
-        go.Bar(
-            y=[label(v) for v in shown[dimension]],
-            x=shown["count"],
-            orientation="h",
-            marker_color=[colours.get(v, OTHER_GREY) for v in shown[dimension]],
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
-        )
+    fig = horizontal_bars(
+        shown["count"],
+        [label(v) for v in shown[dimension]],
+        [colours.get(v, OTHER_GREY) for v in shown[dimension]],
+        text,
+        "<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
     )
     fig.update_layout(
-        title=_title(title, subtitle),
+        title=figure_title(title, subtitle),
         showlegend=False,
         height=_bar_height(len(shown), base=200),
         margin=dict(r=110, t=120),
     )
-    fig.update_xaxes(
-        title_text="Incidents reported",
-        tickformat=",d",
-        rangemode="tozero",
-        showgrid=True,
-        gridcolor="#E5E5E5",
-    )
+    _count_axis(fig, "Incidents reported")
     fig.update_yaxes(showgrid=False)
     if int(mix["count"].sum()) == 0:
         _no_data(fig)
@@ -163,34 +161,20 @@ def response_hours_figure(response: pd.DataFrame, subtitle: str) -> go.Figure:
     ):
         values = shown[column]
         fig.add_trace(
-            go.Bar(
-                y=shown["county_name"],
-                x=values,
-                orientation="h",
-                marker_color=colour,
-                text=[None if pd.isna(v) else f"{v:,.1f} h" for v in values],
-                textposition="outside",
-                cliponaxis=False,
+            horizontal_bar(
+                values,
+                shown["county_name"],
+                colour,
+                [None if pd.isna(v) else f"{v:,.1f} h" for v in values],
+                "<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} incidents<extra></extra>",
                 customdata=shown[count_column],
-                hovertemplate=(
-                    "<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} "
-                    "incidents<extra></extra>"
-                ),
             ),
             row=1,
             col=col,
         )
-        fig.update_xaxes(
-            title_text="Median hours",
-            tickformat=",d",
-            rangemode="tozero",
-            showgrid=True,
-            gridcolor="#E5E5E5",
-            row=1,
-            col=col,
-        )
+        _count_axis(fig, "Median hours", row=1, col=col)
     fig.update_layout(
-        title=_title(
+        title=figure_title(
             "Median hours to acknowledge and to resolve, by county",
             subtitle + "<br>Incidents reported in the period whose time is recorded",
         ),
@@ -239,7 +223,7 @@ def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
     )
     fig.update_layout(
         barmode="stack",
-        title=_title("Open incidents by days since reported", subtitle),
+        title=figure_title("Open incidents by days since reported", subtitle),
         legend=dict(traceorder="normal"),
         margin=dict(t=140),
     )
@@ -257,37 +241,47 @@ def _ward_labels(wards: pd.DataFrame) -> list[str]:
     return [f"{w} ({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
 
 
+def _ward_layout(
+    fig: go.Figure,
+    shown: pd.DataFrame,
+    title: str,
+    subtitle: str,
+    right_margin: int,
+    axis_title: str,
+    empty_message: str,
+) -> go.Figure:
+    """Lay out the bars of a ranked ward list (`shown`, drawn bottom to top)."""
+    fig.update_layout(
+        title=figure_title(title, subtitle),
+        showlegend=False,
+        height=_bar_height(len(shown)),
+        margin=dict(r=right_margin, t=130),
+    )
+    _count_axis(fig, axis_title)
+    if shown.empty:
+        _no_data(fig, empty_message)
+    return fig
+
+
 def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     """The wards with most incidents, most at the top."""
     shown = wards.iloc[::-1]
-    fig = go.Figure(
-        go.Bar(
-            y=_ward_labels(shown),
-            x=shown["count"],
-            orientation="h",
-            marker_color=PALETTE[0],
-            text=[f"{v:,}" for v in shown["count"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
-        )
+    fig = horizontal_bars(
+        shown["count"],
+        _ward_labels(shown),
+        PALETTE[0],
+        [f"{v:,}" for v in shown["count"]],
+        "<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
     )
-    fig.update_layout(
-        title=_title(f"Top {len(wards)} wards by incidents reported", subtitle),
-        showlegend=False,
-        height=_bar_height(len(shown)),
-        margin=dict(r=80, t=130),
+    return _ward_layout(
+        fig,
+        shown,
+        f"Top {len(wards)} wards by incidents reported",
+        subtitle,
+        80,
+        "Incidents reported",
+        "No incidents with a ward in this selection",
     )
-    fig.update_xaxes(
-        title_text="Incidents reported",
-        tickformat=",d",
-        rangemode="tozero",
-        showgrid=True,
-        gridcolor="#E5E5E5",
-    )
-    if shown.empty:
-        _no_data(fig, "No incidents with a ward in this selection")
-    return fig
 
 
 def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -297,38 +291,23 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
         f"+{change:,}" + ("" if pd.isna(pct) else f" ({pct:+.0f}%)")
         for change, pct in zip(shown["change"], shown["change_pct"])
     ]
-    fig = go.Figure(
-        go.Bar(
-            y=_ward_labels(shown),
-            x=shown["change"],
-            orientation="h",
-            marker_color=PALETTE[5],
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            customdata=shown[["count", "comparison_count"]].to_numpy(),
-            hovertemplate=(
-                "<b>%{y}</b><br>%{customdata[0]:,} incidents, up from "
-                "%{customdata[1]:,}<extra></extra>"
-            ),
-        )
+    fig = horizontal_bars(
+        shown["change"],
+        _ward_labels(shown),
+        PALETTE[5],
+        text,
+        "<b>%{y}</b><br>%{customdata[0]:,} incidents, up from %{customdata[1]:,}<extra></extra>",
+        customdata=shown[["count", "comparison_count"]].to_numpy(),
     )
-    fig.update_layout(
-        title=_title(f"Top {len(wards)} wards by rise in incidents", subtitle),
-        showlegend=False,
-        height=_bar_height(len(shown)),
-        margin=dict(r=150, t=130),
+    return _ward_layout(
+        fig,
+        shown,
+        f"Top {len(wards)} wards by rise in incidents",
+        subtitle,
+        150,
+        "More incidents than in the comparison period",
+        "No ward had more incidents than in the comparison period",
     )
-    fig.update_xaxes(
-        title_text="More incidents than in the comparison period",
-        tickformat=",d",
-        rangemode="tozero",
-        showgrid=True,
-        gridcolor="#E5E5E5",
-    )
-    if shown.empty:
-        _no_data(fig, "No ward had more incidents than in the comparison period")
-    return fig
 
 
 def compstat_table(compstat: pd.DataFrame) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import formatting
+from dashboard.charts.common import figure_title
 from dashboard.theme import STREAM_COLOURS
 from queries.trends import STREAM_LABELS
 
@@ -60,10 +61,7 @@ def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) ->
     if stream == "rehab_referrals" and part["value_suppressed"].any():
         note += "; gaps = weeks hidden by the privacy rule"
     fig.update_layout(
-        title=dict(
-            text=f"{STREAM_LABELS[stream]} per week",
-            subtitle=dict(text=note, font=dict(size=15, color="#555")),
-        ),
+        title=figure_title(f"{STREAM_LABELS[stream]} per week", note),
         showlegend=False,
     )
     fig.update_yaxes(title_text=f"{unit} per week", rangemode="tozero")

@@ -11,9 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
+from dashboard.charts.common import figure_title, horizontal_bars
 from queries.privacy import labelled_for_display, suppressed_label
 
-SUBTITLE_FONT = dict(size=15, color="#555")
 REHAB_COLOUR = theme.STREAM_COLOURS["rehab"]
 HIDDEN_GREY = "#6E6E6E"
 CAPACITY_GREY = "#D9D9D9"
@@ -57,10 +57,6 @@ def label(code: str) -> str:
     return _LABELS.get(code, theme.label(code))
 
 
-def _title(text: str, subtitle: str) -> dict:
-    return dict(text=text, subtitle=dict(text=subtitle, font=SUBTITLE_FONT))
-
-
 def _as_int(values: pd.Series) -> pd.Series:
     """Counts as whole numbers for tables (NaN, i.e. hidden, stays missing)."""
     return pd.to_numeric(values, errors="coerce").round().astype("Int64")
@@ -70,6 +66,27 @@ def _hidden_note(frame: pd.DataFrame, column: str, threshold: int) -> str:
     if not frame[f"{column}_suppressed"].any():
         return ""
     return f"; '{suppressed_label(threshold)}' = {HIDDEN_MEANING}"
+
+
+def _horizontal_axes(
+    fig: go.Figure,
+    value_title: str,
+    top: float,
+    headroom: float,
+    categories: list[str],
+    **value_axis: object,
+) -> None:
+    """The axes of horizontal bars: values from 0 to `headroom` times the longest drawn bar
+    (`top`, at least 1), and the categories listed top down in this order."""
+    fig.update_xaxes(title_text=value_title, range=[0, max(top, 1.0) * headroom], **value_axis)
+    fig.update_yaxes(
+        ticksuffix="  ",
+        title_text=None,
+        showgrid=False,
+        autorange="reversed",
+        categoryorder="array",
+        categoryarray=categories,
+    )
 
 
 def _category_colours(dimension: str) -> dict[str, str]:
@@ -102,36 +119,22 @@ def category_figure(
     labels = [label(code) for code in rows[dimension]]
     colours = _category_colours(dimension)
     shown = ~rows["referrals_suppressed"].to_numpy()
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=rows["referrals"].where(shown),
-            y=labels,
-            orientation="h",
-            marker_color=[colours.get(code, REHAB_COLOUR) for code in rows[dimension]],
-            text=[f"{v:,.0f}" if ok else "" for v, ok in zip(rows["referrals"], shown)],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:,} referrals<extra></extra>",
-            showlegend=False,
-        )
+    fig = horizontal_bars(
+        rows["referrals"].where(shown),
+        labels,
+        [colours.get(code, REHAB_COLOUR) for code in rows[dimension]],
+        [f"{v:,.0f}" if ok else "" for v, ok in zip(rows["referrals"], shown)],
+        "%{y}: %{x:,} referrals<extra></extra>",
+        showlegend=False,
     )
     _add_hidden_labels(fig, [lab for lab, ok in zip(labels, shown) if not ok], threshold)
     title, _ = DIMENSION_TITLES[dimension]
     fig.update_layout(
-        title=_title(title, period_label + _hidden_note(rows, "referrals", threshold)),
+        title=figure_title(title, period_label + _hidden_note(rows, "referrals", threshold)),
         margin=dict(t=110, r=40),
     )
     top = float(rows["referrals"].max()) if shown.any() else 0.0
-    fig.update_xaxes(title_text="Referrals", range=[0, max(top, 1.0) * 1.2], rangemode="tozero")
-    fig.update_yaxes(
-        ticksuffix="  ",
-        title_text=None,
-        showgrid=False,
-        autorange="reversed",
-        categoryorder="array",
-        categoryarray=labels,
-    )
+    _horizontal_axes(fig, "Referrals", top, 1.2, labels, rangemode="tozero")
     return fig
 
 
@@ -200,7 +203,7 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
     _add_hidden_labels(fig, [m for m, ok in zip(months, shown) if not ok], threshold, vertical=True)
     note = period_label + "; pale = month only partly in the period"
     fig.update_layout(
-        title=_title(
+        title=figure_title(
             "Referrals by month of referral", note + _hidden_note(frame, "referrals", threshold)
         ),
         barmode="overlay",
@@ -238,22 +241,17 @@ def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.
         (f"{n:,.0f} ({p:.0f}%)" if pd.notna(p) else f"{n:,.0f}") if ok else ""
         for n, p, ok in zip(frame["referrals"], frame["of_referrals_pct"], shown)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=frame["referrals"].where(shown),
-            y=labels,
-            orientation="h",
-            marker_color=colours,
-            text=text,
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:,} referrals<extra></extra>",
-            showlegend=False,
-        )
+    fig = horizontal_bars(
+        frame["referrals"].where(shown),
+        labels,
+        colours,
+        text,
+        "%{y}: %{x:,} referrals<extra></extra>",
+        showlegend=False,
     )
     _add_hidden_labels(fig, [lab for lab, ok in zip(labels, shown) if not ok], threshold)
     fig.update_layout(
-        title=_title(
+        title=figure_title(
             "How far referrals got",
             period_label
             + "; referrals made in the period, by their status now"
@@ -262,15 +260,7 @@ def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.
         margin=dict(t=110, r=40),
     )
     top = float(frame["referrals"].max()) if shown.any() else 0.0
-    fig.update_xaxes(title_text="Referrals", range=[0, max(top, 1.0) * 1.3])
-    fig.update_yaxes(
-        ticksuffix="  ",
-        title_text=None,
-        showgrid=False,
-        autorange="reversed",
-        categoryorder="array",
-        categoryarray=labels,
-    )
+    _horizontal_axes(fig, "Referrals", top, 1.3, labels)
     return fig
 
 
@@ -313,34 +303,21 @@ def median_days_figure(frame: pd.DataFrame, period_label: str) -> go.Figure:
     """Median days from referral to admission per county, longest wait on top. Counties whose
     median rests on too few admissions are left out (the page lists them)."""
     rows = _median_rows(frame)
-    fig = go.Figure(
-        go.Bar(
-            x=rows["median_days_to_admission"],
-            y=rows["county_name"],
-            orientation="h",
-            marker_color=REHAB_COLOUR,
-            text=[f"{v:,.1f}".removesuffix(".0") for v in rows["median_days_to_admission"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: median %{x:,.1f} days<extra></extra>",
-            showlegend=False,
-        )
+    fig = horizontal_bars(
+        rows["median_days_to_admission"],
+        rows["county_name"],
+        REHAB_COLOUR,
+        [f"{v:,.1f}".removesuffix(".0") for v in rows["median_days_to_admission"]],
+        "%{y}: median %{x:,.1f} days<extra></extra>",
+        showlegend=False,
     )
     note = period_label + "; referrals made in the period that were admitted"
     fig.update_layout(
-        title=_title("Median days from referral to admission, by county", note),
+        title=figure_title("Median days from referral to admission, by county", note),
         margin=dict(t=110, r=40),
     )
     top = float(rows["median_days_to_admission"].max()) if len(rows) else 0.0
-    fig.update_xaxes(title_text="Median days to admission", range=[0, max(top, 1.0) * 1.2])
-    fig.update_yaxes(
-        ticksuffix="  ",
-        title_text=None,
-        showgrid=False,
-        autorange="reversed",
-        categoryorder="array",
-        categoryarray=list(rows["county_name"]),
-    )
+    _horizontal_axes(fig, "Median days to admission", top, 1.2, list(rows["county_name"]))
     return fig
 
 
@@ -378,7 +355,9 @@ def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=_title("Rehabilitation centres: places by kind", f"Centres open by {end_label}"),
+        title=figure_title(
+            "Rehabilitation centres: places by kind", f"Centres open by {end_label}"
+        ),
         margin=dict(t=110),
     )
     top = float(rows["capacity"].max()) if len(rows) else 0.0
@@ -461,20 +440,12 @@ def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.F
         note += f"; '{suppressed_label(threshold)}' = hidden by the privacy rule"
     fig.update_layout(
         barmode="overlay",
-        title=_title("People in treatment vs places, by county", note),
+        title=figure_title("People in treatment vs places, by county", note),
         showlegend=False,
         margin=dict(t=110, r=40),
     )
     top = float(ends.max()) if len(ends) else 0.0
-    fig.update_xaxes(title_text="People / places", range=[0, max(top, 1.0) * 1.45])
-    fig.update_yaxes(
-        ticksuffix="  ",
-        title_text=None,
-        showgrid=False,
-        autorange="reversed",
-        categoryorder="array",
-        categoryarray=list(rows["county_name"]),
-    )
+    _horizontal_axes(fig, "People / places", top, 1.45, list(rows["county_name"]))
     return fig
 
 

@@ -8,6 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import formatting, theme
+from dashboard.charts.common import (
+    horizontal_bars,
+    horizontal_bars_layout,
+    overall_line,
+)
 from queries.filters import PROGRAMME_LAUNCH
 from queries.indicators import INDICATOR_BY_KEY
 from queries.privacy import SUPPRESSED_PCT, suppressed_label
@@ -18,7 +23,6 @@ _LABELS = {
     "other": "Other (unknown)",
 }
 _DIMENSION_TITLES = {"audience": "audience", "topic": "topic"}
-SUBTITLE_FONT = dict(size=15, color="#555")
 
 
 def label(code: str) -> str:
@@ -37,32 +41,23 @@ def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) ->
     """
     colours = theme.colours_for(dimension)
     shown = frame.sort_values("people_trained", kind="stable")
-    fig = go.Figure(
-        go.Bar(
-            x=shown["people_trained"],
-            y=[label(code) for code in shown[dimension]],
-            orientation="h",
-            marker_color=[colours.get(code, theme.OTHER_GREY) for code in shown[dimension]],
-            text=[f"{n:,}" for n in shown["people_trained"]],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=shown["sessions_count"],
-            hovertemplate="%{y}: %{x:,} people in %{customdata:,} sessions<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title=dict(
-            text=f"People trained by {_DIMENSION_TITLES[dimension]}",
-            subtitle=dict(text=f"{period_label}; summed participants", font=SUBTITLE_FONT),
-        ),
-        showlegend=False,
+    fig = horizontal_bars(
+        shown["people_trained"],
+        [label(code) for code in shown[dimension]],
+        [colours.get(code, theme.OTHER_GREY) for code in shown[dimension]],
+        [f"{n:,}" for n in shown["people_trained"]],
+        "%{y}: %{x:,} people in %{customdata:,} sessions<extra></extra>",
+        customdata=shown["sessions_count"],
     )
     top = float(shown["people_trained"].max()) if len(shown) else 0.0
-    fig.update_xaxes(
-        title_text="People trained", range=[0, max(top, 1.0) * 1.25], separatethousands=True
+    return horizontal_bars_layout(
+        fig,
+        f"People trained by {_DIMENSION_TITLES[dimension]}",
+        f"{period_label}; summed participants",
+        title_text="People trained",
+        range=[0, max(top, 1.0) * 1.25],
+        separatethousands=True,
     )
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
 
 
 def trained_by_table(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
@@ -121,44 +116,25 @@ def coverage_figure(frame: pd.DataFrame, end: dt.date, overall_pct: float | None
             strict=True,
         )
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=coverage.clip(upper=COVERAGE_AXIS_CAP).fillna(0.0),
-            y=shown["county_name"],
-            orientation="h",
-            marker_color=theme.CATEGORY_COLOURS["audience"]["private_security"],
-            text=labels,
-            textposition="outside",
-            cliponaxis=False,
-            customdata=coverage,
-            hovertemplate="%{y}: %{customdata:.1f}% of officers at partner firms<extra></extra>",
-        )
+    fig = horizontal_bars(
+        coverage.clip(upper=COVERAGE_AXIS_CAP).fillna(0.0),
+        shown["county_name"],
+        theme.CATEGORY_COLOURS["audience"]["private_security"],
+        labels,
+        "%{y}: %{customdata:.1f}% of officers at partner firms<extra></extra>",
+        customdata=coverage,
     )
-    overall_text = ""
-    if overall_pct is not None and not pd.isna(overall_pct):
-        fig.add_vline(
-            x=min(overall_pct, COVERAGE_AXIS_CAP), line=dict(color="#444", dash="dash", width=2)
-        )
-        overall_text = f"; dashed line: all selected, {overall_pct:.1f}%"
-    fig.update_layout(
-        title=dict(
-            text="Private security officers trained (% of officers at partner firms)",
-            subtitle=dict(
-                text=f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
-                f"{end:%d %b %Y}" + overall_text,
-                font=SUBTITLE_FONT,
-            ),
-        ),
-        showlegend=False,
+    overall_text = overall_line(fig, overall_pct, decimals=1, cap=COVERAGE_AXIS_CAP)
+    return horizontal_bars_layout(
+        fig,
+        "Private security officers trained (% of officers at partner firms)",
+        f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
+        f"{end:%d %b %Y}" + overall_text,
         margin=dict(t=120, r=40),
-    )
-    fig.update_xaxes(
         title_text="Officers trained (% of officers at partner firms)",
         ticksuffix="%",
         range=[0, axis_end],
     )
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
 
 
 def coverage_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -254,17 +230,12 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
             shown["actual"], shown["target"], shown["achieved_pct"], shown["actual_suppressed"]
         )
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=shown["achieved_pct"].where(~shown["actual_suppressed"].astype(bool)),
-            y=shown["county_name"],
-            orientation="h",
-            marker_color=theme.STREAM_COLOURS.get(stream, theme.BRAND_GREEN),
-            text=texts,
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:.1f}% of target<extra></extra>",
-        )
+    fig = horizontal_bars(
+        shown["achieved_pct"].where(~shown["actual_suppressed"].astype(bool)),
+        shown["county_name"],
+        theme.STREAM_COLOURS.get(stream, theme.BRAND_GREEN),
+        texts,
+        "%{y}: %{x:.1f}% of target<extra></extra>",
     )
     fig.add_vline(
         x=100,
@@ -281,24 +252,17 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
             annotation_position="top",
         )
     name = spec.label if spec else key
-    fig.update_layout(
-        title=dict(
-            text=f"{name}: actual as % of target, by county",
-            subtitle=dict(
-                text=f"Target period {period_text(first['period_start'], first['period_end'])}; "
-                f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}",
-                font=SUBTITLE_FONT,
-            ),
-        ),
-        showlegend=False,
-        margin=dict(r=60, t=130),
-    )
     top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
-    fig.update_xaxes(
-        title_text="Actual as % of target", ticksuffix="%", range=[0, max(top, 100.0) * 1.3]
+    return horizontal_bars_layout(
+        fig,
+        f"{name}: actual as % of target, by county",
+        f"Target period {period_text(first['period_start'], first['period_end'])}; "
+        f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}",
+        margin=dict(r=60, t=130),
+        title_text="Actual as % of target",
+        ticksuffix="%",
+        range=[0, max(top, 100.0) * 1.3],
     )
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
 
 
 def target_height(rows: pd.DataFrame) -> int:

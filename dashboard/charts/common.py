@@ -1,0 +1,73 @@
+"""Pieces the pages' figures share: a title with its subtitle, horizontal bars labelled past
+their ends, their layout, and the dashed line of the selection's overall value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+SUBTITLE_FONT = dict(size=15, color="#555")
+OVERALL_LINE = dict(color="#444", dash="dash", width=2)
+
+
+def figure_title(text: str, subtitle: str) -> dict:
+    """A layout title with a smaller grey subtitle under it."""
+    return dict(text=text, subtitle=dict(text=subtitle, font=SUBTITLE_FONT))
+
+
+def horizontal_bar(
+    x: Any, y: Any, colour: Any, text: Any, hovertemplate: str, **bar: Any
+) -> go.Bar:
+    """One trace of horizontal bars, each labelled with its `text` just past its end (a label
+    may run into the margin rather than be cut); `bar` holds any other go.Bar settings."""
+    return go.Bar(
+        x=x,
+        y=y,
+        orientation="h",
+        marker_color=colour,
+        text=text,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate=hovertemplate,
+        **bar,
+    )
+
+
+def horizontal_bars(
+    x: Any, y: Any, colour: Any, text: Any, hovertemplate: str, **bar: Any
+) -> go.Figure:
+    """A figure of one `horizontal_bar` trace."""
+    return go.Figure(horizontal_bar(x, y, colour, text, hovertemplate, **bar))
+
+
+def horizontal_bars_layout(
+    fig: go.Figure,
+    title: str,
+    subtitle: str,
+    *,
+    margin: dict | None = None,
+    **value_axis: Any,
+) -> go.Figure:
+    """Lay out a horizontal bar chart: the title and subtitle, no legend, the value (x) axis
+    with these settings (`title_text`, `range`, ...), and the category (y) axis plain: no title,
+    no grid. `margin`, if given, replaces the template's margins it names."""
+    layout: dict[str, Any] = dict(title=figure_title(title, subtitle), showlegend=False)
+    if margin is not None:
+        layout["margin"] = margin
+    fig.update_layout(**layout)
+    fig.update_xaxes(**value_axis)
+    fig.update_yaxes(title_text=None, showgrid=False)
+    return fig
+
+
+def overall_line(
+    fig: go.Figure, overall: float | None, decimals: int = 0, cap: float | None = None
+) -> str:
+    """Draw the selection's overall percentage as a dashed vertical line (at `cap` at most)
+    and return the subtitle's note on it; nothing and '' when there is no overall value."""
+    if overall is None or pd.isna(overall):
+        return ""
+    fig.add_vline(x=overall if cap is None else min(overall, cap), line=OVERALL_LINE)
+    return f"; dashed line: all selected, {overall:.{decimals}f}%"
