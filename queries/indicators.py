@@ -688,7 +688,13 @@ def rehab_measures(
     frame = _as_float(frame, list(REHAB_RATIO_KEYS))
     for key, support in _REHAB_SUPPORT.items():
         frame = suppress_ratio(frame, key, support, threshold)
-    frame = suppress_counts(frame, "rehab_referrals", threshold)
+    protection = _rehab_page_protection(engine, filters, threshold, grain, frame)
+    for key in REHAB_RATIO_KEYS:
+        frame[key] = frame[key].mask(protection[key])
+        frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | protection[key]
+    frame = suppress_counts(
+        frame, "rehab_referrals", threshold, also_hidden=protection["rehab_referrals"]
+    )
     # A share of referrals, printed unrounded, gives its denominator away: where the count is
     # hidden to protect another cell, the shares of it go too.
     count_hidden = frame[flag_column("rehab_referrals")].astype(bool)
@@ -696,6 +702,40 @@ def rehab_measures(
         frame[key] = frame[key].mask(count_hidden)
         frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | count_hidden
     return frame.drop(columns=[c for c in frame.columns if c.startswith("n_")])
+
+
+def _rehab_page_protection(
+    engine: Engine, filters: Filters, threshold: int, grain: Grain, frame: pd.DataFrame
+) -> dict[str, pd.Series]:
+    """What the Rehabilitation page's breakdowns hide for the same selection, per row and rehab
+    key, so that no page or export shows a figure another page protects (the funnel and the
+    admission share, say, would together give a small count of people still in treatment away).
+
+    Per county, each county is protected as the page would protect it with that county chosen.
+    Per ward, the shares are not published at all (a ward is too small a place).
+    """
+    from queries.rehab import headline_hidden, protected_referrals  # rehab builds on this module
+
+    keys = ("rehab_referrals", *REHAB_RATIO_KEYS)
+    protection = {key: pd.Series(False, index=frame.index) for key in keys}
+    if grain == "ward":
+        for key in REHAB_RATIO_KEYS:
+            protection[key][:] = True
+        return protection
+    if grain is None:
+        selections = {frame.index[0]: filters}
+    else:
+        counts = frame["rehab_referrals"].astype("float64")
+        selections = {
+            row: replace(filters, counties=(code,), wards=())
+            for row, code in frame["county_code"].items()
+            if counts[row] >= threshold
+        }
+    for row, selection in selections.items():
+        hidden = headline_hidden(protected_referrals(engine, selection, threshold))
+        for key, is_hidden in hidden.items():
+            protection[key][row] = is_hidden
+    return protection
 
 
 def indicators_frame(

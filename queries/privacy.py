@@ -95,7 +95,9 @@ def gives_away(hidden_values: Sequence[float], threshold: int) -> bool:
         others_low = sum(low for j, low in enumerate(lows) if j != i)
         lowest = max(lows[i], total - others_high)
         highest = min(highs[i], total - others_low)
-        if highest <= lowest:
+        # A label that already names one value ('<2' is 1) is the deployment's choice of
+        # threshold, not something the other cells give away.
+        if highest <= lowest and lows[i] < highs[i]:
             return True
     return False
 
@@ -105,6 +107,7 @@ def suppress_counts(
     count_column: str,
     threshold: int,
     margins: Sequence[Sequence[str]] = ((),),
+    also_hidden: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Primary and secondary suppression of one count column.
 
@@ -117,6 +120,8 @@ def suppress_counts(
             Wherever a margin group's hidden cells would give a small one away (see
             `gives_away`), the smallest other non-zero cell of that group is hidden too, until
             no group does.
+        also_hidden: cells already hidden for another reason (another output protects them),
+            which the margins must protect like any other.
 
     Returns:
         A copy with the hidden counts set to NaN, `<count_column>_suppressed` flags, and
@@ -125,6 +130,8 @@ def suppress_counts(
     result = frame.copy()
     counts = pd.to_numeric(result[count_column], errors="coerce").astype("float64")
     hidden = counts.between(1, threshold - 1)
+    if also_hidden is not None:
+        hidden |= also_hidden.reindex(result.index, fill_value=False).astype(bool)
     changed = True
     while changed:
         changed = False

@@ -10,6 +10,7 @@ from queries.db import read_frame
 from queries.filters import Filters
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
 from queries.indicators import area_where, county_where
+from queries.privacy import flag_column, small_column, suppress_counts
 from queries.schema import (
     ALLOWED_VALUES,
     counties,
@@ -77,9 +78,19 @@ def unknown_values_select(filters: Filters) -> Select:
     return select(union).order_by(union.c.row_count.desc(), union.c.table_name)
 
 
-def unknown_values(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """See `unknown_values_select`."""
-    return read_frame(engine, unknown_values_select(filters))
+def _protect_referral_counts(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Counts of referral rows are counts of young people in treatment: the privacy rule holds
+    for administrators too. Each is a cell of its own (no total is shown beside it)."""
+    referral_rows = frame["table_name"] == "rehab_referrals"
+    protected = suppress_counts(frame, "row_count", threshold, margins=())
+    protected.loc[~referral_rows, [flag_column("row_count"), small_column("row_count")]] = False
+    protected.loc[~referral_rows, "row_count"] = frame.loc[~referral_rows, "row_count"]
+    return protected
+
+
+def unknown_values(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """See `unknown_values_select`; referral counts of 1 to threshold-1 are hidden."""
+    return _protect_referral_counts(read_frame(engine, unknown_values_select(filters)), threshold)
 
 
 def quality_checks_select(filters: Filters) -> Select:
@@ -192,6 +203,6 @@ def quality_checks_select(filters: Filters) -> Select:
     return select(union_all(*parts).subquery("checks"))
 
 
-def quality_checks(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """See `quality_checks_select`."""
-    return read_frame(engine, quality_checks_select(filters))
+def quality_checks(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """See `quality_checks_select`; referral counts of 1 to threshold-1 are hidden."""
+    return _protect_referral_counts(read_frame(engine, quality_checks_select(filters)), threshold)

@@ -34,7 +34,7 @@ from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
 from queries.indicators import area_where, county_where, headline, rehab_measures
-from queries.privacy import flag_column, is_small, small_column, suppress_counts
+from queries.privacy import flag_column, gives_away, is_small, small_column, suppress_counts
 from queries.schema import (
     AGE_BANDS,
     CENTRE_KINDS,
@@ -242,7 +242,9 @@ def protect_cells(
     1. a group of `all_or_nothing` has a hidden member and a shown non-zero one (used where
        another page publishes a ratio of the group's counts, so one count reveals the rest);
     2. a relation has exactly one hidden member (it would equal the others' difference);
-    3. a relation's total is shown and its hidden parts sum to their number (all of them 1);
+    3. a relation's total is shown and its hidden parts' labels ('<5' is 1 to threshold-1,
+       'suppressed' at least the threshold) leave one of them a single possible value
+       (`queries.privacy.gives_away`);
     4. the relations, solved as linear equations in the hidden cells given every shown cell,
        fix a hidden cell's value (a cell is fixed when every vector of the null space of the
        hidden cells' coefficient matrix is 0 there).
@@ -269,7 +271,7 @@ def protect_cells(
     totals = {r.total for r in relations}
     rank = {name: (priority[name], name in totals, i) for i, name in enumerate(values)}
     while True:
-        cell = _next_to_hide(values, relations, all_or_nothing, hidden, rank)
+        cell = _next_to_hide(values, relations, all_or_nothing, hidden, rank, threshold)
         if cell is None:
             return frozenset(hidden)
         hidden.add(cell)
@@ -316,6 +318,7 @@ def _next_to_hide(
     all_or_nothing: Sequence[Sequence[str]],
     hidden: set[str],
     rank: Mapping[str, tuple[int, bool, int]],
+    threshold: int,
 ) -> str | None:
     for group in all_or_nothing:
         if hidden.intersection(group):
@@ -334,10 +337,8 @@ def _next_to_hide(
         return min(mends, key=lambda m: (rank[m][0], -mends[m], rank[m][1], values[m], rank[m][2]))
     for relation in relations:
         hidden_parts = [p for p in relation.parts if p in hidden]
-        if (
-            relation.total not in hidden
-            and len(hidden_parts) >= 2
-            and sum(values[p] for p in hidden_parts) == len(hidden_parts)
+        if relation.total not in hidden and gives_away(
+            [values[p] for p in hidden_parts], threshold
         ):
             cell = _choose(values, relation.members, hidden, rank)
             if cell is not None:
@@ -649,8 +650,8 @@ def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataF
     frame = (
         headline(engine, filters, threshold).set_index("indicator").loc[list(REHAB_HEADLINE_KEYS)]
     )
-    now = _headline_hidden(protected_referrals(engine, filters, threshold))
-    before = _headline_hidden(protected_referrals(engine, filters.comparison_filters(), threshold))
+    now = headline_hidden(protected_referrals(engine, filters, threshold))
+    before = headline_hidden(protected_referrals(engine, filters.comparison_filters(), threshold))
     for key in REHAB_HEADLINE_KEYS:
         if now[key] and not frame.loc[key, "suppressed"]:
             # Hidden here only to protect a breakdown's cell, not for being small itself.
@@ -671,7 +672,9 @@ def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataF
     return frame.reset_index()
 
 
-def _headline_hidden(protected: ProtectedReferrals) -> dict[str, bool]:
+def headline_hidden(protected: ProtectedReferrals) -> dict[str, bool]:
+    """Which rehab headline figures the Rehabilitation page's breakdowns require hidden, so
+    every page and export that shows them hides the same ones."""
     hidden = protected.hidden
 
     def any_hidden(*names: str) -> bool:

@@ -90,7 +90,8 @@ def streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.Data
 
     Grain: one row per stream per week (Monday start) overlapping the period.
     Columns: stream, stream_label, week_start (datetime64), value (float; NaN where hidden),
-    value_suppressed, is_partial (the week extends beyond the period, so it is not comparable).
+    value_suppressed, value_small (hidden for being a small count, not to protect another),
+    is_partial (the week extends beyond the period, so it is not comparable).
     """
     raw = read_frame(engine, streams_by_week_select(engine.dialect.name, filters))
     raw["week_start"] = pd.to_datetime(raw["week_start"])
@@ -104,15 +105,25 @@ def streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.Data
         .reset_index()
     )
     frame["value_suppressed"] = False
+    frame["value_small"] = False
     rehab = frame["stream"] == "rehab_referrals"
     hidden = suppress_counts(frame[rehab], "value", threshold)
     frame.loc[rehab, "value"] = hidden["value"]
     frame.loc[rehab, "value_suppressed"] = hidden["value_suppressed"]
+    frame.loc[rehab, "value_small"] = hidden["value_small"]
     frame["stream_label"] = frame["stream"].map(STREAM_LABELS)
     week_end = frame["week_start"] + pd.Timedelta(days=6)
     frame["is_partial"] = (frame["week_start"] < pd.Timestamp(filters.start)) | (
         week_end > pd.Timestamp(filters.end)
     )
     return frame[
-        ["stream", "stream_label", "week_start", "value", "value_suppressed", "is_partial"]
+        [
+            "stream",
+            "stream_label",
+            "week_start",
+            "value",
+            "value_suppressed",
+            "value_small",
+            "is_partial",
+        ]
     ]

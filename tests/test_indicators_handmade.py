@@ -367,9 +367,17 @@ def test_scope_overrides_a_choice_outside_it(engine: Engine) -> None:
 
 def test_threshold_is_respected(engine: Engine) -> None:
     frame = indicators_frame(engine, PERIOD, threshold=2, grain="county").set_index("county_code")
-    assert frame.loc["032", "rehab_referrals"] == 3 and frame.loc["001", "rehab_referrals"] == 12
-    # With threshold 2 only counts of 1 hide: Nakuru's single completion hides its pct.
+    # With threshold 2 neither 3 nor 12 is a small count...
+    assert not frame["rehab_referrals_small"].any()
+    # ...but Nakuru's 3 referrals are three age bands of 1 each: with its breakdowns published
+    # (the Rehabilitation page), its total would give them away, so it is hidden everywhere;
+    # then Mombasa's 12 must go too, or 15 - 12 would reveal it.
+    assert frame["rehab_referrals_suppressed"].tolist() == [True, True, False]
+    assert frame.loc["047", "rehab_referrals"] == 0
+    # Nakuru's single completion still hides its completion share.
     assert frame.loc["032", "referral_completion_pct_suppressed"]
+    with_five = indicators_frame(engine, PERIOD, threshold=5, grain="county")
+    assert with_five.set_index("county_code").loc["032", "rehab_referrals_small"]
 
 
 def test_headline_compares_with_the_previous_period(engine: Engine) -> None:

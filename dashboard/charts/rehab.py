@@ -12,7 +12,13 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts.common import figure_title, horizontal_bars
-from queries.privacy import labelled_for_display, suppressed_label
+from queries.privacy import (
+    SUPPRESSED_PCT,
+    flag_column,
+    labelled_for_display,
+    small_column,
+    suppressed_label,
+)
 
 REHAB_COLOUR = theme.STREAM_COLOURS["rehab"]
 HIDDEN_GREY = "#6E6E6E"
@@ -62,10 +68,30 @@ def _as_int(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").round().astype("Int64")
 
 
+def _small(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Which hidden cells are small counts themselves ('<5'); the others were hidden only to
+    protect a small one and read 'suppressed'."""
+    flag = small_column(column)
+    return frame[flag] if flag in frame else pd.Series(True, index=frame.index)
+
+
+def hidden_text(frame: pd.DataFrame, column: str, threshold: int) -> list[str]:
+    """The label of each hidden cell of a column, in row order (shown cells get '')."""
+    hidden = frame[flag_column(column)].astype(bool)
+    small = _small(frame, column).astype(bool)
+    return [
+        ("" if not h else suppressed_label(threshold) if sm else SUPPRESSED_PCT)
+        for h, sm in zip(hidden, small, strict=True)
+    ]
+
+
 def _hidden_note(frame: pd.DataFrame, column: str, threshold: int) -> str:
     if not frame[f"{column}_suppressed"].any():
         return ""
-    return f"; '{suppressed_label(threshold)}' = {HIDDEN_MEANING}"
+    return (
+        f"; '{suppressed_label(threshold)}' = a count of 1 to {threshold - 1}, 'suppressed' = "
+        f"{HIDDEN_MEANING} to protect one"
+    )
 
 
 def _horizontal_axes(
@@ -127,7 +153,12 @@ def category_figure(
         "%{y}: %{x:,} referrals<extra></extra>",
         showlegend=False,
     )
-    _add_hidden_labels(fig, [lab for lab, ok in zip(labels, shown) if not ok], threshold)
+    texts = hidden_text(rows, "referrals", threshold)
+    _add_hidden_labels(
+        fig,
+        [lab for lab, ok in zip(labels, shown) if not ok],
+        [t for t, ok in zip(texts, shown) if not ok],
+    )
     title, _ = DIMENSION_TITLES[dimension]
     fig.update_layout(
         title=figure_title(title, period_label + _hidden_note(rows, "referrals", threshold)),
@@ -139,12 +170,12 @@ def category_figure(
 
 
 def _add_hidden_labels(
-    fig: go.Figure, categories: list[str], threshold: int, vertical: bool = False
+    fig: go.Figure, categories: list[str], text: list[str], vertical: bool = False
 ) -> None:
-    """A grey '<5' at the axis for every hidden bar, in place of the bar."""
+    """A grey label ('<5', or 'suppressed' for a cell hidden to protect another) at the axis
+    for every hidden bar, in place of the bar."""
     if not categories:
         return
-    text = [suppressed_label(threshold)] * len(categories)
     zeros = [0] * len(categories)
     fig.add_trace(
         go.Scatter(
@@ -169,6 +200,7 @@ def category_table(frame: pd.DataFrame, dimension: str, threshold: int) -> pd.Da
                 DIMENSION_TITLES[dimension][1]: frame[dimension].map(label),
                 "referrals": _as_int(frame["referrals"]),
                 "referrals_suppressed": frame["referrals_suppressed"],
+                "referrals_small": _small(frame, "referrals"),
             }
         ),
         threshold,
@@ -200,7 +232,13 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
                 hovertemplate="%{x}: %{y:,} referrals (" + name.lower() + ")<extra></extra>",
             )
         )
-    _add_hidden_labels(fig, [m for m, ok in zip(months, shown) if not ok], threshold, vertical=True)
+    texts = hidden_text(frame, "referrals", threshold)
+    _add_hidden_labels(
+        fig,
+        [m for m, ok in zip(months, shown) if not ok],
+        [t for t, ok in zip(texts, shown) if not ok],
+        vertical=True,
+    )
     note = period_label + "; pale = month only partly in the period"
     fig.update_layout(
         title=figure_title(
@@ -223,6 +261,7 @@ def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
                 "Month": [f"{m:%b %Y}" for m in frame["month_start"]],
                 "referrals": _as_int(frame["referrals"]),
                 "referrals_suppressed": frame["referrals_suppressed"],
+                "referrals_small": _small(frame, "referrals"),
                 "Whole month in period": ~frame["is_partial"],
             }
         ),
@@ -249,7 +288,12 @@ def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.
         "%{y}: %{x:,} referrals<extra></extra>",
         showlegend=False,
     )
-    _add_hidden_labels(fig, [lab for lab, ok in zip(labels, shown) if not ok], threshold)
+    texts = hidden_text(frame, "referrals", threshold)
+    _add_hidden_labels(
+        fig,
+        [lab for lab, ok in zip(labels, shown) if not ok],
+        [t for t, ok in zip(texts, shown) if not ok],
+    )
     fig.update_layout(
         title=figure_title(
             "How far referrals got",
@@ -272,6 +316,7 @@ def funnel_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
                 "Kind": frame["kind"].map({"stage": "Stage", "outcome": "Outcome"}),
                 "referrals": _as_int(frame["referrals"]),
                 "referrals_suppressed": frame["referrals_suppressed"],
+                "referrals_small": _small(frame, "referrals"),
                 "of_referrals_pct": frame["of_referrals_pct"].round(1),
                 "of_referrals_pct_suppressed": frame["of_referrals_pct_suppressed"],
             }
@@ -411,11 +456,12 @@ def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.F
             hovertemplate="%{y}: %{x:,} in treatment<extra></extra>",
         )
     )
+    hidden_labels = hidden_text(rows, "current_admissions", threshold)
     labels = [
-        suppressed_label(threshold)
-        if h
-        else (f"{n:,.0f} in treatment" + (f" ({p:.0f}%)" if pd.notna(p) else ""))
-        for n, p, h in zip(rows["current_admissions"], rows["occupancy_pct"], hidden)
+        hidden_label if h else (f"{n:,.0f} in treatment" + (f" ({p:.0f}%)" if pd.notna(p) else ""))
+        for n, p, h, hidden_label in zip(
+            rows["current_admissions"], rows["occupancy_pct"], hidden, hidden_labels
+        )
     ]
     ends = pd.concat(
         [rows["capacity"].astype("float64"), rows["current_admissions"].fillna(0.0)], axis=1
@@ -437,7 +483,7 @@ def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.F
         f"{end_label}), at centres in each county"
     )
     if hidden.any():
-        note += f"; '{suppressed_label(threshold)}' = hidden by the privacy rule"
+        note += f"; '{suppressed_label(threshold)}' and 'suppressed' = hidden by the privacy rule"
     fig.update_layout(
         barmode="overlay",
         title=figure_title("People in treatment vs places, by county", note),
@@ -460,6 +506,7 @@ def capacity_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
                 "Places (beds)": rows["capacity"],
                 "current_admissions": _as_int(rows["current_admissions"]),
                 "current_admissions_suppressed": rows["current_admissions_suppressed"],
+                "current_admissions_small": _small(rows, "current_admissions"),
                 "occupancy_pct": rows["occupancy_pct"].round(1),
                 "occupancy_pct_suppressed": rows["occupancy_pct_suppressed"],
             }

@@ -15,7 +15,7 @@ st.markdown(
     "Charts count unknown values as *other*; nothing is changed in the database. Send this list to "
     "the ministry data team."
 )
-checks = data.load(quality_checks, context.url, context.filters)
+checks = data.load(quality_checks, context.url, context.filters, threshold=context.threshold)
 st.subheader("Checks")
 components.data_table(
     checks.rename(columns={"check": "Check", "table_name": "Table", "row_count": "Rows"}),
@@ -23,7 +23,7 @@ components.data_table(
     "Data quality checks",
 )
 st.subheader("Values outside the contract's lists")
-unknown = data.load(unknown_values, context.url, context.filters)
+unknown = data.load(unknown_values, context.url, context.filters, threshold=context.threshold)
 if unknown.empty:
     st.success("Every enumerated value is one the contract allows.")
 else:
