@@ -55,6 +55,7 @@ def _assert_cards(at: AppTest, db_url: str, counties: tuple[str, ...]) -> None:
     """The cards on screen show the headline values for these counties over the last 28 days."""
     shown = cards_shown(at)
     expected = expected_cards(db_url, filters_of({"county": ",".join(counties)}))
+    assert len(shown) == 8  # the Overview's cards, every one of them checked
     assert shown == {k: v for k, v in expected.items() if k in shown}
 
 
