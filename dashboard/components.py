@@ -74,13 +74,14 @@ def headline_cards(
             change = formatting.change_text(indicator, row["change"], row["change_pct"])
             if change and bool(row["meaningful"]):
                 change += " · meaningful"
-            if change is None and (row["suppressed"] or row["comparison_suppressed"]):
-                change = "change hidden (privacy rule)"
+            arrow = "auto"
             colour = (
                 "off"
                 if indicator.higher_is_better is None
                 else ("normal" if indicator.higher_is_better else "inverse")
             )
+            if change is None and (row["suppressed"] or row["comparison_suppressed"]):
+                change, arrow, colour = "change hidden (privacy rule)", "off", "off"
             help_text = f"{indicator.definition} Unit: {indicator.unit}."
             if indicator.poisson_count:
                 help_text += " " + SIGNIFICANCE_HELP
@@ -90,6 +91,7 @@ def headline_cards(
                     value,
                     delta=change,
                     delta_color=colour,
+                    delta_arrow=arrow,
                     help=help_text,
                     border=True,
                     delta_description="vs comparison period" if change else None,
@@ -168,8 +170,9 @@ def suppression_note(context: PageContext) -> None:
     label = suppressed_label(context.threshold)
     st.caption(
         f"Privacy rule: rehabilitation counts from 1 to {context.threshold - 1} are shown as "
-        f"'{label}', and percentages or medians resting on such counts as 'Suppressed'. Where a "
-        "total would reveal a hidden cell, one more cell is hidden too."
+        f"'{label}'. 'Suppressed' marks a larger count hidden so that a total cannot give a "
+        "small one away, and a percentage or median that would reveal a small count. Changes "
+        "are not shown where either period is hidden."
     )
 
 
