@@ -149,7 +149,7 @@ def data_table(table: pd.DataFrame, context: PageContext, name: str) -> None:
     shown = labelled_for_display(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
-    st.dataframe(shown, hide_index=True, width="stretch", height=height)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, placeholder="–")
     csv = shown.to_csv(index=False).encode("utf-8")
     file_name = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}.csv"
     st.download_button(
