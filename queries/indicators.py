@@ -738,20 +738,32 @@ def _rehab_page_protection(
     return protection
 
 
-def indicators_frame(
-    engine: Engine, filters: Filters, threshold: int, grain: Grain = None
-) -> pd.DataFrame:
-    """Every contract indicator for the selection: one row overall, per county or per ward.
+STREAMS = ("incidents", "ras", "training", "rehab")
 
-    Columns: the grain's dimension columns, then every key of `INDICATOR_KEYS`, then
-    `rehab_*_suppressed` flags.
+
+def indicators_frame(
+    engine: Engine,
+    filters: Filters,
+    threshold: int,
+    grain: Grain = None,
+    streams: tuple[str, ...] = STREAMS,
+) -> pd.DataFrame:
+    """The contract's indicators for the selection: one row overall, per county or per ward.
+
+    Args:
+        streams: which indicator streams to compute (all by default); a page that shows one
+            stream's cards need not query the other three.
+
+    Columns: the grain's dimension columns, then the keys of `INDICATOR_KEYS` of those
+    streams, then `_suppressed` / `_small` flags of the rehab ones.
     """
-    parts = [
-        incident_measures(engine, filters, grain),
-        ra_measures(engine, filters, grain),
-        training_measures(engine, filters, grain),
-        rehab_measures(engine, filters, threshold, grain),
-    ]
+    measures = {
+        "incidents": lambda: incident_measures(engine, filters, grain),
+        "ras": lambda: ra_measures(engine, filters, grain),
+        "training": lambda: training_measures(engine, filters, grain),
+        "rehab": lambda: rehab_measures(engine, filters, threshold, grain),
+    }
+    parts = [measures[stream]() for stream in STREAMS if stream in streams]
     dims = [c for c in ("county_code", "county_name", "ward_code", "ward_name") if c in parts[0]]
     merged = parts[0]
     for part in parts[1:]:
@@ -861,20 +873,25 @@ def poisson_z(current: float, previous: float) -> float:
     return 2.0 * (math.sqrt(max(current, 0.0)) - math.sqrt(max(previous, 0.0)))
 
 
-def headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+def headline(
+    engine: Engine, filters: Filters, threshold: int, streams: tuple[str, ...] = STREAMS
+) -> pd.DataFrame:
     """Every indicator for the selection and its comparison period.
 
-    Grain: one row per indicator. Columns: indicator, label, unit, kind, value,
+    Grain: one row per indicator of the chosen streams. Columns: indicator, label, unit, kind,
+    value,
     comparison_value, change (value - comparison), change_pct (100 * change / comparison; null
     when the comparison is 0 or missing), z (Poisson z of the underlying count, counts and rates
     only), meaningful (|z| >= 3), suppressed (value hidden by the privacy rule), small (hidden
     because it is a small count itself), comparison_suppressed. Where either side is suppressed, the change is hidden too, so it
     cannot be used to work a hidden value back out.
     """
-    current = indicators_frame(engine, filters, threshold).iloc[0]
-    previous = indicators_frame(engine, filters.comparison_filters(), threshold).iloc[0]
+    current = indicators_frame(engine, filters, threshold, streams=streams).iloc[0]
+    previous = indicators_frame(
+        engine, filters.comparison_filters(), threshold, streams=streams
+    ).iloc[0]
     rows = []
-    for indicator in INDICATORS:
+    for indicator in (i for i in INDICATORS if i.stream in streams):
         value, before = _cell(current, indicator.key), _cell(previous, indicator.key)
         hidden = bool(current.get(flag_column(indicator.key), False))
         small = bool(current.get(small_column(indicator.key), hidden))

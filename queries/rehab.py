@@ -648,7 +648,9 @@ def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataF
     Grain: one row per rehab indicator, in REHAB_HEADLINE_KEYS order. Columns: as `headline`.
     """
     frame = (
-        headline(engine, filters, threshold).set_index("indicator").loc[list(REHAB_HEADLINE_KEYS)]
+        headline(engine, filters, threshold, streams=("rehab",))
+        .set_index("indicator")
+        .loc[list(REHAB_HEADLINE_KEYS)]
     )
     now = headline_hidden(protected_referrals(engine, filters, threshold))
     before = headline_hidden(protected_referrals(engine, filters.comparison_filters(), threshold))

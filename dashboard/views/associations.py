@@ -29,7 +29,7 @@ HEADLINE_KEYS = [
 context = current()
 url, filters, period = context.url, context.filters, context.period_label()
 components.page_header("Residents' Associations", context)
-cards = data.load(headline, url, filters, threshold=context.threshold)
+cards = data.load(headline, url, filters, threshold=context.threshold, streams=("ras",))
 components.headline_cards(cards, HEADLINE_KEYS, context)
 
 st.subheader("Monthly reporting")

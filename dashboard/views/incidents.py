@@ -33,7 +33,9 @@ def load(function, **kwargs):
     return data.load(function, context.url, filters, **kwargs)
 
 
-cards = data.load(headline, context.url, filters, threshold=context.threshold)
+cards = data.load(
+    headline, context.url, filters, threshold=context.threshold, streams=("incidents",)
+)
 components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
 
 st.subheader("Trend and mix")

@@ -26,7 +26,7 @@ HEADLINE_KEYS = [
 context = current()
 url, filters, period = context.url, context.filters, context.period_label()
 components.page_header("Training", context)
-cards = data.load(headline, url, filters, threshold=context.threshold)
+cards = data.load(headline, url, filters, threshold=context.threshold, streams=("training",))
 # Three to a row: the coverage card's long label is cut off in a row of five.
 components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
 
