@@ -76,7 +76,7 @@ def test_codes_are_read_from_either_property_and_padded(geojson_file: Path) -> N
 
 def test_choropleth_fills_counties_by_rate(geojson_file: Path) -> None:
     deck = json.loads(county_map_deck(_frame(), load_county_geojson(geojson_file)).to_json())
-    (layer,) = deck["layers"]
+    layer, names = deck["layers"]
     assert layer["@@type"] == "GeoJsonLayer"
     fills = {
         f["properties"]["county_name"]: f["properties"]["fill"] for f in layer["data"]["features"]
@@ -86,8 +86,11 @@ def test_choropleth_fills_counties_by_rate(geojson_file: Path) -> None:
 
 def test_circles_without_boundaries() -> None:
     deck = json.loads(county_map_deck(_frame()).to_json())
-    (layer,) = deck["layers"]
+    layer, names = deck["layers"]
     assert layer["@@type"] == "ScatterplotLayer"
+    # No basemap, so the counties with something to show are named on the map.
+    assert names["@@type"] == "TextLayer"
+    assert sorted(row["county_name"] for row in names["data"]) == ["Mombasa", "Nairobi"]
     assert not deck.get("mapStyle")  # no basemap: offline, the layers draw on a plain background
     radii = dict(zip(_frame()["county_code"], [row["radius_m"] for row in layer["data"]]))
     assert radii["047"] == pytest.approx(45_000) and radii["032"] == 0

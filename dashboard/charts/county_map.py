@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
+from dashboard.theme import FONT_FAMILY
+
 log = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
@@ -18,6 +20,7 @@ GEOJSON_ENV_VAR = "USALAMA_COUNTY_GEOJSON"
 DEFAULT_GEOJSON = ASSETS_DIR / "counties.geojson"
 KENYA_VIEW = pdk.ViewState(latitude=0.3, longitude=37.9, zoom=5.6, pitch=0)
 NO_DATA_RGB = [200, 200, 200]
+LABELLED_COUNTIES = 12
 
 # Sequential, colour-blind-safe ramp (viridis, light to dark reversed so more reads darker).
 RAMP = [[253, 231, 37], [122, 209, 81], [34, 168, 132], [42, 120, 142], [65, 68, 135], [68, 1, 84]]
@@ -140,6 +143,25 @@ def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Dec
                 opacity=0.8,
             )
         )
+    # Without a basemap nothing says which circle is which: name the counties that matter most.
+    named = data[data["value"] > 0].nlargest(LABELLED_COUNTIES, "value")
+    layers.append(
+        pdk.Layer(
+            "TextLayer",
+            named,
+            id="county-names",
+            get_position=["longitude", "latitude"],
+            get_text="county_name",
+            get_size=15,
+            get_color=[30, 30, 30, 255],
+            get_pixel_offset=[0, -16],
+            font_family=pdk.types.String(FONT_FAMILY),
+            font_weight=600,
+            outline_width=3,
+            outline_color=[255, 255, 255, 255],
+            font_settings={"sdf": True},
+        )
+    )
     return pdk.Deck(
         layers=layers,
         initial_view_state=KENYA_VIEW,
