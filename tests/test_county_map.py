@@ -77,7 +77,7 @@ def test_codes_are_read_from_either_property_and_padded(geojson_file: Path) -> N
 def test_choropleth_fills_counties_by_rate(geojson_file: Path) -> None:
     deck = json.loads(county_map_deck(_frame(), load_county_geojson(geojson_file)).to_json())
     layer, names = deck["layers"]
-    assert layer["@@type"] == "GeoJsonLayer"
+    assert layer["@@type"] == "GeoJsonLayer" and names["@@type"] == "TextLayer"
     fills = {
         f["properties"]["county_name"]: f["properties"]["fill"] for f in layer["data"]["features"]
     }
