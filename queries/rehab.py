@@ -639,39 +639,14 @@ def median_days_by_county(engine: Engine, filters: Filters, threshold: int) -> p
 def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     """The five rehabilitation headline indicators, consistent with the page's breakdowns.
 
-    `queries.indicators.headline` already hides small counts and ratios resting on them. This
-    also hides a percentage where the breakdowns hide one of the counts it reveals (admission
-    % = admitted / referrals reveals admitted and not admitted; completion % rests on completed
-    and dropped out; youth % reveals youth and non-youth), in the period and in the comparison
-    period (whose change would otherwise reveal it).
+    `queries.indicators.headline` applies this page's protection itself (through
+    `headline_hidden`), in the period and the comparison period, so the cards here and on every
+    other page hide the same figures.
 
     Grain: one row per rehab indicator, in REHAB_HEADLINE_KEYS order. Columns: as `headline`.
     """
-    frame = (
-        headline(engine, filters, threshold, streams=("rehab",))
-        .set_index("indicator")
-        .loc[list(REHAB_HEADLINE_KEYS)]
-    )
-    now = headline_hidden(protected_referrals(engine, filters, threshold))
-    before = headline_hidden(protected_referrals(engine, filters.comparison_filters(), threshold))
-    for key in REHAB_HEADLINE_KEYS:
-        if now[key] and not frame.loc[key, "suppressed"]:
-            # Hidden here only to protect a breakdown's cell, not for being small itself.
-            frame.loc[key, ["suppressed"]] = True
-            frame.loc[key, ["small"]] = False
-        if before[key]:
-            frame.loc[key, ["comparison_suppressed"]] = True
-    frame["value"] = frame["value"].astype("float64").mask(frame["suppressed"].astype(bool))
-    frame["comparison_value"] = (
-        frame["comparison_value"]
-        .astype("float64")
-        .mask(frame["comparison_suppressed"].astype(bool))
-    )
-    either = frame["suppressed"].astype(bool) | frame["comparison_suppressed"].astype(bool)
-    for column in ("change", "change_pct", "z"):
-        frame[column] = frame[column].astype("float64").mask(either)
-    frame["meaningful"] = frame["meaningful"].astype(bool) & ~either
-    return frame.reset_index()
+    frame = headline(engine, filters, threshold, streams=("rehab",)).set_index("indicator")
+    return frame.loc[list(REHAB_HEADLINE_KEYS)].reset_index()
 
 
 def headline_hidden(protected: ProtectedReferrals) -> dict[str, bool]:
