@@ -19,6 +19,7 @@ from dashboard.filter_bar import filter_bar
 from queries.db import DataSourceError, resolve_source
 from queries.indicators import today_eat
 from queries.privacy import suppression_threshold
+from queries.reference import as_of_date
 
 log = logging.getLogger("dashboard")
 
@@ -103,8 +104,8 @@ except DataSourceError as exc:
     _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
 
 grant = access.resolve_grant(source, counties)
-today = today_eat()
-filters, notes = filter_bar(today, counties, wards, scope=grant.scope)
+anchor = as_of_date(as_of, fallback=today_eat())
+filters, notes = filter_bar(anchor, counties, wards, scope=grant.scope)
 context = PageContext(
     source=source,
     filters=filters,
@@ -112,7 +113,7 @@ context = PageContext(
     counties=counties,
     wards=wards,
     as_of=as_of,
-    today=today,
+    as_of_date=anchor,
     grant=grant,
     notes=tuple(notes),
 )

@@ -26,7 +26,7 @@ class PageContext:
         counties: every county (code, name, population...).
         wards: every ward.
         as_of: the latest report time in EAT, or None.
-        today: today's EAT date.
+        as_of_date: the contract's as-of date D, which every period preset ends on.
         grant: who is looking, with which role and county scope.
         notes: what was ignored in the link the user opened (until they change the filters).
     """
@@ -37,7 +37,7 @@ class PageContext:
     counties: pd.DataFrame
     wards: pd.DataFrame
     as_of: dt.datetime | None
-    today: dt.date
+    as_of_date: dt.date
     grant: Grant
     notes: tuple[str, ...] = ()
 

@@ -58,3 +58,13 @@ def data_as_of(engine: Engine) -> dt.datetime | None:
     if isinstance(latest, str):
         latest = dt.datetime.fromisoformat(latest)
     return pd.Timestamp(latest).to_pydatetime() + sqld.EAT_OFFSET
+
+
+def as_of_date(latest_report: dt.datetime | None, fallback: dt.date) -> dt.date:
+    """The contract's default as-of date D: the EAT date of the latest report, or `fallback`
+    (today's EAT date) for a database with no incidents yet.
+
+    Periods end on D at the latest: nothing after it is known, so a preset counted back from the
+    wall clock would end in days the database has not received.
+    """
+    return latest_report.date() if latest_report is not None else fallback

@@ -692,9 +692,10 @@ def current_admissions_by_county(engine: Engine, filters: Filters, threshold: in
     """People in treatment at the end of the period against the capacity where they are.
 
     See `current_admissions_by_county_select` for the definitions. Current admissions are
-    referral counts: 1 to threshold-1 are hidden, and where exactly one county would be hidden
-    another is hidden too, so that a total over the selection, should one be published, could
-    not reveal it. Occupancy is hidden wherever its admissions count is (capacity is
+    referral counts: 1 to threshold-1 are hidden, and where exactly one of several counties
+    would be hidden another is hidden too, so that a total over the selection, should one be
+    published, could not reveal it. A table of one county (the single-row rule) keeps its lone
+    "<5": there is no other cell to hide and its total is the cell itself. Occupancy is hidden wherever its admissions count is (capacity is
     shown, so the percentage would reveal it).
 
     Grain: one row per county with capacity or admissions. Columns: county_code, county_name,

@@ -19,8 +19,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard import formatting
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
-from queries.indicators import INDICATOR_BY_KEY, headline, today_eat
+from queries.indicators import INDICATOR_BY_KEY, headline
 from queries.privacy import THRESHOLD_ENV_VAR
+from tests.clock import TEST_AS_OF
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 THRESHOLD = 5  # the default privacy threshold the app uses when the deployment sets none
@@ -128,7 +129,7 @@ def filters_of(params: Mapping[str, str]) -> Filters:
     if preset == "custom":
         start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
     else:
-        start, end = preset_period(preset, today_eat())
+        start, end = preset_period(preset, TEST_AS_OF)
     return Filters(
         start=start,
         end=end,

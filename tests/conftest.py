@@ -24,6 +24,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from queries.schema import metadata
+from tests.clock import TEST_TODAY
 
 # Tests must not depend on the machine's timezone: pin it for this process, its children (the
 # Streamlit server of browser tests) and PostgreSQL sessions. USALAMA_TEST_TZ lets a developer
@@ -457,12 +458,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(scope="session")
 def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo database (20,000 incidents, ending today in EAT) shared by the app tests."""
+    """A small demo database (20,000 incidents, snapshot at 00:00 EAT on TEST_TODAY) shared by the app tests."""
     from queries.demo import build_demo
-    from queries.indicators import today_eat
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    build_demo(f"sqlite:///{path}", seed=42, incidents=20_000, today=today_eat())
+    build_demo(f"sqlite:///{path}", seed=42, incidents=20_000, today=TEST_TODAY)
     return path
 
 

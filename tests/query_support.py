@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from queries.filters import PROGRAMME_LAUNCH, Filters, financial_year_start
-from queries.indicators import today_eat
+from tests.clock import TEST_AS_OF
 
 # Date columns of the contract tables that `raw_table` parses.
 DATE_COLUMNS = (
@@ -54,7 +54,7 @@ def raw_table(path: Path, table: str) -> pd.DataFrame:
 def demo_periods() -> list[Filters]:
     """The selections the pandas recomputations run on the demo database: the last 90 days,
     since launch, this financial year in three counties, and FY 2025/26 in Nakuru."""
-    today = today_eat()
+    today = TEST_AS_OF
     return [
         Filters(start=today - dt.timedelta(days=89), end=today),
         Filters(start=PROGRAMME_LAUNCH, end=today, preset="since_launch"),

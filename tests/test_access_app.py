@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
-from queries.indicators import headline, today_eat
+from queries.indicators import headline
 from tests.app_support import (
     cards_shown,
     clear_caches,
@@ -22,6 +22,7 @@ from tests.app_support import (
     run_app,
     use_demo_db,
 )
+from tests.clock import TEST_AS_OF, TEST_TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = {
@@ -130,7 +131,7 @@ def pg_demo(postgres_server):
     with admin.connect() as conn:
         conn.execute(text('DROP DATABASE IF EXISTS "access_demo" WITH (FORCE)'))
         conn.execute(text('CREATE DATABASE "access_demo"'))
-    build_demo(postgres_server.url("access_demo"), seed=42, incidents=20_000, today=today_eat())
+    build_demo(postgres_server.url("access_demo"), seed=42, incidents=20_000, today=TEST_TODAY)
     yield "access_demo"
     with admin.connect() as conn:
         conn.execute(text('DROP DATABASE IF EXISTS "access_demo" WITH (FORCE)'))
@@ -146,7 +147,7 @@ def test_app_and_indicators_command_work_as_a_select_only_role(
     assert not at.exception and not at.error
     _assert_cards(at, reader_url, ("032",))
 
-    start, end = preset_period("last_28_days", today_eat())
+    start, end = preset_period("last_28_days", TEST_AS_OF)
     command = [
         sys.executable,
         "-m",

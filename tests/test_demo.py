@@ -23,10 +23,12 @@ import pytest
 from queries import demo
 from queries.geography import counties_frame, kenya_db_path, wards_frame
 from queries.schema import ALLOWED_VALUES, CONTRACT_TABLES
+from tests.clock import TEST_AS_OF, TEST_TODAY
 
-TODAY = dt.date(2026, 11, 28)
-SNAPSHOT_UTC = "2026-11-27 21:00:00"  # 00:00 EAT on TODAY
-LATEST_MONTH = dt.date(2026, 10, 1)  # the latest complete month before TODAY
+TODAY = TEST_TODAY
+SNAPSHOT_UTC = f"{TODAY - dt.timedelta(days=1):%Y-%m-%d} 21:00:00"  # 00:00 EAT on TODAY
+# The latest complete month before TODAY.
+LATEST_MONTH = (TODAY.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 INCIDENTS = 5_000
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -290,7 +292,8 @@ def test_recent_incidents_are_more_often_open(db: sqlite3.Connection) -> None:
             f"WHERE {where}",
         )
 
-    assert open_share("reported_at >= '2026-11-20'") > 2 * open_share("reported_at < '2026-06-01'")
+    recent, old = TODAY - dt.timedelta(days=8), TODAY - dt.timedelta(days=180)
+    assert open_share(f"reported_at >= '{recent}'") > 2 * open_share(f"reported_at < '{old}'")
 
 
 def test_incidents_follow_programme_starts(db: sqlite3.Connection) -> None:
@@ -499,7 +502,7 @@ def test_targets_cover_onboarded_counties_for_both_financial_years(db: sqlite3.C
     }
     frame = _frame(db, "SELECT * FROM targets")
     assert set(frame["county_code"]) == onboarded
-    assert set(frame["period_start"]) == {"2025-07-01", "2026-07-01"}
+    assert set(frame["period_start"]) == {"2025-07-01", "2026-07-01"}  # demo.FINANCIAL_YEARS
     assert (frame["target"] > 0).all()
     assert {"people_trained", "forums_held", "ras_active", "rehab_referrals"} <= set(
         frame["indicator"]
@@ -591,3 +594,9 @@ def test_cli_builds_and_prints_a_summary(tmp_path: Path) -> None:
     assert re.search(r"^total\s+[\d,]+ rows in [\d.]+ s$", result.stdout, re.MULTILINE)
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT COUNT(*) FROM incidents").fetchone()[0] == 250
+
+
+def test_the_as_of_date_is_the_day_before_the_snapshot(db: sqlite3.Connection) -> None:
+    """The suite's periods end on TEST_AS_OF: it must be the demo's latest report date in EAT."""
+    latest = _scalar(db, "SELECT date(max(reported_at), '+3 hours') FROM incidents")
+    assert latest == TEST_AS_OF.isoformat()

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from queries.filters import preset_period
-from queries.indicators import today_eat
+from tests.clock import TEST_AS_OF
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -67,5 +67,5 @@ def test_a_half_chosen_range_is_one_day(app) -> None:
 
 def test_presets_follow_today(app) -> None:
     at = app(period="last_7_days")
-    start, end = preset_period("last_7_days", today_eat())
+    start, end = preset_period("last_7_days", TEST_AS_OF)
     assert f"{start:%d %b %Y} – {end:%d %b %Y}" in [c.value for c in at.sidebar.caption]

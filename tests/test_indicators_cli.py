@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 
 from queries import indicators_cli
 from queries.demo import build_demo
-from queries.indicators import INDICATOR_KEYS, today_eat
+from queries.indicators import INDICATOR_KEYS
+from tests.clock import TEST_TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +35,7 @@ def pg_twin(postgres_server) -> str:
     with admin.connect() as conn:
         conn.execute(text('DROP DATABASE IF EXISTS "cli_twin" WITH (FORCE)'))
         conn.execute(text('CREATE DATABASE "cli_twin"'))
-    build_demo(postgres_server.url("cli_twin"), seed=42, incidents=20_000, today=today_eat())
+    build_demo(postgres_server.url("cli_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
     yield postgres_server.url("cli_twin")
     with admin.connect() as conn:
         conn.execute(text('DROP DATABASE IF EXISTS "cli_twin" WITH (FORCE)'))

@@ -16,7 +16,6 @@ from dashboard.charts import rehab as charts
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
-from queries.indicators import today_eat
 from tests.app_support import (
     PAGE_IDS,
     PAGE_PARAMS,
@@ -26,6 +25,7 @@ from tests.app_support import (
     filters_of,
     page_fixture,
 )
+from tests.clock import TEST_AS_OF
 
 PAGE = "views/rehabilitation.py"
 # The shared combinations, and a week of two small counties.
@@ -105,7 +105,7 @@ def test_page_shows_the_query_layer_numbers(page, demo_db_path, params) -> None:
 
 
 def test_a_county_with_wards(page, demo_db_path: Path) -> None:
-    start, _ = preset_period("last_90_days", today_eat())
+    start, _ = preset_period("last_90_days", TEST_AS_OF)
     with sqlite3.connect(demo_db_path) as connection:
         wards = [
             code
