@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from queries.demo import build_demo  # noqa: E402
-from queries.indicators import today_eat  # noqa: E402
+from queries.filters import today_eat  # noqa: E402
 from tests.browser_support import launch_chromium, serve_app, wait_for_streamlit  # noqa: E402
 
 PAGES = {

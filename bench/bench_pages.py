@@ -16,8 +16,12 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from queries.db import make_engine  # noqa: E402
 from queries.demo import build_demo  # noqa: E402
-from queries.filters import Filters, preset_period  # noqa: E402
-from queries.indicators import county_league, headline, today_eat  # noqa: E402
+from queries.filters import (  # noqa: E402
+    Filters,
+    preset_period,
+    today_eat,
+)
+from queries.indicators import county_league, headline  # noqa: E402
 from queries.trends import streams_by_week  # noqa: E402
 
 PAGES = [

@@ -17,7 +17,7 @@ from dashboard import access, data
 from dashboard.context import PageContext, set_current
 from dashboard.filter_bar import filter_bar
 from queries.db import DataSourceError, resolve_source
-from queries.indicators import today_eat
+from queries.filters import today_eat
 from queries.privacy import suppression_threshold
 from queries.reference import as_of_date
 

@@ -63,6 +63,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from queries import geography, schema
 from queries.db import DataSourceError, make_engine
+from queries.filters import today_eat
 
 Progress = Callable[[float, str], None]
 Columns = dict[str, np.ndarray]  # one table's rows as column arrays (NaN/NaT/None = NULL)
@@ -180,11 +181,6 @@ _EXTRA_INDEXES = (
 
 class DemoBuildError(RuntimeError):
     """The database refused part of the build (permissions, a dependent view...)."""
-
-
-def eat_today() -> dt.date:
-    """The current calendar date in Africa/Nairobi (EAT, UTC+3)."""
-    return dt.datetime.now(EAT).date()
 
 
 def data_start(today: dt.date) -> dt.date:
@@ -1428,7 +1424,7 @@ def build_demo(
         DemoBuildError: the database refused the build.
         SQLAlchemyError: the database could not be reached.
     """
-    today = eat_today() if today is None else today
+    today = today_eat() if today is None else today
     _check_arguments(seed, incidents, today)
     report = progress or (lambda _fraction, _message: None)
     report(0.0, "preparing geography")

@@ -15,8 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
-# Kenya has kept UTC+3 without daylight saving since 1942, so a fixed offset is exact.
-EAT_OFFSET = dt.timedelta(hours=3)
+from queries.filters import EAT_OFFSET
 
 
 class UnsupportedDialect(ValueError):

@@ -36,6 +36,16 @@ COMPARISONS: dict[str, str] = {
 DEFAULT_COMPARISON = "previous"
 
 
+# Kenya has kept UTC+3 without daylight saving since 1942, so a fixed offset is exact.
+EAT_OFFSET = dt.timedelta(hours=3)
+
+
+def today_eat() -> dt.date:
+    """Today's calendar date in Africa/Nairobi (EAT, UTC+3): the wall clock, used only where no
+    data say otherwise (the demo's snapshot day, an empty database's as-of date)."""
+    return (dt.datetime.now(dt.UTC) + EAT_OFFSET).date()
+
+
 def financial_year_start(day: dt.date) -> dt.date:
     """1 July of the Kenyan government financial year that contains `day`."""
     return dt.date(day.year if day.month >= 7 else day.year - 1, 7, 1)

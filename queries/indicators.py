@@ -7,7 +7,6 @@ joins the four streams; `headline` adds the comparison period.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -930,11 +929,6 @@ def _cell(row: pd.Series, key: str) -> float | None:
     if value is None or pd.isna(value):
         return None
     return float(value)
-
-
-def today_eat() -> dt.date:
-    """Today's date in Africa/Nairobi (UTC+3)."""
-    return (dt.datetime.now(dt.UTC) + sqld.EAT_OFFSET).date()
 
 
 if __name__ == "__main__":

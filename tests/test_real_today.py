@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from queries.demo import build_demo
-from queries.indicators import today_eat
+from queries.filters import today_eat
 from tests.app_support import open_page
 
 PAGES = [
