@@ -13,9 +13,9 @@ import statistics
 from sqlalchemy import Date, Float, Integer, case, cast, func, literal_column, null, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
-SUPPORTED_DIALECTS = ("sqlite", "postgresql")
-
 from queries.filters import EAT_OFFSET
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
 class UnsupportedDialect(ValueError):
