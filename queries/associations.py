@@ -1,7 +1,8 @@
-"""Residents' associations (RAs) by county, month, forum type and settlement type, in SQL.
+"""The residents' associations (RA) stream: the contract's RA measures (each one named SQL
+expression) and the page's breakdowns by county, month, forum type and settlement type.
 
-Every function follows the contract's definitions (reporting/on-time rates, joint forums,
-registered and active RAs), so the page's breakdowns add up to `queries.indicators.headline`.
+Every breakdown reuses the measures' expressions (reporting and on-time rates, joint forums,
+registered and active RAs), so the page's figures add up to `queries.indicators.headline`.
 """
 
 from __future__ import annotations
@@ -10,12 +11,20 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, exists, func, literal, or_, select
 
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
-from queries.indicators import area_where, county_where, ra_active_in_period
+from queries.grain import (
+    OTHER,
+    Grain,
+    as_float,
+    bucketed,
+    group_keys,
+    join_onto_dimension,
+    zero_if_null,
+)
 from queries.schema import (
     FORUM_TYPES,
     SETTLEMENT_TYPES,
@@ -24,15 +33,140 @@ from queries.schema import (
     ra_monthly_reports,
     residents_associations,
 )
+from queries.where import area_where, county_where, period_where, until_end_where
 
-OTHER = "other"
 # Forums whose ra_id is empty (or names no RA) have no settlement type of their own.
 NO_RA = "no_ra"
 
 
-def _bucket(column, allowed: tuple[str, ...]):
-    """The value itself where the contract allows it, else 'other' (a data-quality finding)."""
-    return case((column.in_(allowed), column), else_=literal(OTHER))
+# The contract's RA measures. Each is one named SQL expression; the headline, the league table
+# and the page's breakdowns reuse them.
+
+
+def is_registered(filters: Filters) -> list[ColumnElement]:
+    """`ras_registered`: RAs registered by the end of the period and not suspended."""
+    ras = residents_associations
+    return [*until_end_where(ras.c.registered_on, filters), ras.c.status != "suspended"]
+
+
+def ra_active_in_period(filters: Filters) -> ColumnElement:
+    """`ras_active`'s test for an RA (correlated to `residents_associations`): a forum held or a
+    monthly report submitted in the period."""
+    ras = residents_associations
+    forum_in_period = exists().where(
+        forums.c.ra_id == ras.c.id, *period_where(forums.c.held_on, filters)
+    )
+    report_in_period = exists().where(
+        ra_monthly_reports.c.ra_id == ras.c.id,
+        *period_where(ra_monthly_reports.c.submitted_on, filters),
+    )
+    return or_(forum_in_period, report_in_period)
+
+
+def report_deadline(dialect: str) -> ColumnElement:
+    """A monthly report's deadline: the 10th of the month after the month it reports on."""
+    return sqld.add_months_and_days(dialect, ra_monthly_reports.c.month, 1, 9)
+
+
+def reports_submitted_count() -> ColumnElement:
+    """Monthly-report rows of the group with submitted_on set."""
+    return func.count(ra_monthly_reports.c.submitted_on)
+
+
+def reports_on_time_count(dialect: str) -> ColumnElement:
+    """Monthly-report rows of the group submitted on or before their deadline."""
+    return sqld.count_where(ra_monthly_reports.c.submitted_on <= report_deadline(dialect))
+
+
+def ra_reporting_rate() -> ColumnElement:
+    """`ra_reporting_rate`: submitted / expected over the group's monthly-report rows."""
+    return sqld.pct(reports_submitted_count(), func.count())
+
+
+def ra_on_time_rate(dialect: str) -> ColumnElement:
+    """`ra_on_time_rate`: submitted by the deadline / expected over the group's report rows."""
+    return sqld.pct(reports_on_time_count(dialect), func.count())
+
+
+def is_joint_forum() -> ColumnElement:
+    """`joint_forum_pct`'s test: police present with NGAO or private security."""
+    return and_(
+        forums.c.police_present, or_(forums.c.ngao_present, forums.c.private_security_present)
+    )
+
+
+def reports_in_period(filters: Filters) -> list[ColumnElement]:
+    """Monthly-report rows whose month (its first day) lies in the period, for RAs in the area
+    (the query must join `residents_associations`)."""
+    return [
+        *period_where(ra_monthly_reports.c.month, filters),
+        *area_where(residents_associations, filters),
+    ]
+
+
+def forums_in_period(filters: Filters) -> list[ColumnElement]:
+    """Forums held in the period in the selected area."""
+    return [*period_where(forums.c.held_on, filters), *area_where(forums, filters)]
+
+
+def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
+    """Residents' association indicators; grain: one row overall, per county or per ward.
+
+    Columns: [dimension columns], ras_registered, ras_active, ra_reporting_rate,
+    ra_on_time_rate, forums_held, forum_attendance, joint_forum_pct.
+    """
+    ras = residents_associations
+    ra_keys = group_keys(ras, grain)
+    registered = (
+        select(
+            *ra_keys,
+            func.count().label("registered"),
+            sqld.count_where(ra_active_in_period(filters)).label("active"),
+        )
+        .where(*is_registered(filters), *area_where(ras, filters))
+        .group_by(*ra_keys)
+    )
+    reports = ra_monthly_reports
+    reporting = (
+        select(
+            *ra_keys,
+            ra_reporting_rate().label("reporting_rate"),
+            ra_on_time_rate(dialect).label("on_time_rate"),
+        )
+        .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
+        .where(*reports_in_period(filters))
+        .group_by(*ra_keys)
+    )
+    forum_keys = group_keys(forums, grain)
+    held = (
+        select(
+            *forum_keys,
+            func.count().label("held"),
+            func.sum(forums.c.attendance).label("attendance"),
+            sqld.count_where(is_joint_forum()).label("joint"),
+        )
+        .where(*forums_in_period(filters))
+        .group_by(*forum_keys)
+    )
+    joined, _, (reg, rep, frm), dims = join_onto_dimension(
+        filters, grain, [registered, reporting, held]
+    )
+    return select(
+        *dims,
+        zero_if_null(reg.c.registered).label("ras_registered"),
+        zero_if_null(reg.c.active).label("ras_active"),
+        rep.c.reporting_rate.label("ra_reporting_rate"),
+        rep.c.on_time_rate.label("ra_on_time_rate"),
+        zero_if_null(frm.c.held).label("forums_held"),
+        zero_if_null(frm.c.attendance).label("forum_attendance"),
+        sqld.pct(frm.c.joint, frm.c.held).label("joint_forum_pct"),
+    ).select_from(joined)
+
+
+def ra_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
+    """Residents' association indicators (see `ra_measures_select`)."""
+    frame = read_frame(engine, ra_measures_select(sqld.dialect_of(engine), filters, grain))
+    return as_float(frame, ["ra_reporting_rate", "ra_on_time_rate", "joint_forum_pct"])
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -72,35 +206,24 @@ def reporting_by_county_month_select(dialect: str, filters: Filters) -> Select:
     """Monthly-report counts per county per reporting month, for months starting in the period.
 
     Grain: one row per county per month that has at least one expected report.
-    Columns: county_code, month (first day), expected_count, submitted_count, on_time_count.
+    Columns: county_code, month (first day), expected_count, submitted_count, on_time_count,
+    reporting_rate_pct (`ra_reporting_rate`), on_time_rate_pct (`ra_on_time_rate`).
     """
     ras, reports = residents_associations, ra_monthly_reports
-    deadline = sqld.add_months_and_days(dialect, reports.c.month, 1, 9)  # the 10th of next month
-    rows = (
+    return (
         select(
             ras.c.county_code.label("county_code"),
             reports.c.month.label("month"),
-            reports.c.submitted_on.label("submitted_on"),
-            case((reports.c.submitted_on <= deadline, 1), else_=0).label("on_time"),
+            func.count().label("expected_count"),
+            reports_submitted_count().label("submitted_count"),
+            reports_on_time_count(dialect).label("on_time_count"),
+            ra_reporting_rate().label("reporting_rate_pct"),
+            ra_on_time_rate(dialect).label("on_time_rate_pct"),
         )
         .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
-        .where(
-            reports.c.month >= filters.start,
-            reports.c.month <= filters.end,
-            *area_where(ras, filters),
-        )
-        .subquery("report_rows")
-    )
-    return (
-        select(
-            rows.c.county_code,
-            rows.c.month,
-            func.count().label("expected_count"),
-            func.count(rows.c.submitted_on).label("submitted_count"),
-            func.coalesce(func.sum(rows.c.on_time), 0).label("on_time_count"),
-        )
-        .group_by(rows.c.county_code, rows.c.month)
-        .order_by(rows.c.county_code, rows.c.month)
+        .where(*reports_in_period(filters))
+        .group_by(ras.c.county_code, reports.c.month)
+        .order_by(ras.c.county_code, reports.c.month)
     )
 
 
@@ -116,7 +239,7 @@ def reporting_by_county_month(engine: Engine, filters: Filters) -> pd.DataFrame:
     submitted_count, on_time_count, late_count (submitted after the deadline), missing_count
     (not submitted), reporting_rate_pct, on_time_rate_pct.
     """
-    raw = read_frame(engine, reporting_by_county_month_select(engine.dialect.name, filters))
+    raw = read_frame(engine, reporting_by_county_month_select(sqld.dialect_of(engine), filters))
     dims = read_frame(engine, county_dimension_select(filters))
     months = pd.to_datetime(pd.Series(months_starting_in(filters.start, filters.end)))
     grid = dims.merge(pd.DataFrame({"month": months}), how="cross")
@@ -126,9 +249,9 @@ def reporting_by_county_month(engine: Engine, filters: Filters) -> pd.DataFrame:
     frame[counts] = frame[counts].fillna(0).astype("int64")
     frame["late_count"] = frame["submitted_count"] - frame["on_time_count"]
     frame["missing_count"] = frame["expected_count"] - frame["submitted_count"]
-    expected = frame["expected_count"].astype("float64").where(frame["expected_count"] > 0)
-    frame["reporting_rate_pct"] = 100.0 * frame["submitted_count"] / expected
-    frame["on_time_rate_pct"] = 100.0 * frame["on_time_count"] / expected
+    frame = as_float(frame, ["reporting_rate_pct", "on_time_rate_pct"])
+    columns = ["county_code", "county_name", "month", *counts, "late_count", "missing_count"]
+    frame = frame[[*columns, "reporting_rate_pct", "on_time_rate_pct"]]
     return frame.sort_values(["county_name", "month"], ignore_index=True)
 
 
@@ -142,14 +265,10 @@ def forums_by_month_and_type_select(dialect: str, filters: Filters) -> Select:
     rows = (
         select(
             sqld.month_start(dialect, forums.c.held_on).label("month"),
-            _bucket(forums.c.forum_type, FORUM_TYPES).label("forum_type"),
+            bucketed(forums.c.forum_type, FORUM_TYPES).label("forum_type"),
             forums.c.attendance.label("attendance"),
         )
-        .where(
-            forums.c.held_on >= filters.start,
-            forums.c.held_on <= filters.end,
-            *area_where(forums, filters),
-        )
+        .where(*forums_in_period(filters))
         .subquery("forum_rows")
     )
     return (
@@ -172,7 +291,7 @@ def forums_by_month_and_type(engine: Engine, filters: Filters) -> pd.DataFrame:
     forum_type, forums_held, forum_attendance, is_partial (the month is not wholly inside the
     period, so it is not comparable with full months).
     """
-    raw = read_frame(engine, forums_by_month_and_type_select(engine.dialect.name, filters))
+    raw = read_frame(engine, forums_by_month_and_type_select(sqld.dialect_of(engine), filters))
     raw["month"] = pd.to_datetime(raw["month"])
     types = _ordered(raw["forum_type"].tolist(), FORUM_TYPES, (OTHER,))
     months = pd.to_datetime(pd.Series(months_overlapping(filters.start, filters.end)))
@@ -190,13 +309,6 @@ def forums_by_month_and_type(engine: Engine, filters: Filters) -> pd.DataFrame:
     return frame
 
 
-def _joint():
-    """Police present together with NGAO or private security (the contract's joint forum)."""
-    return and_(
-        forums.c.police_present, or_(forums.c.ngao_present, forums.c.private_security_present)
-    )
-
-
 def forums_by_county_select(dialect: str, filters: Filters) -> Select:
     """Forums held in the period per county of the selection.
 
@@ -209,14 +321,10 @@ def forums_by_county_select(dialect: str, filters: Filters) -> Select:
             forums.c.county_code.label("county_code"),
             func.count().label("held"),
             func.sum(forums.c.attendance).label("attendance"),
-            sqld.count_where(_joint()).label("joint"),
+            sqld.count_where(is_joint_forum()).label("joint"),
             sqld.count_where(forums.c.police_present).label("police"),
         )
-        .where(
-            forums.c.held_on >= filters.start,
-            forums.c.held_on <= filters.end,
-            *area_where(forums, filters),
-        )
+        .where(*forums_in_period(filters))
         .group_by(forums.c.county_code)
         .subquery("held")
     )
@@ -245,7 +353,7 @@ def forums_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     joint_forum_pct (null with no forums), attendance_per_forum (people per forum; null with no
     forums).
     """
-    frame = read_frame(engine, forums_by_county_select(engine.dialect.name, filters))
+    frame = read_frame(engine, forums_by_county_select(sqld.dialect_of(engine), filters))
     frame["joint_forum_pct"] = pd.to_numeric(frame["joint_forum_pct"]).astype("float64")
     for column in ("forums_held", "forum_attendance", "joint_forums_count", "police_present_count"):
         frame[column] = frame[column].astype("int64")
@@ -265,15 +373,11 @@ def ras_by_settlement_type_select(dialect: str, filters: Filters) -> Select:
     ras = residents_associations
     rows = (
         select(
-            _bucket(ras.c.settlement_type, SETTLEMENT_TYPES).label("settlement_type"),
+            bucketed(ras.c.settlement_type, SETTLEMENT_TYPES).label("settlement_type"),
             case((ra_active_in_period(filters), 1), else_=0).label("active"),
             ras.c.members.label("members"),
         )
-        .where(
-            ras.c.registered_on <= filters.end,
-            ras.c.status != "suspended",
-            *area_where(ras, filters),
-        )
+        .where(*is_registered(filters), *area_where(ras, filters))
         .subquery("ra_rows")
     )
     return select(
@@ -300,11 +404,7 @@ def forums_by_settlement_type_select(dialect: str, filters: Filters) -> Select:
             ).label("settlement_type")
         )
         .select_from(forums.outerjoin(ras, ras.c.id == forums.c.ra_id))
-        .where(
-            forums.c.held_on >= filters.start,
-            forums.c.held_on <= filters.end,
-            *area_where(forums, filters),
-        )
+        .where(*forums_in_period(filters))
         .subquery("forum_rows")
     )
     return select(rows.c.settlement_type, func.count().label("forums_held")).group_by(
@@ -322,7 +422,7 @@ def ras_by_settlement_type(engine: Engine, filters: Filters) -> pd.DataFrame:
     present). Columns: settlement_type, ras_registered, ras_active, member_households,
     forums_held, active_pct (active / registered; null with none registered).
     """
-    dialect = engine.dialect.name
+    dialect = sqld.dialect_of(engine)
     ras = read_frame(engine, ras_by_settlement_type_select(dialect, filters))
     held = read_frame(engine, forums_by_settlement_type_select(dialect, filters))
     types = _ordered(

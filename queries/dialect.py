@@ -10,7 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
-from sqlalchemy import Date, Float, Integer, case, cast, func, literal_column, null, type_coerce
+from sqlalchemy import (
+    Date,
+    Engine,
+    Float,
+    Integer,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    type_coerce,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from queries.filters import EAT_OFFSET
@@ -28,6 +39,12 @@ def check_supported(dialect: str) -> None:
         raise UnsupportedDialect(
             f"database engine '{dialect}' is not supported; use PostgreSQL or SQLite"
         )
+
+
+def dialect_of(engine: Engine) -> str:
+    """The engine's dialect name, once checked to be one we have SQL for."""
+    check_supported(engine.dialect.name)
+    return engine.dialect.name
 
 
 def utc_bounds_of_eat_dates(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -1,4 +1,5 @@
-"""Incident breakdowns for the Incidents page: weekly trend, mix, response, open-case age, wards,
+"""The incident stream: the contract's incident measures (each one named SQL expression) and the
+Incidents page's breakdowns built on them: weekly trend, mix, response, open-case age, wards,
 CompStat windows and map points, each a pure Select builder plus a runner returning a frame."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Engine,
+    Float,
     Integer,
     Select,
     and_,
@@ -28,7 +30,17 @@ from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters, one_year_earlier
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
-from queries.indicators import area_where, county_where
+from queries.grain import (
+    OTHER,
+    Grain,
+    as_float,
+    as_int,
+    bucketed,
+    group_keys,
+    join_onto_dimension,
+    week_starts,
+    zero_if_null,
+)
 from queries.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_CHANNELS,
@@ -37,8 +49,8 @@ from queries.schema import (
     incidents,
     wards,
 )
+from queries.where import area_where, between_where, county_where, period_where, until_end_where
 
-OTHER = "other"
 CHANNEL_BUCKETS: tuple[str, ...] = (*INCIDENT_CHANNELS, OTHER)
 CATEGORY_BUCKETS: tuple[str, ...] = INCIDENT_CATEGORIES  # already ends with 'other'
 
@@ -58,36 +70,107 @@ COORDINATE_STATUSES = ("in_kenya", "outside_kenya", "missing")
 WardOrder = Literal["count", "increase"]
 
 
-def bucketed(column: ColumnElement, allowed: tuple[str, ...]) -> ColumnElement:
-    """The column's value where the contract allows it, else 'other'."""
-    return case((column.in_(allowed), column), else_=literal(OTHER))
-
-
-def _in_period(filters: Filters) -> list[ColumnElement]:
+def reported_in_period(filters: Filters) -> list[ColumnElement]:
     """Incidents reported in the period (EAT dates) within the user's counties and wards."""
-    lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
-    return [
-        incidents.c.reported_at >= lower,
-        incidents.c.reported_at < upper,
-        *area_where(incidents, filters),
-    ]
+    return [*period_where(incidents.c.reported_at, filters), *area_where(incidents, filters)]
 
 
 def _reported_between(start: dt.date, end: dt.date) -> ColumnElement:
-    lower, upper = sqld.utc_bounds_of_eat_dates(start, end)
-    return and_(incidents.c.reported_at >= lower, incidents.c.reported_at < upper)
+    return and_(*between_where(incidents.c.reported_at, start, end))
 
 
-def _as_int(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    for column in columns:
-        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
-    return frame
+# The contract's incident measures. Each is one named SQL expression over the `incidents` rows
+# of a group; the headline, the league table and every page breakdown reuse them.
 
 
-def _as_float(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    for column in columns:
-        frame[column] = pd.to_numeric(frame[column]).astype("float64")
-    return frame
+def hours_to_acknowledge(dialect: str) -> ColumnElement:
+    """Hours from report to acknowledgement of one incident (null while unacknowledged)."""
+    return sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.acknowledged_at)
+
+
+def hours_to_resolve(dialect: str) -> ColumnElement:
+    """Hours from report to resolution of one incident (null while unresolved)."""
+    return sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.resolved_at)
+
+
+def resolved_count() -> ColumnElement:
+    """`incidents_resolved_pct`'s numerator: incidents whose status is resolved."""
+    return sqld.count_where(incidents.c.status == "resolved")
+
+
+def median_hours_to_acknowledge(dialect: str) -> ColumnElement:
+    """`median_hours_to_acknowledge`: over the group's incidents with acknowledged_at set."""
+    return sqld.median(dialect, hours_to_acknowledge(dialect))
+
+
+def median_hours_to_resolve(dialect: str) -> ColumnElement:
+    """`median_hours_to_resolve`: over the group's incidents with resolved_at set."""
+    return sqld.median(dialect, hours_to_resolve(dialect))
+
+
+def is_open() -> ColumnElement:
+    """`open_incidents`' condition: the status, as stored now, is not final."""
+    return incidents.c.status.in_(OPEN_INCIDENT_STATUSES)
+
+
+def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
+    """Incident indicators; grain: one row overall, per county or per ward.
+
+    Columns: [county_code, county_name | ward_code, ward_name, county_code], incidents_reported,
+    incident_rate_per_100k, incidents_resolved_pct, median_hours_to_acknowledge,
+    median_hours_to_resolve, open_incidents.
+    """
+    keys = group_keys(incidents, grain)
+    in_period = (
+        select(
+            *keys,
+            func.count().label("reported"),
+            resolved_count().label("resolved"),
+            median_hours_to_acknowledge(dialect).label("median_ack"),
+            median_hours_to_resolve(dialect).label("median_resolve"),
+        )
+        .where(*reported_in_period(filters))
+        .group_by(*keys)
+    )
+    still_open = (
+        select(*keys, func.count().label("open"))
+        .where(
+            *until_end_where(incidents.c.reported_at, filters),
+            is_open(),
+            *area_where(incidents, filters),
+        )
+        .group_by(*keys)
+    )
+    joined, dimension, (period, open_), dims = join_onto_dimension(
+        filters, grain, [in_period, still_open]
+    )
+    reported = zero_if_null(period.c.reported)
+    # Null population (a ward selection: wards have no census figure) gives a null rate.
+    rate = type_coerce(100000.0 * reported / func.nullif(dimension.c.population, 0), Float())
+    return select(
+        *dims,
+        reported.label("incidents_reported"),
+        rate.label("incident_rate_per_100k"),
+        sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
+        period.c.median_ack.label("median_hours_to_acknowledge"),
+        period.c.median_resolve.label("median_hours_to_resolve"),
+        zero_if_null(open_.c.open).label("open_incidents"),
+    ).select_from(joined)
+
+
+def incident_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
+    """Incident indicators (see `incident_measures_select`): one row overall, per county or
+    per ward."""
+    frame = read_frame(engine, incident_measures_select(sqld.dialect_of(engine), filters, grain))
+    return as_float(
+        frame,
+        [
+            "incident_rate_per_100k",
+            "incidents_resolved_pct",
+            "median_hours_to_acknowledge",
+            "median_hours_to_resolve",
+        ],
+    )
 
 
 def _change_pct(current: pd.Series, before: pd.Series) -> pd.Series:
@@ -108,7 +191,7 @@ def incidents_by_week_and_category_select(dialect: str, filters: Filters) -> Sel
             sqld.week_start(dialect, day).label("week_start"),
             bucketed(incidents.c.category, INCIDENT_CATEGORIES).label("category"),
         )
-        .where(*_in_period(filters))
+        .where(*reported_in_period(filters))
         .subquery("rows")
     )
     # Grouping on the subquery's columns, not on the expressions, keeps PostgreSQL from seeing
@@ -122,8 +205,7 @@ def incidents_by_week_and_category_select(dialect: str, filters: Filters) -> Sel
 
 def period_weeks(filters: Filters) -> pd.DatetimeIndex:
     """The Mondays of every week that overlaps the period."""
-    first = filters.start - dt.timedelta(days=filters.start.weekday())
-    return pd.date_range(first, filters.end, freq="7D")
+    return week_starts(filters.start, filters.end)
 
 
 def incidents_by_week_and_category(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -134,7 +216,9 @@ def incidents_by_week_and_category(engine: Engine, filters: Filters) -> pd.DataF
     Columns: week_start (datetime64), category, count, is_partial (the week extends beyond the
     period, so its count covers fewer than 7 days of it).
     """
-    raw = read_frame(engine, incidents_by_week_and_category_select(engine.dialect.name, filters))
+    raw = read_frame(
+        engine, incidents_by_week_and_category_select(sqld.dialect_of(engine), filters)
+    )
     raw["week_start"] = pd.to_datetime(raw["week_start"])
     grid = pd.MultiIndex.from_product(
         [period_weeks(filters), list(CATEGORY_BUCKETS)], names=["week_start", "category"]
@@ -155,7 +239,9 @@ def incidents_by_week_and_category(engine: Engine, filters: Filters) -> pd.DataF
 def _mix_select(
     column: ColumnElement, allowed: tuple[str, ...], name: str, filters: Filters
 ) -> Select:
-    rows = select(bucketed(column, allowed).label(name)).where(*_in_period(filters)).subquery()
+    rows = (
+        select(bucketed(column, allowed).label(name)).where(*reported_in_period(filters)).subquery()
+    )
     return select(rows.c[name], func.count().label("count")).group_by(rows.c[name])
 
 
@@ -191,7 +277,7 @@ def incidents_by_category(engine: Engine, filters: Filters) -> pd.DataFrame:
     Grain: one row per category of the contract (zero where none), largest first.
     Columns: category, count, share_pct (of all incidents reported; null when there are none).
     """
-    statement = incidents_by_category_select(engine.dialect.name, filters)
+    statement = incidents_by_category_select(sqld.dialect_of(engine), filters)
     return _mix(engine, statement, "category", CATEGORY_BUCKETS)
 
 
@@ -209,7 +295,7 @@ def incidents_by_channel(engine: Engine, filters: Filters) -> pd.DataFrame:
     Grain: one row per channel of the contract plus 'other' (zero where none), largest first.
     Columns: channel, count, share_pct (of all incidents reported; null when there are none).
     """
-    statement = incidents_by_channel_select(engine.dialect.name, filters)
+    statement = incidents_by_channel_select(sqld.dialect_of(engine), filters)
     return _mix(engine, statement, "channel", CHANNEL_BUCKETS)
 
 
@@ -221,29 +307,17 @@ def response_hours_by_county_select(dialect: str, filters: Filters) -> Select:
     Columns: county_code, county_name, incidents_reported, acknowledged_count,
     median_hours_to_acknowledge, resolved_count, median_hours_to_resolve.
     """
-    rows = (
-        select(
-            incidents.c.county_code,
-            sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.acknowledged_at).label(
-                "ack_hours"
-            ),
-            sqld.hours_between(dialect, incidents.c.reported_at, incidents.c.resolved_at).label(
-                "resolve_hours"
-            ),
-        )
-        .where(*_in_period(filters))
-        .subquery("rows")
-    )
     per_county = (
         select(
-            rows.c.county_code,
+            incidents.c.county_code,
             func.count().label("reported"),
-            func.count(rows.c.ack_hours).label("acknowledged"),
-            sqld.median(dialect, rows.c.ack_hours).label("median_ack"),
-            func.count(rows.c.resolve_hours).label("resolved"),
-            sqld.median(dialect, rows.c.resolve_hours).label("median_resolve"),
+            func.count(hours_to_acknowledge(dialect)).label("acknowledged"),
+            median_hours_to_acknowledge(dialect).label("median_ack"),
+            func.count(hours_to_resolve(dialect)).label("resolved"),
+            median_hours_to_resolve(dialect).label("median_resolve"),
         )
-        .group_by(rows.c.county_code)
+        .where(*reported_in_period(filters))
+        .group_by(incidents.c.county_code)
         .subquery("per_county")
     )
     return (
@@ -270,9 +344,9 @@ def response_hours_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     median_hours_to_acknowledge, resolved_count (with resolved_at set), median_hours_to_resolve
     (medians null over no rows).
     """
-    frame = read_frame(engine, response_hours_by_county_select(engine.dialect.name, filters))
-    frame = _as_int(frame, ["incidents_reported", "acknowledged_count", "resolved_count"])
-    return _as_float(frame, ["median_hours_to_acknowledge", "median_hours_to_resolve"])
+    frame = read_frame(engine, response_hours_by_county_select(sqld.dialect_of(engine), filters))
+    frame = as_int(frame, ["incidents_reported", "acknowledged_count", "resolved_count"])
+    return as_float(frame, ["median_hours_to_acknowledge", "median_hours_to_resolve"])
 
 
 def open_incidents_by_age_select(dialect: str, filters: Filters) -> Select:
@@ -283,15 +357,14 @@ def open_incidents_by_age_select(dialect: str, filters: Filters) -> Select:
     period's end date. Grain: one row per age band per status that has incidents.
     Columns: age_band, status, count.
     """
-    _, upper = sqld.utc_bounds_of_eat_dates(filters.end, filters.end)
     age = sqld.days_between(
         dialect, sqld.eat_date(dialect, incidents.c.reported_at), literal(filters.end, Date())
     )
     rows = (
         select(incidents.c.status, type_coerce(age, Integer()).label("age_days"))
         .where(
-            incidents.c.reported_at < upper,
-            incidents.c.status.in_(OPEN_INCIDENT_STATUSES),
+            *until_end_where(incidents.c.reported_at, filters),
+            is_open(),
             *area_where(incidents, filters),
         )
         .subquery("rows")
@@ -311,7 +384,7 @@ def open_incidents_by_age(engine: Engine, filters: Filters) -> pd.DataFrame:
     Grain: one row per age band per open status (zero where none), youngest band first.
     Columns: age_band, status, count.
     """
-    raw = read_frame(engine, open_incidents_by_age_select(engine.dialect.name, filters))
+    raw = read_frame(engine, open_incidents_by_age_select(sqld.dialect_of(engine), filters))
     grid = pd.MultiIndex.from_product(
         [list(AGE_BAND_LABELS), list(OPEN_INCIDENT_STATUSES)], names=["age_band", "status"]
     )
@@ -389,8 +462,8 @@ def ward_counts_select(
 
 def _ward_frame(engine: Engine, statement: Select) -> pd.DataFrame:
     frame = read_frame(engine, statement)
-    frame = _as_int(frame, ["count", "comparison_count", "change"])
-    return _as_float(frame, ["change_pct"])
+    frame = as_int(frame, ["count", "comparison_count", "change"])
+    return as_float(frame, ["change_pct"])
 
 
 def incidents_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
@@ -400,7 +473,7 @@ def incidents_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.D
     Columns: ward_code, ward_name, county_code, county_name, count, comparison_count (in
     `filters.comparison_filters()`), change, change_pct (null when the comparison count is 0).
     """
-    return _ward_frame(engine, ward_counts_select(engine.dialect.name, filters, "count", limit))
+    return _ward_frame(engine, ward_counts_select(sqld.dialect_of(engine), filters, "count", limit))
 
 
 def incident_increase_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
@@ -409,7 +482,9 @@ def incident_increase_by_ward(engine: Engine, filters: Filters, limit: int = 10)
     Grain: one row per ward whose count rose, at most `limit`, largest rise first (then most
     incidents, then ward code). Columns as `incidents_by_ward`.
     """
-    return _ward_frame(engine, ward_counts_select(engine.dialect.name, filters, "increase", limit))
+    return _ward_frame(
+        engine, ward_counts_select(sqld.dialect_of(engine), filters, "increase", limit)
+    )
 
 
 COMPSTAT_WINDOWS = {
@@ -481,16 +556,16 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     county of the selection, by name. Columns: county_code, county_name, and for each window w in
     (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0).
     """
-    frame = read_frame(engine, compstat_by_county_select(engine.dialect.name, filters))
+    frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
     counts = [c for c in frame.columns if c.endswith("_count")]
-    frame = _as_int(frame, counts)
+    frame = as_int(frame, counts)
     total = {
         "county_code": None,
         "county_name": "Total",
         **{c: int(frame[c].sum()) for c in counts},
     }
     frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True)
-    frame = _as_int(frame, counts)
+    frame = as_int(frame, counts)
     ordered = ["county_code", "county_name"]
     for key in COMPSTAT_WINDOWS:
         frame[f"{key}_change_pct"] = _change_pct(
@@ -518,7 +593,7 @@ def incidents_by_coordinate_status_select(dialect: str, filters: Filters) -> Sel
         sqld.count_where(_in_kenya()).label("in_kenya"),
         sqld.count_where(and_(not_(missing), not_(_in_kenya()))).label("outside_kenya"),
         sqld.count_where(missing).label("missing"),
-    ).where(*_in_period(filters))
+    ).where(*reported_in_period(filters))
 
 
 def incidents_by_coordinate_status(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -527,7 +602,9 @@ def incidents_by_coordinate_status(engine: Engine, filters: Filters) -> pd.DataF
     Grain: one row per status: in_kenya (inside lat -4.9..5.1, lon 33.8..42.0), outside_kenya,
     missing (no coordinates). Columns: coordinate_status, count.
     """
-    raw = read_frame(engine, incidents_by_coordinate_status_select(engine.dialect.name, filters))
+    raw = read_frame(
+        engine, incidents_by_coordinate_status_select(sqld.dialect_of(engine), filters)
+    )
     values = raw.iloc[0] if len(raw) else pd.Series(dtype="float64")
     return pd.DataFrame(
         {
@@ -545,7 +622,7 @@ def incident_points_select(
     Grain: one row per incident drawn (at most `cap`), by id. Columns: latitude, longitude.
     """
     statement = select(incidents.c.latitude, incidents.c.longitude).where(
-        *_in_period(filters), _in_kenya()
+        *reported_in_period(filters), _in_kenya()
     )
     if stride > 1:
         statement = statement.where(incidents.c.id % stride == 0)
@@ -562,5 +639,7 @@ def incident_points(engine: Engine, filters: Filters, cap: int = MAP_POINT_CAP) 
     status = incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
     drawable = int(status.loc["in_kenya", "count"])
     stride = max(1, math.ceil(drawable / cap)) if cap > 0 else 1
-    frame = read_frame(engine, incident_points_select(engine.dialect.name, filters, stride, cap))
-    return _as_float(frame, ["latitude", "longitude"])
+    frame = read_frame(
+        engine, incident_points_select(sqld.dialect_of(engine), filters, stride, cap)
+    )
+    return as_float(frame, ["latitude", "longitude"])

@@ -12,9 +12,11 @@ import logging
 import math
 import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -212,3 +214,166 @@ def _plain(value: object) -> str:
         return ""
     number = float(value)
     return str(int(number)) if number.is_integer() else f"{number:.6g}"
+
+
+# Joint protection of linked cells: a table published with its totals, or the same people
+# counted in several breakdowns, is a system of sums; hide cells until none can be solved for.
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`total` equals the sum of `parts`: a reader who sees all but one of them knows the last."""
+
+    total: str
+    parts: tuple[str, ...]
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return (self.total, *self.parts)
+
+
+def protect_cells(
+    values: Mapping[str, float],
+    relations: Sequence[Relation],
+    threshold: int,
+    keep_shown: Mapping[str, int] | None = None,
+    all_or_nothing: Sequence[Sequence[str]] = (),
+) -> frozenset[str]:
+    """The cells to hide so that no hidden count can be worked back out from the shown ones.
+
+    Primary suppression hides every count from 1 to threshold-1. Then, until nothing changes,
+    one more cell is hidden when:
+
+    1. a group of `all_or_nothing` has a hidden member and a shown non-zero one (used where
+       another page publishes a ratio of the group's counts, so one count reveals the rest);
+    2. a relation has exactly one hidden member (it would equal the others' difference);
+    3. a relation's total is shown and its hidden parts' labels ('<5' is 1 to threshold-1,
+       'suppressed' at least the threshold) leave one of them a single possible value
+       (`queries.privacy.gives_away`);
+    4. the relations, solved as linear equations in the hidden cells given every shown cell,
+       fix a hidden cell's value (a cell is fixed when every vector of the null space of the
+       hidden cells' coefficient matrix is 0 there).
+
+    The cell hidden is a shown non-zero member of the relation concerned: the lowest
+    `keep_shown` priority first (cells other pages also publish, and cells that must equal one
+    of them, are hidden only when nothing else will do); then, for rule 2, the one that mends
+    the most relations at once; then not a relation's total; then the smallest. So headline
+    figures stay visible wherever smaller cells can be hidden instead.
+
+    Args:
+        values: every cell's true count, by cell name.
+        relations: the sums a reader can form from what is published.
+        threshold: counts from 1 to threshold-1 are hidden.
+        keep_shown: priorities (default 0) of cells to hide only when nothing else will do;
+            of two such cells, the higher priority is hidden later.
+        all_or_nothing: groups of cells that are hidden together or not at all.
+
+    Returns:
+        The names of the cells to hide.
+    """
+    hidden = {name for name, value in values.items() if is_small(float(value), threshold)}
+    priority = _priorities(values, relations, keep_shown or {})
+    totals = {r.total for r in relations}
+    rank = {name: (priority[name], name in totals, i) for i, name in enumerate(values)}
+    while True:
+        cell = _next_to_hide(values, relations, all_or_nothing, hidden, rank, threshold)
+        if cell is None:
+            return frozenset(hidden)
+        hidden.add(cell)
+
+
+def _priorities(
+    values: Mapping[str, float], relations: Sequence[Relation], keep_shown: Mapping[str, int]
+) -> dict[str, int]:
+    """Each cell's keep priority: its own, or that of a cell it must equal (a relation whose
+    parts are all zero but one makes that part equal to its total, so hiding the one would
+    force the other out too)."""
+    priority = {name: keep_shown.get(name, 0) for name in values}
+    changed = True
+    while changed:
+        changed = False
+        for relation in relations:
+            non_zero = [p for p in relation.parts if values[p] != 0]
+            if len(non_zero) != 1:
+                continue
+            pair = (relation.total, non_zero[0])
+            top = max(priority[m] for m in pair)
+            for member in pair:
+                if priority[member] < top:
+                    priority[member] = top
+                    changed = True
+    return priority
+
+
+def _choose(
+    values: Mapping[str, float],
+    members: Iterable[str],
+    hidden: set[str],
+    rank: Mapping[str, tuple[int, bool, int]],
+) -> str | None:
+    shown = [m for m in dict.fromkeys(members) if m not in hidden and values[m] > 0]
+    if not shown:
+        return None
+    return min(shown, key=lambda m: (rank[m][0], rank[m][1], values[m], rank[m][2]))
+
+
+def _next_to_hide(
+    values: Mapping[str, float],
+    relations: Sequence[Relation],
+    all_or_nothing: Sequence[Sequence[str]],
+    hidden: set[str],
+    rank: Mapping[str, tuple[int, bool, int]],
+    threshold: int,
+) -> str | None:
+    for group in all_or_nothing:
+        if hidden.intersection(group):
+            cell = _choose(values, group, hidden, rank)
+            if cell is not None:
+                return cell
+    # Of the cells that would mend a relation with one hidden member, take one that mends the
+    # most such relations at once, so one well-placed cell does the work of several.
+    single = [r for r in relations if sum(m in hidden for m in r.members) == 1]
+    mends: dict[str, int] = {}
+    for relation in single:
+        for member in relation.members:
+            if member not in hidden and values[member] > 0:
+                mends[member] = mends.get(member, 0) + 1
+    if mends:
+        return min(mends, key=lambda m: (rank[m][0], -mends[m], rank[m][1], values[m], rank[m][2]))
+    for relation in relations:
+        hidden_parts = [p for p in relation.parts if p in hidden]
+        if relation.total not in hidden and gives_away(
+            [values[p] for p in hidden_parts], threshold
+        ):
+            cell = _choose(values, relation.members, hidden, rank)
+            if cell is not None:
+                return cell
+    for cell in sorted(fixed_cells(relations, hidden), key=lambda name: rank[name][2]):
+        near = [m for r in relations if cell in r.members for m in r.members]
+        anywhere = [m for r in relations if hidden.intersection(r.members) for m in r.members]
+        choice = _choose(values, near, hidden, rank) or _choose(values, anywhere, hidden, rank)
+        if choice is not None:
+            return choice
+    return None
+
+
+def fixed_cells(relations: Sequence[Relation], hidden: Iterable[str]) -> set[str]:
+    """Hidden cells whose value the relations fix, given the value of every shown cell."""
+    names = sorted(set(hidden))
+    column = {name: j for j, name in enumerate(names)}
+    rows = []
+    for relation in relations:
+        row = np.zeros(len(names))
+        for member, sign in ((relation.total, 1.0), *((p, -1.0) for p in relation.parts)):
+            if member in column:
+                row[column[member]] += sign
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return set()
+    _, singular, vt = np.linalg.svd(np.array(rows))
+    null_space = vt[int((singular > 1e-9).sum()) :]
+    if not len(null_space):
+        return set(names)
+    fixed = np.all(np.abs(null_space) < 1e-9, axis=0)
+    return {name for name, j in column.items() if fixed[j]}

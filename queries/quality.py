@@ -9,7 +9,6 @@ from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
-from queries.indicators import area_where, county_where
 from queries.privacy import flag_column, small_column, suppress_counts
 from queries.schema import (
     ALLOWED_VALUES,
@@ -24,9 +23,11 @@ from queries.schema import (
     trainings,
     wards,
 )
+from queries.where import area_where, county_where, period_where
 
 # Event tables are checked over the selected period; the rest (registers) as they stand.
 _PERIOD_COLUMNS = {
+    "incidents": incidents.c.reported_at,
     "forums": forums.c.held_on,
     "trainings": trainings.c.held_on,
     "rehab_referrals": rehab_referrals.c.referred_on,
@@ -42,11 +43,8 @@ _TABLES = {
 
 
 def _period_where(table_name: str, filters: Filters) -> list:
-    if table_name == "incidents":
-        lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
-        return [incidents.c.reported_at >= lower, incidents.c.reported_at < upper]
     column = _PERIOD_COLUMNS.get(table_name)
-    return [column >= filters.start, column <= filters.end] if column is not None else []
+    return period_where(column, filters) if column is not None else []
 
 
 def unknown_values_select(filters: Filters) -> Select:
@@ -98,12 +96,7 @@ def quality_checks_select(filters: Filters) -> Select:
 
     Grain: one row per check. Columns: check, table_name, row_count.
     """
-    lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
-    in_period = [
-        incidents.c.reported_at >= lower,
-        incidents.c.reported_at < upper,
-        *area_where(incidents, filters),
-    ]
+    in_period = [*_period_where("incidents", filters), *area_where(incidents, filters)]
     outside_kenya = or_(
         not_(incidents.c.latitude.between(*KENYA_LATITUDE)),
         not_(incidents.c.longitude.between(*KENYA_LONGITUDE)),
@@ -167,8 +160,7 @@ def quality_checks_select(filters: Filters) -> Select:
         )
         .select_from(ra_monthly_reports.join(ras, ras.c.id == ra_monthly_reports.c.ra_id))
         .where(
-            ra_monthly_reports.c.month >= filters.start,
-            ra_monthly_reports.c.month <= filters.end,
+            *period_where(ra_monthly_reports.c.month, filters),
             *area_where(ras, filters),
         )
     )

@@ -13,8 +13,8 @@ already NaN, with `<column>_suppressed` flags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
-    case,
     func,
     literal,
     or_,
@@ -33,9 +32,20 @@ from sqlalchemy import (
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
-from queries.indicators import area_where, county_where, headline, rehab_measures
-from queries.privacy import flag_column, gives_away, is_small, small_column, suppress_counts
+from queries.grain import OTHER, Grain, as_float, bucketed, group_keys, join_onto_dimension
+from queries.grain import with_other as buckets
+from queries.grain import zero_if_null as _zero
+from queries.privacy import (
+    Relation,
+    flag_column,
+    is_small,
+    protect_cells,
+    small_column,
+    suppress_counts,
+    suppress_ratio,
+)
 from queries.schema import (
+    ADMITTED_REFERRAL_STATUSES,
     AGE_BANDS,
     CENTRE_KINDS,
     REFERRAL_SOURCES,
@@ -47,8 +57,8 @@ from queries.schema import (
     rehab_centres,
     rehab_referrals,
 )
+from queries.where import area_where, county_where, period_where, until_end_where
 
-OTHER = "other"
 COUNT = "referrals"
 
 # The enumerated columns broken down on the page, with their buckets (unknown values -> other).
@@ -82,22 +92,158 @@ _STAGE_CELL = {
 }
 
 
-def buckets(values: tuple[str, ...]) -> tuple[str, ...]:
-    """The allowed values plus the 'other' bucket for anything else."""
-    return values if OTHER in values else (*values, OTHER)
-
-
-def _bucket(column: ColumnElement, allowed: tuple[str, ...]) -> ColumnElement:
-    return case((column.in_(allowed), column), else_=literal(OTHER))
-
-
-def _referred_in(filters: Filters) -> list[ColumnElement]:
+def referred_in_period(filters: Filters) -> list[ColumnElement]:
     r = rehab_referrals
-    return [
-        r.c.referred_on >= filters.start,
-        r.c.referred_on <= filters.end,
-        *area_where(r, filters),
-    ]
+    return [*period_where(r.c.referred_on, filters), *area_where(r, filters)]
+
+
+REHAB_COUNT_KEYS = ("rehab_referrals",)
+REHAB_RATIO_KEYS = (
+    "referral_admission_pct",
+    "referral_completion_pct",
+    "median_days_to_admission",
+    "referral_youth_pct",
+)
+
+# The contract's rehab measures: the named conditions and expressions each one counts.
+
+
+def is_admitted() -> ColumnElement:
+    """`referral_admission_pct`'s numerator: admitted, completed or dropped out (as stored)."""
+    return rehab_referrals.c.status.in_(ADMITTED_REFERRAL_STATUSES)
+
+
+def days_to_admission(dialect: str) -> ColumnElement:
+    """Days from referral to admission of one referral (null while not admitted)."""
+    r = rehab_referrals
+    return sqld.days_between(dialect, r.c.referred_on, r.c.admitted_on)
+
+
+def median_days_to_admission(dialect: str) -> ColumnElement:
+    """`median_days_to_admission`: over the group's referrals with admitted_on set."""
+    return sqld.median(dialect, days_to_admission(dialect))
+
+
+def is_youth() -> ColumnElement:
+    """`referral_youth_pct`'s numerator: aged 15-34."""
+    return rehab_referrals.c.age_band.in_(YOUTH_AGE_BANDS)
+
+
+# The counts each rehab ratio rests on, complements included: a percentage of a shown total
+# reveals both the count it measures and the count it leaves out.
+_REHAB_SUPPORT = {
+    "referral_admission_pct": ("n_admitted", "n_not_admitted", "rehab_referrals"),
+    "referral_completion_pct": ("n_completed", "n_dropped_out", "n_completion_base"),
+    "median_days_to_admission": ("n_with_admission",),
+    "referral_youth_pct": ("n_youth", "n_not_youth", "rehab_referrals"),
+}
+
+
+def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
+    """Rehabilitation indicators before suppression, with the counts each one rests on.
+
+    Columns: [dimension columns], rehab_referrals, referral_admission_pct,
+    referral_completion_pct, median_days_to_admission, referral_youth_pct, and the support
+    counts n_admitted, n_completed, n_completion_base, n_with_admission, n_youth and their
+    complements n_not_admitted, n_dropped_out, n_not_youth (dropped by
+    `rehab_measures` after suppression; never shown).
+    """
+    r = rehab_referrals
+    keys = group_keys(r, grain)
+    referred = (
+        select(
+            *keys,
+            func.count().label("referrals"),
+            sqld.count_where(is_admitted()).label("admitted"),
+            sqld.count_where(r.c.status == "completed").label("completed"),
+            sqld.count_where(r.c.status.in_(("completed", "dropped_out"))).label("completion_base"),
+            func.count(r.c.admitted_on).label("with_admission"),
+            median_days_to_admission(dialect).label("median_days"),
+            sqld.count_where(is_youth()).label("youth"),
+        )
+        .where(*referred_in_period(filters))
+        .group_by(*keys)
+    )
+    joined, _, (ref,), dims = join_onto_dimension(filters, grain, [referred])
+    n = _zero(ref.c.referrals)
+    return select(
+        *dims,
+        n.label("rehab_referrals"),
+        sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
+        sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
+        ref.c.median_days.label("median_days_to_admission"),
+        sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
+        _zero(ref.c.admitted).label("n_admitted"),
+        _zero(ref.c.completed).label("n_completed"),
+        _zero(ref.c.completion_base).label("n_completion_base"),
+        _zero(ref.c.with_admission).label("n_with_admission"),
+        _zero(ref.c.youth).label("n_youth"),
+        (n - _zero(ref.c.admitted)).label("n_not_admitted"),
+        (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
+        (n - _zero(ref.c.youth)).label("n_not_youth"),
+    ).select_from(joined)
+
+
+def rehab_measures(
+    engine: Engine, filters: Filters, threshold: int, grain: Grain = None
+) -> pd.DataFrame:
+    """Rehabilitation indicators with the privacy rule applied.
+
+    Grain: one row overall, per county or per ward. Columns: [dimension columns],
+    rehab_referrals (NaN where suppressed), the four rehab ratios (NaN where suppressed), and a
+    `<column>_suppressed` flag for each. With a county or ward grain the rows are published with
+    their total, so secondary suppression runs across them.
+    """
+    frame = read_frame(engine, rehab_measures_select(sqld.dialect_of(engine), filters, grain))
+    frame = as_float(frame, list(REHAB_RATIO_KEYS))
+    for key, support in _REHAB_SUPPORT.items():
+        frame = suppress_ratio(frame, key, support, threshold)
+    protection = _rehab_page_protection(engine, filters, threshold, grain, frame)
+    for key in REHAB_RATIO_KEYS:
+        frame[key] = frame[key].mask(protection[key])
+        frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | protection[key]
+    frame = suppress_counts(
+        frame, "rehab_referrals", threshold, also_hidden=protection["rehab_referrals"]
+    )
+    # A share of referrals, printed unrounded, gives its denominator away: where the count is
+    # hidden to protect another cell, the shares of it go too.
+    count_hidden = frame[flag_column("rehab_referrals")].astype(bool)
+    for key in ("referral_admission_pct", "referral_youth_pct"):
+        frame[key] = frame[key].mask(count_hidden)
+        frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | count_hidden
+    return frame.drop(columns=[c for c in frame.columns if c.startswith("n_")])
+
+
+def _rehab_page_protection(
+    engine: Engine, filters: Filters, threshold: int, grain: Grain, frame: pd.DataFrame
+) -> dict[str, pd.Series]:
+    """What the Rehabilitation page's breakdowns hide for the same selection, per row and rehab
+    key, so that no page or export shows a figure another page protects (the funnel and the
+    admission share, say, would together give a small count of people still in treatment away).
+
+    Per county, each county is protected as the page would protect it with that county chosen.
+    Per ward, the shares are not published at all (a ward is too small a place).
+    """
+    keys = ("rehab_referrals", *REHAB_RATIO_KEYS)
+    protection = {key: pd.Series(False, index=frame.index) for key in keys}
+    if grain == "ward":
+        for key in REHAB_RATIO_KEYS:
+            protection[key][:] = True
+        return protection
+    if grain is None:
+        selections = {frame.index[0]: filters}
+    else:
+        counts = frame["rehab_referrals"].astype("float64")
+        selections = {
+            row: replace(filters, counties=(code,), wards=())
+            for row, code in frame["county_code"].items()
+            if counts[row] >= threshold
+        }
+    for row, selection in selections.items():
+        hidden = headline_hidden(protected_referrals(engine, selection, threshold))
+        for key, is_hidden in hidden.items():
+            protection[key][row] = is_hidden
+    return protection
 
 
 def referral_counts_select(dialect: str, filters: Filters) -> Select:
@@ -113,8 +259,8 @@ def referral_counts_select(dialect: str, filters: Filters) -> Select:
         # Bucket in a subquery so the outer GROUP BY names a plain column: PostgreSQL would see
         # the CASE's bound parameters in SELECT and GROUP BY as different expressions.
         inner = (
-            select(_bucket(r.c[dimension], allowed).label("value"))
-            .where(*_referred_in(filters))
+            select(bucketed(r.c[dimension], allowed).label("value"))
+            .where(*referred_in_period(filters))
             .subquery(f"by_{dimension}")
         )
         parts.append(
@@ -136,7 +282,7 @@ def referrals_by_month_select(dialect: str, filters: Filters) -> Select:
     r = rehab_referrals
     inner = (
         select(sqld.month_start(dialect, r.c.referred_on).label("month_start"))
-        .where(*_referred_in(filters))
+        .where(*referred_in_period(filters))
         .subquery("months")
     )
     return select(inner.c.month_start, func.count().label(COUNT)).group_by(inner.c.month_start)
@@ -151,8 +297,8 @@ def centres_by_kind_select(dialect: str, filters: Filters) -> Select:
     sqld.check_supported(dialect)
     c = rehab_centres
     inner = (
-        select(_bucket(c.c.kind, CENTRE_KINDS).label("kind"), c.c.capacity)
-        .where(c.c.opened_on <= filters.end, *area_where(c, filters))
+        select(bucketed(c.c.kind, CENTRE_KINDS).label("kind"), c.c.capacity)
+        .where(*until_end_where(c.c.opened_on, filters), *area_where(c, filters))
         .subquery("centres")
     )
     return select(
@@ -183,14 +329,14 @@ def current_admissions_by_county_select(dialect: str, filters: Filters) -> Selec
             func.count().label("centres"),
             func.sum(c.c.capacity).label("capacity"),
         )
-        .where(c.c.opened_on <= filters.end, *place)
+        .where(*until_end_where(c.c.opened_on, filters), *place)
         .group_by(c.c.county_code)
         .subquery("capacity")
     )
     admitted = (
         select(c.c.county_code, func.count().label("current_admissions"))
         .select_from(r.join(c, c.c.id == r.c.centre_id))
-        .where(r.c.status == "admitted", r.c.admitted_on <= filters.end, *place)
+        .where(r.c.status == "admitted", *until_end_where(r.c.admitted_on, filters), *place)
         .group_by(c.c.county_code)
         .subquery("admitted")
     )
@@ -216,165 +362,6 @@ def current_admissions_by_county_select(dialect: str, filters: Filters) -> Selec
 
 
 @dataclass(frozen=True)
-class Relation:
-    """`total` equals the sum of `parts`: a reader who sees all but one of them knows the last."""
-
-    total: str
-    parts: tuple[str, ...]
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        return (self.total, *self.parts)
-
-
-def protect_cells(
-    values: Mapping[str, float],
-    relations: Sequence[Relation],
-    threshold: int,
-    keep_shown: Mapping[str, int] | None = None,
-    all_or_nothing: Sequence[Sequence[str]] = (),
-) -> frozenset[str]:
-    """The cells to hide so that no hidden count can be worked back out from the shown ones.
-
-    Primary suppression hides every count from 1 to threshold-1. Then, until nothing changes,
-    one more cell is hidden when:
-
-    1. a group of `all_or_nothing` has a hidden member and a shown non-zero one (used where
-       another page publishes a ratio of the group's counts, so one count reveals the rest);
-    2. a relation has exactly one hidden member (it would equal the others' difference);
-    3. a relation's total is shown and its hidden parts' labels ('<5' is 1 to threshold-1,
-       'suppressed' at least the threshold) leave one of them a single possible value
-       (`queries.privacy.gives_away`);
-    4. the relations, solved as linear equations in the hidden cells given every shown cell,
-       fix a hidden cell's value (a cell is fixed when every vector of the null space of the
-       hidden cells' coefficient matrix is 0 there).
-
-    The cell hidden is a shown non-zero member of the relation concerned: the lowest
-    `keep_shown` priority first (cells other pages also publish, and cells that must equal one
-    of them, are hidden only when nothing else will do); then, for rule 2, the one that mends
-    the most relations at once; then not a relation's total; then the smallest. So headline
-    figures stay visible wherever smaller cells can be hidden instead.
-
-    Args:
-        values: every cell's true count, by cell name.
-        relations: the sums a reader can form from what is published.
-        threshold: counts from 1 to threshold-1 are hidden.
-        keep_shown: priorities (default 0) of cells to hide only when nothing else will do;
-            of two such cells, the higher priority is hidden later.
-        all_or_nothing: groups of cells that are hidden together or not at all.
-
-    Returns:
-        The names of the cells to hide.
-    """
-    hidden = {name for name, value in values.items() if is_small(float(value), threshold)}
-    priority = _priorities(values, relations, keep_shown or {})
-    totals = {r.total for r in relations}
-    rank = {name: (priority[name], name in totals, i) for i, name in enumerate(values)}
-    while True:
-        cell = _next_to_hide(values, relations, all_or_nothing, hidden, rank, threshold)
-        if cell is None:
-            return frozenset(hidden)
-        hidden.add(cell)
-
-
-def _priorities(
-    values: Mapping[str, float], relations: Sequence[Relation], keep_shown: Mapping[str, int]
-) -> dict[str, int]:
-    """Each cell's keep priority: its own, or that of a cell it must equal (a relation whose
-    parts are all zero but one makes that part equal to its total, so hiding the one would
-    force the other out too)."""
-    priority = {name: keep_shown.get(name, 0) for name in values}
-    changed = True
-    while changed:
-        changed = False
-        for relation in relations:
-            non_zero = [p for p in relation.parts if values[p] != 0]
-            if len(non_zero) != 1:
-                continue
-            pair = (relation.total, non_zero[0])
-            top = max(priority[m] for m in pair)
-            for member in pair:
-                if priority[member] < top:
-                    priority[member] = top
-                    changed = True
-    return priority
-
-
-def _choose(
-    values: Mapping[str, float],
-    members: Iterable[str],
-    hidden: set[str],
-    rank: Mapping[str, tuple[int, bool, int]],
-) -> str | None:
-    shown = [m for m in dict.fromkeys(members) if m not in hidden and values[m] > 0]
-    if not shown:
-        return None
-    return min(shown, key=lambda m: (rank[m][0], rank[m][1], values[m], rank[m][2]))
-
-
-def _next_to_hide(
-    values: Mapping[str, float],
-    relations: Sequence[Relation],
-    all_or_nothing: Sequence[Sequence[str]],
-    hidden: set[str],
-    rank: Mapping[str, tuple[int, bool, int]],
-    threshold: int,
-) -> str | None:
-    for group in all_or_nothing:
-        if hidden.intersection(group):
-            cell = _choose(values, group, hidden, rank)
-            if cell is not None:
-                return cell
-    # Of the cells that would mend a relation with one hidden member, take one that mends the
-    # most such relations at once, so one well-placed cell does the work of several.
-    single = [r for r in relations if sum(m in hidden for m in r.members) == 1]
-    mends: dict[str, int] = {}
-    for relation in single:
-        for member in relation.members:
-            if member not in hidden and values[member] > 0:
-                mends[member] = mends.get(member, 0) + 1
-    if mends:
-        return min(mends, key=lambda m: (rank[m][0], -mends[m], rank[m][1], values[m], rank[m][2]))
-    for relation in relations:
-        hidden_parts = [p for p in relation.parts if p in hidden]
-        if relation.total not in hidden and gives_away(
-            [values[p] for p in hidden_parts], threshold
-        ):
-            cell = _choose(values, relation.members, hidden, rank)
-            if cell is not None:
-                return cell
-    for cell in sorted(fixed_cells(relations, hidden), key=lambda name: rank[name][2]):
-        near = [m for r in relations if cell in r.members for m in r.members]
-        anywhere = [m for r in relations if hidden.intersection(r.members) for m in r.members]
-        choice = _choose(values, near, hidden, rank) or _choose(values, anywhere, hidden, rank)
-        if choice is not None:
-            return choice
-    return None
-
-
-def fixed_cells(relations: Sequence[Relation], hidden: Iterable[str]) -> set[str]:
-    """Hidden cells whose value the relations fix, given the value of every shown cell."""
-    names = sorted(set(hidden))
-    column = {name: j for j, name in enumerate(names)}
-    rows = []
-    for relation in relations:
-        row = np.zeros(len(names))
-        for member, sign in ((relation.total, 1.0), *((p, -1.0) for p in relation.parts)):
-            if member in column:
-                row[column[member]] += sign
-        if row.any():
-            rows.append(row)
-    if not rows:
-        return set()
-    _, singular, vt = np.linalg.svd(np.array(rows))
-    null_space = vt[int((singular > 1e-9).sum()) :]
-    if not len(null_space):
-        return set(names)
-    fixed = np.all(np.abs(null_space) < 1e-9, axis=0)
-    return {name for name, j in column.items() if fixed[j]}
-
-
-@dataclass(frozen=True)
 class _Raw:
     """A selection's referral counts before suppression."""
 
@@ -383,7 +370,7 @@ class _Raw:
 
 
 def _read_raw(engine: Engine, filters: Filters) -> _Raw:
-    dialect = engine.dialect.name
+    dialect = sqld.dialect_of(engine)
     counts = read_frame(engine, referral_counts_select(dialect, filters))
     by_dimension = {}
     for dimension, allowed in DIMENSIONS.items():
@@ -494,7 +481,7 @@ def protected_referrals(engine: Engine, filters: Filters, threshold: int) -> Pro
     finished treatment: with it, any one of completed, dropped out and finished reveals the
     other two, so those three are hidden together.
     """
-    sqld.check_supported(engine.dialect.name)
+    sqld.check_supported(sqld.dialect_of(engine))
     raw = _read_raw(engine, filters)
     values, relations = _cells(raw)
     completed, finished = values["status:completed"], values["finished_treatment"]
@@ -619,7 +606,7 @@ def median_days_by_county(engine: Engine, filters: Filters, threshold: int) -> p
     """Median days from referral to admission, per county, privacy rule applied.
 
     The contract's `median_days_to_admission` per county (referrals in the period with
-    admitted_on set), taken from `queries.indicators.rehab_measures` so it is the very figure
+    admitted_on set), taken from `rehab_measures` so it is the very figure
     other pages show; it is suppressed where it rests on 1 to threshold-1 admissions, and null
     where no referral was admitted.
 
@@ -634,19 +621,6 @@ def median_days_by_county(engine: Engine, filters: Filters, threshold: int) -> p
         flag_column("median_days_to_admission"),
     ]
     return frame[columns].sort_values("county_name", kind="stable").reset_index(drop=True)
-
-
-def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
-    """The five rehabilitation headline indicators, consistent with the page's breakdowns.
-
-    `queries.indicators.headline` applies this page's protection itself (through
-    `headline_hidden`), in the period and the comparison period, so the cards here and on every
-    other page hide the same figures.
-
-    Grain: one row per rehab indicator, in REHAB_HEADLINE_KEYS order. Columns: as `headline`.
-    """
-    frame = headline(engine, filters, threshold, streams=("rehab",)).set_index("indicator")
-    return frame.loc[list(REHAB_HEADLINE_KEYS)].reset_index()
 
 
 def headline_hidden(protected: ProtectedReferrals) -> dict[str, bool]:
@@ -678,7 +652,7 @@ def centres_by_kind(engine: Engine, filters: Filters, threshold: int) -> pd.Data
     centres, capacity.
     """
     del threshold
-    found = read_frame(engine, centres_by_kind_select(engine.dialect.name, filters))
+    found = read_frame(engine, centres_by_kind_select(sqld.dialect_of(engine), filters))
     return (
         found.set_index("kind")
         .reindex(list(buckets(CENTRE_KINDS)), fill_value=0)
@@ -702,7 +676,9 @@ def current_admissions_by_county(engine: Engine, filters: Filters, threshold: in
     centres, capacity, current_admissions (NaN where hidden), current_admissions_suppressed,
     occupancy_pct, occupancy_pct_suppressed.
     """
-    frame = read_frame(engine, current_admissions_by_county_select(engine.dialect.name, filters))
+    frame = read_frame(
+        engine, current_admissions_by_county_select(sqld.dialect_of(engine), filters)
+    )
     frame["occupancy_pct"] = pd.to_numeric(frame["occupancy_pct"]).astype("float64")
     frame = suppress_counts(frame, "current_admissions", threshold)
     hidden = frame[flag_column("current_admissions")].astype(bool)
@@ -713,7 +689,6 @@ def current_admissions_by_county(engine: Engine, filters: Filters, threshold: in
 
 # Every query function the Rehabilitation page loads (for the privacy scan and the page).
 PAGE_QUERIES = (
-    rehab_headline,
     referrals_by_source,
     referrals_by_substance,
     referrals_by_sex,

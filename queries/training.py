@@ -1,33 +1,37 @@
-"""Training by audience and topic, private-security coverage by county, and actuals vs targets.
+"""The training stream: the contract's training measures (each one named SQL expression) and the
+page's breakdowns by audience, topic and county (private-security coverage).
 
-Every function follows the contract's definitions, so the breakdowns add up to
-`queries.indicators.headline`; target actuals reuse `queries.indicators`' own measures.
+Every breakdown reuses the measures' conditions, so the breakdowns add up to
+`queries.indicators.headline`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Float, Select, case, cast, func, literal, null, select
+from sqlalchemy import ColumnElement, Engine, Float, Select, cast, func, null, select
 
 from queries import dialect as sqld
-from queries import indicators
 from queries.db import read_frame
 from queries.filters import PROGRAMME_LAUNCH, Filters
-from queries.indicators import INDICATOR_BY_KEY, area_where, county_where
+from queries.grain import (
+    OTHER,
+    Grain,
+    as_float,
+    bucketed,
+    group_keys,
+    join_onto_dimension,
+    zero_if_null,
+)
 from queries.schema import (
     TRAINING_AUDIENCES,
     TRAINING_TOPICS,
     counties,
     security_firms,
-    targets,
     trainings,
 )
+from queries.where import area_where, between_where, county_where, period_where, until_end_where
 
-OTHER = "other"
 _ALLOWED = {"audience": TRAINING_AUDIENCES, "topic": TRAINING_TOPICS}
 
 
@@ -37,17 +41,13 @@ def _trained_by_select(filters: Filters, dimension: str) -> Select:
     column = trainings.c[dimension]
     rows = (
         select(
-            case((column.in_(allowed), column), else_=literal(OTHER)).label(dimension),
+            bucketed(column, allowed).label(dimension),
             trainings.c.participants,
             trainings.c.participants_female,
             trainings.c.participants_youth,
             trainings.c.certified,
         )
-        .where(
-            trainings.c.held_on >= filters.start,
-            trainings.c.held_on <= filters.end,
-            *area_where(trainings, filters),
-        )
+        .where(*trainings_in_period(filters))
         .subquery("training_rows")
     )
     return select(
@@ -120,12 +120,7 @@ def private_security_coverage_by_county_select(dialect: str, filters: Filters) -
             trainings.c.county_code.label("county_code"),
             func.sum(trainings.c.participants).label("trained"),
         )
-        .where(
-            trainings.c.audience == "private_security",
-            trainings.c.held_on >= PROGRAMME_LAUNCH,
-            trainings.c.held_on <= filters.end,
-            *area_where(trainings, filters),
-        )
+        .where(*guards_trained_since_launch(filters))
         .group_by(trainings.c.county_code)
         .subquery("trained")
     )
@@ -135,10 +130,7 @@ def private_security_coverage_by_county_select(dialect: str, filters: Filters) -
             func.count().label("firms"),
             func.sum(security_firms.c.officers_registered).label("officers"),
         )
-        .where(
-            security_firms.c.partnered_on <= filters.end,
-            *county_where(security_firms.c.county_code, filters),
-        )
+        .where(*partner_firms(filters))
         .group_by(security_firms.c.county_code)
         .subquery("firms")
     )
@@ -180,7 +172,7 @@ def private_security_coverage_by_county(engine: Engine, filters: Filters) -> pd.
     wards selected), coverage_pct (null with no registered officers or with wards selected).
     """
     frame = read_frame(
-        engine, private_security_coverage_by_county_select(engine.dialect.name, filters)
+        engine, private_security_coverage_by_county_select(sqld.dialect_of(engine), filters)
     )
     frame["officers_trained_count"] = frame["officers_trained_count"].astype("int64")
     for column in ("partner_firms_count", "officers_registered_count"):
@@ -189,131 +181,92 @@ def private_security_coverage_by_county(engine: Engine, filters: Filters) -> pd.
     return frame
 
 
-def targets_overlapping_select(filters: Filters) -> Select:
-    """Targets of the selected counties whose own period overlaps the selected period.
+# The contract's training measures: which rows each one sums. The headline, the league table and
+# the page's breakdowns reuse these conditions.
 
-    Grain: one row per target (county, indicator, period_start). Columns: county_code,
-    county_name, indicator, period_start, period_end, target.
+
+def trainings_in_period(filters: Filters) -> list[ColumnElement]:
+    """`people_trained` and its shares: training sessions held in the period in the area."""
+    return [*period_where(trainings.c.held_on, filters), *area_where(trainings, filters)]
+
+
+def guards_trained_since_launch(filters: Filters) -> list[ColumnElement]:
+    """`private_security_coverage_pct`'s numerator rows: private-security sessions held from the
+    programme launch to the end of the period, in the area."""
+    return [
+        trainings.c.audience == "private_security",
+        *between_where(trainings.c.held_on, PROGRAMME_LAUNCH, filters.end),
+        *area_where(trainings, filters),
+    ]
+
+
+def partner_firms(filters: Filters) -> list[ColumnElement]:
+    """`private_security_coverage_pct`'s denominator rows: firms partnered by the end of the
+    period, in the counties (firms have no ward)."""
+    return [
+        *until_end_where(security_firms.c.partnered_on, filters),
+        *county_where(security_firms.c.county_code, filters),
+    ]
+
+
+def training_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
+    """Training indicators; grain: one row overall, per county or per ward.
+
+    Columns: [dimension columns], people_trained, trained_female_pct, trained_youth_pct,
+    trained_certified_pct, private_security_coverage_pct. Coverage has no ward grain (firms
+    are registered per county) and is null there.
     """
-    return (
+    keys = group_keys(trainings, grain)
+    sessions = (
         select(
-            targets.c.county_code,
-            counties.c.name.label("county_name"),
-            targets.c.indicator,
-            targets.c.period_start,
-            targets.c.period_end,
-            targets.c.target,
+            *keys,
+            func.sum(trainings.c.participants).label("participants"),
+            func.sum(trainings.c.participants_female).label("female"),
+            func.sum(trainings.c.participants_youth).label("youth"),
+            func.sum(trainings.c.certified).label("certified"),
         )
-        .select_from(targets.outerjoin(counties, counties.c.code == targets.c.county_code))
-        .where(
-            targets.c.period_start <= filters.end,
-            targets.c.period_end >= filters.start,
-            *county_where(targets.c.county_code, filters),
+        .where(*trainings_in_period(filters))
+        .group_by(*keys)
+    )
+    guards = (
+        select(*keys, func.sum(trainings.c.participants).label("guards_trained"))
+        .where(*guards_trained_since_launch(filters))
+        .group_by(*keys)
+    )
+    parts = [sessions, guards]
+    if grain != "ward" and filters.ward_codes is None:
+        firm_keys = group_keys(security_firms, grain)
+        parts.append(
+            select(*firm_keys, func.sum(security_firms.c.officers_registered).label("officers"))
+            .where(*partner_firms(filters))
+            .group_by(*firm_keys)
         )
-        .order_by(targets.c.indicator, targets.c.period_start, counties.c.name)
+    joined, _, subs, dims = join_onto_dimension(filters, grain, parts)
+    sess, grd = subs[0], subs[1]
+    coverage = (
+        sqld.pct(zero_if_null(grd.c.guards_trained), subs[2].c.officers)
+        if len(subs) == 3
+        else cast(null(), Float)
     )
+    return select(
+        *dims,
+        zero_if_null(sess.c.participants).label("people_trained"),
+        sqld.pct(sess.c.female, sess.c.participants).label("trained_female_pct"),
+        sqld.pct(sess.c.youth, sess.c.participants).label("trained_youth_pct"),
+        sqld.pct(sess.c.certified, sess.c.participants).label("trained_certified_pct"),
+        coverage.label("private_security_coverage_pct"),
+    ).select_from(joined)
 
 
-def _stream_measures(
-    engine: Engine, threshold: int
-) -> dict[str, Callable[[Filters], pd.DataFrame]]:
-    """Per stream, the headline measures per county for a Filters (rehab with suppression)."""
-    return {
-        "incidents": lambda f: indicators.incident_measures(engine, f, "county"),
-        "ras": lambda f: indicators.ra_measures(engine, f, "county"),
-        "training": lambda f: indicators.training_measures(engine, f, "county"),
-        "rehab": lambda f: indicators.rehab_measures(engine, f, threshold, "county"),
-    }
-
-
-def _elapsed_pct(start: dt.date, end: dt.date, to: dt.date) -> float:
-    """The share of the days start..end that lie in start..to, in percent (null if malformed)."""
-    days = (end - start).days + 1
-    return 100.0 * max((to - start).days + 1, 0) / days if days > 0 else np.nan
-
-
-def target_achievement_by_county(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
-    """Each target overlapping the period against the actual value over the target's own period.
-
-    A target (e.g. a county's FY 2025/26 people_trained) is compared with its indicator computed
-    by `queries.indicators` for the same county from the target's period_start to
-    min(period_end, end of the selected period): the year to date while the year runs, the
-    whole year once it is over. The selected period only decides which targets are shown.
-    Targets are set per county, so a ward selection is ignored here. Rehabilitation actuals
-    follow the privacy rule (the achieved % is hidden with them).
-
-    Grain: one row per target (county, indicator, period_start). Columns: county_code,
-    county_name, indicator, indicator_label, period_start, period_end, actual_to (the last day
-    the actual covers), period_elapsed_pct (share of the target period's days up to
-    actual_to), actual, target, achieved_pct (100 x actual / target; null without an actual),
-    actual_suppressed, achieved_pct_suppressed.
-    """
-    wanted = read_frame(engine, targets_overlapping_select(filters))
-    columns = [
-        "county_code",
-        "county_name",
-        "indicator",
-        "indicator_label",
-        "period_start",
-        "period_end",
-        "actual_to",
-        "period_elapsed_pct",
-        "actual",
-        "target",
-        "achieved_pct",
-        "actual_suppressed",
-        "achieved_pct_suppressed",
-    ]
-    if wanted.empty:
-        return pd.DataFrame({column: [] for column in columns})
-    for column in ("period_start", "period_end"):
-        wanted[column] = pd.to_datetime(wanted[column]).dt.date
-    wanted["actual_to"] = wanted["period_end"].map(lambda day: min(day, filters.end))
-    wanted["actual"] = np.nan
-    wanted["actual_suppressed"] = False
-    measures = _stream_measures(engine, threshold)
-    county_only = Filters(
-        start=filters.start,
-        end=filters.end,
-        preset="custom",
-        comparison=filters.comparison,
-        counties=filters.counties,
-        scope=filters.scope,
+def training_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
+    """Training indicators (see `training_measures_select`)."""
+    frame = read_frame(engine, training_measures_select(sqld.dialect_of(engine), filters, grain))
+    return as_float(
+        frame,
+        [
+            "trained_female_pct",
+            "trained_youth_pct",
+            "trained_certified_pct",
+            "private_security_coverage_pct",
+        ],
     )
-    for (start, to), group in wanted.groupby(["period_start", "actual_to"]):
-        if start > to:
-            continue  # a target whose period ends before it starts: nothing to compare
-        period = county_only.with_period(start, to)
-        streams = {
-            INDICATOR_BY_KEY[key].stream for key in group["indicator"] if key in INDICATOR_BY_KEY
-        }
-        for stream in streams:
-            values = measures[stream](period).set_index("county_code")
-            for index, row in group.iterrows():
-                key = row["indicator"]
-                if key not in INDICATOR_BY_KEY or INDICATOR_BY_KEY[key].stream != stream:
-                    continue
-                if row["county_code"] not in values.index:
-                    continue
-                value = values.at[row["county_code"], key]
-                wanted.at[index, "actual"] = np.nan if pd.isna(value) else float(value)
-                flag = f"{key}_suppressed"
-                if flag in values.columns:
-                    wanted.at[index, "actual_suppressed"] = bool(
-                        values.at[row["county_code"], flag]
-                    )
-    wanted["indicator_label"] = wanted["indicator"].map(
-        lambda key: INDICATOR_BY_KEY[key].label if key in INDICATOR_BY_KEY else key
-    )
-    wanted["period_elapsed_pct"] = [
-        _elapsed_pct(start, end, to)
-        for start, end, to in zip(
-            wanted["period_start"], wanted["period_end"], wanted["actual_to"], strict=True
-        )
-    ]
-    target = pd.to_numeric(wanted["target"]).astype("float64")
-    wanted["target"] = target
-    wanted["actual"] = wanted["actual"].astype("float64")
-    wanted["achieved_pct"] = 100.0 * wanted["actual"] / target.where(target > 0)
-    wanted["achieved_pct_suppressed"] = wanted["actual_suppressed"]
-    return wanted[columns].reset_index(drop=True)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import Engine, Select, func, literal, select, union_all
 
 from queries import dialect as sqld
+from queries.associations import forums_in_period
 from queries.db import read_frame
 from queries.filters import Filters
-from queries.indicators import area_where
+from queries.grain import week_starts
+from queries.incidents import reported_in_period
 from queries.privacy import suppress_counts
+from queries.rehab import referred_in_period
 from queries.schema import forums, incidents, rehab_referrals, trainings
+from queries.training import trainings_in_period
 
 STREAM_LABELS = {
     "incidents": "Incidents reported",
@@ -28,7 +30,6 @@ def streams_by_week_select(dialect: str, filters: Filters) -> Select:
     Grain: one row per stream per week (Monday start, EAT) that has any activity.
     Columns: stream, week_start, value.
     """
-    lower, upper = sqld.utc_bounds_of_eat_dates(filters.start, filters.end)
     incident_week = sqld.week_start(dialect, sqld.eat_date(dialect, incidents.c.reported_at))
     forum_week = sqld.week_start(dialect, forums.c.held_on)
     training_week = sqld.week_start(dialect, trainings.c.held_on)
@@ -39,44 +40,28 @@ def streams_by_week_select(dialect: str, filters: Filters) -> Select:
             incident_week.label("week_start"),
             func.count().label("value"),
         )
-        .where(
-            incidents.c.reported_at >= lower,
-            incidents.c.reported_at < upper,
-            *area_where(incidents, filters),
-        )
+        .where(*reported_in_period(filters))
         .group_by(incident_week),
         select(
             literal("forums").label("stream"),
             forum_week.label("week_start"),
             func.count().label("value"),
         )
-        .where(
-            forums.c.held_on >= filters.start,
-            forums.c.held_on <= filters.end,
-            *area_where(forums, filters),
-        )
+        .where(*forums_in_period(filters))
         .group_by(forum_week),
         select(
             literal("people_trained").label("stream"),
             training_week.label("week_start"),
             func.sum(trainings.c.participants).label("value"),
         )
-        .where(
-            trainings.c.held_on >= filters.start,
-            trainings.c.held_on <= filters.end,
-            *area_where(trainings, filters),
-        )
+        .where(*trainings_in_period(filters))
         .group_by(training_week),
         select(
             literal("rehab_referrals").label("stream"),
             referral_week.label("week_start"),
             func.count().label("value"),
         )
-        .where(
-            rehab_referrals.c.referred_on >= filters.start,
-            rehab_referrals.c.referred_on <= filters.end,
-            *area_where(rehab_referrals, filters),
-        )
+        .where(*referred_in_period(filters))
         .group_by(referral_week),
     ]
     union = union_all(*parts).subquery("weekly")
@@ -95,8 +80,7 @@ def streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.Data
     """
     raw = read_frame(engine, streams_by_week_select(engine.dialect.name, filters))
     raw["week_start"] = pd.to_datetime(raw["week_start"])
-    first = filters.start - dt.timedelta(days=filters.start.weekday())
-    weeks = pd.date_range(first, filters.end, freq="7D")
+    weeks = week_starts(filters.start, filters.end)
     grid = pd.MultiIndex.from_product([list(STREAM_LABELS), weeks], names=["stream", "week_start"])
     frame = (
         raw.set_index(["stream", "week_start"])["value"]

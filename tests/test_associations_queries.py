@@ -18,12 +18,13 @@ from queries.associations import (
     forums_by_month_and_type,
     months_overlapping,
     months_starting_in,
+    ra_measures,
     ras_by_settlement_type,
     reporting_by_county_month,
 )
 from queries.db import make_engine
 from queries.filters import Filters
-from queries.indicators import headline, ra_measures
+from queries.indicators import headline
 from queries.schema import FORUM_TYPES, SETTLEMENT_TYPES
 from tests.query_support import demo_periods, in_counties, raw_table, same
 from tests.rows import THREE_COUNTIES, insert_rows

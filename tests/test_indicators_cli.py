@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from queries import indicators_cli
 from queries.demo import build_demo
 from queries.indicators import INDICATOR_KEYS
+from queries.indicators import cli as indicators_cli
 from tests.clock import TEST_TODAY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,7 @@ from dashboard.charts import rehab as charts
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
+from queries.indicators import rehab_headline
 from tests.app_support import (
     PAGE_IDS,
     PAGE_PARAMS,
@@ -44,15 +45,15 @@ page = page_fixture(PAGE, default_threshold=True)  # at the default privacy thre
 
 
 def rehab_cards(db: Path, filters: Filters) -> dict[str, str]:
-    """The page's cards, from `queries.rehab.rehab_headline`."""
-    return expected_cards(db, filters, rehab.REHAB_HEADLINE_KEYS, source=rehab.rehab_headline)
+    """The page's cards, from `queries.indicators.rehab_headline`."""
+    return expected_cards(db, filters, rehab.REHAB_HEADLINE_KEYS, source=rehab_headline)
 
 
 def expected_tables(engine, filters: Filters) -> list[pd.DataFrame]:
     """The page's tables, in page order, built from the query layer's frames."""
     t = THRESHOLD
     tables = []
-    total = rehab.rehab_headline(engine, filters, t).set_index("indicator")
+    total = rehab_headline(engine, filters, t).set_index("indicator")
     if total.loc["rehab_referrals", "value"] != 0:
         for dimension, function in BREAKDOWNS.items():
             tables.append(charts.category_table(function(engine, filters, t), dimension, t))

@@ -17,11 +17,11 @@ from dashboard.theme import CATEGORY_COLOURS
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY
+from queries.targets import target_achievement_by_county
 from queries.training import (
     people_trained_by_audience,
     people_trained_by_topic,
     private_security_coverage_by_county,
-    target_achievement_by_county,
 )
 from tests.app_support import (
     PAGE_IDS,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from queries import indicators_cli
 from queries.db import make_engine
 from queries.filters import Filters
+from queries.indicators import cli as indicators_cli
 from queries.indicators import county_league, county_scorecard, headline, indicators_frame
 from queries.privacy import labelled_for_display
 from queries.trends import streams_by_week

@@ -28,6 +28,7 @@ from dashboard.charts import rehab as charts
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters
+from queries.indicators import rehab_headline
 from queries.privacy import THRESHOLD_ENV_VAR, labelled_for_display, suppression_threshold
 from queries.schema import (
     AGE_BANDS,
@@ -228,7 +229,7 @@ def _check_breakdown(
 
 
 def _cards(engine, f: Filters, threshold: int) -> pd.DataFrame:
-    return rehab.rehab_headline(engine, f, threshold).set_index("indicator")
+    return rehab_headline(engine, f, threshold).set_index("indicator")
 
 
 def _check_funnel(raw: Raw, engine, f: Filters, threshold: int, cards: pd.DataFrame) -> None:

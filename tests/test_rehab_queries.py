@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters
-from queries.rehab import Relation, fixed_cells, protect_cells
+from queries.indicators import rehab_headline
+from queries.privacy import Relation, fixed_cells, protect_cells
 from tests.rows import THREE_COUNTIES, insert_rows
 
 D = dt.date
@@ -406,7 +407,7 @@ def _card(frame: pd.DataFrame, key: str) -> pd.Series:
 
 
 def test_headline_cards_and_their_comparison(engine: Engine) -> None:
-    cards = rehab.rehab_headline(engine, _in("001"), 5)
+    cards = rehab_headline(engine, _in("001"), 5)
     assert cards["indicator"].tolist() == list(rehab.REHAB_HEADLINE_KEYS)
     expected = {
         "rehab_referrals": 40.0,
@@ -426,7 +427,7 @@ def test_headline_cards_and_their_comparison(engine: Engine) -> None:
 
 
 def test_headline_hides_a_share_whose_complement_is_small(engine: Engine) -> None:
-    cards = rehab.rehab_headline(engine, _in("047"), 5)
+    cards = rehab_headline(engine, _in("047"), 5)
     # 10 of 12 aged 15-34: the 2 others would be 12 - 10.
     youth = _card(cards, "referral_youth_pct")
     assert youth["suppressed"] and pd.isna(youth["value"])
@@ -442,7 +443,7 @@ def test_headline_hides_a_share_whose_complement_is_small(engine: Engine) -> Non
 
 
 def test_headline_zero_and_no_data(engine: Engine) -> None:
-    cards = rehab.rehab_headline(engine, _in("032"), 5)
+    cards = rehab_headline(engine, _in("032"), 5)
     assert _card(cards, "rehab_referrals")["value"] == 20.0
     assert _card(cards, "referral_admission_pct")["value"] == 0.0  # 0 of 20, nothing hidden
     for key in ("referral_completion_pct", "median_days_to_admission"):

@@ -14,13 +14,14 @@ from sqlalchemy import Engine
 
 from queries.db import make_engine
 from queries.filters import PROGRAMME_LAUNCH, Filters
-from queries.indicators import headline, training_measures
+from queries.indicators import headline
 from queries.schema import TRAINING_AUDIENCES, TRAINING_TOPICS
+from queries.targets import target_achievement_by_county
 from queries.training import (
     people_trained_by_audience,
     people_trained_by_topic,
     private_security_coverage_by_county,
-    target_achievement_by_county,
+    training_measures,
 )
 from tests.query_support import demo_periods, in_counties, raw_table, same
 from tests.rows import THREE_COUNTIES, insert_rows

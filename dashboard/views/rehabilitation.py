@@ -8,6 +8,7 @@ from dashboard import components, data
 from dashboard.charts import rehab as charts
 from dashboard.context import current
 from queries import rehab
+from queries.indicators import rehab_headline
 
 BREAKDOWNS = {
     "source": rehab.referrals_by_source,
@@ -24,7 +25,7 @@ period = context.period_label()
 end_label = f"{filters.end:%d %b %Y}"
 components.page_header("Rehabilitation referrals", context)
 
-cards = data.load(rehab.rehab_headline, url, filters, threshold=threshold)
+cards = data.load(rehab_headline, url, filters, threshold=threshold)
 components.headline_cards(cards, list(rehab.REHAB_HEADLINE_KEYS), context, per_row=5)
 components.suppression_note(context)
 

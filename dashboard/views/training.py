@@ -8,11 +8,11 @@ from dashboard import components, data
 from dashboard.charts import training as charts
 from dashboard.context import current
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
+from queries.targets import target_achievement_by_county
 from queries.training import (
     people_trained_by_audience,
     people_trained_by_topic,
     private_security_coverage_by_county,
-    target_achievement_by_county,
 )
 
 HEADLINE_KEYS = [

@@ -1,0 +1,506 @@
+"""The registry of the contract's indicators and the assembler that puts the streams together.
+
+Each indicator's SQL lives once, in its stream's module (`queries.incidents`,
+`queries.associations`, `queries.training`, `queries.rehab`: `<stream>_measures_select`, built
+from named expressions every page breakdown reuses). This module says what each key means
+(`INDICATORS`), where its SQL lives (`Indicator.source`), and assembles the streams for a
+selection: `indicators_frame` (overall, per county or per ward), `headline` (with the
+comparison period), `county_league` and `county_scorecard`.
+
+`python -m queries.indicators` is the command line (`queries/indicators/cli.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import Engine, Select, select
+
+from queries import associations, incidents, rehab, training
+from queries.associations import ra_measures
+from queries.db import read_frame
+from queries.filters import Filters
+from queries.grain import Grain
+from queries.incidents import incident_measures
+from queries.privacy import flag_column, small_column
+from queries.rehab import REHAB_HEADLINE_KEYS, rehab_measures
+from queries.schema import counties
+from queries.training import training_measures
+from queries.where import county_where
+
+# Each stream's module and the builder of its measures' Select (one row overall or per group).
+STREAM_SELECTS = {
+    "incidents": incidents.incident_measures_select,
+    "ras": associations.ra_measures_select,
+    "training": training.training_measures_select,
+    "rehab": rehab.rehab_measures_select,
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One contract indicator: its key, how it reads, and what kind of number it is."""
+
+    key: str
+    label: str
+    stream: str
+    kind: Literal["count", "sum", "pct", "rate", "median"]
+    unit: str
+    definition: str
+    higher_is_better: bool | None = None
+    poisson_count: str | None = None  # the count whose change decides significance
+
+    @property
+    def source(self) -> str:
+        """Where the indicator's SQL lives: its stream's measures builder, by import path."""
+        builder = STREAM_SELECTS[self.stream]
+        return f"{builder.__module__}.{builder.__name__}"
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator(
+        "incidents_reported",
+        "Incidents reported",
+        "incidents",
+        "count",
+        "incidents",
+        "Incidents whose reported_at, as an EAT date, lies in the period.",
+        None,
+        "incidents_reported",
+    ),
+    Indicator(
+        "incident_rate_per_100k",
+        "Incidents per 100,000 people",
+        "incidents",
+        "rate",
+        "per 100,000 residents",
+        "Incidents reported / 2019 census population x 100,000.",
+        None,
+        "incidents_reported",
+    ),
+    Indicator(
+        "incidents_resolved_pct",
+        "Incidents resolved",
+        "incidents",
+        "pct",
+        "%",
+        "Share of incidents reported in the period whose status is resolved.",
+        True,
+    ),
+    Indicator(
+        "median_hours_to_acknowledge",
+        "Median time to acknowledge",
+        "incidents",
+        "median",
+        "hours",
+        "Median hours from report to acknowledgement.",
+        False,
+    ),
+    Indicator(
+        "median_hours_to_resolve",
+        "Median time to resolve",
+        "incidents",
+        "median",
+        "hours",
+        "Median hours from report to resolution.",
+        False,
+    ),
+    Indicator(
+        "open_incidents",
+        "Open incidents",
+        "incidents",
+        "count",
+        "incidents",
+        "Incidents reported by the end of the period still reported, acknowledged or actioned.",
+        False,
+        "open_incidents",
+    ),
+    Indicator(
+        "ras_registered",
+        "Registered RAs",
+        "ras",
+        "count",
+        "associations",
+        "RAs registered by the end of the period and not suspended.",
+        True,
+    ),
+    Indicator(
+        "ras_active",
+        "Active RAs",
+        "ras",
+        "count",
+        "associations",
+        "Registered RAs with a forum held or a monthly report submitted in the period.",
+        True,
+        "ras_active",
+    ),
+    Indicator(
+        "ra_reporting_rate",
+        "RA reporting rate",
+        "ras",
+        "pct",
+        "%",
+        "Monthly reports submitted / expected, for months starting in the period.",
+        True,
+    ),
+    Indicator(
+        "ra_on_time_rate",
+        "RA on-time reporting rate",
+        "ras",
+        "pct",
+        "%",
+        "Monthly reports submitted by the 10th of the next month / expected.",
+        True,
+    ),
+    Indicator(
+        "forums_held",
+        "Forums held",
+        "ras",
+        "count",
+        "forums",
+        "Structured forums and meetings held in the period.",
+        True,
+        "forums_held",
+    ),
+    Indicator(
+        "forum_attendance",
+        "Forum attendance",
+        "ras",
+        "sum",
+        "people",
+        "Summed attendance of the forums held.",
+        True,
+    ),
+    Indicator(
+        "joint_forum_pct",
+        "Joint forums",
+        "ras",
+        "pct",
+        "%",
+        "Share of forums with police and NGAO or private security present.",
+        True,
+    ),
+    Indicator(
+        "people_trained",
+        "People trained",
+        "training",
+        "sum",
+        "people",
+        "Summed participants of training sessions held in the period.",
+        True,
+    ),
+    Indicator(
+        "trained_female_pct",
+        "Trained: female",
+        "training",
+        "pct",
+        "%",
+        "Female participants / participants.",
+        None,
+    ),
+    Indicator(
+        "trained_youth_pct",
+        "Trained: youth (18-35)",
+        "training",
+        "pct",
+        "%",
+        "Youth participants / participants.",
+        None,
+    ),
+    Indicator(
+        "trained_certified_pct",
+        "Trained: certified",
+        "training",
+        "pct",
+        "%",
+        "Certified / participants.",
+        True,
+    ),
+    Indicator(
+        "private_security_coverage_pct",
+        "Private security officers trained",
+        "training",
+        "pct",
+        "% of officers at partner firms",
+        "Private-security participants since launch / officers at partner firms.",
+        True,
+    ),
+    Indicator(
+        "rehab_referrals",
+        "Rehab referrals",
+        "rehab",
+        "count",
+        "referrals",
+        "Referrals with referred_on in the period.",
+        None,
+        "rehab_referrals",
+    ),
+    Indicator(
+        "referral_admission_pct",
+        "Referrals admitted",
+        "rehab",
+        "pct",
+        "%",
+        "Share of referrals admitted, completed or dropped out.",
+        True,
+    ),
+    Indicator(
+        "referral_completion_pct",
+        "Treatment completion",
+        "rehab",
+        "pct",
+        "%",
+        "Completed / (completed + dropped out).",
+        True,
+    ),
+    Indicator(
+        "median_days_to_admission",
+        "Median days to admission",
+        "rehab",
+        "median",
+        "days",
+        "Median days from referral to admission.",
+        False,
+    ),
+    Indicator(
+        "referral_youth_pct",
+        "Referrals aged 15-34",
+        "rehab",
+        "pct",
+        "%",
+        "Share of referrals aged 15-34.",
+        None,
+    ),
+)
+INDICATOR_BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in INDICATORS}
+INDICATOR_KEYS: tuple[str, ...] = tuple(INDICATOR_BY_KEY)
+
+
+# |z| at or above this marks a change in a count as meaningful (variance-stabilised Poisson).
+MEANINGFUL_Z = 3.0
+
+
+STREAMS = tuple(STREAM_SELECTS)
+
+
+def indicator_select(key: str, dialect: str, filters: Filters, grain: Grain = None) -> Select:
+    """The SQL of one indicator for a selection, as its stream computes it (the privacy rule of
+    rehab figures is applied afterwards, in Python, and is not part of this statement).
+
+    Raises:
+        KeyError: the key is not a contract indicator.
+    """
+    indicator = INDICATOR_BY_KEY[key]
+    statement = STREAM_SELECTS[indicator.stream](dialect, filters, grain)
+    dims = [c for c in statement.selected_columns if c.name in _DIMENSION_COLUMNS]
+    return statement.with_only_columns(*dims, statement.selected_columns[key])
+
+
+_DIMENSION_COLUMNS = ("county_code", "county_name", "ward_code", "ward_name")
+
+
+def indicators_frame(
+    engine: Engine,
+    filters: Filters,
+    threshold: int,
+    grain: Grain = None,
+    streams: tuple[str, ...] = STREAMS,
+) -> pd.DataFrame:
+    """The contract's indicators for the selection: one row overall, per county or per ward.
+
+    Args:
+        streams: which indicator streams to compute (all by default); a page that shows one
+            stream's cards need not query the other three.
+
+    Columns: the grain's dimension columns, then the keys of `INDICATOR_KEYS` of those
+    streams, then `_suppressed` / `_small` flags of the rehab ones.
+    """
+    measures = {
+        "incidents": lambda: incident_measures(engine, filters, grain),
+        "ras": lambda: ra_measures(engine, filters, grain),
+        "training": lambda: training_measures(engine, filters, grain),
+        "rehab": lambda: rehab_measures(engine, filters, threshold, grain),
+    }
+    parts = [measures[stream]() for stream in STREAMS if stream in streams]
+    dims = [c for c in _DIMENSION_COLUMNS if c in parts[0]]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = (
+            merged.merge(part, on=dims, how="left")
+            if dims
+            else pd.concat(
+                [merged, part.drop(columns=[c for c in part.columns if c in merged.columns])],
+                axis=1,
+            )
+        )
+    return merged
+
+
+def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """Every county in the selection with its indicators and its change in incidents.
+
+    Grain: one row per county. Columns: county_code, county_name, population, every indicator
+    key (rehab ones suppressed, with `_suppressed` flags), incidents_previous (incidents in the
+    comparison period), incidents_change_pct (null when the comparison is 0), incidents_z
+    (Poisson z of the change), forums_per_100k, trained_per_100k.
+    """
+    frame = indicators_frame(engine, filters, threshold, "county")
+    before = incident_measures(engine, filters.comparison_filters(), "county")
+    frame = frame.merge(
+        before[["county_code", "incidents_reported"]].rename(
+            columns={"incidents_reported": "incidents_previous"}
+        ),
+        on="county_code",
+        how="left",
+    )
+    population = read_frame(
+        engine,
+        select(counties.c.code.label("county_code"), counties.c.population).where(
+            *county_where(counties.c.code, filters)
+        ),
+    )
+    frame = frame.merge(population, on="county_code", how="left")
+    previous = frame["incidents_previous"].astype("float64")
+    current = frame["incidents_reported"].astype("float64")
+    frame["incidents_change_pct"] = (100.0 * (current - previous) / previous).where(previous > 0)
+    frame["incidents_z"] = [poisson_z(c, p) for c, p in zip(current, previous, strict=True)]
+    per_100k = 100_000.0 / frame["population"].astype("float64").where(frame["population"] > 0)
+    frame["forums_per_100k"] = frame["forums_held"] * per_100k
+    frame["trained_per_100k"] = frame["people_trained"] * per_100k
+    return frame
+
+
+def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """One county's indicators beside the national figure and its rank among the counties.
+
+    The county is the single county of `filters.county_codes` (wards are ignored: ranks compare
+    whole counties). The national figure and ranks are computed over all counties without the
+    user's scope; only the aggregate and this county's rank leave the function, never another
+    county's value.
+
+    Grain: one row per indicator. Columns: indicator, label, unit, kind, county_value,
+    county_suppressed, national_value, national_suppressed, rank (1 = best where the indicator
+    has a direction, else 1 = highest; null when the county's value is missing or hidden),
+    ranked_counties (how many counties have a value).
+
+    Raises:
+        ValueError: the filters do not name exactly one county.
+    """
+    codes = filters.county_codes
+    if codes is None or len(codes) != 1:
+        raise ValueError("the scorecard needs exactly one county")
+    code = codes[0]
+    everywhere = Filters(
+        start=filters.start, end=filters.end, preset=filters.preset, comparison=filters.comparison
+    )
+    by_county = indicators_frame(engine, everywhere, threshold, "county").set_index("county_code")
+    national = indicators_frame(engine, everywhere, threshold).iloc[0]
+    # The county alone: beside only the national total, none of its cells needs secondary
+    # suppression, which the all-county frame applies on behalf of other counties.
+    alone = indicators_frame(engine, replace(everywhere, counties=(code,)), threshold).iloc[0]
+    rows = []
+    for indicator in INDICATORS:
+        flag = flag_column(indicator.key)
+        hidden = by_county[flag] if flag in by_county else pd.Series(False, index=by_county.index)
+        values = by_county[indicator.key].astype("float64").mask(hidden.astype(bool))
+        ascending = indicator.higher_is_better is False
+        ranks = values.rank(ascending=ascending, method="min")
+        county_hidden = bool(alone.get(flag, False))
+        rows.append(
+            {
+                "indicator": indicator.key,
+                "label": indicator.label,
+                "unit": indicator.unit,
+                "kind": indicator.kind,
+                "county_value": _cell(alone, indicator.key),
+                "county_suppressed": county_hidden,
+                "national_value": _cell(national, indicator.key),
+                "national_suppressed": bool(national.get(flag, False)),
+                "rank": None if pd.isna(ranks.get(code)) else int(ranks[code]),
+                "ranked_counties": int(values.notna().sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def poisson_z(current: float, previous: float) -> float:
+    """Variance-stabilised difference of two Poisson counts: 2 * (sqrt(current) - sqrt(previous)).
+
+    Under no real change it is roughly standard normal, so |z| >= 3 is rarely chance.
+    """
+    return 2.0 * (math.sqrt(max(current, 0.0)) - math.sqrt(max(previous, 0.0)))
+
+
+def headline(
+    engine: Engine, filters: Filters, threshold: int, streams: tuple[str, ...] = STREAMS
+) -> pd.DataFrame:
+    """Every indicator for the selection and its comparison period.
+
+    Grain: one row per indicator of the chosen streams. Columns: indicator, label, unit, kind,
+    value,
+    comparison_value, change (value - comparison), change_pct (100 * change / comparison; null
+    when the comparison is 0 or missing), z (Poisson z of the underlying count, counts and rates
+    only), meaningful (|z| >= 3), suppressed (value hidden by the privacy rule), small (hidden
+    because it is a small count itself), comparison_suppressed. Where either side is suppressed, the change is hidden too, so it
+    cannot be used to work a hidden value back out.
+    """
+    current = indicators_frame(engine, filters, threshold, streams=streams).iloc[0]
+    previous = indicators_frame(
+        engine, filters.comparison_filters(), threshold, streams=streams
+    ).iloc[0]
+    rows = []
+    for indicator in (i for i in INDICATORS if i.stream in streams):
+        value, before = _cell(current, indicator.key), _cell(previous, indicator.key)
+        hidden = bool(current.get(flag_column(indicator.key), False))
+        small = bool(current.get(small_column(indicator.key), hidden))
+        hidden_before = bool(previous.get(flag_column(indicator.key), False))
+        change = change_pct = z = None
+        if not (hidden or hidden_before) and value is not None and before is not None:
+            change = value - before
+            change_pct = 100.0 * change / before if before else None
+            if indicator.poisson_count:
+                z = poisson_z(
+                    _cell(current, indicator.poisson_count) or 0.0,
+                    _cell(previous, indicator.poisson_count) or 0.0,
+                )
+        rows.append(
+            {
+                "indicator": indicator.key,
+                "label": indicator.label,
+                "unit": indicator.unit,
+                "kind": indicator.kind,
+                "value": value,
+                "comparison_value": before,
+                "change": change,
+                "change_pct": change_pct,
+                "z": z,
+                "meaningful": z is not None and abs(z) >= MEANINGFUL_Z,
+                "suppressed": hidden,
+                "small": small,
+                "comparison_suppressed": hidden_before,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _cell(row: pd.Series, key: str) -> float | None:
+    value = row.get(key)
+    if value is None or pd.isna(value):
+        return None
+    return float(value)
+
+
+def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """The five rehabilitation headline indicators, consistent with the page's breakdowns.
+
+    `headline` applies this page's protection itself (through `queries.rehab.headline_hidden`),
+    in the period and the comparison period, so the cards here and on every other page hide the
+    same figures.
+
+    Grain: one row per rehab indicator, in REHAB_HEADLINE_KEYS order. Columns: as `headline`.
+    """
+    frame = headline(engine, filters, threshold, streams=("rehab",)).set_index("indicator")
+    return frame.loc[list(REHAB_HEADLINE_KEYS)].reset_index()

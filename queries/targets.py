@@ -1,0 +1,155 @@
+"""Targets against actuals: each county target overlapping the period, with its indicator computed
+over the target's own period by the stream that owns it.
+
+It sits above the streams and the registry (it reads `queries.indicators`), like a page does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, Select, select
+
+from queries.associations import ra_measures
+from queries.db import read_frame
+from queries.filters import Filters
+from queries.incidents import incident_measures
+from queries.indicators import INDICATOR_BY_KEY
+from queries.rehab import rehab_measures
+from queries.schema import counties, targets
+from queries.training import training_measures
+from queries.where import county_where
+
+
+def targets_overlapping_select(filters: Filters) -> Select:
+    """Targets of the selected counties whose own period overlaps the selected period.
+
+    Grain: one row per target (county, indicator, period_start). Columns: county_code,
+    county_name, indicator, period_start, period_end, target.
+    """
+    return (
+        select(
+            targets.c.county_code,
+            counties.c.name.label("county_name"),
+            targets.c.indicator,
+            targets.c.period_start,
+            targets.c.period_end,
+            targets.c.target,
+        )
+        .select_from(targets.outerjoin(counties, counties.c.code == targets.c.county_code))
+        .where(
+            # The target's own period overlaps the selected one.
+            targets.c.period_start <= filters.end,
+            targets.c.period_end >= filters.start,
+            *county_where(targets.c.county_code, filters),
+        )
+        .order_by(targets.c.indicator, targets.c.period_start, counties.c.name)
+    )
+
+
+def _stream_measures(
+    engine: Engine, threshold: int
+) -> dict[str, Callable[[Filters], pd.DataFrame]]:
+    """Per stream, the headline measures per county for a Filters (rehab with suppression)."""
+    return {
+        "incidents": lambda f: incident_measures(engine, f, "county"),
+        "ras": lambda f: ra_measures(engine, f, "county"),
+        "training": lambda f: training_measures(engine, f, "county"),
+        "rehab": lambda f: rehab_measures(engine, f, threshold, "county"),
+    }
+
+
+def _elapsed_pct(start: dt.date, end: dt.date, to: dt.date) -> float:
+    """The share of the days start..end that lie in start..to, in percent (null if malformed)."""
+    days = (end - start).days + 1
+    return 100.0 * max((to - start).days + 1, 0) / days if days > 0 else np.nan
+
+
+def target_achievement_by_county(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """Each target overlapping the period against the actual value over the target's own period.
+
+    A target (e.g. a county's FY 2025/26 people_trained) is compared with its indicator computed
+    by `queries.indicators` for the same county from the target's period_start to
+    min(period_end, end of the selected period): the year to date while the year runs, the
+    whole year once it is over. The selected period only decides which targets are shown.
+    Targets are set per county, so a ward selection is ignored here. Rehabilitation actuals
+    follow the privacy rule (the achieved % is hidden with them).
+
+    Grain: one row per target (county, indicator, period_start). Columns: county_code,
+    county_name, indicator, indicator_label, period_start, period_end, actual_to (the last day
+    the actual covers), period_elapsed_pct (share of the target period's days up to
+    actual_to), actual, target, achieved_pct (100 x actual / target; null without an actual),
+    actual_suppressed, achieved_pct_suppressed.
+    """
+    wanted = read_frame(engine, targets_overlapping_select(filters))
+    columns = [
+        "county_code",
+        "county_name",
+        "indicator",
+        "indicator_label",
+        "period_start",
+        "period_end",
+        "actual_to",
+        "period_elapsed_pct",
+        "actual",
+        "target",
+        "achieved_pct",
+        "actual_suppressed",
+        "achieved_pct_suppressed",
+    ]
+    if wanted.empty:
+        return pd.DataFrame({column: [] for column in columns})
+    for column in ("period_start", "period_end"):
+        wanted[column] = pd.to_datetime(wanted[column]).dt.date
+    wanted["actual_to"] = wanted["period_end"].map(lambda day: min(day, filters.end))
+    wanted["actual"] = np.nan
+    wanted["actual_suppressed"] = False
+    measures = _stream_measures(engine, threshold)
+    county_only = Filters(
+        start=filters.start,
+        end=filters.end,
+        preset="custom",
+        comparison=filters.comparison,
+        counties=filters.counties,
+        scope=filters.scope,
+    )
+    for (start, to), group in wanted.groupby(["period_start", "actual_to"]):
+        if start > to:
+            continue  # a target whose period ends before it starts: nothing to compare
+        period = county_only.with_period(start, to)
+        streams = {
+            INDICATOR_BY_KEY[key].stream for key in group["indicator"] if key in INDICATOR_BY_KEY
+        }
+        for stream in streams:
+            values = measures[stream](period).set_index("county_code")
+            for index, row in group.iterrows():
+                key = row["indicator"]
+                if key not in INDICATOR_BY_KEY or INDICATOR_BY_KEY[key].stream != stream:
+                    continue
+                if row["county_code"] not in values.index:
+                    continue
+                value = values.at[row["county_code"], key]
+                wanted.at[index, "actual"] = np.nan if pd.isna(value) else float(value)
+                flag = f"{key}_suppressed"
+                if flag in values.columns:
+                    wanted.at[index, "actual_suppressed"] = bool(
+                        values.at[row["county_code"], flag]
+                    )
+    wanted["indicator_label"] = wanted["indicator"].map(
+        lambda key: INDICATOR_BY_KEY[key].label if key in INDICATOR_BY_KEY else key
+    )
+    wanted["period_elapsed_pct"] = [
+        _elapsed_pct(start, end, to)
+        for start, end, to in zip(
+            wanted["period_start"], wanted["period_end"], wanted["actual_to"], strict=True
+        )
+    ]
+    target = pd.to_numeric(wanted["target"]).astype("float64")
+    wanted["target"] = target
+    wanted["actual"] = wanted["actual"].astype("float64")
+    wanted["achieved_pct"] = 100.0 * wanted["actual"] / target.where(target > 0)
+    wanted["achieved_pct_suppressed"] = wanted["actual_suppressed"]
+    return wanted[columns].reset_index(drop=True)

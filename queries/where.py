@@ -1,0 +1,64 @@
+"""The one home of Filters -> SQL conditions: period, end of period, counties, wards.
+
+Every query builds its WHERE clause from these functions, so the contract's rules (inclusive EAT
+dates, UTC storage, an empty county choice meaning every county in scope) are written once.
+Values reach SQL only as bound parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, DateTime, Table
+
+from queries.dialect import utc_bounds_of_eat_dates
+from queries.filters import Filters
+
+
+def _is_timestamp(column: ColumnElement) -> bool:
+    return isinstance(column.type, DateTime)
+
+
+def between_where(column: ColumnElement, start: dt.date, end: dt.date) -> list[ColumnElement]:
+    """`column` lies in the EAT dates start..end inclusive.
+
+    A TIMESTAMP column (stored in UTC) is compared with the UTC bounds of those EAT days, which
+    keeps the condition index-friendly; a DATE column is compared with the dates themselves.
+    """
+    if _is_timestamp(column):
+        lower, upper = utc_bounds_of_eat_dates(start, end)
+        return [column >= lower, column < upper]
+    return [column >= start, column <= end]
+
+
+def period_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
+    """`column` lies in the selected period (inclusive EAT dates)."""
+    return between_where(column, filters.start, filters.end)
+
+
+def until_where(column: ColumnElement, end: dt.date) -> list[ColumnElement]:
+    """`column` lies on or before the EAT date `end` (its end of day for a timestamp)."""
+    if _is_timestamp(column):
+        _, upper = utc_bounds_of_eat_dates(end, end)
+        return [column < upper]
+    return [column <= end]
+
+
+def until_end_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
+    """`column` lies on or before the end of the selected period."""
+    return until_where(column, filters.end)
+
+
+def county_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
+    """The county restriction for a county-code column: the choice within the user's scope,
+    none at all for a national user who chose no county."""
+    codes = filters.county_codes
+    return [column.in_(codes)] if codes is not None else []
+
+
+def area_where(table: Table, filters: Filters) -> list[ColumnElement]:
+    """County and ward restrictions for a table with county_code and ward_code columns."""
+    clauses = county_where(table.c.county_code, filters)
+    if filters.ward_codes is not None:
+        clauses.append(table.c.ward_code.in_(filters.ward_codes))
+    return clauses
