@@ -18,7 +18,7 @@ from sqlalchemy.sql import Subquery
 
 from queries.filters import Filters
 from queries.schema import counties, wards
-from queries.where import county_where
+from queries.where import county_where, ward_where
 
 Grain = Literal["county", "ward"] | None
 OTHER = "other"
@@ -39,13 +39,12 @@ def dimension_select(filters: Filters, grain: Grain) -> Select:
     Population is the 2019 census figure of the selected counties; wards have none.
     """
     if grain == "ward":
-        ward_filter = [wards.c.code.in_(filters.ward_codes)] if filters.ward_codes else []
         return select(
             wards.c.code.label("ward_code"),
             wards.c.name.label("ward_name"),
             wards.c.county_code.label("county_code"),
             cast(null(), Float).label("population"),
-        ).where(*county_where(wards.c.county_code, filters), *ward_filter)
+        ).where(*county_where(wards.c.county_code, filters), *ward_where(wards.c.code, filters))
     if grain == "county":
         return select(
             counties.c.code.label("county_code"),

@@ -21,7 +21,7 @@ from queries.indicators import INDICATOR_BY_KEY
 from queries.rehab import rehab_measures
 from queries.schema import counties, targets
 from queries.training import training_measures
-from queries.where import county_where
+from queries.where import county_where, overlaps_where
 
 
 def targets_overlapping_select(filters: Filters) -> Select:
@@ -41,9 +41,7 @@ def targets_overlapping_select(filters: Filters) -> Select:
         )
         .select_from(targets.outerjoin(counties, counties.c.code == targets.c.county_code))
         .where(
-            # The target's own period overlaps the selected one.
-            targets.c.period_start <= filters.end,
-            targets.c.period_end >= filters.start,
+            *overlaps_where(targets.c.period_start, targets.c.period_end, filters),
             *county_where(targets.c.county_code, filters),
         )
         .order_by(targets.c.indicator, targets.c.period_start, counties.c.name)

@@ -56,9 +56,18 @@ def county_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]
     return [column.in_(codes)] if codes is not None else []
 
 
+def ward_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
+    """The ward restriction for a ward-code column (none when no ward is chosen)."""
+    return [column.in_(filters.ward_codes)] if filters.ward_codes is not None else []
+
+
 def area_where(table: Table, filters: Filters) -> list[ColumnElement]:
     """County and ward restrictions for a table with county_code and ward_code columns."""
-    clauses = county_where(table.c.county_code, filters)
-    if filters.ward_codes is not None:
-        clauses.append(table.c.ward_code.in_(filters.ward_codes))
-    return clauses
+    return [*county_where(table.c.county_code, filters), *ward_where(table.c.ward_code, filters)]
+
+
+def overlaps_where(
+    start_column: ColumnElement, end_column: ColumnElement, filters: Filters
+) -> list[ColumnElement]:
+    """A row's own DATE period (start_column..end_column) overlaps the selected period."""
+    return [start_column <= filters.end, end_column >= filters.start]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from queries.indicators import INDICATOR_KEYS
+from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, STREAM_SELECTS
 from queries.schema import ALLOWED_VALUES, metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,3 +98,111 @@ def test_lint_and_format_are_clean() -> None:
     for command in ([str(ruff), "check", "."], [str(ruff), "format", "--check", "."]):
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+STREAM_MODULES = ("incidents", "associations", "training", "rehab")
+# Lower layers, which the stream modules may use; nothing here may import a stream or the registry.
+BASE_MODULES = ("schema", "filters", "dialect", "where", "grain", "db", "privacy", "geography")
+
+
+def _imports(path: Path) -> set[str]:
+    """The queries.* modules a file imports (absolute names)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("queries"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("queries"))
+    return found
+
+
+@pytest.mark.parametrize("name", STREAM_MODULES)
+def test_streams_never_import_the_registry_or_another_page_module(name: str) -> None:
+    imported = _imports(ROOT / "queries" / f"{name}.py")
+    upward = {m for m in imported if m.startswith("queries.indicators") or m == "queries.targets"}
+    assert upward == set()
+
+
+@pytest.mark.parametrize("name", BASE_MODULES)
+def test_base_modules_import_no_stream(name: str) -> None:
+    imported = _imports(ROOT / "queries" / f"{name}.py")
+    above = {f"queries.{m}" for m in (*STREAM_MODULES, "indicators", "targets", "trends")}
+    assert not imported & above
+
+
+def test_the_registry_never_imports_its_command() -> None:
+    registry = _imports(ROOT / "queries" / "indicators" / "__init__.py")
+    assert not any(m.startswith("queries.indicators.cli") for m in registry)
+
+
+def test_every_indicator_names_where_its_sql_lives() -> None:
+    for indicator in INDICATOR_BY_KEY.values():
+        module, _, builder = indicator.source.rpartition(".")
+        assert module in {f"queries.{m}" for m in STREAM_MODULES}
+        assert builder == STREAM_SELECTS[indicator.stream].__name__
+
+
+# A contract measure's building blocks may be written only inside the named expression that
+# defines the measure in its stream module, so a page breakdown can only reuse it, never
+# re-derive it under another name. Keys: the dialect construct; values: the functions allowed.
+MEASURE_BUILDING_BLOCKS = {
+    "median": {
+        "median_hours_to_acknowledge",
+        "median_hours_to_resolve",
+        "median_days_to_admission",
+    },
+    "hours_between": {"hours_to_acknowledge", "hours_to_resolve"},
+    "add_months_and_days": {"report_deadline"},
+    # Open-incident age bands are a page breakdown with no contract measure to drift from.
+    "days_between": {"days_to_admission", "open_incidents_by_age_select"},
+}
+
+
+def _calls_by_function(path: Path) -> list[tuple[str, str]]:
+    """(enclosing top-level function, called dialect construct) for every sqld.X(...) call."""
+    found = []
+    for function in ast.parse(path.read_text()).body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "sqld"
+            ):
+                found.append((function.name, node.func.attr))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _sources("queries") if "demo" not in p.parts and p.name != "dialect.py"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_measures_are_computed_only_by_their_named_expressions(path: Path) -> None:
+    for function, construct in _calls_by_function(path):
+        allowed = MEASURE_BUILDING_BLOCKS.get(construct)
+        if allowed is not None:
+            assert function in allowed, (
+                f"{path.name}:{function} computes a measure with sqld.{construct}: reuse the "
+                "stream's named measure expression instead"
+            )
+
+
+def test_the_measure_guard_sees_the_measures() -> None:
+    """The scan above must find the named expressions, or it checks nothing."""
+    seen = {f for p in _sources("queries") for f, _ in _calls_by_function(p)}
+    for allowed in MEASURE_BUILDING_BLOCKS.values():
+        assert allowed <= seen
+
+
+def test_only_where_builds_period_and_area_conditions() -> None:
+    """Filters -> SQL has one home: no other module compares a column with filters.start/end
+    or with the filters' county codes."""
+    pattern = re.compile(r"(>=|<=|<|>)\s*filters\.(start|end)\b|in_\(filters\.(county|ward)_codes")
+    for path in _sources("queries"):
+        if path.name == "where.py" or "demo" in path.parts:
+            continue
+        assert not pattern.search(path.read_text()), path.name

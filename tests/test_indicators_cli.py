@@ -226,3 +226,41 @@ def test_missing_tables_are_named(tmp_path) -> None:
     )
     assert result.returncode == 1 and "missing table(s) wards" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("key", ["median_hours_to_resolve", "ra_on_time_rate", "people_trained"])
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_sql_prints_runnable_sql_that_gives_the_printed_value(
+    capsys, demo_db_path, pg_twin, key: str, engine_name: str
+) -> None:
+    """`--sql KEY` shows the statement behind a figure: run as printed, it gives the value the
+    command prints for the same selection."""
+    url = f"sqlite:///{demo_db_path}" if engine_name == "sqlite" else pg_twin
+    selection = ["--url", url, "--from", "2026-07-01", "--to", "2026-09-30", "--county", "032"]
+    code, sql, _ = run_cli(capsys, *selection, "--sql", key)
+    assert code == 0
+    assert sql.lstrip().upper().startswith("SELECT") and "'2026-09-30" in sql
+    median_word = "percentile_cont" if engine_name == "postgresql" else "median("
+    assert (median_word in sql) == (key == "median_hours_to_resolve")
+    _, out, _ = run_cli(capsys, *selection)
+    from queries.db import make_engine
+
+    with make_engine(url).connect() as connection:
+        (value,) = connection.execute(text(sql.strip().rstrip(";"))).one()
+    assert _close(float(value), float(json.loads(out)["indicators"][key]))
+
+
+def test_sql_refuses_an_unknown_key(capsys, demo_db_path) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(
+            capsys,
+            "--url",
+            f"sqlite:///{demo_db_path}",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-09-30",
+            "--sql",
+            "crime_index",
+        )
+    assert stopped.value.code == 2

@@ -18,6 +18,7 @@ from typing import Literal
 
 import pandas as pd
 from sqlalchemy import Engine, Select, select
+from sqlalchemy.engine import Dialect as SQLDialect
 
 from queries import associations, incidents, rehab, training
 from queries.associations import ra_measures
@@ -300,6 +301,14 @@ def indicator_select(key: str, dialect: str, filters: Filters, grain: Grain = No
 
 
 _DIMENSION_COLUMNS = ("county_code", "county_name", "ward_code", "ward_name")
+
+
+def indicator_sql(key: str, dialect: SQLDialect, filters: Filters, grain: Grain = None) -> str:
+    """The compiled SQL of one indicator for an engine's dialect, with the selection's values
+    written in, for people to read (the app and the command send bound parameters instead)."""
+    statement = indicator_select(key, dialect.name, filters, grain)
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return str(compiled)
 
 
 def indicators_frame(

@@ -30,7 +30,7 @@ from queries.db import (
     resolve_source,
 )
 from queries.filters import Filters
-from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, indicators_frame
+from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, indicator_sql, indicators_frame
 from queries.privacy import (
     SUPPRESSED_PCT,
     flag_column,
@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument(
+        "--sql",
+        metavar="KEY",
+        choices=INDICATOR_KEYS,
+        help="print the SQL of one indicator for this database's engine instead of its value",
+    )
     parser.add_argument(
         "--as",
         dest="identity",
@@ -165,6 +171,8 @@ def run(argv: Sequence[str] | None = None) -> str:
         start=args.start, end=args.end, preset="custom", counties=tuple(args.county), scope=scope
     )
     grain = "county" if args.by_county else None
+    if args.sql:
+        return indicator_sql(args.sql, engine.dialect, filters, grain) + ";"
     frame = indicators_frame(engine, filters, threshold, grain)
     chosen = list(filters.county_codes) if filters.county_codes else None
 
