@@ -1589,7 +1589,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}} {rows:>12,}")
     print(f"{'total':<{width}} {sum(counts.values()):>12,} rows in {seconds:.1f} s")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
