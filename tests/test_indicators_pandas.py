@@ -170,7 +170,12 @@ def test_indicators_match_pandas(raw, demo_db_path, name, from_days, to_days, co
             if (pd.isna(got) or math.isnan(value))
             else math.isclose(float(got), float(value), rel_tol=1e-9, abs_tol=1e-9)
         )
-        if not same:
+        # Secondary protection (another published cell would give a small one away) hides
+        # figures that are not small themselves; this recomputation models only the primary
+        # rule, so such a figure must be flagged as hidden, and its checks live in
+        # tests/test_rehab_privacy_scan.py.
+        hidden_to_protect_another = pd.isna(got) and bool(row.get(f"{key}_suppressed", False))
+        if not same and not hidden_to_protect_another:
             wrong[key] = (got, value)
     assert wrong == {}
     assert expected["incidents_reported"] > 0 or counties == ["005"]
