@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting
+from dashboard.pages import Page
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
 from queries.indicators import INDICATOR_BY_KEY, headline
@@ -108,11 +109,17 @@ def open_page(
     return run_app(params, path)
 
 
+def path_of(page: Page) -> str | None:
+    """The `path` that opens a registry page in `open_page` or `run_app`: None for the default
+    page, which the app lands on (one run fewer than switching to it), else its view."""
+    return None if page.default else page.view
+
+
 def page_fixture(path: str, **options: Any):
     """A pytest fixture, `page`, for a test module: `page(params)` opens the page `path` on the
     demo database with these URL parameters (`open_page`, with these keyword `options`).
 
-    Use: `page = page_fixture("views/training.py")` at module level.
+    Use: `page = page_fixture(TRAINING.view)` at module level (`dashboard.pages.TRAINING`).
     """
 
     @pytest.fixture
