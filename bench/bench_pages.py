@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from dashboard.pages import visible_pages  # noqa: E402
 from queries.db import make_engine  # noqa: E402
 from queries.demo import build_demo  # noqa: E402
 from queries.filters import (  # noqa: E402
@@ -24,14 +25,7 @@ from queries.filters import (  # noqa: E402
 from queries.indicators import county_league, headline  # noqa: E402
 from queries.trends import streams_by_week  # noqa: E402
 
-PAGES = [
-    "views/overview.py",
-    "views/incidents.py",
-    "views/associations.py",
-    "views/training.py",
-    "views/rehabilitation.py",
-    "views/county_profile.py",
-]
+PAGES = [page.view for page in visible_pages(sees_data_quality=False)]
 
 
 def time_pages(db: Path) -> None:

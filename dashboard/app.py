@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import access, data
 from dashboard.context import PageContext, set_current
 from dashboard.filter_bar import filter_bar
+from dashboard.pages import visible_pages
 from queries.db import DataSourceError, resolve_source
 from queries.filters import today_eat
 from queries.privacy import suppression_threshold
@@ -39,7 +40,6 @@ def _configure_logging() -> None:
 
 
 _configure_logging()
-PAGES_DIR = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(
     page_title="Usalama Mitaani dashboard",
@@ -128,46 +128,18 @@ with st.sidebar:
     if access.auth_configured():
         st.button("Log out", on_click=st.logout, icon=":material/logout:")
 
-pages = [
-    st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page(
-        PAGES_DIR / "incidents.py",
-        title="Incidents",
-        icon=":material/report:",
-        url_path="incidents",
-    ),
-    st.Page(
-        PAGES_DIR / "associations.py",
-        title="Residents' Associations",
-        icon=":material/groups:",
-        url_path="associations",
-    ),
-    st.Page(
-        PAGES_DIR / "training.py", title="Training", icon=":material/school:", url_path="training"
-    ),
-    st.Page(
-        PAGES_DIR / "rehabilitation.py",
-        title="Rehabilitation",
-        icon=":material/healing:",
-        url_path="rehabilitation",
-    ),
-    st.Page(
-        PAGES_DIR / "county_profile.py",
-        title="County profile",
-        icon=":material/location_on:",
-        url_path="county",
-    ),
-]
-if grant.sees_data_quality:
-    pages.append(
+navigation = st.navigation(
+    [
         st.Page(
-            PAGES_DIR / "data_quality.py",
-            title="Data quality",
-            icon=":material/rule:",
-            url_path="data-quality",
+            page.script,
+            title=page.title,
+            icon=page.icon,
+            url_path=page.url_path,
+            default=page.default,
         )
-    )
-navigation = st.navigation(pages)
+        for page in visible_pages(grant.sees_data_quality)
+    ]
+)
 try:
     navigation.run()
 except DataSourceError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -55,7 +56,7 @@ def page_header(title: str, context: PageContext) -> None:
 
 
 def headline_cards(
-    headline: pd.DataFrame, keys: list[str], context: PageContext, per_row: int = 4
+    headline: pd.DataFrame, keys: Sequence[str], context: PageContext, per_row: int = 4
 ) -> None:
     """One card per indicator: value, change against the comparison period, significance."""
     rows = headline.set_index("indicator")

@@ -1,7 +1,10 @@
 """The shared filter bar: URL -> Filters -> widgets -> Filters -> URL, on every page.
 
-The URL is the shareable form of the view. Streamlit clears query parameters when the user
-moves between pages, so the last filters are kept in session state and written back.
+Each arrow is one function: `filters_from_query_params` reads a link, `_seed_widgets` puts
+Filters into the widgets, `filters_from_choices` turns what the widgets hold back into Filters,
+and `Filters.to_query_params` writes the link. The URL is the shareable form of the view.
+Streamlit clears query parameters when the user moves between pages, so the last filters are
+kept in session state and written back.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import streamlit as st
 
 from queries.filters import (
     COMPARISONS,
+    DEFAULT_PRESET,
     EARLIEST_DATE,
     PRESETS,
     PROGRAMME_LAUNCH,
     Filters,
-    comparison_period,
+    filters_from_choices,
     filters_from_query_params,
     preset_period,
 )
@@ -43,7 +47,7 @@ def _seed_widgets(filters: Filters) -> None:
 
 
 def _sync_from_url(
-    today: dt.date, counties: pd.DataFrame, wards: pd.DataFrame, scope: tuple[str, ...] | None
+    as_of: dt.date, counties: pd.DataFrame, wards: pd.DataFrame, scope: tuple[str, ...] | None
 ) -> None:
     """Read the URL when it says something new (a pasted link, a first visit)."""
     url_params = _current_url_params()
@@ -52,7 +56,7 @@ def _sync_from_url(
         return  # a page switch cleared the URL, or nothing changed: keep the widgets
     wards_by_county = wards.groupby("county_code")["ward_code"].apply(list).to_dict()
     filters, notes = filters_from_query_params(
-        url_params, today, counties["county_code"], wards_by_county, scope
+        url_params, as_of, counties["county_code"], wards_by_county, scope
     )
     _seed_widgets(filters)
     # The notes describe this link; they go once the user changes the filters.
@@ -62,13 +66,25 @@ def _sync_from_url(
 
 
 def filter_bar(
-    today: dt.date,
+    as_of: dt.date,
     counties: pd.DataFrame,
     wards: pd.DataFrame,
     scope: tuple[str, ...] | None = None,
 ) -> tuple[Filters, list[str]]:
-    """Draw the filters in the sidebar and return the selection and any notes about the URL."""
-    _sync_from_url(today, counties, wards, scope)
+    """Draw the filters in the sidebar and return the selection and any notes about the URL.
+
+    Args:
+        as_of: the data's as-of date: every preset's period ends on it, and the date picker
+            offers nothing later.
+        counties: every county (county_code, county_name).
+        wards: every ward (county_code, ward_code, ward_name).
+        scope: the user's permitted counties, or None for national access.
+
+    Returns:
+        The filters, and notes about values of the opened link that were ignored (until the
+        user changes the filters).
+    """
+    _sync_from_url(as_of, counties, wards, scope)
     names = dict(zip(counties["county_code"], counties["county_name"], strict=True))
     options = [code for code in counties["county_code"] if scope is None or code in scope]
     st.session_state["f_counties"] = [
@@ -85,20 +101,20 @@ def filter_bar(
             help="Dates are Africa/Nairobi (EAT) calendar days; weeks start on Monday; the "
             "financial year runs 1 July – 30 June.",
         )
+        date_range = None
         if preset == "custom":
             picked = st.date_input(
                 "From – to",
                 key="f_range",
                 min_value=EARLIEST_DATE,
-                max_value=today,
+                max_value=as_of,
                 format="DD/MM/YYYY",
             )
             # While the user is choosing, the picker holds one date (or none after clearing).
-            start, end = _range_or_last(picked, today)
-        else:
-            start, end = preset_period(preset, today)
-            st.session_state["f_range"] = (start, end)
-            st.caption(f"{start:%d %b %Y} – {end:%d %b %Y}")
+            date_range = _range_or_last(picked, as_of)
+        # The dates are known only once every widget is read into Filters, below; these
+        # placeholders keep their captions under the widgets they describe.
+        period_caption = st.empty()
         comparison = st.radio(
             "Compare with",
             list(COMPARISONS),
@@ -106,8 +122,7 @@ def filter_bar(
             key="f_compare",
             horizontal=False,
         )
-        compare_start, compare_end = comparison_period(start, end, comparison)
-        st.caption(f"Comparison: {compare_start:%d %b %Y} – {compare_end:%d %b %Y}")
+        comparison_caption = st.empty()
         chosen = st.multiselect(
             "Counties",
             options,
@@ -133,33 +148,39 @@ def filter_bar(
             )
         else:
             st.session_state["f_wards"] = []
-        if start < PROGRAMME_LAUNCH:
+
+        filters = filters_from_choices(
+            preset, date_range, comparison, chosen, chosen_wards, as_of, scope
+        )
+        if preset != "custom":
+            period_caption.caption(f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y}")
+            # The picker is not drawn in this run, so it may be set: switching to a custom
+            # range then starts from this preset's dates.
+            st.session_state["f_range"] = (filters.start, filters.end)
+        compared = filters.comparison_filters()
+        comparison_caption.caption(
+            f"Comparison: {compared.start:%d %b %Y} – {compared.end:%d %b %Y}"
+        )
+        if filters.start < PROGRAMME_LAUNCH:
             st.caption(
                 "The programme launched on 8 June 2025; earlier dates show reports from "
                 "before launch."
             )
 
-    filters = Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=comparison,
-        counties=tuple(chosen),
-        wards=tuple(chosen_wards),
-        scope=scope,
-    )
     params = filters.to_query_params()
     if _current_url_params() != params:
         st.query_params.from_dict(params)
     st.session_state[_URL_KEY] = params
-    st.session_state[_LAST_RANGE_KEY] = (start, end)
+    st.session_state[_LAST_RANGE_KEY] = (filters.start, filters.end)
     notes_for, notes = st.session_state.get(_NOTES_KEY, ({}, []))
     return filters, notes if notes_for == params else []
 
 
-def _range_or_last(picked: tuple | list, today: dt.date) -> tuple[dt.date, dt.date]:
+def _range_or_last(picked: tuple | list, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The custom range the picker holds: both dates, one date as a one-day range, or (after
+    clearing) the last period shown, else the default preset's."""
     if len(picked) >= 2:
         return picked[0], picked[1]
     if len(picked) == 1:
         return picked[0], picked[0]
-    return st.session_state.get(_LAST_RANGE_KEY) or preset_period("last_28_days", today)
+    return st.session_state.get(_LAST_RANGE_KEY) or preset_period(DEFAULT_PRESET, as_of)

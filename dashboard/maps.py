@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pydeck as pdk
 
+from dashboard.theme import FONT_FAMILY
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
 
 # Kenya's bounding box, as the query layer uses it to decide which points are drawable.
@@ -18,8 +19,6 @@ VIEW_WIDTH_PX = 800
 VIEW_HEIGHT_PX = 620
 # deck.gl's world is 512 pixels wide at zoom 0.
 TILE_PX = 512
-FONT_FAMILY = "Source Sans Pro, DejaVu Sans, Arial, sans-serif"
-# pydeck reads a plain string as a data accessor; literal string props go through String().
 # Sequential, light to dark (ColorBrewer YlOrRd): denser reads darker on a white background.
 DENSITY_RAMP = [
     [255, 237, 160],
@@ -94,6 +93,44 @@ def hexagon_radius_m(south: float, north: float, west: float, east: float) -> in
     return int(min(max(span_km * 1000 / 60, 400), 15_000) // 50 * 50)
 
 
+def county_names_layer(
+    counties: pd.DataFrame,
+    *,
+    size: int = 14,
+    colour: list[int] = LABEL_RGBA,
+    offset_px: int = 14,
+) -> pdk.Layer:
+    """A text layer that names counties at their centroids, for maps drawn without a basemap
+    (offline nothing else says which mark is which).
+
+    Args:
+        counties: one row per county to name, with county_name, latitude and longitude.
+        size: the text height in pixels.
+        colour: the text colour, RGBA.
+        offset_px: how far above the centroid the name sits, in pixels, clear of its marker.
+
+    Returns:
+        A pydeck TextLayer with the id 'county-names'.
+    """
+    return pdk.Layer(
+        "TextLayer",
+        id="county-names",
+        data=counties,
+        get_position=["longitude", "latitude"],
+        get_text="county_name",
+        get_size=size,
+        get_color=colour,
+        get_pixel_offset=[0, -offset_px],
+        # pydeck reads a plain string as a data accessor; literal string props go through String().
+        font_family=pdk.types.String(FONT_FAMILY),
+        font_weight=600,
+        # A white halo keeps names legible over the hexagons and the choropleth's fills.
+        outline_width=3,
+        outline_color=[255, 255, 255, 255],
+        font_settings={"sdf": True},
+    )
+
+
 def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = None) -> pdk.Deck:
     """A density map of incident GPS points: hexagons coloured by how many incidents fall in them.
 
@@ -144,21 +181,7 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
                 radius_max_pixels=5,
                 get_fill_color=LABEL_RGBA,
             ),
-            pdk.Layer(
-                "TextLayer",
-                id="county-names",
-                data=labels,
-                get_position=["longitude", "latitude"],
-                get_text="county_name",
-                get_size=14,
-                get_color=LABEL_RGBA,
-                get_pixel_offset=[0, -14],
-                font_family=pdk.types.String(FONT_FAMILY),
-                font_weight=600,
-                outline_width=3,
-                outline_color=[255, 255, 255, 255],
-                font_settings={"sdf": True},
-            ),
+            county_names_layer(labels),
         ]
     return pdk.Deck(
         layers=layers,

@@ -57,29 +57,29 @@ def financial_year_label(day: dt.date) -> str:
     return f"FY {start.year}/{(start.year + 1) % 100:02d}"
 
 
-def preset_period(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The inclusive EAT date range of a preset, ending today at the latest.
+def preset_period(preset: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The inclusive EAT date range of a preset, ending on the data's as-of date at the latest.
 
     Raises:
         KeyError: the preset is unknown or is 'custom' (which has no rule).
     """
     if preset in ("last_7_days", "last_28_days", "last_90_days"):
         days = int(preset.split("_")[1])
-        return today - dt.timedelta(days=days - 1), today
+        return as_of - dt.timedelta(days=days - 1), as_of
     if preset == "this_month":
-        return today.replace(day=1), today
+        return as_of.replace(day=1), as_of
     if preset == "last_month":
-        last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+        last_month_end = as_of.replace(day=1) - dt.timedelta(days=1)
         return last_month_end.replace(day=1), last_month_end
     if preset == "this_quarter":
-        return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+        return dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1), as_of
     if preset == "this_fy":
-        return financial_year_start(today), today
+        return financial_year_start(as_of), as_of
     if preset == "last_fy":
-        start = financial_year_start(today)
+        start = financial_year_start(as_of)
         return start.replace(year=start.year - 1), start - dt.timedelta(days=1)
     if preset == "since_launch":
-        return PROGRAMME_LAUNCH, today
+        return PROGRAMME_LAUNCH, as_of
     raise KeyError(preset)
 
 
@@ -172,9 +172,46 @@ class Filters:
         return params
 
 
-def default_filters(today: dt.date, scope: tuple[str, ...] | None = None) -> Filters:
-    start, end = preset_period(DEFAULT_PRESET, today)
-    return Filters(start=start, end=end, scope=scope)
+def filters_from_choices(
+    preset: str,
+    date_range: tuple[dt.date, dt.date] | None,
+    comparison: str,
+    counties: Iterable[str],
+    wards: Iterable[str],
+    as_of: dt.date,
+    scope: tuple[str, ...] | None = None,
+) -> Filters:
+    """The Filters of a choice of period, comparison and places, as a link or the filter bar
+    makes it: the one place where a preset becomes its period.
+
+    Args:
+        preset: a key of PRESETS.
+        date_range: the custom period (inclusive EAT dates), used only when preset is 'custom'.
+        comparison: a key of COMPARISONS.
+        counties: the chosen county codes; none means every county in scope.
+        wards: the chosen ward codes; none means every ward.
+        as_of: the data's as-of date, which every preset's period ends on at the latest.
+        scope: the user's permitted counties, or None for national access.
+
+    Raises:
+        KeyError: the preset is unknown.
+        ValueError: a custom preset without a date range, or a range that ends before it starts.
+    """
+    if preset == "custom":
+        if date_range is None:
+            raise ValueError("a custom period needs a date range")
+        start, end = date_range
+    else:
+        start, end = preset_period(preset, as_of)
+    return Filters(
+        start=start,
+        end=end,
+        preset=preset,
+        comparison=comparison,
+        counties=tuple(counties),
+        wards=tuple(wards),
+        scope=scope,
+    )
 
 
 def _param(params: Mapping[str, str | list[str]], key: str) -> str | None:
@@ -190,7 +227,7 @@ def _codes(raw: str | None) -> list[str]:
 
 def filters_from_query_params(
     params: Mapping[str, str | list[str]],
-    today: dt.date,
+    as_of: dt.date,
     known_counties: Iterable[str],
     wards_by_county: Mapping[str, Iterable[str]] | None = None,
     scope: tuple[str, ...] | None = None,
@@ -199,7 +236,7 @@ def filters_from_query_params(
 
     Args:
         params: the URL's query parameters (period, from, to, compare, county, ward).
-        today: the current EAT date, which presets count back from.
+        as_of: the data's as-of date: presets end on it, and a custom period may not pass it.
         known_counties: every county code in the database.
         wards_by_county: ward codes of each county, to validate `ward`.
         scope: the user's permitted counties, or None for national access.
@@ -215,14 +252,16 @@ def filters_from_query_params(
         notes.append(f"Unknown period '{preset}': showing {PRESETS[DEFAULT_PRESET].lower()}.")
         preset = DEFAULT_PRESET
 
+    date_range: tuple[dt.date, dt.date] | None = None
     if preset == "custom":
         try:
             start = dt.date.fromisoformat(_param(params, "from") or "")
             end = dt.date.fromisoformat(_param(params, "to") or "")
             if start > end:
                 raise ValueError("from is after to")
-            if start < EARLIEST_DATE or end > today:
+            if start < EARLIEST_DATE or end > as_of:
                 raise ValueError("outside the dates the dashboard covers")
+            date_range = (start, end)
         except ValueError:
             notes.append(
                 "The custom dates in the link are missing or invalid (use YYYY-MM-DD, from on or "
@@ -230,8 +269,6 @@ def filters_from_query_params(
                 f"{PRESETS[DEFAULT_PRESET].lower()}."
             )
             preset = DEFAULT_PRESET
-    if preset != "custom":
-        start, end = preset_period(preset, today)
 
     comparison = _param(params, "compare") or DEFAULT_COMPARISON
     if comparison not in COMPARISONS:
@@ -264,15 +301,5 @@ def filters_from_query_params(
                 notes.append(f"Ward code(s) not in the chosen county ignored: {', '.join(bad)}.")
             wards = [code for code in wards if code in valid]
 
-    return (
-        Filters(
-            start=start,
-            end=end,
-            preset=preset,
-            comparison=comparison,
-            counties=tuple(counties),
-            wards=tuple(wards),
-            scope=scope,
-        ),
-        notes,
-    )
+    filters = filters_from_choices(preset, date_range, comparison, counties, wards, as_of, scope)
+    return filters, notes

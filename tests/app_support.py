@@ -17,8 +17,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting
+from dashboard.pages import Page
 from queries.db import make_engine
-from queries.filters import Filters, preset_period
+from queries.filters import Filters, filters_from_choices
 from queries.indicators import INDICATOR_BY_KEY, headline
 from queries.privacy import THRESHOLD_ENV_VAR
 from tests.clock import TEST_AS_OF
@@ -108,11 +109,17 @@ def open_page(
     return run_app(params, path)
 
 
+def path_of(page: Page) -> str | None:
+    """The `path` that opens a registry page in `open_page` or `run_app`: None for the default
+    page, which the app lands on (one run fewer than switching to it), else its view."""
+    return None if page.default else page.view
+
+
 def page_fixture(path: str, **options: Any):
     """A pytest fixture, `page`, for a test module: `page(params)` opens the page `path` on the
     demo database with these URL parameters (`open_page`, with these keyword `options`).
 
-    Use: `page = page_fixture("views/training.py")` at module level.
+    Use: `page = page_fixture(TRAINING.view)` at module level (`dashboard.pages.TRAINING`).
     """
 
     @pytest.fixture
@@ -124,19 +131,22 @@ def page_fixture(path: str, **options: Any):
 
 def filters_of(params: Mapping[str, str]) -> Filters:
     """The Filters the app builds from these URL parameters (national demo user): the period
-    preset (or custom from/to), the comparison, the chosen counties and wards."""
+    preset (or custom from/to), the comparison, the chosen counties and wards.
+
+    Read here without the app's URL parser, whose fallbacks these tests' links never need."""
     preset = params.get("period", "last_28_days")
-    if preset == "custom":
-        start, end = dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"])
-    else:
-        start, end = preset_period(preset, TEST_AS_OF)
-    return Filters(
-        start=start,
-        end=end,
-        preset=preset,
-        comparison=params.get("compare", "previous"),
-        counties=tuple(c for c in params.get("county", "").split(",") if c),
-        wards=tuple(w for w in params.get("ward", "").split(",") if w),
+    custom = (
+        (dt.date.fromisoformat(params["from"]), dt.date.fromisoformat(params["to"]))
+        if preset == "custom"
+        else None
+    )
+    return filters_from_choices(
+        preset,
+        custom,
+        params.get("compare", "previous"),
+        [c for c in params.get("county", "").split(",") if c],
+        [w for w in params.get("ward", "").split(",") if w],
+        TEST_AS_OF,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.pages import OVERVIEW
 from tests.app_support import (
     cards_shown,
     clear_caches,
@@ -15,17 +16,6 @@ from tests.app_support import (
     open_page,
     run_app,
 )
-
-OVERVIEW_KEYS = [
-    "incidents_reported",
-    "incident_rate_per_100k",
-    "incidents_resolved_pct",
-    "ras_active",
-    "ra_reporting_rate",
-    "people_trained",
-    "rehab_referrals",
-    "referral_admission_pct",
-]
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def test_overview_cards_equal_the_query_layer(app, demo_db_path: Path, params) -
     assert not at.exception, [e.value for e in at.exception]
     filters = filters_of(params)
     shown = cards_shown(at)
-    assert shown == expected_cards(demo_db_path, filters, OVERVIEW_KEYS)
+    assert shown == expected_cards(demo_db_path, filters, OVERVIEW.cards)
     assert any("Synthetic demo data" in w.value for w in at.warning)
 
 

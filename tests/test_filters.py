@@ -9,6 +9,7 @@ import pytest
 from queries.filters import (
     Filters,
     comparison_period,
+    filters_from_choices,
     filters_from_query_params,
     financial_year_label,
     preset_period,
@@ -128,3 +129,23 @@ def test_url_round_trip() -> None:
     )
     parsed, notes = filters_from_query_params(original.to_query_params(), TODAY, KNOWN, WARDS)
     assert parsed == original and notes == []
+
+
+def test_choices_take_a_preset_period_from_the_as_of_date_and_a_custom_one_as_given() -> None:
+    july = (D(2025, 7, 1), D(2025, 7, 31))
+    preset = filters_from_choices("last_month", july, "previous", ["047", "001"], [], TODAY)
+    assert (preset.start, preset.end) == preset_period("last_month", TODAY)  # range ignored
+    assert preset.counties == ("001", "047")
+    custom = filters_from_choices("custom", july, "last_year", ["032"], ["KEW-0901"], TODAY)
+    assert (custom.start, custom.end, custom.preset) == (*july, "custom")
+    with pytest.raises(ValueError):
+        filters_from_choices("custom", None, "previous", [], [], TODAY)
+
+
+@pytest.mark.parametrize("preset", ["last_7_days", "this_quarter", "last_fy", "since_launch"])
+def test_the_link_and_the_widgets_give_the_same_filters(preset: str) -> None:
+    chosen = filters_from_choices(preset, None, "last_year", ["032"], ["KEW-0900"], TODAY, ("032",))
+    parsed, notes = filters_from_query_params(
+        chosen.to_query_params(), TODAY, KNOWN, WARDS, scope=("032",)
+    )
+    assert parsed == chosen and notes == []

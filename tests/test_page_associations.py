@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard.charts import associations as charts
+from dashboard.pages import ASSOCIATIONS
 from queries.associations import (
     forums_by_county,
     forums_by_month_and_type,
@@ -32,19 +33,7 @@ from tests.app_support import (
     table_with,
 )
 
-PAGE = "views/associations.py"
-KEYS = [
-    "ras_registered",
-    "ras_active",
-    "ra_reporting_rate",
-    "ra_on_time_rate",
-    "forums_held",
-    "forum_attendance",
-    "joint_forum_pct",
-]
-
-
-page = page_fixture(PAGE)
+page = page_fixture(ASSOCIATIONS.view)
 
 
 @pytest.mark.parametrize("params", PAGE_PARAMS, ids=PAGE_IDS)
@@ -53,7 +42,7 @@ def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) ->
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Residents' Associations"
     filters = filters_of(params)
-    assert cards_shown(at) == expected_cards(demo_db_path, filters, KEYS)
+    assert cards_shown(at) == expected_cards(demo_db_path, filters, ASSOCIATIONS.cards)
     engine = make_engine(f"sqlite:///{demo_db_path}")
 
     settlement = ras_by_settlement_type(engine, filters)

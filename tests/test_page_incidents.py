@@ -16,21 +16,13 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import maps, theme
 from dashboard.charts import incidents as charts
+from dashboard.pages import INCIDENTS
 from queries import incidents as q
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.schema import INCIDENT_CATEGORIES
 from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
 
-PAGE = "views/incidents.py"
-KEYS = [
-    "incidents_reported",
-    "incident_rate_per_100k",
-    "incidents_resolved_pct",
-    "median_hours_to_acknowledge",
-    "median_hours_to_resolve",
-    "open_incidents",
-]
 PARAMS = [
     {},
     {"county": "032"},
@@ -49,7 +41,7 @@ IDS = [
 ]
 
 
-page = page_fixture(PAGE)
+page = page_fixture(INCIDENTS.view)
 
 
 def assert_same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -77,7 +69,7 @@ def assert_same(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
 def check_page(at: AppTest, db: Path, filters: Filters) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Incidents"
-    assert cards_shown(at) == expected_cards(db, filters, KEYS)
+    assert cards_shown(at) == expected_cards(db, filters, INCIDENTS.cards)
     engine = make_engine(f"sqlite:///{db}")
 
     assert_same(tables_with(at, "is_partial")[0], q.incidents_by_week_and_category(engine, filters))

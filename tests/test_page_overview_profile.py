@@ -10,10 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting
+from dashboard.pages import COUNTY_PROFILE, OVERVIEW, Page
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, county_league, county_scorecard, indicators_frame
-from tests.app_support import cards_shown, expected_cards, filters_of, open_page
+from tests.app_support import cards_shown, expected_cards, filters_of, open_page, path_of
 
 COMBINATIONS = [
     {},
@@ -27,9 +28,8 @@ IDS = ["all", "nakuru", "three-last-year", "custom", "nairobi-quarter"]
 
 @pytest.fixture
 def run_page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
-    def run(page: str, params: dict[str, str]) -> AppTest:
-        path = None if page == "views/overview.py" else page  # the Overview is the landing page
-        at = open_page(demo_db_path, monkeypatch, params, path)
+    def run(page: Page, params: dict[str, str]) -> AppTest:
+        at = open_page(demo_db_path, monkeypatch, params, path_of(page))
         assert not at.exception, [e.value for e in at.exception]
         assert not at.error, [e.value for e in at.error]
         return at
@@ -43,7 +43,7 @@ def _table(at: AppTest, first_column: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("params", COMBINATIONS, ids=IDS)
 def test_overview_league_table(run_page, demo_db_path, params) -> None:
-    at = run_page("views/overview.py", params)
+    at = run_page(OVERVIEW, params)
     filters = filters_of(params)
     league = county_league(make_engine(f"sqlite:///{demo_db_path}"), filters, 5)
     shown = _table(at, "County").set_index("Code")
@@ -66,7 +66,7 @@ def test_overview_league_table(run_page, demo_db_path, params) -> None:
     ids=["all", "nakuru", "custom", "nairobi-quarter"],
 )
 def test_county_profile(run_page, demo_db_path, params) -> None:
-    at = run_page("views/county_profile.py", params)
+    at = run_page(COUNTY_PROFILE, params)
     filters = filters_of(params)
     if filters.county_codes is None:  # no county chosen: the page asks for one
         assert at.selectbox(key="profile_county").value is None
@@ -82,14 +82,7 @@ def test_county_profile(run_page, demo_db_path, params) -> None:
     engine = make_engine(f"sqlite:///{demo_db_path}")
     code = filters.county_codes[0]
 
-    cards = expected_cards(
-        demo_db_path,
-        filters,
-        ("incidents_reported", "open_incidents", "forums_held", "rehab_referrals"),
-    )
-    shown_cards = cards_shown(at)
-    for label, value in cards.items():
-        assert shown_cards[label] == value
+    assert cards_shown(at) == expected_cards(demo_db_path, filters, COUNTY_PROFILE.cards)
 
     scorecard = county_scorecard(engine, filters, 5).set_index("indicator")
     shown = _table(at, "Indicator").set_index("Indicator")

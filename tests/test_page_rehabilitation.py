@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import rehab as charts
+from dashboard.pages import REHABILITATION
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters, preset_period
@@ -28,7 +29,6 @@ from tests.app_support import (
 )
 from tests.clock import TEST_AS_OF
 
-PAGE = "views/rehabilitation.py"
 # The shared combinations, and a week of two small counties.
 PARAMS = [*PAGE_PARAMS, {"period": "last_7_days", "county": "014,031"}]
 IDS = [*PAGE_IDS, "small-counties-week"]
@@ -41,12 +41,13 @@ BREAKDOWNS = {
 COUNT_COLUMNS = ("Referrals", "In treatment now")
 
 
-page = page_fixture(PAGE, default_threshold=True)  # at the default privacy threshold
+# At the default privacy threshold.
+page = page_fixture(REHABILITATION.view, default_threshold=True)
 
 
 def rehab_cards(db: Path, filters: Filters) -> dict[str, str]:
     """The page's cards, from `queries.indicators.rehab_headline`."""
-    return expected_cards(db, filters, rehab.REHAB_HEADLINE_KEYS, source=rehab_headline)
+    return expected_cards(db, filters, REHABILITATION.cards, source=rehab_headline)
 
 
 def expected_tables(engine, filters: Filters) -> list[pd.DataFrame]:

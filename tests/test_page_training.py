@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import training as charts
+from dashboard.pages import TRAINING
 from dashboard.theme import CATEGORY_COLOURS
 from queries.db import make_engine
 from queries.filters import Filters
@@ -34,17 +35,7 @@ from tests.app_support import (
     table_with,
 )
 
-PAGE = "views/training.py"
-KEYS = [
-    "people_trained",
-    "trained_female_pct",
-    "trained_youth_pct",
-    "trained_certified_pct",
-    "private_security_coverage_pct",
-]
-
-
-page = page_fixture(PAGE)
+page = page_fixture(TRAINING.view)
 
 
 def _targets_shown(at: AppTest) -> pd.DataFrame:
@@ -65,7 +56,7 @@ def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) ->
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Training"
     filters = filters_of(params)
-    assert cards_shown(at) == expected_cards(demo_db_path, filters, KEYS)
+    assert cards_shown(at) == expected_cards(demo_db_path, filters, TRAINING.cards)
     engine = make_engine(f"sqlite:///{demo_db_path}")
 
     for dimension, function in (

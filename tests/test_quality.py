@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dashboard.pages import DATA_QUALITY
 from queries import demo
 from queries.db import make_engine
 from queries.filters import Filters
@@ -101,10 +102,10 @@ def test_only_administrators_see_the_page(demo_db_path, monkeypatch, role, sees_
     at = open_page(demo_db_path, monkeypatch, {})
     at.radio(key="demo_role").set_value(role).run()
     if sees_it:
-        at.switch_page("views/data_quality.py").run()
+        at.switch_page(DATA_QUALITY.view).run()
         assert not at.exception and not at.error
         assert at.title[0].value == "Data quality"
         assert len(at.dataframe) == 2
     else:
         with pytest.raises(Exception):  # noqa: B017 - not a page of this user's navigation
-            at.switch_page("views/data_quality.py").run()
+            at.switch_page(DATA_QUALITY.view).run()

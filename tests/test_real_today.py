@@ -13,18 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.pages import COUNTY_PROFILE, Page, visible_pages
 from queries.demo import build_demo
 from queries.filters import today_eat
-from tests.app_support import open_page
-
-PAGES = [
-    None,
-    "views/incidents.py",
-    "views/associations.py",
-    "views/training.py",
-    "views/rehabilitation.py",
-    "views/county_profile.py",
-]
+from tests.app_support import open_page, path_of
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +26,14 @@ def real_today_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p or "overview")
+@pytest.mark.parametrize(
+    "page", visible_pages(sees_data_quality=False), ids=lambda page: page.url_path
+)
 def test_every_page_draws_on_the_real_today(
-    real_today_db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None
+    real_today_db: Path, monkeypatch: pytest.MonkeyPatch, page: Page
 ) -> None:
-    params = {"county": "032"} if page == "views/county_profile.py" else {}
-    at = open_page(real_today_db, monkeypatch, params, page)
+    params = {"county": "032"} if page is COUNTY_PROFILE else {}
+    at = open_page(real_today_db, monkeypatch, params, path_of(page))
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
 

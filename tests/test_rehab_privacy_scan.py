@@ -25,6 +25,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import rehab as charts
+from dashboard.pages import REHABILITATION
 from queries import rehab
 from queries.db import make_engine
 from queries.filters import Filters
@@ -40,7 +41,7 @@ from queries.schema import (
 )
 from tests.app_support import open_page
 
-PAGE = "views/rehabilitation.py"
+PAGE = REHABILITATION.view
 ALLOWED = {
     "source": REFERRAL_SOURCES,
     "substance": SUBSTANCES,

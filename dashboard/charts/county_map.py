@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
-from dashboard.theme import FONT_FAMILY
+from dashboard.maps import county_names_layer
 
 log = logging.getLogger(__name__)
 
@@ -145,23 +145,7 @@ def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Dec
         )
     # Without a basemap nothing says which circle is which: name the counties that matter most.
     named = data[data["value"] > 0].nlargest(LABELLED_COUNTIES, "value")
-    layers.append(
-        pdk.Layer(
-            "TextLayer",
-            named,
-            id="county-names",
-            get_position=["longitude", "latitude"],
-            get_text="county_name",
-            get_size=15,
-            get_color=[30, 30, 30, 255],
-            get_pixel_offset=[0, -16],
-            font_family=pdk.types.String(FONT_FAMILY),
-            font_weight=600,
-            outline_width=3,
-            outline_color=[255, 255, 255, 255],
-            font_settings={"sdf": True},
-        )
-    )
+    layers.append(county_names_layer(named, size=15, colour=[30, 30, 30, 255], offset_px=16))
     return pdk.Deck(
         layers=layers,
         initial_view_state=KENYA_VIEW,

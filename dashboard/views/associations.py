@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import components, data
 from dashboard.charts import associations as charts
 from dashboard.context import current
+from dashboard.pages import ASSOCIATIONS
 from queries.associations import (
     forums_by_county,
     forums_by_month_and_type,
@@ -16,21 +17,11 @@ from queries.associations import (
 )
 from queries.indicators import headline
 
-HEADLINE_KEYS = [
-    "ras_registered",
-    "ras_active",
-    "ra_reporting_rate",
-    "ra_on_time_rate",
-    "forums_held",
-    "forum_attendance",
-    "joint_forum_pct",
-]
-
 context = current()
 url, filters, period = context.url, context.filters, context.period_label()
 components.page_header("Residents' Associations", context)
 cards = data.load(headline, url, filters, threshold=context.threshold, streams=("ras",))
-components.headline_cards(cards, HEADLINE_KEYS, context)
+components.headline_cards(cards, ASSOCIATIONS.cards, context)
 
 st.subheader("Monthly reporting")
 cells = data.load(reporting_by_county_month, url, filters)

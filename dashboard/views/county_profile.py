@@ -7,19 +7,9 @@ import streamlit as st
 from dashboard import components, data
 from dashboard.charts import overview, profile
 from dashboard.context import current
+from dashboard.pages import COUNTY_PROFILE
 from queries.indicators import county_scorecard, headline, indicators_frame
 from queries.trends import STREAM_LABELS, streams_by_week
-
-PROFILE_KEYS = [
-    "incidents_reported",
-    "incidents_resolved_pct",
-    "open_incidents",
-    "ras_active",
-    "forums_held",
-    "people_trained",
-    "rehab_referrals",
-    "referral_admission_pct",
-]
 
 context = current()
 filters = context.filters
@@ -45,7 +35,7 @@ name = context.county_name(code)
 components.page_header(f"{name} County profile", context)
 url, threshold = context.url, context.threshold
 cards = data.load(headline, url, filters, threshold=threshold)
-components.headline_cards(cards, PROFILE_KEYS, context, per_row=4)
+components.headline_cards(cards, COUNTY_PROFILE.cards, context, per_row=4)
 components.suppression_note(context)
 
 st.subheader(f"{name} against Kenya")

@@ -7,17 +7,10 @@ import streamlit as st
 from dashboard import components, data, maps
 from dashboard.charts import incidents as charts
 from dashboard.context import current
+from dashboard.pages import INCIDENTS
 from queries import incidents as q
 from queries.indicators import headline
 
-HEADLINE_KEYS = [
-    "incidents_reported",
-    "incident_rate_per_100k",
-    "incidents_resolved_pct",
-    "median_hours_to_acknowledge",
-    "median_hours_to_resolve",
-    "open_incidents",
-]
 TOP_WARDS = 10
 
 context = current()
@@ -36,7 +29,7 @@ def load(function, **kwargs):
 cards = data.load(
     headline, context.url, filters, threshold=context.threshold, streams=("incidents",)
 )
-components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
+components.headline_cards(cards, INCIDENTS.cards, context, per_row=3)
 
 st.subheader("Trend and mix")
 weekly = load(q.incidents_by_week_and_category)

@@ -7,19 +7,9 @@ import streamlit as st
 from dashboard import components, data
 from dashboard.charts import county_map, overview
 from dashboard.context import current
+from dashboard.pages import OVERVIEW
 from queries.indicators import county_league, headline
 from queries.trends import STREAM_LABELS, streams_by_week
-
-HEADLINE_KEYS = [
-    "incidents_reported",
-    "incident_rate_per_100k",
-    "incidents_resolved_pct",
-    "ras_active",
-    "ra_reporting_rate",
-    "people_trained",
-    "rehab_referrals",
-    "referral_admission_pct",
-]
 
 STREAMS = list(STREAM_LABELS)
 
@@ -27,7 +17,7 @@ context = current()
 url, filters, threshold = context.url, context.filters, context.threshold
 components.page_header("Programme overview", context)
 cards = data.load(headline, url, filters, threshold=threshold)
-components.headline_cards(cards, HEADLINE_KEYS, context)
+components.headline_cards(cards, OVERVIEW.cards, context)
 components.suppression_note(context)
 
 weekly = data.load(streams_by_week, url, filters, threshold=threshold)

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import components, data
 from dashboard.charts import rehab as charts
 from dashboard.context import current
+from dashboard.pages import REHABILITATION
 from queries import rehab
 from queries.indicators import rehab_headline
 
@@ -26,7 +27,7 @@ end_label = f"{filters.end:%d %b %Y}"
 components.page_header("Rehabilitation referrals", context)
 
 cards = data.load(rehab_headline, url, filters, threshold=threshold)
-components.headline_cards(cards, list(rehab.REHAB_HEADLINE_KEYS), context, per_row=5)
+components.headline_cards(cards, REHABILITATION.cards, context, per_row=5)
 components.suppression_note(context)
 
 if cards.set_index("indicator").at["rehab_referrals", "value"] == 0:

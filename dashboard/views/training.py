@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import components, data
 from dashboard.charts import training as charts
 from dashboard.context import current
+from dashboard.pages import TRAINING
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
 from queries.targets import target_achievement_by_county
 from queries.training import (
@@ -15,20 +16,12 @@ from queries.training import (
     private_security_coverage_by_county,
 )
 
-HEADLINE_KEYS = [
-    "people_trained",
-    "trained_female_pct",
-    "trained_youth_pct",
-    "trained_certified_pct",
-    "private_security_coverage_pct",
-]
-
 context = current()
 url, filters, period = context.url, context.filters, context.period_label()
 components.page_header("Training", context)
 cards = data.load(headline, url, filters, threshold=context.threshold, streams=("training",))
 # Three to a row: the coverage card's long label is cut off in a row of five.
-components.headline_cards(cards, HEADLINE_KEYS, context, per_row=3)
+components.headline_cards(cards, TRAINING.cards, context, per_row=3)
 
 st.subheader("Who was trained, and on what")
 audience = data.load(people_trained_by_audience, url, filters)
