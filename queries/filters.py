@@ -83,6 +83,24 @@ def preset_period(preset: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
     raise KeyError(preset)
 
 
+# RA monthly reports are due by the 10th of the month after the month they report on.
+REPORT_DUE_DAY = 10
+
+
+def report_deadline(month: dt.date) -> dt.date:
+    """The deadline of the monthly report on `month` (its first day): the 10th of the next
+    month."""
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, REPORT_DUE_DAY)
+
+
+def latest_due_month(as_of: dt.date) -> dt.date:
+    """The first day of the latest month whose report was due on or before `as_of`."""
+    first = as_of.replace(day=1)
+    back = 1 if as_of.day >= REPORT_DUE_DAY else 2
+    month = first.month - back
+    return dt.date(first.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
 def one_year_earlier(day: dt.date) -> dt.date:
     """The same date a year earlier; 29 February becomes 28 February."""
     try:
@@ -112,6 +130,9 @@ class Filters:
         counties: chosen county codes, sorted; empty means every county in scope.
         wards: chosen ward codes (only with exactly one county), sorted; empty means all.
         scope: the county codes this user may see, sorted; None for national access.
+        as_of: the contract's as-of date D: the data are complete up to its end and nothing
+            after it is known. None: the database's default (the EAT date of the latest
+            incident report), which `queries.indicators` resolves.
     """
 
     start: dt.date
@@ -121,6 +142,7 @@ class Filters:
     counties: tuple[str, ...] = ()
     wards: tuple[str, ...] = ()
     scope: tuple[str, ...] | None = field(default=None)
+    as_of: dt.date | None = None
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -211,6 +233,7 @@ def filters_from_choices(
         counties=tuple(counties),
         wards=tuple(wards),
         scope=scope,
+        as_of=as_of,
     )
 
 
