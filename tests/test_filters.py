@@ -126,6 +126,7 @@ def test_url_round_trip() -> None:
         comparison="last_year",
         counties=("032",),
         wards=("KEW-0901",),
+        as_of=TODAY,  # from the data, not the link: the same database gives the same one
     )
     parsed, notes = filters_from_query_params(original.to_query_params(), TODAY, KNOWN, WARDS)
     assert parsed == original and notes == []
@@ -136,6 +137,7 @@ def test_choices_take_a_preset_period_from_the_as_of_date_and_a_custom_one_as_gi
     preset = filters_from_choices("last_month", july, "previous", ["047", "001"], [], TODAY)
     assert (preset.start, preset.end) == preset_period("last_month", TODAY)  # range ignored
     assert preset.counties == ("001", "047")
+    assert preset.as_of == TODAY
     custom = filters_from_choices("custom", july, "last_year", ["032"], ["KEW-0901"], TODAY)
     assert (custom.start, custom.end, custom.preset) == (*july, "custom")
     with pytest.raises(ValueError):
