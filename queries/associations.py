@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Engine, Select, and_, case, exists, func, 
 
 from queries import dialect as sqld
 from queries.db import read_frame
-from queries.filters import Filters
+from queries.filters import Filters, latest_due_month
 from queries.grain import (
     OTHER,
     Grain,
@@ -25,6 +25,7 @@ from queries.grain import (
     join_onto_dimension,
     zero_if_null,
 )
+from queries.reference import with_as_of
 from queries.schema import (
     FORUM_TYPES,
     SETTLEMENT_TYPES,
@@ -33,7 +34,13 @@ from queries.schema import (
     ra_monthly_reports,
     residents_associations,
 )
-from queries.where import area_where, county_where, period_where, until_end_where
+from queries.where import (
+    area_where,
+    county_where,
+    period_where,
+    report_due_where,
+    until_end_where,
+)
 
 # Forums whose ra_id is empty (or names no RA) have no settlement type of their own.
 NO_RA = "no_ra"
@@ -95,11 +102,14 @@ def is_joint_forum() -> ColumnElement:
     )
 
 
-def reports_in_period(filters: Filters) -> list[ColumnElement]:
+def reports_in_period(filters: Filters, due_only: bool = True) -> list[ColumnElement]:
     """Monthly-report rows whose month (its first day) lies in the period, for RAs in the area
-    (the query must join `residents_associations`)."""
+    (the query must join `residents_associations`); with `due_only`, only months whose deadline
+    is on or before the as-of date (a report not yet due is not missing)."""
+    due = report_due_where(ra_monthly_reports.c.month, filters) if due_only else []
     return [
         *period_where(ra_monthly_reports.c.month, filters),
+        *due,
         *area_where(residents_associations, filters),
     ]
 
@@ -113,7 +123,9 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
     """Residents' association indicators; grain: one row overall, per county or per ward.
 
     Columns: [dimension columns], ras_registered, ras_active, ra_reporting_rate,
-    ra_on_time_rate, forums_held, forum_attendance, joint_forum_pct.
+    ra_on_time_rate, forums_held, forum_attendance, joint_forum_pct, and the counts the shares
+    rest on: n_reports_due, n_reports_submitted, n_reports_on_time, n_joint_forums. Reporting
+    counts only report rows already due at the as-of date.
     """
     ras = residents_associations
     ra_keys = group_keys(ras, grain)
@@ -132,6 +144,9 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
             *ra_keys,
             ra_reporting_rate().label("reporting_rate"),
             ra_on_time_rate(dialect).label("on_time_rate"),
+            func.count().label("due"),
+            reports_submitted_count().label("submitted"),
+            reports_on_time_count(dialect).label("on_time"),
         )
         .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
         .where(*reports_in_period(filters))
@@ -160,11 +175,16 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
         zero_if_null(frm.c.held).label("forums_held"),
         zero_if_null(frm.c.attendance).label("forum_attendance"),
         sqld.pct(frm.c.joint, frm.c.held).label("joint_forum_pct"),
+        zero_if_null(rep.c.due).label("n_reports_due"),
+        zero_if_null(rep.c.submitted).label("n_reports_submitted"),
+        zero_if_null(rep.c.on_time).label("n_reports_on_time"),
+        zero_if_null(frm.c.joint).label("n_joint_forums"),
     ).select_from(joined)
 
 
 def ra_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
     """Residents' association indicators (see `ra_measures_select`)."""
+    filters = with_as_of(engine, filters)
     frame = read_frame(engine, ra_measures_select(sqld.dialect_of(engine), filters, grain))
     return as_float(frame, ["ra_reporting_rate", "ra_on_time_rate", "joint_forum_pct"])
 
@@ -221,7 +241,7 @@ def reporting_by_county_month_select(dialect: str, filters: Filters) -> Select:
             ra_on_time_rate(dialect).label("on_time_rate_pct"),
         )
         .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
-        .where(*reports_in_period(filters))
+        .where(*reports_in_period(filters, due_only=False))
         .group_by(ras.c.county_code, reports.c.month)
         .order_by(ras.c.county_code, reports.c.month)
     )
@@ -233,12 +253,17 @@ def reporting_by_county_month(engine: Engine, filters: Filters) -> pd.DataFrame:
     Months are those whose first day lies in the period; a report is on time when submitted on
     or before the 10th of the following month (contract definitions).
 
+    A month whose deadline is after the as-of date is not due: its reports are not missing, so
+    its rates are null and its missing_count 0 (reports already sent early still count as
+    submitted).
+
     Grain: one row per county of the selection per reporting month (a complete grid; cells with
     nothing expected have expected_count 0 and null rates, never 0%).
-    Columns: county_code, county_name, month (datetime64, first day), expected_count,
+    Columns: county_code, county_name, month (datetime64, first day), is_due, expected_count,
     submitted_count, on_time_count, late_count (submitted after the deadline), missing_count
-    (not submitted), reporting_rate_pct, on_time_rate_pct.
+    (not submitted, of due months), reporting_rate_pct, on_time_rate_pct.
     """
+    filters = with_as_of(engine, filters)
     raw = read_frame(engine, reporting_by_county_month_select(sqld.dialect_of(engine), filters))
     dims = read_frame(engine, county_dimension_select(filters))
     months = pd.to_datetime(pd.Series(months_starting_in(filters.start, filters.end)))
@@ -250,8 +275,14 @@ def reporting_by_county_month(engine: Engine, filters: Filters) -> pd.DataFrame:
     frame["late_count"] = frame["submitted_count"] - frame["on_time_count"]
     frame["missing_count"] = frame["expected_count"] - frame["submitted_count"]
     frame = as_float(frame, ["reporting_rate_pct", "on_time_rate_pct"])
-    columns = ["county_code", "county_name", "month", *counts, "late_count", "missing_count"]
-    frame = frame[[*columns, "reporting_rate_pct", "on_time_rate_pct"]]
+    frame["is_due"] = frame["month"] <= pd.Timestamp(latest_due_month(filters.as_of))
+    not_due = ~frame["is_due"]
+    frame.loc[not_due, "missing_count"] = 0
+    frame.loc[not_due, ["reporting_rate_pct", "on_time_rate_pct"]] = float("nan")
+    columns = ["county_code", "county_name", "month", "is_due", *counts]
+    frame = frame[
+        [*columns, "late_count", "missing_count", "reporting_rate_pct", "on_time_rate_pct"]
+    ]
     return frame.sort_values(["county_name", "month"], ignore_index=True)
 
 

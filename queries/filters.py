@@ -119,6 +119,38 @@ def comparison_period(start: dt.date, end: dt.date, comparison: str) -> tuple[dt
     return previous_end - length, previous_end
 
 
+def comparison_problem(
+    start: dt.date,
+    end: dt.date,
+    comparison: str,
+    programme_start: dt.date | None = PROGRAMME_LAUNCH,
+    place: str = "the programme",
+) -> str | None:
+    """Why a period's comparison is not valid, in words for the screen, or None when it is.
+
+    The contract's rule: the comparison period must end before the period starts and must not
+    start before the programme's launch or, for one county, the day that county joined.
+
+    Args:
+        programme_start: the launch, or the one selected county's programme_start (None: that
+            county has not joined the programme).
+        place: what started, for the message ("the programme", "Nakuru").
+    """
+    compare_start, compare_end = comparison_period(start, end, comparison)
+    what = COMPARISONS[comparison].lower()
+    if compare_end >= start:
+        return f"No comparison: the {what} overlaps this period."
+    if programme_start is None:
+        return f"No comparison: {place} has not joined the programme."
+    if compare_start < programme_start:
+        joined = "began" if place == "the programme" else "joined the programme"
+        return (
+            f"No comparison: the {what} ({compare_start:%d %b %Y} – {compare_end:%d %b %Y}) "
+            f"starts before {place} {joined} on {programme_start:%d %b %Y}."
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the user is looking at, and what they are allowed to see.

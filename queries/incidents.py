@@ -41,6 +41,7 @@ from queries.grain import (
     week_starts,
     zero_if_null,
 )
+from queries.reference import with_as_of
 from queries.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_CHANNELS,
@@ -49,7 +50,14 @@ from queries.schema import (
     incidents,
     wards,
 )
-from queries.where import area_where, between_where, county_where, period_where, until_end_where
+from queries.where import (
+    area_where,
+    between_where,
+    county_where,
+    followed_up_where,
+    period_where,
+    until_end_where,
+)
 
 CHANNEL_BUCKETS: tuple[str, ...] = (*INCIDENT_CHANNELS, OTHER)
 CATEGORY_BUCKETS: tuple[str, ...] = INCIDENT_CATEGORIES  # already ends with 'other'
@@ -108,6 +116,20 @@ def median_hours_to_resolve(dialect: str) -> ColumnElement:
     return sqld.median(dialect, hours_to_resolve(dialect))
 
 
+RESOLUTION_FOLLOW_UP_DAYS = 7
+
+
+def followed_up_for_resolution(filters: Filters) -> ColumnElement:
+    """`incidents_resolved_7d_pct`'s denominator test: reported (EAT date) on or before D - 7."""
+    return and_(*followed_up_where(incidents.c.reported_at, filters, RESOLUTION_FOLLOW_UP_DAYS))
+
+
+def resolved_within_follow_up(dialect: str) -> ColumnElement:
+    """`incidents_resolved_7d_pct`'s numerator test: resolved at most 7 x 24 hours after the
+    report (null resolved_at is not)."""
+    return hours_to_resolve(dialect) <= 24.0 * RESOLUTION_FOLLOW_UP_DAYS
+
+
 def is_open() -> ColumnElement:
     """`open_incidents`' condition: the status, as stored now, is not final."""
     return incidents.c.status.in_(OPEN_INCIDENT_STATUSES)
@@ -117,8 +139,9 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
     """Incident indicators; grain: one row overall, per county or per ward.
 
     Columns: [county_code, county_name | ward_code, ward_name, county_code], incidents_reported,
-    incident_rate_per_100k, incidents_resolved_pct, median_hours_to_acknowledge,
-    median_hours_to_resolve, open_incidents.
+    incident_rate_per_100k, incidents_resolved_pct, incidents_resolved_7d_pct,
+    median_hours_to_acknowledge, median_hours_to_resolve, open_incidents, and the counts the
+    7-day share rests on: n_followed_7d (reported on or before D - 7), n_resolved_7d.
     """
     keys = group_keys(incidents, grain)
     in_period = (
@@ -126,6 +149,10 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
             *keys,
             func.count().label("reported"),
             resolved_count().label("resolved"),
+            sqld.count_where(followed_up_for_resolution(filters)).label("followed_7d"),
+            sqld.count_where(
+                and_(followed_up_for_resolution(filters), resolved_within_follow_up(dialect))
+            ).label("resolved_7d"),
             median_hours_to_acknowledge(dialect).label("median_ack"),
             median_hours_to_resolve(dialect).label("median_resolve"),
         )
@@ -152,21 +179,26 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
         reported.label("incidents_reported"),
         rate.label("incident_rate_per_100k"),
         sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
+        sqld.pct(period.c.resolved_7d, period.c.followed_7d).label("incidents_resolved_7d_pct"),
         period.c.median_ack.label("median_hours_to_acknowledge"),
         period.c.median_resolve.label("median_hours_to_resolve"),
         zero_if_null(open_.c.open).label("open_incidents"),
+        zero_if_null(period.c.followed_7d).label("n_followed_7d"),
+        zero_if_null(period.c.resolved_7d).label("n_resolved_7d"),
     ).select_from(joined)
 
 
 def incident_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
     """Incident indicators (see `incident_measures_select`): one row overall, per county or
     per ward."""
+    filters = with_as_of(engine, filters)
     frame = read_frame(engine, incident_measures_select(sqld.dialect_of(engine), filters, grain))
     return as_float(
         frame,
         [
             "incident_rate_per_100k",
             "incidents_resolved_pct",
+            "incidents_resolved_7d_pct",
             "median_hours_to_acknowledge",
             "median_hours_to_resolve",
         ],

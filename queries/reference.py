@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from queries import dialect as sqld
 from queries.db import read_frame
+from queries.filters import Filters, today_eat
 from queries.schema import counties, incidents, wards
 
 
@@ -68,3 +70,11 @@ def as_of_date(latest_report: dt.datetime | None, fallback: dt.date) -> dt.date:
     wall clock would end in days the database has not received.
     """
     return latest_report.date() if latest_report is not None else fallback
+
+
+def with_as_of(engine: Engine, filters: Filters) -> Filters:
+    """The filters with their as-of date resolved: the one given, else the contract's default
+    (the EAT date of the latest report), else today in EAT for a database with no incidents."""
+    if filters.as_of is not None:
+        return filters
+    return replace(filters, as_of=as_of_date(data_as_of(engine), fallback=today_eat()))

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    and_,
     func,
     literal,
     or_,
@@ -44,6 +45,7 @@ from queries.privacy import (
     suppress_counts,
     suppress_ratio,
 )
+from queries.reference import with_as_of
 from queries.schema import (
     ADMITTED_REFERRAL_STATUSES,
     AGE_BANDS,
@@ -57,7 +59,13 @@ from queries.schema import (
     rehab_centres,
     rehab_referrals,
 )
-from queries.where import area_where, county_where, period_where, until_end_where
+from queries.where import (
+    area_where,
+    county_where,
+    followed_up_where,
+    period_where,
+    until_end_where,
+)
 
 COUNT = "referrals"
 
@@ -100,6 +108,7 @@ def referred_in_period(filters: Filters) -> list[ColumnElement]:
 REHAB_COUNT_KEYS = ("rehab_referrals",)
 REHAB_RATIO_KEYS = (
     "referral_admission_pct",
+    "referral_admission_30d_pct",
     "referral_completion_pct",
     "median_days_to_admission",
     "referral_youth_pct",
@@ -124,6 +133,22 @@ def median_days_to_admission(dialect: str) -> ColumnElement:
     return sqld.median(dialect, days_to_admission(dialect))
 
 
+ADMISSION_FOLLOW_UP_DAYS = 30
+
+
+def followed_up_for_admission(filters: Filters) -> ColumnElement:
+    """`referral_admission_30d_pct`'s denominator test: referred on or before D - 30."""
+    return and_(
+        *followed_up_where(rehab_referrals.c.referred_on, filters, ADMISSION_FOLLOW_UP_DAYS)
+    )
+
+
+def admitted_within_follow_up(dialect: str) -> ColumnElement:
+    """`referral_admission_30d_pct`'s numerator test: admitted at most 30 days after referral
+    (null admitted_on is not)."""
+    return days_to_admission(dialect) <= ADMISSION_FOLLOW_UP_DAYS
+
+
 def is_youth() -> ColumnElement:
     """`referral_youth_pct`'s numerator: aged 15-34."""
     return rehab_referrals.c.age_band.in_(YOUTH_AGE_BANDS)
@@ -133,6 +158,7 @@ def is_youth() -> ColumnElement:
 # reveals both the count it measures and the count it leaves out.
 _REHAB_SUPPORT = {
     "referral_admission_pct": ("n_admitted", "n_not_admitted", "rehab_referrals"),
+    "referral_admission_30d_pct": ("n_admitted_30d", "n_not_admitted_30d", "n_followed_30d"),
     "referral_completion_pct": ("n_completed", "n_dropped_out", "n_completion_base"),
     "median_days_to_admission": ("n_with_admission",),
     "referral_youth_pct": ("n_youth", "n_not_youth", "rehab_referrals"),
@@ -160,6 +186,10 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
             func.count(r.c.admitted_on).label("with_admission"),
             median_days_to_admission(dialect).label("median_days"),
             sqld.count_where(is_youth()).label("youth"),
+            sqld.count_where(followed_up_for_admission(filters)).label("followed_30d"),
+            sqld.count_where(
+                and_(followed_up_for_admission(filters), admitted_within_follow_up(dialect))
+            ).label("admitted_30d"),
         )
         .where(*referred_in_period(filters))
         .group_by(*keys)
@@ -170,6 +200,7 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
         *dims,
         n.label("rehab_referrals"),
         sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
+        sqld.pct(ref.c.admitted_30d, ref.c.followed_30d).label("referral_admission_30d_pct"),
         sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
         ref.c.median_days.label("median_days_to_admission"),
         sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
@@ -181,6 +212,9 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
         (n - _zero(ref.c.admitted)).label("n_not_admitted"),
         (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
         (n - _zero(ref.c.youth)).label("n_not_youth"),
+        _zero(ref.c.followed_30d).label("n_followed_30d"),
+        _zero(ref.c.admitted_30d).label("n_admitted_30d"),
+        (_zero(ref.c.followed_30d) - _zero(ref.c.admitted_30d)).label("n_not_admitted_30d"),
     ).select_from(joined)
 
 
@@ -190,10 +224,11 @@ def rehab_measures(
     """Rehabilitation indicators with the privacy rule applied.
 
     Grain: one row overall, per county or per ward. Columns: [dimension columns],
-    rehab_referrals (NaN where suppressed), the four rehab ratios (NaN where suppressed), and a
-    `<column>_suppressed` flag for each. With a county or ward grain the rows are published with
-    their total, so secondary suppression runs across them.
+    rehab_referrals (NaN where suppressed), the rehab ratios of REHAB_RATIO_KEYS (NaN where
+    suppressed), and a `<column>_suppressed` flag for each. With a county or ward grain the rows
+    are published with their total, so secondary suppression runs across them.
     """
+    filters = with_as_of(engine, filters)
     frame = read_frame(engine, rehab_measures_select(sqld.dialect_of(engine), filters, grain))
     frame = as_float(frame, list(REHAB_RATIO_KEYS))
     for key, support in _REHAB_SUPPORT.items():
@@ -634,6 +669,9 @@ def headline_hidden(protected: ProtectedReferrals) -> dict[str, bool]:
     return {
         "rehab_referrals": any_hidden(COUNT),
         "referral_admission_pct": any_hidden(COUNT, "stage:admitted", "not_admitted"),
+        # Its own counts are checked by the primary rule; hiding it with the total keeps a
+        # share of a hidden total from narrowing that total down.
+        "referral_admission_30d_pct": any_hidden(COUNT),
         "referral_completion_pct": any_hidden(
             "status:completed", "status:dropped_out", "finished_treatment"
         ),

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import ColumnElement, DateTime, Table
 
 from queries.dialect import utc_bounds_of_eat_dates
-from queries.filters import Filters
+from queries.filters import Filters, latest_due_month
 
 
 def _is_timestamp(column: ColumnElement) -> bool:
@@ -47,6 +47,29 @@ def until_where(column: ColumnElement, end: dt.date) -> list[ColumnElement]:
 def until_end_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
     """`column` lies on or before the end of the selected period."""
     return until_where(column, filters.end)
+
+
+def as_of(filters: Filters) -> dt.date:
+    """The selection's as-of date D.
+
+    Raises:
+        ValueError: the filters carry none (`queries.indicators` resolves the default first).
+    """
+    if filters.as_of is None:
+        raise ValueError("the as-of date is not resolved for this selection")
+    return filters.as_of
+
+
+def followed_up_where(column: ColumnElement, filters: Filters, days: int) -> list[ColumnElement]:
+    """`column` (the event's start) lies on or before D - `days`: the event has had at least
+    `days` full days to reach its outcome by the as-of date."""
+    return until_where(column, as_of(filters) - dt.timedelta(days=days))
+
+
+def report_due_where(month_column: ColumnElement, filters: Filters) -> list[ColumnElement]:
+    """A monthly report's month is due: its deadline, the 10th of the next month, is on or
+    before D (a report not yet due is not missing)."""
+    return [month_column <= latest_due_month(as_of(filters))]
 
 
 def county_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -18,7 +19,8 @@ from tests.rows import incident_row, insert_rows
 
 D = dt.date
 T = dt.datetime
-PERIOD = Filters(start=D(2025, 7, 1), end=D(2025, 7, 31), preset="custom")
+# As of 31 August every July incident has had 7 days, every referral 30, and July is due.
+PERIOD = Filters(start=D(2025, 7, 1), end=D(2025, 7, 31), preset="custom", as_of=D(2025, 8, 31))
 
 
 def _incidents() -> list[dict]:
@@ -226,6 +228,7 @@ EXPECTED_TOTAL = {
     "incidents_reported": 6,
     "incident_rate_per_100k": 6 / 7_000_000 * 100_000,
     "incidents_resolved_pct": 100 * 2 / 6,
+    "incidents_resolved_7d_pct": 100 * 2 / 6,  # 3 and 7, in 10 and 4 hours
     "median_hours_to_acknowledge": 2.5,  # 1, 2, 3, 5
     "median_hours_to_resolve": 7.0,  # 4, 10
     "open_incidents": 3,
@@ -243,6 +246,7 @@ EXPECTED_TOTAL = {
     "private_security_coverage_pct": 100 * 160 / 1400,
     "rehab_referrals": 15,
     "referral_admission_pct": 60.0,
+    "referral_admission_30d_pct": 60.0,  # 9 of 15, each within 10 days
     "referral_completion_pct": NAN,  # 6 of 7: the single drop-out would show (complement rule)
     "median_days_to_admission": 5.0,  # 1..8 and 10
     "referral_youth_pct": 100 * 7 / 15,
@@ -253,6 +257,7 @@ EXPECTED_BY_COUNTY = {
         "incidents_reported": 3,
         "incident_rate_per_100k": 0.3,
         "incidents_resolved_pct": 100 / 3,
+        "incidents_resolved_7d_pct": 100 / 3,
         "median_hours_to_acknowledge": 2.0,
         "median_hours_to_resolve": 10.0,
         "open_incidents": 2,
@@ -270,6 +275,7 @@ EXPECTED_BY_COUNTY = {
         "private_security_coverage_pct": 6.0,
         "rehab_referrals": NAN,  # 12, hidden by secondary suppression (Nakuru's 3 is primary)
         "referral_admission_pct": NAN,  # 8 of 12 leaves 4 not admitted: hidden
+        "referral_admission_30d_pct": NAN,  # the same 8 of 12
         "referral_completion_pct": NAN,  # 5 of 6 leaves 1 drop-out: hidden
         "median_days_to_admission": 4.5,
         "referral_youth_pct": NAN,  # 6 of 12: would give the hidden 12 away
@@ -278,6 +284,7 @@ EXPECTED_BY_COUNTY = {
         "incidents_reported": 3,
         "incident_rate_per_100k": 0.15,
         "incidents_resolved_pct": 100 / 3,
+        "incidents_resolved_7d_pct": 100 / 3,
         "median_hours_to_acknowledge": 3.5,
         "median_hours_to_resolve": 4.0,
         "open_incidents": 1,
@@ -295,6 +302,7 @@ EXPECTED_BY_COUNTY = {
         "private_security_coverage_pct": 25.0,
         "rehab_referrals": NAN,
         "referral_admission_pct": NAN,
+        "referral_admission_30d_pct": NAN,
         "referral_completion_pct": NAN,
         "median_days_to_admission": NAN,
         "referral_youth_pct": NAN,
@@ -303,6 +311,7 @@ EXPECTED_BY_COUNTY = {
         "incidents_reported": 0,
         "incident_rate_per_100k": 0.0,
         "incidents_resolved_pct": NAN,
+        "incidents_resolved_7d_pct": NAN,
         "median_hours_to_acknowledge": NAN,
         "median_hours_to_resolve": NAN,
         "open_incidents": 0,
@@ -320,6 +329,7 @@ EXPECTED_BY_COUNTY = {
         "private_security_coverage_pct": NAN,
         "rehab_referrals": 0,
         "referral_admission_pct": NAN,
+        "referral_admission_30d_pct": NAN,
         "referral_completion_pct": NAN,
         "median_days_to_admission": NAN,
         "referral_youth_pct": NAN,
@@ -351,7 +361,7 @@ def test_every_indicator_by_county_with_suppression(engine: Engine) -> None:
 
 
 def test_county_selection_restricts_every_stream(engine: Engine) -> None:
-    mombasa = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",))
+    mombasa = replace(PERIOD, counties=("001",))
     row = indicators_frame(engine, mombasa, threshold=5).iloc[0]
     # Alone, Mombasa's 12 needs no protection, and neither does its youth share.
     expected = dict(EXPECTED_BY_COUNTY["001"], rehab_referrals=12.0, referral_youth_pct=50.0)
@@ -360,7 +370,7 @@ def test_county_selection_restricts_every_stream(engine: Engine) -> None:
 
 
 def test_scope_overrides_a_choice_outside_it(engine: Engine) -> None:
-    sneaky = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",), scope=("032",))
+    sneaky = replace(PERIOD, counties=("001",), scope=("032",))
     row = indicators_frame(engine, sneaky, threshold=5).iloc[0]
     assert row["incidents_reported"] == 3 and row["forum_attendance"] == 30
 
@@ -381,15 +391,25 @@ def test_threshold_is_respected(engine: Engine) -> None:
 
 
 def test_headline_compares_with_the_previous_period(engine: Engine) -> None:
-    table = headline(engine, PERIOD, threshold=5).set_index("indicator")
+    # 16-31 July against 30 June - 15 July (16 days each, after the launch).
+    second_half = replace(PERIOD, start=D(2025, 7, 16))
+    table = headline(engine, second_half, threshold=5).set_index("indicator")
     incidents = table.loc["incidents_reported"]
-    assert (incidents["value"], incidents["comparison_value"]) == (6, 1)
-    assert incidents["change"] == 5 and incidents["change_pct"] == 500.0
-    assert math.isclose(incidents["z"], 2 * (math.sqrt(6) - 1))
-    assert not incidents["meaningful"]  # z = 2.9 < 3
+    assert (incidents["value"], incidents["comparison_value"]) == (2, 5)  # 5, 8 against 1-4, 7
+    assert incidents["change"] == -3 and incidents["change_pct"] == -60.0
+    assert math.isclose(incidents["z"], 2 * (math.sqrt(2) - math.sqrt(5)))
+    assert incidents["test"] == "poisson" and not incidents["meaningful"]
     referrals = table.loc["rehab_referrals"]
-    assert referrals["value"] == 15 and referrals["comparison_suppressed"]
-    assert pd.isna(referrals["change"]) and pd.isna(referrals["comparison_value"])
+    assert pd.isna(referrals["value"]) and referrals["small"]  # 3 in Nakuru on 20 July: "<5"
+    assert pd.isna(referrals["change"])
+
+
+def test_no_comparison_before_the_launch(engine: Engine) -> None:
+    """July 2025 against June: June starts before the launch on 8 June 2025."""
+    table = headline(engine, PERIOD, threshold=5).set_index("indicator")
+    assert table["change"].isna().all() and table["comparison_value"].isna().all()
+    note = table.loc["incidents_reported", "note"]
+    assert "before the programme began on 08 Jun 2025" in note
 
 
 def test_the_dashboard_engine_cannot_write(engine: Engine) -> None:
@@ -436,14 +456,14 @@ def test_ward_grain_and_ward_selection(empty_db_url: str) -> None:
         ],
     )
     engine = make_engine(empty_db_url)
-    mombasa = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",))
+    mombasa = replace(PERIOD, counties=("001",))
     wards = indicators_frame(engine, mombasa, 5, grain="ward").set_index("ward_code")
     assert wards.loc["W1", "incidents_reported"] == 2 and wards.loc["W2", "incidents_reported"] == 1
     assert wards.loc["W1", "incidents_resolved_pct"] == 50.0
     assert wards["incident_rate_per_100k"].isna().all()  # wards have no census population
     # W2's 2 referrals are hidden; W1's 7 must go too, or 9 - 7 would reveal W2.
     assert wards["rehab_referrals_suppressed"].tolist() == [True, True]
-    one_ward = Filters(start=PERIOD.start, end=PERIOD.end, counties=("001",), wards=("W1",))
+    one_ward = replace(PERIOD, counties=("001",), wards=("W1",))
     row = indicators_frame(engine, one_ward, 5).iloc[0]
     assert row["incidents_reported"] == 2 and pd.isna(row["incident_rate_per_100k"])
     assert row["rehab_referrals"] == 7

@@ -53,8 +53,10 @@ def _pct(numerator: float, denominator: float) -> float:
 def expected_indicators(
     raw: dict[str, pd.DataFrame], start: dt.date, end: dt.date, counties: list[str] | None
 ) -> dict[str, float]:
-    """The contract's definitions, written out again in pandas."""
+    """The contract's definitions (v1.1), written out again in pandas; the as-of date is the
+    contract's default, the EAT date of the latest report."""
     first, last = pd.Timestamp(start), pd.Timestamp(end)
+    as_of = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).normalize()
     in_c = (lambda s: s.isin(counties)) if counties else (lambda s: s == s)
     population = raw["counties"].loc[in_c(raw["counties"]["code"]), "population"].sum()
 
@@ -62,7 +64,10 @@ def expected_indicators(
     eat_day = (inc["reported_at"] + pd.Timedelta(hours=3)).dt.normalize()
     period = inc[(eat_day >= first) & (eat_day <= last)]
     hours = lambda end_col: (period[end_col] - period["reported_at"]).dt.total_seconds() / 3600  # noqa: E731
+    followed = period[eat_day[period.index] <= as_of - pd.Timedelta(days=7)]
+    within_week = (followed["resolved_at"] - followed["reported_at"]) <= pd.Timedelta(hours=168)
     out = {
+        "incidents_resolved_7d_pct": _pct(within_week.sum(), len(followed)),
         "incidents_reported": len(period),
         "incident_rate_per_100k": len(period) / population * 100_000,
         "incidents_resolved_pct": _pct((period["status"] == "resolved").sum(), len(period)),
@@ -82,8 +87,12 @@ def expected_indicators(
         forums_all.loc[forums_all["held_on"].between(first, last), "ra_id"].dropna().astype(int)
     ) | set(reports.loc[reports["submitted_on"].between(first, last), "ra_id"])
     due = reports.merge(ras[["id"]], left_on="ra_id", right_on="id")
-    due = due[due["month"].between(first, last)]
     deadline = due["month"] + pd.DateOffset(months=1) + pd.Timedelta(days=9)
+    # Only months already due at the as-of date count: a report not yet due is not missing.
+    due, deadline = (
+        due[due["month"].between(first, last) & (deadline <= as_of)],
+        deadline[due["month"].between(first, last) & (deadline <= as_of)],
+    )
     forums = forums_all[
         in_c(forums_all["county_code"]) & forums_all["held_on"].between(first, last)
     ]
@@ -125,6 +134,9 @@ def expected_indicators(
     with_admission = ref["admitted_on"].notna().sum()
     youth = ref["age_band"].isin(["15_19", "20_24", "25_34"]).sum()
     small = lambda *counts: any(1 <= c < 5 for c in counts)  # noqa: E731
+    month_old = ref[ref["referred_on"] <= as_of - pd.Timedelta(days=30)]
+    in_month = ((month_old["admitted_on"] - month_old["referred_on"]).dt.days <= 30).sum()
+    followed_n = len(month_old)
     out |= {
         "rehab_referrals": math.nan if small(n) else n,
         "referral_admission_pct": math.nan
@@ -137,6 +149,9 @@ def expected_indicators(
         if small(with_admission)
         else _median((ref["admitted_on"] - ref["referred_on"]).dt.days.astype(float)),
         "referral_youth_pct": math.nan if small(youth, n - youth, n) else _pct(youth, n),
+        "referral_admission_30d_pct": math.nan
+        if small(in_month, followed_n - in_month, followed_n)
+        else _pct(in_month, followed_n),
     }
     return out
 

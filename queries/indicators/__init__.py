@@ -12,7 +12,7 @@ comparison period), `county_league` and `county_scorecard`.
 
 from __future__ import annotations
 
-import math
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -23,12 +23,14 @@ from sqlalchemy.engine import Dialect as SQLDialect
 from queries import associations, incidents, rehab, training
 from queries.associations import ra_measures
 from queries.db import read_frame
-from queries.filters import Filters
+from queries.filters import Filters, comparison_problem, latest_due_month
 from queries.grain import Grain
 from queries.incidents import incident_measures
 from queries.privacy import flag_column, small_column
+from queries.reference import with_as_of
 from queries.rehab import REHAB_HEADLINE_KEYS, rehab_measures
 from queries.schema import counties
+from queries.significance import MEANINGFUL_Z, poisson_z, two_proportion_z
 from queries.training import training_measures
 from queries.where import county_where
 
@@ -53,6 +55,13 @@ class Indicator:
     definition: str
     higher_is_better: bool | None = None
     poisson_count: str | None = None  # the count whose change decides significance
+    # (numerator, denominator) counts of a share of independent cases: a two-proportion test
+    # decides whether its change is meaningful.
+    share_counts: tuple[str, str] | None = None
+    # False for a figure "as it stands now" whose outcomes arrive after the event: a recent
+    # period's cases have had less time, so it is never compared with another period.
+    like_for_like: bool = True
+    compare_instead: str | None = None  # the like-for-like key that carries the change
 
     @property
     def source(self) -> str:
@@ -90,6 +99,19 @@ INDICATORS: tuple[Indicator, ...] = (
         "%",
         "Share of incidents reported in the period whose status is resolved.",
         True,
+        like_for_like=False,
+        compare_instead="incidents_resolved_7d_pct",
+    ),
+    Indicator(
+        "incidents_resolved_7d_pct",
+        "Resolved within 7 days",
+        "incidents",
+        "pct",
+        "%",
+        "Of incidents reported in the period at least 7 days before the as-of date, the share "
+        "resolved within 7 x 24 hours of the report.",
+        True,
+        share_counts=("n_resolved_7d", "n_followed_7d"),
     ),
     Indicator(
         "median_hours_to_acknowledge",
@@ -99,6 +121,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "hours",
         "Median hours from report to acknowledgement.",
         False,
+        like_for_like=False,
     ),
     Indicator(
         "median_hours_to_resolve",
@@ -108,6 +131,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "hours",
         "Median hours from report to resolution.",
         False,
+        like_for_like=False,
     ),
     Indicator(
         "open_incidents",
@@ -118,6 +142,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Incidents reported by the end of the period still reported, acknowledged or actioned.",
         False,
         "open_incidents",
+        like_for_like=False,
     ),
     Indicator(
         "ras_registered",
@@ -144,8 +169,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "ras",
         "pct",
         "%",
-        "Monthly reports submitted / expected, for months starting in the period.",
+        "Monthly reports submitted / expected, for months starting in the period whose "
+        "deadline (the 10th of the next month) is on or before the as-of date.",
         True,
+        share_counts=("n_reports_submitted", "n_reports_due"),
     ),
     Indicator(
         "ra_on_time_rate",
@@ -153,8 +180,10 @@ INDICATORS: tuple[Indicator, ...] = (
         "ras",
         "pct",
         "%",
-        "Monthly reports submitted by the 10th of the next month / expected.",
+        "Monthly reports submitted by the 10th of the next month / expected, for the same "
+        "due months.",
         True,
+        share_counts=("n_reports_on_time", "n_reports_due"),
     ),
     Indicator(
         "forums_held",
@@ -183,6 +212,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "%",
         "Share of forums with police and NGAO or private security present.",
         True,
+        share_counts=("n_joint_forums", "forums_held"),
     ),
     Indicator(
         "people_trained",
@@ -247,6 +277,18 @@ INDICATORS: tuple[Indicator, ...] = (
         "%",
         "Share of referrals admitted, completed or dropped out.",
         True,
+        like_for_like=False,
+        compare_instead="referral_admission_30d_pct",
+    ),
+    Indicator(
+        "referral_admission_30d_pct",
+        "Admitted within 30 days",
+        "rehab",
+        "pct",
+        "%",
+        "Of referrals in the period made at least 30 days before the as-of date, the share "
+        "admitted within 30 days of referral.",
+        True,
     ),
     Indicator(
         "referral_completion_pct",
@@ -256,6 +298,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "%",
         "Completed / (completed + dropped out).",
         True,
+        like_for_like=False,
     ),
     Indicator(
         "median_days_to_admission",
@@ -265,6 +308,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "days",
         "Median days from referral to admission.",
         False,
+        like_for_like=False,
     ),
     Indicator(
         "referral_youth_pct",
@@ -278,10 +322,6 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 INDICATOR_BY_KEY: dict[str, Indicator] = {indicator.key: indicator for indicator in INDICATORS}
 INDICATOR_KEYS: tuple[str, ...] = tuple(INDICATOR_BY_KEY)
-
-
-# |z| at or above this marks a change in a count as meaningful (variance-stabilised Poisson).
-MEANINGFUL_Z = 3.0
 
 
 STREAMS = tuple(STREAM_SELECTS)
@@ -435,64 +475,154 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def poisson_z(current: float, previous: float) -> float:
-    """Variance-stabilised difference of two Poisson counts: 2 * (sqrt(current) - sqrt(previous)).
+def comparison_note(engine: Engine, filters: Filters) -> str | None:
+    """Why the selection has no valid comparison period (for the screen), or None.
 
-    Under no real change it is roughly standard normal, so |z| >= 3 is rarely chance.
+    For exactly one county the comparison may not start before that county joined the
+    programme; otherwise not before the launch.
     """
-    return 2.0 * (math.sqrt(max(current, 0.0)) - math.sqrt(max(previous, 0.0)))
+    codes = filters.county_codes
+    if codes is not None and len(codes) == 1:
+        row = read_frame(
+            engine,
+            select(counties.c.name, counties.c.programme_start).where(counties.c.code == codes[0]),
+        )
+        if len(row):
+            joined = row["programme_start"].iloc[0]
+            joined = None if joined is None or pd.isna(joined) else pd.Timestamp(joined).date()
+            return comparison_problem(
+                filters.start, filters.end, filters.comparison, joined, str(row["name"].iloc[0])
+            )
+    return comparison_problem(filters.start, filters.end, filters.comparison)
 
 
 def headline(
     engine: Engine, filters: Filters, threshold: int, streams: tuple[str, ...] = STREAMS
 ) -> pd.DataFrame:
-    """Every indicator for the selection and its comparison period.
+    """Every indicator for the selection and, where the comparison is like for like and valid,
+    its change against the comparison period.
+
+    A change is shown only when the comparison period is valid (`comparison_note`), the
+    indicator is like-for-like (figures "as they stand now" are not: see
+    `Indicator.like_for_like`), and neither side is hidden by the privacy rule (a change could
+    otherwise give a hidden value away). Counts and rates are tested with the Poisson test,
+    shares of independent cases with the two-proportion test (`queries.significance`).
 
     Grain: one row per indicator of the chosen streams. Columns: indicator, label, unit, kind,
-    value,
-    comparison_value, change (value - comparison), change_pct (100 * change / comparison; null
-    when the comparison is 0 or missing), z (Poisson z of the underlying count, counts and rates
-    only), meaningful (|z| >= 3), suppressed (value hidden by the privacy rule), small (hidden
-    because it is a small count itself), comparison_suppressed. Where either side is suppressed, the change is hidden too, so it
-    cannot be used to work a hidden value back out.
+    value, comparison_value, change (value - comparison), change_pct (100 * change /
+    comparison; null when the comparison is 0 or missing), z, test ('poisson', 'two_proportion'
+    or null), meaningful (|z| >= 3), like_for_like, compare_instead, note (why the value or its
+    change reads as it does, or null), suppressed (value hidden by the privacy rule), small
+    (hidden because it is a small count itself), comparison_suppressed, as_of.
     """
+    filters = with_as_of(engine, filters)
     current = indicators_frame(engine, filters, threshold, streams=streams).iloc[0]
-    previous = indicators_frame(
-        engine, filters.comparison_filters(), threshold, streams=streams
-    ).iloc[0]
+    invalid = comparison_note(engine, filters)
+    previous = (
+        None
+        if invalid
+        else indicators_frame(engine, filters.comparison_filters(), threshold, streams=streams)
+    )
+    previous = previous.iloc[0] if previous is not None else pd.Series(dtype=object)
+    latest_due = _latest_due_month_figures(engine, filters, threshold, current, streams)
     rows = []
     for indicator in (i for i in INDICATORS if i.stream in streams):
-        value, before = _cell(current, indicator.key), _cell(previous, indicator.key)
-        hidden = bool(current.get(flag_column(indicator.key), False))
-        small = bool(current.get(small_column(indicator.key), hidden))
-        hidden_before = bool(previous.get(flag_column(indicator.key), False))
-        change = change_pct = z = None
-        if not (hidden or hidden_before) and value is not None and before is not None:
+        key = indicator.key
+        value, before = _cell(current, key), _cell(previous, key)
+        hidden = bool(current.get(flag_column(key), False))
+        small = bool(current.get(small_column(key), hidden))
+        hidden_before = bool(previous.get(flag_column(key), False))
+        note = invalid
+        if not indicator.like_for_like:
+            note = "As it stands now: recent cases have had less time, so it is not compared."
+        change = change_pct = z = test = None
+        if key in latest_due:
+            value, note, before = latest_due[key], latest_due["note"], None
+        elif key in FOLLOW_UP_DAYS and value is None and not hidden:
+            note = (
+                f"No case in this period is {FOLLOW_UP_DAYS[key]} days old yet at the as-of date "
+                f"({filters.as_of:%d %b %Y}): choose a period ending earlier."
+            )
+        comparable = indicator.like_for_like and not invalid
+        if comparable and not (hidden or hidden_before) and None not in (value, before):
             change = value - before
             change_pct = 100.0 * change / before if before else None
-            if indicator.poisson_count:
-                z = poisson_z(
-                    _cell(current, indicator.poisson_count) or 0.0,
-                    _cell(previous, indicator.poisson_count) or 0.0,
-                )
+            z, test = _significance(indicator, current, previous)
         rows.append(
             {
-                "indicator": indicator.key,
+                "indicator": key,
                 "label": indicator.label,
                 "unit": indicator.unit,
                 "kind": indicator.kind,
                 "value": value,
-                "comparison_value": before,
+                "comparison_value": before if comparable else None,
                 "change": change,
                 "change_pct": change_pct,
                 "z": z,
+                "test": test,
                 "meaningful": z is not None and abs(z) >= MEANINGFUL_Z,
+                "like_for_like": indicator.like_for_like,
+                "compare_instead": indicator.compare_instead,
+                "note": note,
                 "suppressed": hidden,
                 "small": small,
                 "comparison_suppressed": hidden_before,
+                "as_of": filters.as_of,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _significance(
+    indicator: Indicator, current: pd.Series, previous: pd.Series
+) -> tuple[float | None, str | None]:
+    """The z of a change and the test that gave it, or (None, None) when none applies."""
+    if indicator.poisson_count:
+        count = indicator.poisson_count
+        return poisson_z(_cell(current, count) or 0.0, _cell(previous, count) or 0.0), "poisson"
+    if indicator.share_counts:
+        hits, cases = indicator.share_counts
+        z = two_proportion_z(
+            _cell(current, hits) or 0.0,
+            _cell(current, cases) or 0.0,
+            _cell(previous, hits) or 0.0,
+            _cell(previous, cases) or 0.0,
+        )
+        return (z, "two_proportion") if z is not None else (None, None)
+    return None, None
+
+
+RA_REPORTING_KEYS = ("ra_reporting_rate", "ra_on_time_rate")
+# The like-for-like shares and their fixed follow-up, in days.
+FOLLOW_UP_DAYS = {
+    "incidents_resolved_7d_pct": incidents.RESOLUTION_FOLLOW_UP_DAYS,
+    "referral_admission_30d_pct": rehab.ADMISSION_FOLLOW_UP_DAYS,
+}
+
+
+def _latest_due_month_figures(
+    engine: Engine,
+    filters: Filters,
+    threshold: int,
+    current: pd.Series,
+    streams: tuple[str, ...],
+) -> dict:
+    """RA reporting for the latest due month, when the period itself holds no due month (a
+    report not yet due is not missing, so the period alone has no rate to show)."""
+    if "ras" not in streams or (_cell(current, "n_reports_due") or 0) > 0:
+        return {}
+    month = latest_due_month(filters.as_of)
+    first_month_in_period = (filters.start - dt.timedelta(days=1)).replace(day=1)
+    first_month_in_period = (first_month_in_period + dt.timedelta(days=32)).replace(day=1)
+    if month >= first_month_in_period:
+        return {}  # the period holds due months; they simply had no report rows
+    month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    due = indicators_frame(
+        engine, filters.with_period(month, month_end), threshold, streams=("ras",)
+    ).iloc[0]
+    figures = {key: _cell(due, key) for key in RA_REPORTING_KEYS}
+    figures["note"] = f"{month:%B %Y}, the latest month due (reports are due by the 10th)."
+    return figures
 
 
 def _cell(row: pd.Series, key: str) -> float | None:

@@ -1,0 +1,47 @@
+"""When a change is "meaningful": the tests behind the marker, each stated for an official.
+
+A process that did not change is marked meaningful by chance in about 0.27% of comparisons
+(|z| >= 3 of a standard normal, two-sided). Medians and figures that are not like-for-like get
+no marker at all.
+"""
+
+from __future__ import annotations
+
+import math
+
+MEANINGFUL_Z = 3.0
+# A two-proportion test needs this many cases in and out of the share on each side.
+MIN_CASES_FOR_SHARE_TEST = 5
+
+POISSON_TEST = (
+    "Meaningful: a change of this size in a count happens by chance less than 3 times in 1,000 "
+    "(variance-stabilised Poisson test, |z| ≥ 3)."
+)
+SHARE_TEST = (
+    "Meaningful: a change of this size in a share of this many cases happens by chance less "
+    "than 3 times in 1,000 (two-proportion test, |z| ≥ 3)."
+)
+
+
+def poisson_z(current: float, previous: float) -> float:
+    """Variance-stabilised difference of two Poisson counts: 2 * (sqrt(current) - sqrt(previous)).
+
+    Under no real change it is roughly standard normal, so |z| >= 3 is rarely chance.
+    """
+    return 2.0 * (math.sqrt(max(current, 0.0)) - math.sqrt(max(previous, 0.0)))
+
+
+def two_proportion_z(
+    hits: float, cases: float, hits_before: float, cases_before: float
+) -> float | None:
+    """The pooled two-proportion z of hits/cases against hits_before/cases_before, or None when
+    either side has fewer than MIN_CASES_FOR_SHARE_TEST cases in or out of the share (the
+    normal approximation does not hold there, and we do not claim what we cannot test)."""
+    for h, n in ((hits, cases), (hits_before, cases_before)):
+        if min(h, n - h) < MIN_CASES_FOR_SHARE_TEST:
+            return None
+    pooled = (hits + hits_before) / (cases + cases_before)
+    spread = math.sqrt(pooled * (1.0 - pooled) * (1.0 / cases + 1.0 / cases_before))
+    if spread == 0:
+        return None
+    return (hits / cases - hits_before / cases_before) / spread
