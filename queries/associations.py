@@ -40,7 +40,9 @@ from queries.where import (
     period_where,
     report_due_where,
     until_end_where,
+    until_where,
 )
+from queries.where import as_of as as_of_date
 
 # Forums whose ra_id is empty (or names no RA) have no settlement type of their own.
 NO_RA = "no_ra"
@@ -75,9 +77,12 @@ def report_deadline(dialect: str) -> ColumnElement:
     return sqld.add_months_and_days(dialect, ra_monthly_reports.c.month, 1, 9)
 
 
-def reports_submitted_count() -> ColumnElement:
-    """Monthly-report rows of the group with submitted_on set."""
-    return func.count(ra_monthly_reports.c.submitted_on)
+def reports_submitted_count(filters: Filters) -> ColumnElement:
+    """Monthly-report rows of the group submitted by the as-of date (a submission dated after
+    it is not known yet)."""
+    return sqld.count_where(
+        and_(*until_where(ra_monthly_reports.c.submitted_on, as_of_date(filters)))
+    )
 
 
 def reports_on_time_count(dialect: str) -> ColumnElement:
@@ -85,9 +90,9 @@ def reports_on_time_count(dialect: str) -> ColumnElement:
     return sqld.count_where(ra_monthly_reports.c.submitted_on <= report_deadline(dialect))
 
 
-def ra_reporting_rate() -> ColumnElement:
+def ra_reporting_rate(filters: Filters) -> ColumnElement:
     """`ra_reporting_rate`: submitted / expected over the group's monthly-report rows."""
-    return sqld.pct(reports_submitted_count(), func.count())
+    return sqld.pct(reports_submitted_count(filters), func.count())
 
 
 def ra_on_time_rate(dialect: str) -> ColumnElement:
@@ -142,10 +147,10 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
     reporting = (
         select(
             *ra_keys,
-            ra_reporting_rate().label("reporting_rate"),
+            ra_reporting_rate(filters).label("reporting_rate"),
             ra_on_time_rate(dialect).label("on_time_rate"),
             func.count().label("due"),
-            reports_submitted_count().label("submitted"),
+            reports_submitted_count(filters).label("submitted"),
             reports_on_time_count(dialect).label("on_time"),
         )
         .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
@@ -235,9 +240,9 @@ def reporting_by_county_month_select(dialect: str, filters: Filters) -> Select:
             ras.c.county_code.label("county_code"),
             reports.c.month.label("month"),
             func.count().label("expected_count"),
-            reports_submitted_count().label("submitted_count"),
+            reports_submitted_count(filters).label("submitted_count"),
             reports_on_time_count(dialect).label("on_time_count"),
-            ra_reporting_rate().label("reporting_rate_pct"),
+            ra_reporting_rate(filters).label("reporting_rate_pct"),
             ra_on_time_rate(dialect).label("on_time_rate_pct"),
         )
         .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))

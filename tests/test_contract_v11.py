@@ -150,7 +150,10 @@ def test_a_period_with_no_case_old_enough_has_no_share(engine) -> None:
     ("as_of", "expected_rate", "expected_on_time"),
     [
         (D(2026, 10, 9), None, None),  # September not due until the 10th
-        (D(2026, 10, 10), 75.0, 50.0),  # due: 3 of 4 submitted, 2 by the 10th (10 Oct, 1 Oct)
+        # Due on the 10th: 2 of 4 known submitted (1 and 10 Oct), both on time; the report
+        # sent on 11 Oct is not known yet.
+        (D(2026, 10, 10), 50.0, 50.0),
+        (D(2026, 10, 31), 75.0, 50.0),  # 3 of 4 submitted, 2 by the 10th
     ],
 )
 def test_monthly_reports_count_only_once_due(engine, as_of, expected_rate, expected_on_time):

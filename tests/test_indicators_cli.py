@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from queries.demo import build_demo
 from queries.indicators import INDICATOR_KEYS
 from queries.indicators import cli as indicators_cli
-from tests.clock import TEST_TODAY
+from tests.clock import TEST_AS_OF, TEST_TODAY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +123,8 @@ def test_csv_format(capsys, demo_db_path) -> None:
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 1 and rows[0]["counties"] == "047"
-    assert list(rows[0])[3:] == list(INDICATOR_KEYS)
+    assert rows[0]["as_of"] == TEST_AS_OF.isoformat()  # the default: the latest report's date
+    assert list(rows[0])[4:] == list(INDICATOR_KEYS)
 
 
 def test_scope_from_the_access_list(capsys, demo_db_path, tmp_path, monkeypatch) -> None:
@@ -264,3 +265,16 @@ def test_sql_refuses_an_unknown_key(capsys, demo_db_path) -> None:
             "crime_index",
         )
     assert stopped.value.code == 2
+
+
+def test_as_of_sets_what_is_known_and_is_echoed(capsys, demo_db_path) -> None:
+    base = ["--url", f"sqlite:///{demo_db_path}", "--from", "2026-09-01", "--to", "2026-09-30"]
+    _, later, _ = run_cli(capsys, *base)
+    code, early, _ = run_cli(capsys, *base, "--as-of", "2026-10-05")
+    assert code == 0
+    assert json.loads(early)["as_of"] == "2026-10-05"
+    # On 5 October September's reports are not due yet: no rate, where later there is one.
+    assert json.loads(early)["indicators"]["ra_reporting_rate"] is None
+    assert json.loads(later)["indicators"]["ra_reporting_rate"] is not None
+    code, _, err = run_cli(capsys, *base, "--as-of", "2026-09-15")
+    assert code == 2 and "after --as-of" in err

@@ -38,6 +38,7 @@ from queries.privacy import (
     suppressed_label,
     suppression_threshold,
 )
+from queries.reference import with_as_of
 from queries.schema import counties
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="CODE",
         help="3-digit county code; repeat for several (default: all counties)",
+    )
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_date,
+        help="the as-of date D, YYYY-MM-DD: nothing after it counts as known (default: the EAT "
+        "date of the latest incident report)",
     )
     parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
     parser.add_argument("--format", choices=("json", "csv"), default="json")
@@ -155,6 +163,10 @@ def run(argv: Sequence[str] | None = None) -> str:
     args = _parser().parse_args(argv)
     if args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
+    if args.as_of is not None and args.end > args.as_of:
+        raise UsageError(
+            f"--to {args.end} is after --as-of {args.as_of}: nothing after it is known"
+        )
     url = args.url or resolve_source().url
     engine = make_engine(url)
     check_contract(engine)
@@ -167,8 +179,16 @@ def run(argv: Sequence[str] | None = None) -> str:
     if outside:
         raise UsageError(f"county code(s) outside {args.identity}'s access: {', '.join(outside)}")
     threshold = suppression_threshold()
-    filters = Filters(
-        start=args.start, end=args.end, preset="custom", counties=tuple(args.county), scope=scope
+    filters = with_as_of(
+        engine,
+        Filters(
+            start=args.start,
+            end=args.end,
+            preset="custom",
+            counties=tuple(args.county),
+            scope=scope,
+            as_of=args.as_of,
+        ),
     )
     grain = "county" if args.by_county else None
     if args.sql:
@@ -179,19 +199,28 @@ def run(argv: Sequence[str] | None = None) -> str:
     if args.format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        head = ["from", "to", "county_code"] if grain else ["from", "to", "counties"]
+        head = (
+            ["from", "to", "as_of", "county_code"] if grain else ["from", "to", "as_of", "counties"]
+        )
         writer.writerow(head + list(INDICATOR_KEYS))
         for _, row in frame.iterrows():
             where = row["county_code"] if grain else ";".join(chosen or ["all"])
             values = _row_dict(row, threshold).values()
             writer.writerow(
-                [args.start, args.end, where, *["" if v is None else v for v in values]]
+                [
+                    args.start,
+                    args.end,
+                    filters.as_of,
+                    where,
+                    *["" if v is None else v for v in values],
+                ]
             )
         return buffer.getvalue()
 
     document: dict[str, object] = {
         "from": args.start.isoformat(),
         "to": args.end.isoformat(),
+        "as_of": filters.as_of.isoformat(),
         "counties": chosen,
     }
     if grain:
