@@ -16,14 +16,42 @@ import streamlit as st
 from dashboard import formatting, theme
 from dashboard.access import log_export
 from dashboard.context import PageContext
-from queries.indicators import INDICATOR_BY_KEY, MEANINGFUL_Z
+from queries.indicators import INDICATOR_BY_KEY, Indicator
 from queries.privacy import labelled_for_display, suppressed_label
+from queries.significance import POISSON_TEST, SHARE_TEST
 
-SIGNIFICANCE_HELP = (
-    "Marked 'meaningful' when a count changed by more than chance alone would explain: "
-    "z = 2 × (√current − √comparison), a variance-stabilised test for counts that vary like "
-    f"a Poisson process; |z| ≥ {MEANINGFUL_Z:g} is shown as meaningful."
-)
+TEST_HELP = {"poisson": POISSON_TEST, "two_proportion": SHARE_TEST}
+NOT_TESTED_HELP = "No test is applied to this change, so it is never marked meaningful."
+
+
+def _no_change(
+    indicator: Indicator, row: pd.Series, note: str | None
+) -> tuple[str | None, str, str, str]:
+    """What a card says where it shows no change, and why (for its help text): the delta text,
+    arrow, colour and explanation."""
+    if row["suppressed"] or row["comparison_suppressed"]:
+        return "change hidden (privacy rule)", "off", "off", ""
+    if not indicator.like_for_like:
+        instead = INDICATOR_BY_KEY.get(indicator.compare_instead or "")
+        why = (
+            "Shown as it stands now and never compared with another period: recent cases have "
+            "had less time to reach this outcome, so a change would mostly show their age."
+        )
+        if instead is not None:
+            why += f" The like-for-like change is on '{instead.label}'."
+        return "as it stands now", "off", "off", why
+    if note and note.startswith("No comparison"):
+        return "no valid comparison", "off", "off", note
+    if note:
+        return "see note", "off", "off", note
+    return None, "off", "off", ""
+
+
+def comparison_note(headline: pd.DataFrame) -> str | None:
+    """The selection's reason for having no valid comparison period, if it has one."""
+    notes = headline["note"].dropna().astype(str)
+    reasons = notes[notes.str.startswith("No comparison")]
+    return str(reasons.iloc[0]) if len(reasons) else None
 
 
 def demo_banner(context: PageContext) -> None:
@@ -81,11 +109,16 @@ def headline_cards(
                 if indicator.higher_is_better is None
                 else ("normal" if indicator.higher_is_better else "inverse")
             )
-            if change is None and (row["suppressed"] or row["comparison_suppressed"]):
-                change, arrow, colour = "change hidden (privacy rule)", "off", "off"
             help_text = f"{indicator.definition} Unit: {indicator.unit}."
-            if indicator.poisson_count:
-                help_text += " " + SIGNIFICANCE_HELP
+            note = row.get("note")
+            note = None if note is None or pd.isna(note) else str(note)
+            if change is None:
+                change, arrow, colour, why = _no_change(indicator, row, note)
+                help_text += " " + why
+            elif row.get("test") in TEST_HELP:
+                help_text += " " + TEST_HELP[row["test"]]
+            else:
+                help_text += " " + NOT_TESTED_HELP
             with column:
                 st.metric(
                     indicator.label,

@@ -57,12 +57,12 @@ OVERVIEW = Page(
     cards=(
         "incidents_reported",
         "incident_rate_per_100k",
-        "incidents_resolved_pct",
+        "incidents_resolved_7d_pct",
         "ras_active",
         "ra_reporting_rate",
         "people_trained",
         "rehab_referrals",
-        "referral_admission_pct",
+        "referral_admission_30d_pct",
     ),
     default=True,
 )
@@ -74,6 +74,7 @@ INCIDENTS = Page(
     cards=(
         "incidents_reported",
         "incident_rate_per_100k",
+        "incidents_resolved_7d_pct",
         "incidents_resolved_pct",
         "median_hours_to_acknowledge",
         "median_hours_to_resolve",
@@ -123,13 +124,13 @@ COUNTY_PROFILE = Page(
     icon=":material/location_on:",
     cards=(
         "incidents_reported",
-        "incidents_resolved_pct",
+        "incidents_resolved_7d_pct",
         "open_incidents",
         "ras_active",
         "forums_held",
         "people_trained",
         "rehab_referrals",
-        "referral_admission_pct",
+        "referral_admission_30d_pct",
     ),
 )
 DATA_QUALITY = Page(

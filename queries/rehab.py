@@ -80,6 +80,7 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
 
 REHAB_HEADLINE_KEYS = (
     "rehab_referrals",
+    "referral_admission_30d_pct",
     "referral_admission_pct",
     "referral_completion_pct",
     "median_days_to_admission",
