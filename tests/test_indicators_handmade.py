@@ -397,7 +397,7 @@ def test_headline_compares_with_the_previous_period(engine: Engine) -> None:
     incidents = table.loc["incidents_reported"]
     assert (incidents["value"], incidents["comparison_value"]) == (2, 5)  # 5, 8 against 1-4, 7
     assert incidents["change"] == -3 and incidents["change_pct"] == -60.0
-    assert math.isclose(incidents["z"], 2 * (math.sqrt(2) - math.sqrt(5)))
+    assert math.isclose(incidents["z"], math.sqrt(2) * (math.sqrt(2) - math.sqrt(5)))
     assert incidents["test"] == "poisson" and not incidents["meaningful"]
     referrals = table.loc["rehab_referrals"]
     assert pd.isna(referrals["value"]) and referrals["small"]  # 3 in Nakuru on 20 July: "<5"
