@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from queries import dialect as sqld
 from queries.db import read_frame
-from queries.filters import Filters, one_year_earlier
+from queries.filters import PROGRAMME_LAUNCH, Filters, comparison_problem, one_year_earlier
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
 from queries.grain import (
     OTHER,
@@ -584,11 +584,21 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     """CompStat table: week-to-date, 28-day and year-to-date incident counts ending at the
     period's end date, each against the same dates one year earlier (`compstat_windows`).
 
+    A year-earlier window that starts before the programme's launch (for a county: before it
+    joined) is no valid comparison: its change is null, as the contract requires.
+
     Grain: one total row first (county_code null, county_name 'Total'), then one row per
     county of the selection, by name. Columns: county_code, county_name, and for each window w in
-    (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0).
+    (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0
+    or the comparison is not valid).
     """
     frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
+    joined = read_frame(
+        engine,
+        select(counties.c.code.label("county_code"), counties.c.programme_start).where(
+            *county_where(counties.c.code, filters)
+        ),
+    ).set_index("county_code")["programme_start"]
     counts = [c for c in frame.columns if c.endswith("_count")]
     frame = as_int(frame, counts)
     total = {
@@ -599,12 +609,28 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True)
     frame = as_int(frame, counts)
     ordered = ["county_code", "county_name"]
+    starts = [_programme_start(joined, code, filters) for code in frame["county_code"]]
+    windows = compstat_windows(filters.end)
     for key in COMPSTAT_WINDOWS:
+        start, stop = windows[key]
+        valid = [comparison_problem(start, stop, "last_year", day) is None for day in starts]
         frame[f"{key}_change_pct"] = _change_pct(
             frame[f"{key}_count"], frame[f"{key}_last_year_count"]
-        )
+        ).where(valid)
         ordered += [f"{key}_count", f"{key}_last_year_count", f"{key}_change_pct"]
     return frame[ordered]
+
+
+def _programme_start(joined: pd.Series, code: str | None, filters: Filters) -> dt.date | None:
+    """The day a CompStat row's place joined: its county's programme_start, or for the total
+    the launch (the one county's day when exactly one is selected)."""
+    if code is None:
+        codes = filters.county_codes
+        if codes is None or len(codes) != 1:
+            return PROGRAMME_LAUNCH
+        code = codes[0]
+    day = joined.get(code)
+    return None if day is None or pd.isna(day) else pd.Timestamp(day).date()
 
 
 def _in_kenya() -> ColumnElement:

@@ -420,9 +420,9 @@ def test_headline_cards_and_their_comparison(engine: Engine) -> None:
         card = _card(cards, key)
         assert not card["suppressed"]
         assert math.isclose(card["value"], value)
-    # The comparison (31 May - 30 June) holds one referral: hidden, and every change with it.
+    # The comparison (31 May - 30 June 2025) starts before the launch: no change at all.
     referrals = _card(cards, "rehab_referrals")
-    assert referrals["comparison_suppressed"] and pd.isna(referrals["comparison_value"])
+    assert referrals["note"].startswith("No comparison") and pd.isna(referrals["comparison_value"])
     assert cards["change"].isna().all() and not cards["meaningful"].any()
 
 
@@ -438,8 +438,8 @@ def test_headline_hides_a_share_whose_complement_is_small(engine: Engine) -> Non
     assert not admitted["suppressed"] and admitted["value"] == 100.0
     referrals = _card(cards, "rehab_referrals")
     assert referrals["value"] == 12.0
-    # The comparison period (June) has no Nairobi referrals: 0 is shown, the change too.
-    assert referrals["comparison_value"] == 0.0 and referrals["change"] == 12.0
+    # June 2025 starts before the launch: no comparison, so no change.
+    assert pd.isna(referrals["comparison_value"]) and pd.isna(referrals["change"])
 
 
 def test_headline_zero_and_no_data(engine: Engine) -> None:

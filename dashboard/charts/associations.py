@@ -55,6 +55,13 @@ def undrawn_note(cells: pd.DataFrame) -> str:
     if months:
         names = ", ".join(f"{pd.Timestamp(m):%b %Y}" for m in months)
         parts.append(f"No report was expected yet for {names}, so it is not drawn.")
+    not_due = sorted(set(drawn.loc[~drawn["is_due"].astype(bool), "month"]))
+    if not_due:
+        names = ", ".join(f"{pd.Timestamp(m):%b %Y}" for m in not_due)
+        parts.append(
+            f"Reports for {names} are not due yet (the 10th of the following month): they are "
+            "not counted as missing and have no rate yet."
+        )
     return " ".join(parts)
 
 
@@ -81,7 +88,9 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
     customdata = np.dstack(
         [counts["submitted_count"], counts["on_time_count"], counts["expected_count"]]
     )
-    x = [month_label(pd.Timestamp(m)) for m in months]
+    due = shown.groupby("month")["is_due"].all()
+    # A month not yet due is not missing: its column says so instead of showing a low rate.
+    x = [month_label(pd.Timestamp(m)) + ("" if due[m] else " (not yet due)") for m in months]
     few = len(months) * len(names) <= 400
     fig = go.Figure(
         go.Heatmap(
@@ -137,6 +146,7 @@ def reporting_table(cells: pd.DataFrame) -> pd.DataFrame:
             "Submitted": shown["submitted_count"],
             "On time": shown["on_time_count"],
             "Late": shown["late_count"],
+            "Due": shown["is_due"].map({True: "due", False: "not yet due"}),
             "Missing": shown["missing_count"],
             "Reporting rate %": shown["reporting_rate_pct"].round(1),
             "On-time rate %": shown["on_time_rate_pct"].round(1),

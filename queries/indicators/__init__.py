@@ -394,8 +394,11 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     Grain: one row per county. Columns: county_code, county_name, population, every indicator
     key (rehab ones suppressed, with `_suppressed` flags), incidents_previous (incidents in the
     comparison period), incidents_change_pct (null when the comparison is 0), incidents_z
-    (Poisson z of the change), forums_per_100k, trained_per_100k.
+    (Poisson z of the change), comparison_note (why a county has no valid comparison: it
+    starts before that county joined the programme; its change and z are then null),
+    forums_per_100k, trained_per_100k.
     """
+    filters = with_as_of(engine, filters)
     frame = indicators_frame(engine, filters, threshold, "county")
     before = incident_measures(engine, filters.comparison_filters(), "county")
     frame = frame.merge(
@@ -407,15 +410,31 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     )
     population = read_frame(
         engine,
-        select(counties.c.code.label("county_code"), counties.c.population).where(
-            *county_where(counties.c.code, filters)
-        ),
+        select(
+            counties.c.code.label("county_code"),
+            counties.c.population,
+            counties.c.programme_start,
+        ).where(*county_where(counties.c.code, filters)),
     )
     frame = frame.merge(population, on="county_code", how="left")
-    previous = frame["incidents_previous"].astype("float64")
+    frame["comparison_note"] = [
+        comparison_problem(
+            filters.start,
+            filters.end,
+            filters.comparison,
+            None if pd.isna(joined) else pd.Timestamp(joined).date(),
+            name,
+        )
+        for joined, name in zip(frame["programme_start"], frame["county_name"], strict=True)
+    ]
+    valid = frame["comparison_note"].isna()
+    previous = frame["incidents_previous"].astype("float64").where(valid)
     current = frame["incidents_reported"].astype("float64")
     frame["incidents_change_pct"] = (100.0 * (current - previous) / previous).where(previous > 0)
-    frame["incidents_z"] = [poisson_z(c, p) for c, p in zip(current, previous, strict=True)]
+    frame["incidents_z"] = [
+        poisson_z(c, p) if ok else None for c, p, ok in zip(current, previous, valid, strict=True)
+    ]
+    frame = frame.drop(columns="programme_start")
     per_100k = 100_000.0 / frame["population"].astype("float64").where(frame["population"] > 0)
     frame["forums_per_100k"] = frame["forums_held"] * per_100k
     frame["trained_per_100k"] = frame["people_trained"] * per_100k
