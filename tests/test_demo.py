@@ -606,3 +606,20 @@ def test_the_as_of_date_is_the_day_before_the_snapshot(db: sqlite3.Connection) -
     """The suite's periods end on TEST_AS_OF: it must be the demo's latest report date in EAT."""
     latest = _scalar(db, "SELECT date(max(reported_at), '+3 hours') FROM incidents")
     assert latest == TEST_AS_OF.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("rehab_referrals", ("referred_on", "assessed_on", "admitted_on", "completed_on")),
+        ("ra_monthly_reports", ("submitted_on",)),
+        ("forums", ("held_on",)),
+        ("trainings", ("held_on",)),
+    ],
+)
+def test_nothing_after_the_snapshot_is_known(db: sqlite3.Connection, table, columns) -> None:
+    """The demo behaves like a live system: no date lies on or after the snapshot day, so every
+    outcome is censored at the as-of date exactly as a real database would be."""
+    for column in columns:
+        latest = _scalar(db, f"SELECT MAX({column}) FROM {table}")
+        assert latest is not None and latest < TODAY.isoformat(), (table, column, latest)
