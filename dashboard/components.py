@@ -31,20 +31,18 @@ def _no_change(
     arrow, colour and explanation."""
     if row["suppressed"] or row["comparison_suppressed"]:
         return "change hidden (privacy rule)", "off", "off", ""
+    short = row.get("note_short")
+    short = None if short is None or pd.isna(short) else str(short)
+    why = note or ""
     if not indicator.like_for_like:
-        instead = INDICATOR_BY_KEY.get(indicator.compare_instead or "")
         why = (
             "Shown as it stands now and never compared with another period: recent cases have "
             "had less time to reach this outcome, so a change would mostly show their age."
         )
+        instead = INDICATOR_BY_KEY.get(indicator.compare_instead or "")
         if instead is not None:
             why += f" The like-for-like change is on '{instead.label}'."
-        return "as it stands now", "off", "off", why
-    if note and note.startswith("No comparison"):
-        return "no valid comparison", "off", "off", note
-    if note:
-        return "see note", "off", "off", note
-    return None, "off", "off", ""
+    return short, "off", "off", why
 
 
 def comparison_note(headline: pd.DataFrame) -> str | None:
@@ -112,7 +110,8 @@ def headline_cards(
             help_text = f"{indicator.definition} Unit: {indicator.unit}."
             note = row.get("note")
             note = None if note is None or pd.isna(note) else str(note)
-            if change is None:
+            compared = change is not None
+            if not compared:
                 change, arrow, colour, why = _no_change(indicator, row, note)
                 help_text += " " + why
             elif row.get("test") in TEST_HELP:
@@ -128,8 +127,11 @@ def headline_cards(
                     delta_arrow=arrow,
                     help=help_text,
                     border=True,
-                    delta_description="vs comparison period" if change else None,
+                    delta_description="vs comparison period" if compared else None,
                 )
+    reason = comparison_note(headline)
+    if reason:
+        st.caption(reason)
 
 
 def _slug(text: str) -> str:

@@ -531,7 +531,7 @@ def headline(
     value, comparison_value, change (value - comparison), change_pct (100 * change /
     comparison; null when the comparison is 0 or missing), z, test ('poisson', 'two_proportion'
     or null), meaningful (|z| >= 3), like_for_like, compare_instead, note (why the value or its
-    change reads as it does, or null), suppressed (value hidden by the privacy rule), small
+    change reads as it does, or null), note_short (the same in a few words, for a card), suppressed (value hidden by the privacy rule), small
     (hidden because it is a small count itself), comparison_suppressed, as_of.
     """
     filters = with_as_of(engine, filters)
@@ -551,17 +551,20 @@ def headline(
         hidden = bool(current.get(flag_column(key), False))
         small = bool(current.get(small_column(key), hidden))
         hidden_before = bool(previous.get(flag_column(key), False))
-        note = invalid
+        note, short = invalid, "no valid comparison" if invalid else None
         if not indicator.like_for_like:
             note = "As it stands now: recent cases have had less time, so it is not compared."
+            short = "as it stands now"
         change = change_pct = z = test = None
         if key in latest_due:
             value, note, before = latest_due[key], latest_due["note"], None
+            short = latest_due["short"]
         elif key in FOLLOW_UP_DAYS and value is None and not hidden:
             note = (
                 f"No case in this period is {FOLLOW_UP_DAYS[key]} days old yet at the as-of date "
                 f"({filters.as_of:%d %b %Y}): choose a period ending earlier."
             )
+            short = f"none {FOLLOW_UP_DAYS[key]} days old yet"
         comparable = indicator.like_for_like and not invalid
         if comparable and not (hidden or hidden_before) and None not in (value, before):
             change = value - before
@@ -583,6 +586,7 @@ def headline(
                 "like_for_like": indicator.like_for_like,
                 "compare_instead": indicator.compare_instead,
                 "note": note,
+                "note_short": short,
                 "suppressed": hidden,
                 "small": small,
                 "comparison_suppressed": hidden_before,
@@ -641,6 +645,7 @@ def _latest_due_month_figures(
     ).iloc[0]
     figures = {key: _cell(due, key) for key in RA_REPORTING_KEYS}
     figures["note"] = f"{month:%B %Y}, the latest month due (reports are due by the 10th)."
+    figures["short"] = f"{month:%b %Y}: latest month due"
     return figures
 
 
