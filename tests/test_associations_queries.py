@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -376,7 +377,17 @@ def demo(demo_db_path: Path) -> tuple[Engine, dict[str, pd.DataFrame]]:
         name: raw_table(demo_db_path, name)
         for name in ("counties", "residents_associations", "forums", "ra_monthly_reports")
     }
+    with sqlite3.connect(demo_db_path) as connection:
+        tables["latest_report"] = pd.read_sql(
+            "SELECT max(reported_at) AS at FROM incidents", connection
+        )
     return make_engine(f"sqlite:///{demo_db_path}"), tables
+
+
+def _as_of(raw: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The contract's default as-of date: the EAT date of the latest report."""
+    latest = pd.Timestamp(raw["latest_report"]["at"].iloc[0])
+    return (latest + pd.Timedelta(hours=3)).normalize()
 
 
 @pytest.mark.parametrize("period", range(4))
@@ -390,10 +401,12 @@ def test_reporting_matches_pandas_on_the_demo(demo, period: int) -> None:
     reports = reports[(reports["month"] >= start) & (reports["month"] <= end)]
     reports = reports[in_counties(reports, filters)]
     deadline = reports["month"] + pd.DateOffset(months=1) + pd.Timedelta(days=9)
+    as_of = _as_of(raw)
     reports = reports.assign(
-        submitted=reports["submitted_on"].notna(),
+        submitted=reports["submitted_on"].notna() & (reports["submitted_on"] <= as_of),
         on_time=reports["submitted_on"].notna() & (reports["submitted_on"] <= deadline),
     )
+    due_months = set(reports.loc[deadline <= as_of, "month"])
     want = reports.groupby(["county_code", "month"]).agg(
         expected_count=("ra_id", "size"),
         submitted_count=("submitted", "sum"),
@@ -413,9 +426,14 @@ def test_reporting_matches_pandas_on_the_demo(demo, period: int) -> None:
     n_counties = len(filters.county_codes) if filters.county_codes else len(raw["counties"])
     assert len(frame) == n_counties * len(months_starting_in(filters.start, filters.end))
     cells = frame.set_index(["county_code", "month"]).loc[want.index]
-    np.testing.assert_allclose(
-        cells["on_time_rate_pct"], 100 * want["on_time_count"] / want["expected_count"]
+    is_due = pd.Series(
+        [month in due_months for _, month in want.index], index=want.index, dtype=bool
     )
+    assert (cells["is_due"] == is_due).all()
+    # A month not yet due is not missing: no rate, nothing counted missing.
+    expected_rate = (100 * want["on_time_count"] / want["expected_count"]).where(is_due)
+    np.testing.assert_allclose(cells["on_time_rate_pct"], expected_rate)
+    assert (cells.loc[~is_due.to_numpy(), "missing_count"] == 0).all()
 
 
 @pytest.mark.parametrize("period", range(4))
@@ -515,8 +533,9 @@ def test_demo_breakdowns_add_up_to_the_headline(demo) -> None:
     assert settlement["ras_active"].sum() == table["ras_active"]
     assert settlement["forums_held"].sum() == table["forums_held"]
     cells = reporting_by_county_month(engine, filters)
+    due = cells[cells["is_due"]]  # the headline counts only months already due
     assert math.isclose(
-        100 * cells["submitted_count"].sum() / cells["expected_count"].sum(),
+        100 * due["submitted_count"].sum() / due["expected_count"].sum(),
         table["ra_reporting_rate"],
     )
     county = forums_by_county(engine, filters)
