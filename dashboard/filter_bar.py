@@ -65,6 +65,16 @@ def _sync_from_url(
         log.info("link parameter ignored: %s (%s)", note, url_params)
 
 
+def ward_labels(county_wards: pd.DataFrame) -> dict[str, str]:
+    """Ward code -> a label unique within the county: the name, with its constituency where two
+    wards share a name (Nakuru has two 'Biashara'). The multiselect keeps what it shows, so two
+    equal labels would make the second ward impossible to choose."""
+    names = county_wards["ward_name"].astype(str)
+    shared = names.duplicated(keep=False)
+    labels = names.where(~shared, names + " (" + county_wards["constituency"].astype(str) + ")")
+    return dict(zip(county_wards["ward_code"], labels, strict=True))
+
+
 def filter_bar(
     as_of: dt.date,
     counties: pd.DataFrame,
@@ -132,10 +142,7 @@ def filter_bar(
         )
         chosen_wards: list[str] = []
         if len(chosen) == 1:
-            county_wards = wards[wards["county_code"] == chosen[0]]
-            ward_names = dict(
-                zip(county_wards["ward_code"], county_wards["ward_name"], strict=True)
-            )
+            ward_names = ward_labels(wards[wards["county_code"] == chosen[0]])
             st.session_state["f_wards"] = [
                 w for w in st.session_state.get("f_wards", []) if w in ward_names
             ]

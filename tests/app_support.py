@@ -157,7 +157,12 @@ def cards_text(
     table (indexed by indicator, with 'value' and 'suppressed' columns)."""
     return {
         INDICATOR_BY_KEY[k].label: formatting.indicator_value(
-            INDICATOR_BY_KEY[k], table.loc[k, "value"], bool(table.loc[k, "suppressed"]), threshold
+            INDICATOR_BY_KEY[k],
+            table.loc[k, "value"],
+            bool(table.loc[k, "suppressed"]),
+            threshold,
+            # A count hidden only to protect another cell reads "Suppressed", not "<5".
+            small=bool(table.loc[k, "small"]) if "small" in table else True,
         )
         for k in keys
     }

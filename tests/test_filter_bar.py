@@ -69,3 +69,23 @@ def test_presets_follow_today(app) -> None:
     at = app(period="last_7_days")
     start, end = preset_period("last_7_days", TEST_AS_OF)
     assert f"{start:%d %b %Y} – {end:%d %b %Y}" in [c.value for c in at.sidebar.caption]
+
+
+def test_a_ward_that_shares_its_name_with_another_can_be_chosen(app, demo_db_path: Path) -> None:
+    """Nakuru has two wards called Biashara (Naivasha and Nakuru Town East): a link to either
+    must select that very ward, not the first of the name."""
+    import sqlite3
+
+    with sqlite3.connect(demo_db_path) as connection:
+        twins = [
+            code
+            for (code,) in connection.execute(
+                "SELECT code FROM wards WHERE county_code = '032' AND name = 'Biashara' "
+                "ORDER BY code"
+            )
+        ]
+    assert len(twins) == 2
+    for code in twins:
+        at = app(county="032", ward=code)
+        assert not at.exception
+        assert at.session_state["_page_context"].filters.wards == (code,)
