@@ -158,10 +158,23 @@ def gen_security_firms(world: World) -> Columns:
     }
 
 
+# Targets are set from FY 2025/26, the programme's first, at least through FY 2026/27.
 FINANCIAL_YEARS = (
     (dt.date(2025, 7, 1), dt.date(2026, 6, 30)),
     (dt.date(2026, 7, 1), dt.date(2027, 6, 30)),
 )
+
+
+def financial_years(today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The financial years with targets: FINANCIAL_YEARS, then every later year up to the one
+    that contains `today`, so a demo built on any day has targets for its current year."""
+    years = list(FINANCIAL_YEARS)
+    while years[-1][1] < today:
+        start = years[-1][1] + dt.timedelta(days=1)
+        years.append((start, dt.date(start.year + 1, 6, 30)))
+    return years
+
+
 _RATE_TARGETS = {
     "incidents_resolved_pct": 70.0,
     "ra_reporting_rate": 80.0,
@@ -180,7 +193,7 @@ def gen_targets(world: World, counts: Mapping[str, np.ndarray]) -> Columns:
     rng = random_stream(world.seed, "targets")
     rows: list[tuple[str, str, dt.date, dt.date, float]] = []
     for c in np.flatnonzero(world.onboarded):
-        for fy_start, fy_end in FINANCIAL_YEARS:
+        for fy_start, fy_end in financial_years(world.today):
             begin = max(int(world.prog_start[c]), epoch_day(fy_start))
             share = (epoch_day(fy_end) + 1 - begin) / 365.0
             if share <= 0:
