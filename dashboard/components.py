@@ -78,7 +78,9 @@ def page_header(title: str, context: PageContext) -> None:
     )
     demo_banner(context)
     for note in context.notes:
-        st.info(note, icon=":material/link_off:")
+        # Notes quote values from the link: escaped, so a link cannot put a link or an image
+        # on a ministry page.
+        st.info(formatting.escape_markdown(note), icon=":material/link_off:")
 
 
 def headline_cards(

@@ -61,8 +61,11 @@ def _sync_from_url(
     _seed_widgets(filters)
     # The notes describe this link; they go once the user changes the filters.
     st.session_state[_NOTES_KEY] = (filters.to_query_params(), notes)
+    # %r quotes the values, so a newline in a link cannot start a forged log line; long values
+    # are cut so that a link cannot fill the log.
+    capped = {key: str(value)[:200] for key, value in url_params.items()}
     for note in notes:
-        log.info("link parameter ignored: %s (%s)", note, url_params)
+        log.info("link parameter ignored: %r (%r)", note, capped)
 
 
 def ward_labels(county_wards: pd.DataFrame) -> dict[str, str]:

@@ -9,6 +9,17 @@ import pandas as pd
 from queries.indicators import Indicator
 from queries.privacy import flag_column, small_column, suppressed_label
 
+# Characters that Streamlit's markdown (CommonMark, colour and icon directives, LaTeX) gives a
+# meaning to: a link, an image, emphasis, ':red[...]', '$...$', raw HTML.
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~:$&")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from outside (a link, a user) made inert for st.markdown, st.info and friends: every
+    character markdown could act on is backslash-escaped, and line breaks become spaces."""
+    flat = " ".join(text.splitlines())
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in flat)
+
 
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA

@@ -269,6 +269,25 @@ def filters_from_choices(
     )
 
 
+# A value from a link is echoed back at most this long: enough to recognise, never a page.
+LINK_VALUE_SHOWN_CHARS = 40
+
+
+def shown_link_value(value: str) -> str:
+    """A value taken from a link, as a note may quote it: control characters (a newline could
+    start a forged log line) become spaces, and it is cut to LINK_VALUE_SHOWN_CHARS characters.
+    The page still escapes it before rendering, as it escapes every note."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in value)
+    if len(printable) > LINK_VALUE_SHOWN_CHARS:
+        printable = printable[: LINK_VALUE_SHOWN_CHARS - 1] + "…"
+    return f"'{printable}'"
+
+
+def _shown_codes(codes: list[str]) -> str:
+    listed = ", ".join(shown_link_value(code) for code in codes[:5])
+    return listed + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+
+
 def _param(params: Mapping[str, str | list[str]], key: str) -> str | None:
     value = params.get(key)
     if isinstance(value, list):
@@ -304,7 +323,9 @@ def filters_from_query_params(
 
     preset = _param(params, "period") or DEFAULT_PRESET
     if preset not in PRESETS:
-        notes.append(f"Unknown period '{preset}': showing {PRESETS[DEFAULT_PRESET].lower()}.")
+        notes.append(
+            f"Unknown period {shown_link_value(preset)}: showing {PRESETS[DEFAULT_PRESET].lower()}."
+        )
         preset = DEFAULT_PRESET
 
     date_range: tuple[dt.date, dt.date] | None = None
@@ -320,21 +341,25 @@ def filters_from_query_params(
         except ValueError:
             notes.append(
                 "The custom dates in the link are missing or invalid (use YYYY-MM-DD, from on or "
-                f"before to, between {EARLIEST_DATE:%d %b %Y} and today): showing "
+                f"before to, between {EARLIEST_DATE:%d %b %Y} and {as_of:%d %b %Y}, the date the "
+                "data run to): showing "
                 f"{PRESETS[DEFAULT_PRESET].lower()}."
             )
             preset = DEFAULT_PRESET
 
     comparison = _param(params, "compare") or DEFAULT_COMPARISON
     if comparison not in COMPARISONS:
-        notes.append(f"Unknown comparison '{comparison}': comparing with the previous period.")
+        notes.append(
+            f"Unknown comparison {shown_link_value(comparison)}: comparing with the previous "
+            "period."
+        )
         comparison = DEFAULT_COMPARISON
 
     requested = _codes(_param(params, "county"))
     counties = [code for code in requested if code in known]
     unknown = [code for code in requested if code not in known]
     if unknown:
-        notes.append(f"Unknown county code(s) ignored: {', '.join(unknown)}.")
+        notes.append(f"Unknown county code(s) ignored: {_shown_codes(unknown)}.")
     if scope is not None:
         outside = [code for code in counties if code not in scope]
         if outside:
@@ -353,7 +378,7 @@ def filters_from_query_params(
             valid = set((wards_by_county or {}).get(counties[0], ()))
             bad = [code for code in wards if code not in valid]
             if bad:
-                notes.append(f"Ward code(s) not in the chosen county ignored: {', '.join(bad)}.")
+                notes.append(f"Ward code(s) not in the chosen county ignored: {_shown_codes(bad)}.")
             wards = [code for code in wards if code in valid]
 
     filters = filters_from_choices(preset, date_range, comparison, counties, wards, as_of, scope)

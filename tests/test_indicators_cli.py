@@ -278,3 +278,12 @@ def test_as_of_sets_what_is_known_and_is_echoed(capsys, demo_db_path) -> None:
     assert json.loads(later)["indicators"]["ra_reporting_rate"] is not None
     code, _, err = run_cli(capsys, *base, "--as-of", "2026-09-15")
     assert code == 2 and "after --as-of" in err
+
+
+def test_as_given_twice_is_an_error(capsys, demo_db_path) -> None:
+    code, _, err = run_cli(
+        capsys,
+        *("--url", f"sqlite:///{demo_db_path}", "--from", "2026-09-01", "--to", "2026-09-30"),
+        *("--as", "a@example.go.ke", "--as", "b@example.go.ke"),
+    )
+    assert code == 2 and "--as may be given once" in err

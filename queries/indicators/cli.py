@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--as",
         dest="identity",
+        action="append",
         metavar="EMAIL",
         help="apply this user's access scope from [access] in .streamlit/secrets.toml "
         "(required when the deployment has login configured)",
@@ -161,6 +162,11 @@ def run(argv: Sequence[str] | None = None) -> str:
         DataSourceError: the database cannot be used.
     """
     args = _parser().parse_args(argv)
+    identities = args.identity or []
+    if len(identities) > 1:
+        # The last of several would silently win: say which one is meant instead.
+        raise UsageError("--as may be given once")
+    args.identity = identities[0] if identities else None
     if args.start > args.end:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
     if args.as_of is not None and args.end > args.as_of:
