@@ -87,7 +87,9 @@ def reports_submitted_count(filters: Filters) -> ColumnElement:
 
 def reports_on_time_count(dialect: str) -> ColumnElement:
     """Monthly-report rows of the group submitted on or before their deadline."""
-    return sqld.count_where(ra_monthly_reports.c.submitted_on <= report_deadline(dialect))
+    return sqld.count_where(
+        sqld.normalised(ra_monthly_reports.c.submitted_on) <= report_deadline(dialect)
+    )
 
 
 def ra_reporting_rate(filters: Filters) -> ColumnElement:
@@ -235,10 +237,11 @@ def reporting_by_county_month_select(dialect: str, filters: Filters) -> Select:
     reporting_rate_pct (`ra_reporting_rate`), on_time_rate_pct (`ra_on_time_rate`).
     """
     ras, reports = residents_associations, ra_monthly_reports
+    month = sqld.normalised(reports.c.month)
     return (
         select(
             ras.c.county_code.label("county_code"),
-            reports.c.month.label("month"),
+            month.label("month"),
             func.count().label("expected_count"),
             reports_submitted_count(filters).label("submitted_count"),
             reports_on_time_count(dialect).label("on_time_count"),
@@ -247,8 +250,8 @@ def reporting_by_county_month_select(dialect: str, filters: Filters) -> Select:
         )
         .select_from(reports.join(ras, ras.c.id == reports.c.ra_id))
         .where(*reports_in_period(filters, due_only=False))
-        .group_by(ras.c.county_code, reports.c.month)
-        .order_by(ras.c.county_code, reports.c.month)
+        .group_by(ras.c.county_code, month)
+        .order_by(ras.c.county_code, month)
     )
 
 

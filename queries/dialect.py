@@ -12,6 +12,7 @@ import statistics
 
 from sqlalchemy import (
     Date,
+    DateTime,
     Engine,
     Float,
     Integer,
@@ -22,7 +23,9 @@ from sqlalchemy import (
     null,
     type_coerce,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from queries.filters import EAT_OFFSET
 
@@ -47,6 +50,55 @@ def dialect_of(engine: Engine) -> str:
     return engine.dialect.name
 
 
+class _Normalised(FunctionElement):
+    """A contract TIMESTAMP or DATE column, read in one canonical form.
+
+    PostgreSQL stores real timestamps and dates: the column is rendered as itself, so conditions
+    on it stay index-friendly and the SQL is exactly what it was. SQLite stores text, and writers
+    differ ('2026-11-30T20:05:33', '...Z', '...33.250', a DATE written '2026-11-30T00:00:00');
+    there the column is rendered through `datetime()` (TIMESTAMP) or `date()` (DATE), which turn
+    every ISO form into 'YYYY-MM-DD HH:MM:SS' resp. 'YYYY-MM-DD' (fractions cut, offsets to
+    UTC), the form bound parameters are written in.
+    """
+
+    name = "normalised"
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Normalised)
+def _compile_normalised(element: _Normalised, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Normalised, "sqlite")
+def _compile_normalised_sqlite(element: _Normalised, compiler, **kw) -> str:
+    function = "datetime" if isinstance(element.type, DateTime) else "date"
+    return f"{function}({compiler.process(element.clauses, **kw)})"
+
+
+def normalised(column: ColumnElement) -> ColumnElement:
+    """A TIMESTAMP or DATE column in its canonical form on every engine (see `_Normalised`).
+
+    Dialect-free when built and dialect-specific when compiled, so `queries.where` can use it
+    without knowing the engine. Every comparison or conversion of a contract TIMESTAMP or DATE
+    column goes through it (or through the functions below, which apply it themselves).
+    """
+    # Only stored columns need it: bound values and the expressions built here are canonical.
+    if not isinstance(column, ColumnClause) or not isinstance(column.type, (DateTime, Date)):
+        return column
+    return _Normalised(column)
+
+
+def timestamp(dialect: str, column: ColumnElement) -> ColumnElement:
+    """`normalised(column)`, for callers that hold a dialect name (the SQL is the same)."""
+    check_supported(dialect)
+    return normalised(column)
+
+
 def utc_bounds_of_eat_dates(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The half-open UTC interval [lower, upper) covering EAT dates start..end inclusive.
 
@@ -60,6 +112,7 @@ def utc_bounds_of_eat_dates(start: dt.date, end: dt.date) -> tuple[dt.datetime, 
 
 def eat_date(dialect: str, utc_timestamp: ColumnElement) -> ColumnElement:
     """The Africa/Nairobi calendar date of a UTC timestamp column."""
+    utc_timestamp = normalised(utc_timestamp)
     if dialect == "sqlite":
         expr = func.date(utc_timestamp, "+3 hours")
     else:
@@ -69,6 +122,7 @@ def eat_date(dialect: str, utc_timestamp: ColumnElement) -> ColumnElement:
 
 def week_start(dialect: str, day: ColumnElement) -> ColumnElement:
     """The Monday on or before a DATE expression."""
+    day = normalised(day)
     if dialect == "sqlite":
         # 'weekday 0' moves forward to Sunday (or stays); six days back is that week's Monday.
         expr = func.date(day, "weekday 0", "-6 days")
@@ -79,6 +133,7 @@ def week_start(dialect: str, day: ColumnElement) -> ColumnElement:
 
 def month_start(dialect: str, day: ColumnElement) -> ColumnElement:
     """The first day of the month of a DATE expression."""
+    day = normalised(day)
     if dialect == "sqlite":
         expr = func.date(day, "start of month")
     else:
@@ -89,6 +144,7 @@ def month_start(dialect: str, day: ColumnElement) -> ColumnElement:
 def add_months_and_days(dialect: str, day: ColumnElement, months: int, days: int) -> ColumnElement:
     """A DATE expression moved forward by whole months, then by days (e.g. the 10th of the
     following month is `add_months_and_days(d, month_start, 1, 9)`)."""
+    day = normalised(day)
     if dialect == "sqlite":
         expr = func.date(day, f"+{months} months", f"+{days} days")
     else:
@@ -102,6 +158,7 @@ def _epoch_seconds(value: ColumnElement) -> ColumnElement:
 
 def hours_between(dialect: str, start: ColumnElement, end: ColumnElement) -> ColumnElement:
     """(end - start) in hours, as a float; null when either side is null."""
+    start, end = normalised(start), normalised(end)
     if dialect == "sqlite":
         # Whole epoch seconds keep the result exact; julianday() differences carry float noise.
         expr = (_epoch_seconds(end) - _epoch_seconds(start)) / 3600.0
@@ -112,6 +169,7 @@ def hours_between(dialect: str, start: ColumnElement, end: ColumnElement) -> Col
 
 def days_between(dialect: str, start: ColumnElement, end: ColumnElement) -> ColumnElement:
     """(end - start) in whole days for two DATE expressions; null when either side is null."""
+    start, end = normalised(start), normalised(end)
     if dialect == "sqlite":
         expr = (_epoch_seconds(end) - _epoch_seconds(start)) / 86400.0
     else:

@@ -138,7 +138,7 @@ def quality_checks_select(filters: Filters) -> Select:
         (
             "Incident acknowledged before it was reported",
             "incidents",
-            incidents.c.acknowledged_at < incidents.c.reported_at,
+            sqld.normalised(incidents.c.acknowledged_at) < sqld.normalised(incidents.c.reported_at),
         ),
     ]
     parts = [
@@ -154,9 +154,10 @@ def quality_checks_select(filters: Filters) -> Select:
         select(
             literal("Monthly report submitted before its month").label("check"),
             literal("ra_monthly_reports").label("table_name"),
-            sqld.count_where(ra_monthly_reports.c.submitted_on < ra_monthly_reports.c.month).label(
-                "row_count"
-            ),
+            sqld.count_where(
+                sqld.normalised(ra_monthly_reports.c.submitted_on)
+                < sqld.normalised(ra_monthly_reports.c.month)
+            ).label("row_count"),
         )
         .select_from(ra_monthly_reports.join(ras, ras.c.id == ra_monthly_reports.c.ra_id))
         .where(
@@ -168,9 +169,10 @@ def quality_checks_select(filters: Filters) -> Select:
         select(
             literal("Referral admitted before it was referred").label("check"),
             literal("rehab_referrals").label("table_name"),
-            sqld.count_where(rehab_referrals.c.admitted_on < rehab_referrals.c.referred_on).label(
-                "row_count"
-            ),
+            sqld.count_where(
+                sqld.normalised(rehab_referrals.c.admitted_on)
+                < sqld.normalised(rehab_referrals.c.referred_on)
+            ).label("row_count"),
         ).where(*_period_where("rehab_referrals", filters), *area_where(rehab_referrals, filters))
     )
     parts.append(

@@ -53,7 +53,9 @@ def data_as_of(engine: Engine) -> dt.datetime | None:
 
     Incidents arrive continuously, so their latest report time is how fresh the data are.
     """
-    frame = read_frame(engine, select(func.max(incidents.c.reported_at).label("latest")))
+    frame = read_frame(
+        engine, select(func.max(sqld.normalised(incidents.c.reported_at)).label("latest"))
+    )
     latest = frame["latest"].iloc[0] if len(frame) else None
     if latest is None or pd.isna(latest):
         return None
