@@ -18,16 +18,46 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    TypeDecorator,
+    func,
 )
 from sqlalchemy.dialects import sqlite
 
-# SQLite keeps timestamps as text and compares them as strings. Writing and binding them in one
-# fixed 'YYYY-MM-DD HH:MM:SS' form keeps stored values and bound parameters comparable.
-_SQLITE_TIMESTAMP = sqlite.DATETIME(
-    storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d",
-    regexp=r"(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)(?:\.(\d+))?",
-)
-Timestamp = DateTime().with_variant(_SQLITE_TIMESTAMP, "sqlite")
+
+class _SqliteTimestamp(TypeDecorator):
+    """A contract TIMESTAMP on SQLite, which keeps it as text.
+
+    Written and bound in one fixed 'YYYY-MM-DD HH:MM:SS' form. Another writer may have stored
+    '2026-11-30T20:05:33', '...Z' or fractions: a selected column is read through `datetime()`
+    (the canonical form) before Python parses it, and every comparison or conversion goes
+    through `queries.dialect.normalised`, which does the same inside the query.
+    """
+
+    impl = sqlite.DATETIME(
+        storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d",
+        regexp=r"(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)(?:\.(\d+))?",
+    )
+    cache_ok = True
+
+    def column_expression(self, column):
+        return func.datetime(column, type_=self)
+
+
+class _SqliteDate(TypeDecorator):
+    """A contract DATE on SQLite: a selected column is read through `date()`, so a date written
+    with a time part ('2026-11-30T00:00:00') parses as the date (see `_SqliteTimestamp`)."""
+
+    impl = sqlite.DATE
+    cache_ok = True
+
+    def column_expression(self, column):
+        return func.date(column, type_=self)
+
+
+# The types of the contract's TIMESTAMP and DATE columns: the engine's own, but on SQLite with
+# the canonical reads above. PostgreSQL's SQL is untouched.
+Timestamp = DateTime().with_variant(_SqliteTimestamp(), "sqlite")
+Day = Date().with_variant(_SqliteDate(), "sqlite")
 
 metadata = MetaData()
 
@@ -154,7 +184,7 @@ counties = Table(
     Column("area_km2", Float, nullable=False),
     Column("latitude", Float, nullable=False),
     Column("longitude", Float, nullable=False),
-    Column("programme_start", Date, nullable=True),
+    Column("programme_start", Day, nullable=True),
     _updated_at(),
 )
 
@@ -178,7 +208,7 @@ residents_associations = Table(
     Column("county_code", Text, ForeignKey("counties.code"), nullable=False, index=True),
     Column("ward_code", Text, ForeignKey("wards.code"), nullable=True),
     Column("settlement_type", Text, nullable=False),
-    Column("registered_on", Date, nullable=False),
+    Column("registered_on", Day, nullable=False),
     Column("status", Text, nullable=False),
     Column("members", Integer, nullable=False),
     _updated_at(),
@@ -191,7 +221,7 @@ forums = Table(
     Column("ra_id", Integer, ForeignKey("residents_associations.id"), nullable=True),
     Column("county_code", Text, nullable=False),
     Column("ward_code", Text, nullable=True),
-    Column("held_on", Date, nullable=False, index=True),
+    Column("held_on", Day, nullable=False, index=True),
     Column("forum_type", Text, nullable=False),
     Column("attendance", Integer, nullable=False),
     Column("police_present", Boolean(create_constraint=False), nullable=False),
@@ -205,8 +235,8 @@ ra_monthly_reports = Table(
     "ra_monthly_reports",
     metadata,
     Column("ra_id", Integer, ForeignKey("residents_associations.id"), nullable=False),
-    Column("month", Date, nullable=False, index=True),
-    Column("submitted_on", Date, nullable=True),
+    Column("month", Day, nullable=False, index=True),
+    Column("submitted_on", Day, nullable=True),
     PrimaryKeyConstraint("ra_id", "month"),
     _updated_at(),
 )
@@ -240,7 +270,7 @@ trainings = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("county_code", Text, nullable=False, index=True),
     Column("ward_code", Text, nullable=True),
-    Column("held_on", Date, nullable=False),
+    Column("held_on", Day, nullable=False),
     Column("topic", Text, nullable=False),
     Column("audience", Text, nullable=False),
     Column("partner", Text, nullable=False),
@@ -258,7 +288,7 @@ security_firms = Table(
     Column("name", Text, nullable=False),
     Column("county_code", Text, nullable=False),
     Column("officers_registered", Integer, nullable=False),
-    Column("partnered_on", Date, nullable=True),
+    Column("partnered_on", Day, nullable=True),
     _updated_at(),
 )
 
@@ -269,7 +299,7 @@ rehab_centres = Table(
     Column("name", Text, nullable=False),
     Column("county_code", Text, nullable=False),
     Column("ward_code", Text, nullable=True),
-    Column("opened_on", Date, nullable=False),
+    Column("opened_on", Day, nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("kind", Text, nullable=False),
     _updated_at(),
@@ -279,7 +309,7 @@ rehab_referrals = Table(
     "rehab_referrals",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("referred_on", Date, nullable=False, index=True),
+    Column("referred_on", Day, nullable=False, index=True),
     Column("county_code", Text, nullable=False),
     Column("ward_code", Text, nullable=True),
     Column("centre_id", Integer, ForeignKey("rehab_centres.id"), nullable=True),
@@ -288,9 +318,9 @@ rehab_referrals = Table(
     Column("sex", Text, nullable=False),
     Column("age_band", Text, nullable=False),
     Column("status", Text, nullable=False),
-    Column("assessed_on", Date, nullable=True),
-    Column("admitted_on", Date, nullable=True),
-    Column("completed_on", Date, nullable=True),
+    Column("assessed_on", Day, nullable=True),
+    Column("admitted_on", Day, nullable=True),
+    Column("completed_on", Day, nullable=True),
     _updated_at(),
 )
 
@@ -299,8 +329,8 @@ targets = Table(
     metadata,
     Column("county_code", Text, nullable=False),
     Column("indicator", Text, nullable=False),
-    Column("period_start", Date, nullable=False),
-    Column("period_end", Date, nullable=False),
+    Column("period_start", Day, nullable=False),
+    Column("period_end", Day, nullable=False),
     Column("target", Float, nullable=False),
     PrimaryKeyConstraint("county_code", "indicator", "period_start"),
 )

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Select, select
 
+from queries import dialect as sqld
 from queries.associations import ra_measures
 from queries.db import read_frame
 from queries.filters import Filters
@@ -44,7 +45,7 @@ def targets_overlapping_select(filters: Filters) -> Select:
             *overlaps_where(targets.c.period_start, targets.c.period_end, filters),
             *county_where(targets.c.county_code, filters),
         )
-        .order_by(targets.c.indicator, targets.c.period_start, counties.c.name)
+        .order_by(targets.c.indicator, sqld.normalised(targets.c.period_start), counties.c.name)
     )
 
 
