@@ -24,8 +24,10 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnClause, ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, ColumnClause, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import NullType
 
 from queries.filters import EAT_OFFSET
 
@@ -97,6 +99,57 @@ def timestamp(dialect: str, column: ColumnElement) -> ColumnElement:
     """`normalised(column)`, for callers that hold a dialect name (the SQL is the same)."""
     check_supported(dialect)
     return normalised(column)
+
+
+# SQLite prefilters on the stored text that keep an index on the column usable: every ISO spelling
+# of a value starts with its 'YYYY-MM-DD', so comparing that prefix with a day bound is exact for
+# dates and, one day wider (a '+03:00' offset may move the written day), a superset for
+# timestamps. The exact test on the normalised value follows.
+_SQLITE_PREFILTERS = {
+    (True, operators.ge): ("{c} >= date({b}, '-1 day')"),
+    (True, operators.gt): ("{c} >= date({b}, '-1 day')"),
+    (True, operators.lt): ("{c} < date({b}, '+2 days')"),
+    (True, operators.le): ("{c} < date({b}, '+2 days')"),
+    (False, operators.ge): ("{c} >= {b}"),
+    (False, operators.gt): ("{c} >= {b}"),
+    (False, operators.lt): ("{c} < date({b}, '+1 day')"),
+    (False, operators.le): ("{c} < date({b}, '+1 day')"),
+}
+
+
+class _Compared(FunctionElement):
+    """`column <op> bound` for a contract TIMESTAMP or DATE column: as written on PostgreSQL;
+    on SQLite an index-friendly prefilter on the stored text, then the comparison of the
+    normalised value (see `compare`)."""
+
+    name = "compared"
+    inherit_cache = True
+    type = NullType()
+
+    def __init__(self, comparison: BinaryExpression) -> None:
+        super().__init__(comparison)
+
+
+@compiles(_Compared)
+def _compile_compared(element: _Compared, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Compared, "sqlite")
+def _compile_compared_sqlite(element: _Compared, compiler, **kw) -> str:
+    (comparison,) = element.clauses.clauses
+    column, bound = comparison.left, comparison.right
+    prefilter = _SQLITE_PREFILTERS[(isinstance(column.type, DateTime), comparison.operator)]
+    exact = comparison.operator(normalised(column), bound)
+    return f"({prefilter.format(c=compiler.process(column, **kw), b=compiler.process(bound, **kw))} AND {compiler.process(exact, **kw)})"
+
+
+def compare(column: ColumnElement, operator: str, bound: dt.date | dt.datetime) -> ColumnElement:
+    """`column <operator> bound` (operator one of >=, >, <, <=) for a stored TIMESTAMP or DATE
+    column and a date or datetime value, right on every engine and whatever spelling SQLite
+    holds. PostgreSQL gets exactly `column >= :bound`; SQLite keeps its index on the column."""
+    comparison = {">=": column.__ge__, ">": column.__gt__, "<": column.__lt__, "<=": column.__le__}
+    return _Compared(comparison[operator](bound))
 
 
 def utc_bounds_of_eat_dates(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

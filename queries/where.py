@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlalchemy import ColumnElement, DateTime, Table
 
-from queries.dialect import normalised, utc_bounds_of_eat_dates
+from queries.dialect import compare, utc_bounds_of_eat_dates
 from queries.filters import Filters, latest_due_month
 
 
@@ -24,14 +24,13 @@ def between_where(column: ColumnElement, start: dt.date, end: dt.date) -> list[C
 
     A TIMESTAMP column (stored in UTC) is compared with the UTC bounds of those EAT days, which
     keeps the condition index-friendly; a DATE column is compared with the dates themselves.
-    On SQLite the column is read in its canonical text form first (`queries.dialect.normalised`:
-    writers differ in how they spell a timestamp); on PostgreSQL it is compared as it is.
+    On SQLite the column is read in its canonical text form (`queries.dialect.compare`: writers
+    differ in how they spell a timestamp); on PostgreSQL it is compared as it is.
     """
-    column = normalised(column)
     if _is_timestamp(column):
         lower, upper = utc_bounds_of_eat_dates(start, end)
-        return [column >= lower, column < upper]
-    return [column >= start, column <= end]
+        return [compare(column, ">=", lower), compare(column, "<", upper)]
+    return [compare(column, ">=", start), compare(column, "<=", end)]
 
 
 def period_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
@@ -41,11 +40,10 @@ def period_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]
 
 def until_where(column: ColumnElement, end: dt.date) -> list[ColumnElement]:
     """`column` lies on or before the EAT date `end` (its end of day for a timestamp)."""
-    column = normalised(column)
     if _is_timestamp(column):
         _, upper = utc_bounds_of_eat_dates(end, end)
-        return [column < upper]
-    return [column <= end]
+        return [compare(column, "<", upper)]
+    return [compare(column, "<=", end)]
 
 
 def until_end_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
@@ -73,7 +71,7 @@ def followed_up_where(column: ColumnElement, filters: Filters, days: int) -> lis
 def report_due_where(month_column: ColumnElement, filters: Filters) -> list[ColumnElement]:
     """A monthly report's month is due: its deadline, the 10th of the next month, is on or
     before D (a report not yet due is not missing)."""
-    return [normalised(month_column) <= latest_due_month(as_of(filters))]
+    return [compare(month_column, "<=", latest_due_month(as_of(filters)))]
 
 
 def county_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
@@ -97,4 +95,4 @@ def overlaps_where(
     start_column: ColumnElement, end_column: ColumnElement, filters: Filters
 ) -> list[ColumnElement]:
     """A row's own DATE period (start_column..end_column) overlaps the selected period."""
-    return [normalised(start_column) <= filters.end, normalised(end_column) >= filters.start]
+    return [compare(start_column, "<=", filters.end), compare(end_column, ">=", filters.start)]
