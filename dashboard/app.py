@@ -97,6 +97,15 @@ try:
             + ", ".join(missing)
             + ". Ask the ministry data team to add them; nothing was changed."
         )
+    absent_columns = data.missing_columns(source.url)
+    if absent_columns:
+        _stop_with(
+            "The reporting database does not follow the data contract: "
+            + "; ".join(f"table {table} has no column {column}" for table, column in absent_columns)
+            + ". Ask the ministry data team to add "
+            + ("it" if len(absent_columns) == 1 else "them")
+            + "; nothing was changed."
+        )
     counties = data.county_list(source.url)
     wards = data.ward_list(source.url)
     as_of = data.data_as_of(source.url)

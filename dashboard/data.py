@@ -38,6 +38,13 @@ def contract_problems(url: str) -> list[str]:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def missing_columns(url: str) -> list[tuple[str, str]]:
+    """Contract columns the database's tables lack; raises DataSourceError when the database
+    cannot be reached."""
+    return db.missing_columns(engine(url))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def county_list(url: str) -> pd.DataFrame:
     return reference.county_list(engine(url))
 

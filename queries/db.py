@@ -151,6 +151,36 @@ def missing_tables(engine: Engine) -> list[str]:
     return [name for name in metadata.tables if name not in present]
 
 
+# Every table may carry it (the contract's incremental-refresh column); no query needs it.
+OPTIONAL_COLUMNS = frozenset({"updated_at"})
+
+
+def missing_columns(engine: Engine) -> list[tuple[str, str]]:
+    """(table, column) pairs of the contract that the database's tables or views lack, in
+    contract order; tables that are missing altogether are `missing_tables`' to report.
+
+    Raises:
+        DataSourceError: the database cannot be reached.
+    """
+    absent = set(missing_tables(engine))
+    try:
+        inspector = inspect(engine)
+        present = {
+            name: {column["name"] for column in inspector.get_columns(name)}
+            for name in metadata.tables
+            if name not in absent
+        }
+    except SQLAlchemyError as exc:
+        raise DataSourceError(f"the database cannot be reached: {_first_line(exc)}") from exc
+    return [
+        (name, column.name)
+        for name, table in metadata.tables.items()
+        if name in present
+        for column in table.columns
+        if column.name not in present[name] and column.name not in OPTIONAL_COLUMNS
+    ]
+
+
 def check_contract(engine: Engine) -> None:
     """Raise `DataSourceError` unless the database is reachable and has every contract table."""
     absent = missing_tables(engine)

@@ -15,6 +15,7 @@ from queries.schema import (
     counties,
     forums,
     incidents,
+    metadata,
     ra_monthly_reports,
     rehab_centres,
     rehab_referrals,
@@ -200,3 +201,46 @@ def quality_checks_select(filters: Filters) -> Select:
 def quality_checks(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     """See `quality_checks_select`; referral counts of 1 to threshold-1 are hidden."""
     return _protect_referral_counts(read_frame(engine, quality_checks_select(filters)), threshold)
+
+
+def required_nulls_select(filters: Filters) -> Select:
+    """NULLs in the contract's required (NOT NULL) columns, per table and column.
+
+    Counted over whole tables, not the selected period: a row whose date is NULL belongs to no
+    period, and would hide from a period filter. A user limited to some counties sees the rows of
+    those counties only (tables without a county are shown to national users only).
+
+    Grain: one row per table and required column, zero counts included. Columns: table_name,
+    column_name, row_count.
+    """
+    parts = []
+    for table in metadata.sorted_tables:
+        if "county_code" in table.c:
+            place = county_where(table.c.county_code, filters)
+        elif filters.county_codes is not None:
+            continue
+        else:
+            place = []
+        required = [column for column in table.columns if not column.nullable]
+        # One scan per table: a CTE with every column's count, read once per column below.
+        counts = (
+            select(*(sqld.count_where(column.is_(None)).label(column.name) for column in required))
+            .where(*place)
+            .cte(f"nulls_{table.name}")
+        )
+        parts.extend(
+            select(
+                literal(table.name).label("table_name"),
+                literal(column.name).label("column_name"),
+                counts.c[column.name].label("row_count"),
+            )
+            for column in required
+        )
+    return select(union_all(*parts).subquery("required_nulls"))
+
+
+def required_nulls(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """See `required_nulls_select`; referral counts of 1 to threshold-1 are hidden."""
+    frame = read_frame(engine, required_nulls_select(filters))
+    frame["row_count"] = frame["row_count"].astype("int64")
+    return _protect_referral_counts(frame, threshold)

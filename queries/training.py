@@ -186,8 +186,15 @@ def private_security_coverage_by_county(engine: Engine, filters: Filters) -> pd.
 
 
 def trainings_in_period(filters: Filters) -> list[ColumnElement]:
-    """`people_trained` and its shares: training sessions held in the period in the area."""
-    return [*period_where(trainings.c.held_on, filters), *area_where(trainings, filters)]
+    """`people_trained` and its shares: training sessions held in the period in the area whose
+    participants are known. A session with NULL participants is left out of every share's
+    numerator and denominator (its female, youth or certified counts would otherwise be counted
+    over a denominator that lacks them) and of `people_trained` (a sum of known participants)."""
+    return [
+        *period_where(trainings.c.held_on, filters),
+        *area_where(trainings, filters),
+        trainings.c.participants.is_not(None),
+    ]
 
 
 def guards_trained_since_launch(filters: Filters) -> list[ColumnElement]:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import components, data
 from dashboard.context import current
-from queries.quality import quality_checks, unknown_values
+from queries.quality import quality_checks, required_nulls, unknown_values
 
 context = current()
 components.page_header("Data quality", context)
@@ -38,4 +38,19 @@ else:
         ),
         context,
         "Unknown values",
+    )
+st.subheader("Empty required columns")
+st.caption(
+    "NULLs in columns the contract requires, over whole tables (a row with no date belongs to no "
+    "period). Indicators leave such rows out as the data contract describes."
+)
+nulls = data.load(required_nulls, context.url, context.filters, threshold=context.threshold)
+nulls = nulls[nulls["row_count"].isna() | (nulls["row_count"] > 0)]
+if nulls.empty:
+    st.success("Every required column is filled in.")
+else:
+    components.data_table(
+        nulls.rename(columns={"table_name": "Table", "column_name": "Column", "row_count": "Rows"}),
+        context,
+        "Empty required columns",
     )

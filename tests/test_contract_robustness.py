@@ -1,0 +1,137 @@
+"""A database that breaks the contract in the ways writers do: NULLs in required columns (rules in
+docs/data-contract.md, and counted on the data-quality page) and a missing column (named on
+screen, with the contract, and no "try again later")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from queries.db import make_engine, missing_columns
+from queries.filters import Filters
+from queries.indicators import indicators_frame
+from queries.quality import required_nulls
+from queries.schema import metadata
+from queries.training import people_trained_by_audience, training_measures
+from tests.app_support import clear_caches, run_app, use_demo_db
+from tests.query_support import same
+from tests.rows import THREE_COUNTIES, insert_rows
+
+D = dt.date
+JULY = Filters(D(2025, 7, 1), D(2025, 7, 31), as_of=D(2025, 8, 31))
+
+
+def _lenient_url(request: pytest.FixtureRequest, tmp_path: Path, engine_name: str) -> str:
+    """The contract schema with every column but the keys nullable: a ministry view can hand
+    the dashboard NULLs the contract forbids."""
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'lenient.sqlite'}"
+    else:
+        url = request.getfixturevalue("make_pg_database")()
+    lenient = MetaData()
+    for table in metadata.sorted_tables:
+        copy = table.to_metadata(lenient)
+        for column in copy.columns:
+            column.nullable = not column.primary_key
+    engine = create_engine(url, poolclass=NullPool)
+    lenient.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lenient_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return _lenient_url(request, tmp_path, request.param)
+
+
+def _training(row_id: int, participants: int | None, female: int, youth: int, certified: int):
+    return dict(
+        id=row_id,
+        county_code="001",
+        held_on=D(2025, 7, 10),
+        participants=participants,
+        participants_female=female,
+        participants_youth=youth,
+        certified=certified,
+    )
+
+
+def test_a_training_with_unknown_participants_is_left_out_of_every_share(lenient_url: str) -> None:
+    writer = make_engine(lenient_url, read_only=False)
+    insert_rows(writer, "counties", THREE_COUNTIES)
+    insert_rows(
+        writer,
+        "trainings",
+        [
+            _training(1, 60, 30, 12, 48),
+            _training(2, 40, 10, 8, 32),
+            # Unknown participants: its 10 certified must not lift 80% to 90%.
+            _training(3, None, 10, 10, 10),
+        ],
+    )
+    insert_rows(writer, "forums", [dict(id=1, county_code="001", held_on=D(2025, 7, 5))])
+    with writer.begin() as connection:
+        connection.execute(text("UPDATE forums SET attendance = NULL"))
+    writer.dispose()
+    engine = make_engine(lenient_url)
+
+    expected = {
+        "people_trained": 100,
+        "trained_female_pct": 40.0,
+        "trained_youth_pct": 20.0,
+        "trained_certified_pct": 80.0,
+    }
+    measures = training_measures(engine, JULY).iloc[0]
+    frame = indicators_frame(engine, JULY, 5).iloc[0]
+    for key, value in expected.items():
+        assert same(measures[key], value), key
+        assert same(frame[key], value), key
+    by_audience = people_trained_by_audience(engine, JULY).set_index("audience").loc["residents"]
+    assert by_audience["people_trained"] == 100 and same(by_audience["certified_pct"], 80.0)
+    # A forum with unknown attendance is held; its attendance adds nothing.
+    assert frame["forums_held"] == 1 and frame["forum_attendance"] == 0
+
+    nulls = required_nulls(engine, JULY, 5).set_index(["table_name", "column_name"])["row_count"]
+    assert nulls[("trainings", "participants")] == 1
+    assert nulls[("forums", "attendance")] == 1
+    assert nulls[("trainings", "certified")] == 0
+    assert nulls[nulls > 0].sum() == 2
+    # A user limited to Nakuru sees Nakuru's rows only.
+    nakuru = Filters(JULY.start, JULY.end, scope=("032",))
+    assert required_nulls(engine, nakuru, 5)["row_count"].sum() == 0
+
+
+@pytest.fixture
+def db_without_a_column(tmp_path: Path) -> Path:
+    path = tmp_path / "no-column.sqlite"
+    writer = make_engine(f"sqlite:///{path}", read_only=False)
+    metadata.create_all(writer)
+    insert_rows(writer, "counties", THREE_COUNTIES)
+    with writer.begin() as connection:
+        connection.execute(text("ALTER TABLE trainings DROP COLUMN certified"))
+        connection.execute(text("ALTER TABLE forums DROP COLUMN updated_at"))  # optional
+    writer.dispose()
+    return path
+
+
+def test_missing_columns_are_found(db_without_a_column: Path) -> None:
+    engine = make_engine(f"sqlite:///{db_without_a_column}")
+    assert missing_columns(engine) == [("trainings", "certified")]
+
+
+def test_the_app_names_the_missing_column_and_the_contract(
+    db_without_a_column: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_demo_db(db_without_a_column, monkeypatch)  # the demo route: no login needed
+    clear_caches()
+    at = run_app()
+    errors = [element.value for element in at.error]
+    assert errors == [
+        "The reporting database does not follow the data contract: table trainings has no "
+        "column certified. Ask the ministry data team to add it; nothing was changed."
+    ]
+    assert "Try again later" not in " ".join(errors)
