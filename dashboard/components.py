@@ -22,6 +22,7 @@ from queries.significance import POISSON_TEST, SHARE_TEST
 
 TEST_HELP = {"poisson": POISSON_TEST, "two_proportion": SHARE_TEST}
 NOT_TESTED_HELP = "No test is applied to this change, so it is never marked meaningful."
+GLOSSARY_POINTER = "Definitions: Glossary page."
 
 
 def _no_change(
@@ -120,6 +121,7 @@ def headline_cards(
                 help_text += " " + TEST_HELP[row["test"]]
             else:
                 help_text += " " + NOT_TESTED_HELP
+            help_text += " " + GLOSSARY_POINTER
             with column:
                 st.metric(
                     indicator.label,
