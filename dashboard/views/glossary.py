@@ -71,6 +71,8 @@ def indicator_block(indicator: Indicator) -> str:
 
 context = current()
 st.title("Glossary")
+as_of = f"{context.as_of:%d %b %Y, %H:%M} EAT" if context.as_of else "no reports yet"
+st.markdown(f"Data as of **{as_of}** (the definitions hold for any period and selection)")
 components.demo_banner(context)
 st.markdown(
     "What each figure on the dashboard means, the contract tables it is computed from, and how "
