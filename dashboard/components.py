@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import formatting, theme
+from dashboard import downloads, formatting, theme
 from dashboard.access import log_export
 from dashboard.context import PageContext
 from queries.indicators import INDICATOR_BY_KEY, Indicator
@@ -22,6 +22,7 @@ from queries.significance import POISSON_TEST, SHARE_TEST
 
 TEST_HELP = {"poisson": POISSON_TEST, "two_proportion": SHARE_TEST}
 NOT_TESTED_HELP = "No test is applied to this change, so it is never marked meaningful."
+GLOSSARY_POINTER = "Definitions: Glossary page."
 
 
 def _no_change(
@@ -120,6 +121,7 @@ def headline_cards(
                 help_text += " " + TEST_HELP[row["test"]]
             else:
                 help_text += " " + NOT_TESTED_HELP
+            help_text += " " + GLOSSARY_POINTER
             with column:
                 st.metric(
                     indicator.label,
@@ -146,9 +148,15 @@ def _plain_text(text: str) -> str:
 
 
 def figure(
-    fig: go.Figure, table: pd.DataFrame, context: PageContext, name: str, height: int = 480
+    fig: go.Figure,
+    table: pd.DataFrame,
+    context: PageContext,
+    name: str,
+    height: int = 480,
+    download: pd.DataFrame | None = None,
 ) -> None:
-    """A Plotly figure with the house style and source line, and its data a click away.
+    """A Plotly figure with the house style and source line, and its data a click away
+    (`download`: the unrounded frame behind `table`, if `table` rounds or formats it).
 
     The figure's title and subtitle are drawn as page text above the chart rather than inside it:
     Plotly cannot wrap a title, so on a phone it would be cut off, and a wrapped legend would run
@@ -179,28 +187,97 @@ def figure(
     # Plotly would clip it.
     st.caption(context.source_note())
     with st.expander(f"Table: {name}"):
-        data_table(table, context, name)
+        data_table(table, context, name, download=download)
 
 
-def data_table(table: pd.DataFrame, context: PageContext, name: str) -> None:
-    """A table as shown and as downloaded: hidden cells read '<5' / 'suppressed' in both."""
+def data_table(
+    table: pd.DataFrame,
+    context: PageContext,
+    name: str,
+    download: pd.DataFrame | None = None,
+) -> None:
+    """A table as shown, with CSV and Excel downloads: hidden cells read '<5' / 'suppressed' in
+    all three.
+
+    Args:
+        download: the frame the downloads are built from, where `table` rounds numbers or
+            formats them as text for reading: the query layer's frame, unrounded, with its
+            snake_case column names (which carry the unit) and `_suppressed` flags. None: the
+            table itself.
+    """
     shown = labelled_for_display(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
     st.dataframe(shown, hide_index=True, width="stretch", height=height, placeholder="–")
-    csv = shown.to_csv(index=False).encode("utf-8")
-    file_name = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}.csv"
-    st.download_button(
-        "Download CSV",
-        csv,
-        file_name=file_name,
-        mime="text/csv",
-        key=f"download-{_slug(name)}",
-        icon=":material/download:",
-        on_click=log_export,
-        args=(context.grant.identity, f"{name} (CSV)", context.filters.to_query_params()),
-    )
+    raw = table if download is None else download
+    stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
+    audit = (context.grant.identity, context.filters.to_query_params())
+    csv_column, excel_column = st.columns(2)
+    with csv_column:
+        st.download_button(
+            "Download CSV",
+            downloads.csv_bytes(raw, context.threshold),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            key=f"download-{_slug(name)}",
+            icon=":material/download:",
+            on_click=log_export,
+            args=(audit[0], f"{name} (CSV)", audit[1]),
+        )
+    with excel_column:
+        st.download_button(
+            "Download Excel",
+            downloads.excel_bytes(raw, context.threshold, name, about_rows(context, name)),
+            file_name=f"{stem}.xlsx",
+            mime=EXCEL_MIME,
+            key=f"download-xlsx-{_slug(name)}",
+            icon=":material/table_view:",
+            on_click=log_export,
+            args=(audit[0], f"{name} (Excel)", audit[1]),
+        )
     st.caption(context.source_note())
+
+
+EXCEL_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def about_rows(context: PageContext, name: str) -> list[tuple[str, str]]:
+    """The Excel download's 'About' sheet: what the table is, the filters, source and as-of."""
+    filters = context.filters
+    comparison = filters.comparison_filters()
+    compare_kind = {"previous": "previous period", "last_year": "same period last year"}
+    codes = filters.county_codes
+    counties = (
+        "All counties"
+        if codes is None
+        else "; ".join(f"{context.county_name(c)} ({c})" for c in codes)
+    )
+    ward_names = dict(zip(context.wards["ward_code"], context.wards["ward_name"], strict=False))
+    wards = (
+        "; ".join(f"{ward_names.get(w, w)} ({w})" for w in filters.ward_codes)
+        if filters.ward_codes
+        else "All wards"
+    )
+    as_of = f"{context.as_of:%Y-%m-%d %H:%M} EAT" if context.as_of else "no reports yet"
+    return [
+        ("Table", name),
+        ("Period", f"{filters.start:%Y-%m-%d} to {filters.end:%Y-%m-%d} (EAT dates)"),
+        (
+            "Comparison",
+            f"{compare_kind.get(filters.comparison, filters.comparison)}: "
+            f"{comparison.start:%Y-%m-%d} to {comparison.end:%Y-%m-%d}",
+        ),
+        ("Counties", counties),
+        ("Wards", wards),
+        ("Source", context.source_note()),
+        ("Data as of", as_of),
+        (
+            "Privacy rule",
+            f"Rehabilitation counts from 1 to {context.threshold - 1} read "
+            f"'{suppressed_label(context.threshold)}'; other hidden cells read 'suppressed'.",
+        ),
+        ("Definitions", "Glossary page of the dashboard."),
+    ]
 
 
 def suppression_note(context: PageContext) -> None:

@@ -133,6 +133,12 @@ COUNTY_PROFILE = Page(
         "referral_admission_30d_pct",
     ),
 )
+GLOSSARY = Page(
+    title="Glossary",
+    file="glossary.py",
+    url_path="glossary",
+    icon=":material/menu_book:",
+)
 DATA_QUALITY = Page(
     title="Data quality",
     file="data_quality.py",
@@ -149,6 +155,7 @@ PAGES: tuple[Page, ...] = (
     TRAINING,
     REHABILITATION,
     COUNTY_PROFILE,
+    GLOSSARY,
     DATA_QUALITY,
 )
 

@@ -198,8 +198,8 @@ def labelled_for_display(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
             if small_flag in result.columns
             else [True] * len(result)
         )
-        # One text column, so tables and CSV files get a single type: numbers as plain text
-        # (whole numbers without a decimal point), hidden cells as their label, missing as ''.
+        # One text column, so tables and CSV files get a single type: numbers as plain, unrounded
+        # text (whole numbers without a decimal point), hidden cells as their label, missing as ''.
         result[column] = [
             (SUPPRESSED_PCT if is_ratio or not is_small_cell else suppressed_label(threshold))
             if is_hidden
@@ -213,7 +213,8 @@ def _plain(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     number = float(value)
-    return str(int(number)) if number.is_integer() else f"{number:.6g}"
+    # Unrounded: the shortest text that reads back as the same number.
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 # Joint protection of linked cells: a table published with its totals, or the same people

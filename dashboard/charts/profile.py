@@ -36,6 +36,36 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
     return pd.DataFrame(rows)
 
 
+def scorecard_download(scorecard: pd.DataFrame, county_code: str) -> pd.DataFrame:
+    """The scorecard as downloaded: one row per indicator, unrounded values in the indicator's
+    unit, rank and direction apart; `_suppressed` / `_small` flags so that the download labels
+    a hidden count '<5' and any other hidden value 'suppressed', as the screen does."""
+    indicators = [INDICATOR_BY_KEY[key] for key in scorecard["indicator"]]
+    small = [indicator.kind == "count" for indicator in indicators]
+    hidden_county = scorecard["county_suppressed"].astype(bool).to_numpy()
+    hidden_kenya = scorecard["national_suppressed"].astype(bool).to_numpy()
+    return pd.DataFrame(
+        {
+            "indicator": scorecard["indicator"].to_numpy(),
+            "label": [indicator.label for indicator in indicators],
+            "unit": [indicator.unit for indicator in indicators],
+            "county_code": county_code,
+            "county_value": scorecard["county_value"].to_numpy(),
+            "county_value_suppressed": hidden_county,
+            "county_value_small": small,
+            "kenya_value": scorecard["national_value"].to_numpy(),
+            "kenya_value_suppressed": hidden_kenya,
+            "kenya_value_small": small,
+            "rank": scorecard["rank"].astype("Int64").to_numpy(),
+            "ranked_counties": scorecard["ranked_counties"].to_numpy(),
+            "rank_1_is": [
+                {True: "best", False: "lowest", None: "highest"}[indicator.higher_is_better]
+                for indicator in indicators
+            ],
+        }
+    )
+
+
 def ward_table(wards: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """One row per ward: incidents, resolution, open cases, RAs, forums, training, referrals."""
     return pd.DataFrame(

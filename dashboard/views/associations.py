@@ -55,6 +55,7 @@ else:
         context,
         "RA monthly reporting by county and month",
         height=charts.heatmap_height(cells),
+        download=charts.drawn_cells(cells),
     )
     st.caption(
         "Every active or dormant RA owes a report for each month after it registered. Reporting "
@@ -85,6 +86,7 @@ else:
             context,
             "Forums by county",
             height=height,
+            download=by_county,
         )
     with attendance_column:
         components.figure(
@@ -93,6 +95,7 @@ else:
             context,
             "Forum attendance by county",
             height=height,
+            download=by_county,
         )
     idle = int((by_county["forums_held"] == 0).sum())
     st.caption(
@@ -112,6 +115,7 @@ components.figure(
     context,
     "RAs by settlement type",
     height=620,
+    download=by_type,
 )
 st.caption(
     "RAs and their member households are placed by the RA's own settlement type; forums by the "

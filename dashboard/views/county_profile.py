@@ -41,14 +41,19 @@ components.suppression_note(context)
 st.subheader(f"{name} against Kenya")
 scorecard = data.load(county_scorecard, url, filters, threshold=threshold)
 components.data_table(
-    profile.scorecard_table(scorecard, name, threshold), context, f"{name} scorecard"
+    profile.scorecard_table(scorecard, name, threshold),
+    context,
+    f"{name} scorecard",
+    download=profile.scorecard_download(scorecard, code),
 )
 if filters.ward_codes:
     st.caption("The scorecard compares the whole county; the ward choice applies below.")
 
 st.subheader("Wards")
 wards = data.load(indicators_frame, url, filters, threshold=threshold, grain="ward")
-components.data_table(profile.ward_table(wards, threshold), context, f"{name} wards")
+components.data_table(
+    profile.ward_table(wards, threshold), context, f"{name} wards", download=wards
+)
 
 st.subheader("Weekly activity")
 weekly = data.load(streams_by_week, url, filters, threshold=threshold)

@@ -85,7 +85,9 @@ st.markdown(
     )
 )
 compstat = load(q.compstat_by_county)
-components.data_table(charts.compstat_table(compstat), context, "CompStat by county")
+components.data_table(
+    charts.compstat_table(compstat), context, "CompStat by county", download=compstat
+)
 st.caption(
     "Change % is empty where the earlier count is 0. All windows end on the period's "
     "last day; dates are EAT."

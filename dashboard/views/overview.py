@@ -51,4 +51,6 @@ components.county_map(
     county_map.MAP_MEASURES[measure][0],
 )
 st.markdown("**County league table** (click a column to sort)")
-components.data_table(overview.league_table(league, threshold), context, "County league table")
+components.data_table(
+    overview.league_table(league, threshold), context, "County league table", download=league
+)

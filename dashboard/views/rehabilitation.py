@@ -44,6 +44,7 @@ else:
                     context,
                     charts.DIMENSION_TITLES[dimension][0],
                     height=height,
+                    download=frame,
                 )
 
     months = data.load(rehab.referrals_by_month, url, filters, threshold=threshold)
@@ -54,6 +55,7 @@ else:
             context,
             "Referrals by month",
             height=440,
+            download=months,
         )
     else:
         st.caption(
@@ -68,6 +70,7 @@ else:
         context,
         "Referral funnel",
         height=480,
+        download=stages,
     )
     st.caption(
         "Stages follow each referral's status today. Assessed includes those declined, admitted, "
@@ -80,6 +83,7 @@ else:
         context,
         "Median days to admission by county",
         height=charts.median_days_height(medians),
+        download=medians,
     )
     hidden = charts.hidden_median_counties(medians)
     if hidden:
@@ -107,6 +111,7 @@ if len(admissions):
         context,
         "People in treatment vs places by county",
         height=charts.capacity_height(admissions),
+        download=admissions,
     )
     st.caption(
         "In treatment now: referrals whose status today is 'admitted' and who were admitted on "

@@ -39,6 +39,7 @@ else:
                 context,
                 f"People trained by {dimension}",
                 height=500,
+                download=frame,
             )
     st.caption(
         "People trained = summed participants of the sessions held, so a person trained twice "
@@ -69,6 +70,7 @@ else:
         context,
         "Private security officers trained",
         height=charts.coverage_height(coverage),
+        download=coverage,
     )
     st.caption(
         "Coverage = participants of private-security trainings held from the programme launch "
@@ -110,6 +112,7 @@ else:
         f"{charts.period_text(start, end)} targets: "
         + (INDICATOR_BY_KEY[indicator].label if indicator in INDICATOR_BY_KEY else indicator),
         height=charts.target_height(rows),
+        download=rows,
     )
     st.caption(charts.target_caption(rows, context.threshold))
     if filters.ward_codes:
@@ -118,5 +121,8 @@ else:
         components.suppression_note(context)
     with st.expander("Every target overlapping the period"):
         components.data_table(
-            charts.targets_table(targets, context.threshold), context, "All targets"
+            charts.targets_table(targets, context.threshold),
+            context,
+            "All targets",
+            download=targets,
         )

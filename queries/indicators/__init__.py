@@ -13,12 +13,14 @@ comparison period), `county_league` and `county_scorecard`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import pandas as pd
 from sqlalchemy import Engine, Select, select
 from sqlalchemy.engine import Dialect as SQLDialect
+from sqlalchemy.sql.util import find_tables
 
 from queries import associations, incidents, rehab, training
 from queries.associations import ra_measures
@@ -29,7 +31,7 @@ from queries.incidents import incident_measures
 from queries.privacy import flag_column, small_column
 from queries.reference import with_as_of
 from queries.rehab import REHAB_HEADLINE_KEYS, rehab_measures
-from queries.schema import counties
+from queries.schema import counties, metadata
 from queries.significance import MEANINGFUL_Z, poisson_z, two_proportion_z
 from queries.training import training_measures
 from queries.where import county_where
@@ -341,6 +343,33 @@ def indicator_select(key: str, dialect: str, filters: Filters, grain: Grain = No
 
 
 _DIMENSION_COLUMNS = ("county_code", "county_name", "ward_code", "ward_name")
+
+
+@functools.cache
+def source_tables(key: str) -> tuple[str, ...]:
+    """The contract tables the indicator's SQL reads, sorted: taken from its statement (its
+    stream's measures select), so the list cannot drift from the SQL.
+
+    Raises:
+        KeyError: the key is not a contract indicator.
+    """
+    day = dt.date(2026, 1, 1)  # any selection: the tables do not depend on it
+    statement = indicator_select(key, "sqlite", Filters(start=day, end=day, as_of=day))
+    found = find_tables(statement, check_columns=True, include_aliases=True)
+    return tuple(sorted({t.name for t in found if getattr(t, "name", None) in metadata.tables}))
+
+
+def significance_test(indicator: Indicator) -> str | None:
+    """Which test decides whether the indicator's change is meaningful: 'poisson' (on the count
+    `poisson_count`), 'two_proportion' (on `share_counts`), or None (no test: a median, a figure
+    that is not like-for-like, or a share with no case counts)."""
+    if not indicator.like_for_like:
+        return None
+    if indicator.poisson_count:
+        return "poisson"
+    if indicator.share_counts:
+        return "two_proportion"
+    return None
 
 
 def indicator_sql(key: str, dialect: SQLDialect, filters: Filters, grain: Grain = None) -> str:
