@@ -129,6 +129,7 @@ def headline_cards(
                     delta_arrow=arrow,
                     help=help_text,
                     border=True,
+                    height="stretch",  # cards in a row as tall as the tallest
                     delta_description="vs comparison period" if compared else None,
                 )
     reason = comparison_note(headline)
