@@ -131,6 +131,7 @@ def headline_cards(
                     delta_arrow=arrow,
                     help=help_text,
                     border=True,
+                    height="stretch",  # cards in a row as tall as the tallest
                     delta_description="vs comparison period" if compared else None,
                 )
     reason = comparison_note(headline)
@@ -143,8 +144,10 @@ def _slug(text: str) -> str:
 
 
 def _plain_text(text: str) -> str:
-    """Plotly title markup as safe page text: line breaks become spaces, tags are dropped."""
-    return html.escape(re.sub(r"<[^>]+>", " ", text.replace("<br>", " ")).strip())
+    """Plotly title markup as safe page HTML: line breaks stay line breaks (as a space they ran
+    two sentences together: "27 Nov 2026 Weeks start Monday"), other tags are dropped."""
+    lines = (html.escape(re.sub(r"<[^>]+>", " ", line).strip()) for line in text.split("<br>"))
+    return "<br>".join(line for line in lines if line)
 
 
 def figure(
