@@ -48,8 +48,7 @@ def _no_change(
 
 def comparison_note(headline: pd.DataFrame) -> str | None:
     """The selection's reason for having no valid comparison period, if it has one."""
-    notes = headline["note"].dropna().astype(str)
-    reasons = notes[notes.str.startswith("No comparison")]
+    reasons = headline["comparison_note"].dropna()
     return str(reasons.iloc[0]) if len(reasons) else None
 
 

@@ -41,7 +41,7 @@ from queries.grain import (
     week_starts,
     zero_if_null,
 )
-from queries.reference import with_as_of
+from queries.reference import programme_starts, with_as_of
 from queries.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_CHANNELS,
@@ -593,12 +593,7 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     or the comparison is not valid).
     """
     frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
-    joined = read_frame(
-        engine,
-        select(counties.c.code.label("county_code"), counties.c.programme_start).where(
-            *county_where(counties.c.code, filters)
-        ),
-    ).set_index("county_code")["programme_start"]
+    joined = {code: day for code, (_, day) in programme_starts(engine, filters).items()}
     counts = [c for c in frame.columns if c.endswith("_count")]
     frame = as_int(frame, counts)
     total = {
@@ -621,7 +616,9 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     return frame[ordered]
 
 
-def _programme_start(joined: pd.Series, code: str | None, filters: Filters) -> dt.date | None:
+def _programme_start(
+    joined: dict[str, dt.date | None], code: str | None, filters: Filters
+) -> dt.date | None:
     """The day a CompStat row's place joined: its county's programme_start, or for the total
     the launch (the one county's day when exactly one is selected)."""
     if code is None:
@@ -629,8 +626,7 @@ def _programme_start(joined: pd.Series, code: str | None, filters: Filters) -> d
         if codes is None or len(codes) != 1:
             return PROGRAMME_LAUNCH
         code = codes[0]
-    day = joined.get(code)
-    return None if day is None or pd.isna(day) else pd.Timestamp(day).date()
+    return joined.get(code)
 
 
 def _in_kenya() -> ColumnElement:

@@ -12,6 +12,7 @@ from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters, today_eat
 from queries.schema import counties, incidents, wards
+from queries.where import county_where
 
 
 def county_list(engine: Engine) -> pd.DataFrame:
@@ -80,3 +81,20 @@ def with_as_of(engine: Engine, filters: Filters) -> Filters:
     if filters.as_of is not None:
         return filters
     return replace(filters, as_of=as_of_date(data_as_of(engine), fallback=today_eat()))
+
+
+def programme_starts(engine: Engine, filters: Filters) -> dict[str, tuple[str, dt.date | None]]:
+    """County code -> (name, the day it joined the programme, None if it has not), for the
+    counties of the selection: what the valid-comparison rule needs per county."""
+    frame = read_frame(
+        engine,
+        select(counties.c.code, counties.c.name, counties.c.programme_start).where(
+            *county_where(counties.c.code, filters)
+        ),
+    )
+    return {
+        code: (str(name), None if pd.isna(day) else pd.Timestamp(day).date())
+        for code, name, day in zip(
+            frame["code"], frame["name"], frame["programme_start"], strict=True
+        )
+    }

@@ -222,3 +222,31 @@ def screenshot_path(name: str) -> Path:
     """Where a browser test saves a screenshot: artifacts/screenshots/NAME.png (gitignored)."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR / f"{name}.png"
+
+
+def settle(page: Page) -> None:
+    """Wait until a Streamlit page has finished drawing, charts and tables included (they
+    draw after the script finishes, so wait, pause, and wait again)."""
+    wait_for_streamlit(page, timeout_ms=90_000)
+    time.sleep(1.0)
+    wait_for_streamlit(page, timeout_ms=90_000)
+
+
+@contextmanager
+def demo_app(demo_db_path: Path) -> Iterator[str]:
+    """The app served on the demo database file, as a base URL."""
+    with serve_app(
+        env={"USALAMA_DEMO_DB": str(demo_db_path), "REPORTING_DB_URL": ""}, show_error_details=None
+    ) as base_url:
+        yield base_url
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

@@ -471,3 +471,21 @@ def raise_page_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """AppTest should see a page's exception itself; users see a message instead (a test that
     checks that message deletes this variable)."""
     monkeypatch.setenv("USALAMA_RAISE_PAGE_ERRORS", "1")
+
+
+@pytest.fixture(scope="module")
+def server(demo_db_path: Path) -> Iterator[str]:
+    """The app served on the shared demo database, for a browser test module."""
+    from tests.browser_support import demo_app
+
+    with demo_app(demo_db_path) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium for a browser test module (tests/browser_support.py)."""
+    from tests.browser_support import chromium_browser
+
+    with chromium_browser() as chromium:
+        yield chromium

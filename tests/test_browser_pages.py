@@ -4,20 +4,15 @@ sizes; links reproduce the view in a fresh browser; filters survive moving betwe
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from dashboard.pages import COUNTY_PROFILE, OVERVIEW, visible_pages
 from tests.browser_support import (
-    launch_chromium,
     page_errors,
     screenshot_path,
-    serve_app,
-    wait_for_streamlit,
+    settle,
 )
 
 pytestmark = pytest.mark.browser
@@ -37,28 +32,6 @@ FAILURE_TEXTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def server(demo_db_path: Path) -> Iterator[str]:
-    with serve_app(
-        env={"USALAMA_DEMO_DB": str(demo_db_path), "REPORTING_DB_URL": ""}, show_error_details=None
-    ) as base_url:
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-def _settle(page: Page) -> None:
-    wait_for_streamlit(page, timeout_ms=90_000)
-    time.sleep(1.0)  # charts and maps draw after the script finishes
-    wait_for_streamlit(page, timeout_ms=90_000)
-
-
 def _problems(page: Page) -> list[str]:
     text = page.inner_text("body")
     return page_errors(page) + [t for t in FAILURE_TEXTS if t in text]
@@ -71,14 +44,14 @@ def test_page_loads_without_errors(server, browser, name, viewport) -> None:
     page = browser.new_page(viewport={"width": width, "height": height})
     try:
         page.goto(server + PAGES[name])
-        _settle(page)
+        settle(page)
         assert _problems(page) == []
         assert "Synthetic demo data" in page.inner_text("body")
         assert "Data as of" in page.inner_text("body")
         page.screenshot(path=screenshot_path(f"{name}-{viewport}"))
         # A tall capture of the whole page, for reviewing it as a user would.
         page.set_viewport_size({"width": width, "height": 5200 if width > 1000 else 9000})
-        _settle(page)
+        settle(page)
         page.screenshot(path=screenshot_path(f"{name}-{viewport}-full"))
     finally:
         page.close()
@@ -92,14 +65,14 @@ def test_a_copied_link_reproduces_the_view(server, browser) -> None:
     first = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = first.new_page()
     page.goto(server + "/?period=last_90_days&compare=last_year&county=047")
-    _settle(page)
+    settle(page)
     # Change a filter through the widget, as a user would: add Nakuru.
     page.get_by_text("Nairobi (047)").first.wait_for()
     page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.click()
     page.keyboard.type("Nakuru")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    _settle(page)
+    settle(page)
     copied = page.url
     assert re.search(r"county=032%2C047|county=032,047", copied), copied
     shown = _metrics(page)
@@ -108,7 +81,7 @@ def test_a_copied_link_reproduces_the_view(server, browser) -> None:
     fresh = browser.new_context(viewport={"width": 1920, "height": 1080})
     again = fresh.new_page()
     again.goto(copied)
-    _settle(again)
+    settle(again)
     assert _metrics(again) == shown and len(shown) == len(OVERVIEW.cards)
     fresh.close()
 
@@ -117,9 +90,9 @@ def test_filters_survive_moving_between_pages(server, browser) -> None:
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     page.goto(server + "/?period=this_fy&county=032")
-    _settle(page)
+    settle(page)
     page.locator('[data-testid="stSidebarNav"] a', has_text="Training").click()
-    _settle(page)
+    settle(page)
     assert "/training" in page.url and "county=032" in page.url and "period=this_fy" in page.url
     assert "Nakuru" in page.inner_text('[data-testid="stSidebar"]')
     context.close()

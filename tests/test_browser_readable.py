@@ -12,15 +12,11 @@ reached by switching the demo's role to Admin.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from dashboard.pages import COUNTY_PROFILE, DATA_QUALITY, PAGES
-from tests.browser_support import launch_chromium, page_errors, serve_app, wait_for_streamlit
+from tests.browser_support import page_errors, settle
 
 pytestmark = pytest.mark.browser
 
@@ -68,28 +64,6 @@ _MEASURE_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(demo_db_path: Path) -> Iterator[str]:
-    with serve_app(
-        env={"USALAMA_DEMO_DB": str(demo_db_path), "REPORTING_DB_URL": ""}, show_error_details=None
-    ) as base_url:
-        yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-def _settle(page: Page) -> None:
-    wait_for_streamlit(page, timeout_ms=90_000)
-    time.sleep(1.0)  # charts and tables draw after the script finishes
-    wait_for_streamlit(page, timeout_ms=90_000)
-
-
 def _open_data_quality(page: Page) -> None:
     """Switch the demo's role to Admin on the page already open, then go to Data quality."""
     expand = page.get_by_test_id("stExpandSidebarButton")
@@ -98,9 +72,9 @@ def _open_data_quality(page: Page) -> None:
     page.locator(
         '[data-testid="stSidebar"] [data-testid="stRadio"] label', has_text="Admin"
     ).click()
-    _settle(page)
+    settle(page)
     page.locator('[data-testid="stSidebarNav"] a', has_text=DATA_QUALITY.title).click()
-    _settle(page)
+    settle(page)
     assert f"/{DATA_QUALITY.url_path}" in page.url
 
 
@@ -110,7 +84,7 @@ def _measure_every_page(browser: Browser, server: str, width: int, height: int) 
     try:
         for name, address in ADDRESSES.items():
             page.goto(server + address)
-            _settle(page)
+            settle(page)
             assert page_errors(page) == [], name
             measured[name] = page.evaluate(_MEASURE_JS)
         _open_data_quality(page)

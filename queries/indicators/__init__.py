@@ -23,13 +23,13 @@ from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.sql.util import find_tables
 
 from queries import associations, incidents, rehab, training
-from queries.associations import ra_measures
+from queries.associations import months_starting_in, ra_measures
 from queries.db import read_frame
 from queries.filters import Filters, comparison_problem, latest_due_month
 from queries.grain import Grain
 from queries.incidents import incident_measures
 from queries.privacy import flag_column, small_column
-from queries.reference import with_as_of
+from queries.reference import programme_starts, with_as_of
 from queries.rehab import REHAB_HEADLINE_KEYS, rehab_measures
 from queries.schema import counties, metadata
 from queries.significance import MEANINGFUL_Z, poisson_z, two_proportion_z
@@ -439,22 +439,15 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     )
     population = read_frame(
         engine,
-        select(
-            counties.c.code.label("county_code"),
-            counties.c.population,
-            counties.c.programme_start,
-        ).where(*county_where(counties.c.code, filters)),
+        select(counties.c.code.label("county_code"), counties.c.population).where(
+            *county_where(counties.c.code, filters)
+        ),
     )
     frame = frame.merge(population, on="county_code", how="left")
+    starts = programme_starts(engine, filters)
     frame["comparison_note"] = [
-        comparison_problem(
-            filters.start,
-            filters.end,
-            filters.comparison,
-            None if pd.isna(joined) else pd.Timestamp(joined).date(),
-            name,
-        )
-        for joined, name in zip(frame["programme_start"], frame["county_name"], strict=True)
+        comparison_problem(filters.start, filters.end, filters.comparison, joined, name)
+        for name, joined in (starts[code] for code in frame["county_code"])
     ]
     valid = frame["comparison_note"].isna()
     previous = frame["incidents_previous"].astype("float64").where(valid)
@@ -463,7 +456,6 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     frame["incidents_z"] = [
         poisson_z(c, p) if ok else None for c, p, ok in zip(current, previous, valid, strict=True)
     ]
-    frame = frame.drop(columns="programme_start")
     per_100k = 100_000.0 / frame["population"].astype("float64").where(frame["population"] > 0)
     frame["forums_per_100k"] = frame["forums_held"] * per_100k
     frame["trained_per_100k"] = frame["people_trained"] * per_100k
@@ -531,16 +523,10 @@ def comparison_note(engine: Engine, filters: Filters) -> str | None:
     """
     codes = filters.county_codes
     if codes is not None and len(codes) == 1:
-        row = read_frame(
-            engine,
-            select(counties.c.name, counties.c.programme_start).where(counties.c.code == codes[0]),
-        )
-        if len(row):
-            joined = row["programme_start"].iloc[0]
-            joined = None if joined is None or pd.isna(joined) else pd.Timestamp(joined).date()
-            return comparison_problem(
-                filters.start, filters.end, filters.comparison, joined, str(row["name"].iloc[0])
-            )
+        starts = programme_starts(engine, filters)
+        if codes[0] in starts:
+            name, joined = starts[codes[0]]
+            return comparison_problem(filters.start, filters.end, filters.comparison, joined, name)
     return comparison_problem(filters.start, filters.end, filters.comparison)
 
 
@@ -560,7 +546,8 @@ def headline(
     value, comparison_value, change (value - comparison), change_pct (100 * change /
     comparison; null when the comparison is 0 or missing), z, test ('poisson', 'two_proportion'
     or null), meaningful (|z| >= 3), like_for_like, compare_instead, note (why the value or its
-    change reads as it does, or null), note_short (the same in a few words, for a card), suppressed (value hidden by the privacy rule), small
+    change reads as it does, or null), note_short (the same in a few words, for a card),
+    comparison_note (why the selection has no valid comparison period, or null), suppressed (value hidden by the privacy rule), small
     (hidden because it is a small count itself), comparison_suppressed, as_of.
     """
     filters = with_as_of(engine, filters)
@@ -616,6 +603,7 @@ def headline(
                 "compare_instead": indicator.compare_instead,
                 "note": note,
                 "note_short": short,
+                "comparison_note": invalid,
                 "suppressed": hidden,
                 "small": small,
                 "comparison_suppressed": hidden_before,
@@ -664,9 +652,8 @@ def _latest_due_month_figures(
     if "ras" not in streams or (_cell(current, "n_reports_due") or 0) > 0:
         return {}
     month = latest_due_month(filters.as_of)
-    first_month_in_period = (filters.start - dt.timedelta(days=1)).replace(day=1)
-    first_month_in_period = (first_month_in_period + dt.timedelta(days=32)).replace(day=1)
-    if month >= first_month_in_period:
+    months = months_starting_in(filters.start, filters.end)
+    if months and month >= months[0]:
         return {}  # the period holds due months; they simply had no report rows
     month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     due = indicators_frame(
