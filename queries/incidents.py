@@ -235,11 +235,6 @@ def incidents_by_week_and_category_select(dialect: str, filters: Filters) -> Sel
     )
 
 
-def period_weeks(filters: Filters) -> pd.DatetimeIndex:
-    """The Mondays of every week that overlaps the period."""
-    return week_starts(filters.start, filters.end)
-
-
 def incidents_by_week_and_category(engine: Engine, filters: Filters) -> pd.DataFrame:
     """Incidents reported per week and category, complete with zero weeks.
 
@@ -253,7 +248,8 @@ def incidents_by_week_and_category(engine: Engine, filters: Filters) -> pd.DataF
     )
     raw["week_start"] = pd.to_datetime(raw["week_start"])
     grid = pd.MultiIndex.from_product(
-        [period_weeks(filters), list(CATEGORY_BUCKETS)], names=["week_start", "category"]
+        [week_starts(filters.start, filters.end), list(CATEGORY_BUCKETS)],
+        names=["week_start", "category"],
     )
     frame = (
         raw.set_index(["week_start", "category"])["count"]

@@ -33,8 +33,15 @@ from sqlalchemy import (
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import Filters
-from queries.grain import OTHER, Grain, as_float, bucketed, group_keys, join_onto_dimension
-from queries.grain import with_other as buckets
+from queries.grain import (
+    OTHER,
+    Grain,
+    as_float,
+    bucketed,
+    group_keys,
+    join_onto_dimension,
+    with_other,
+)
 from queries.grain import zero_if_null as _zero
 from queries.privacy import (
     Relation,
@@ -106,7 +113,6 @@ def referred_in_period(filters: Filters) -> list[ColumnElement]:
     return [*period_where(r.c.referred_on, filters), *area_where(r, filters)]
 
 
-REHAB_COUNT_KEYS = ("rehab_referrals",)
 REHAB_RATIO_KEYS = (
     "referral_admission_pct",
     "referral_admission_30d_pct",
@@ -411,7 +417,7 @@ def _read_raw(engine: Engine, filters: Filters) -> _Raw:
     by_dimension = {}
     for dimension, allowed in DIMENSIONS.items():
         part = counts.loc[counts["dimension"] == dimension].set_index("value")[COUNT]
-        full = part.reindex(list(buckets(allowed)), fill_value=0).astype("int64")
+        full = part.reindex(list(with_other(allowed)), fill_value=0).astype("int64")
         by_dimension[dimension] = full.rename_axis(dimension).reset_index()
 
     months = read_frame(engine, referrals_by_month_select(dialect, filters))
@@ -694,7 +700,7 @@ def centres_by_kind(engine: Engine, filters: Filters, threshold: int) -> pd.Data
     found = read_frame(engine, centres_by_kind_select(sqld.dialect_of(engine), filters))
     return (
         found.set_index("kind")
-        .reindex(list(buckets(CENTRE_KINDS)), fill_value=0)
+        .reindex(list(with_other(CENTRE_KINDS)), fill_value=0)
         .astype({"centres": "int64", "capacity": "int64"})
         .rename_axis("kind")
         .reset_index()
