@@ -104,9 +104,10 @@ def headline_cards(
             if change and bool(row["meaningful"]):
                 change += " · meaningful"
             arrow = "auto"
+            # Red or green is a judgement: only a change a test calls meaningful gets one.
             colour = (
                 "off"
-                if indicator.higher_is_better is None
+                if indicator.higher_is_better is None or not bool(row["meaningful"])
                 else ("normal" if indicator.higher_is_better else "inverse")
             )
             help_text = f"{indicator.definition} Unit: {indicator.unit}."

@@ -90,3 +90,14 @@ def test_a_page_bug_shows_a_message_not_a_traceback(app, monkeypatch) -> None:
     assert not at.exception
     assert "could not be drawn" in at.error[0].value
     assert "simulated bug" not in at.error[0].value
+
+
+def test_only_a_meaningful_change_is_coloured(app) -> None:
+    """Red or green tells an official a change matters: a change no test calls meaningful
+    (or no test applies to) stays grey."""
+    at = app()
+    grey = 2  # Metric.MetricColor.GRAY
+    changes = [m.proto for m in at.metric if m.proto.delta]
+    untested = [p for p in changes if "meaningful" not in p.delta]
+    assert untested, "the default view should show changes that are not meaningful"
+    assert all(p.color == grey for p in untested), [(p.label, p.delta) for p in untested]
