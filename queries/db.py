@@ -121,6 +121,8 @@ def make_engine(url: str, read_only: bool = True) -> Engine:
     elif parsed.get_backend_name() == "postgresql":
         # A database that is down should fail a page in seconds, not hang it.
         kwargs["connect_args"] = {"connect_timeout": 10}
+    elif parsed.get_backend_name() == "duckdb" and read_only:
+        kwargs["connect_args"] = {"read_only": True}
     try:
         engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:

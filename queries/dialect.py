@@ -1,5 +1,8 @@
 """Every SQL construct that differs between SQLite and PostgreSQL, each as one named function.
 
+DuckDB (the serving copy, `queries.serving`) speaks PostgreSQL's SQL here, with one difference:
+its FLOAT is single precision (below).
+
 No other module writes `strftime`, `date_trunc`, `julianday` or `percentile_cont`. Each function
 takes the SQLAlchemy dialect name ("sqlite" or "postgresql") and returns a Core expression whose
 result is the same on both engines.
@@ -31,7 +34,7 @@ from sqlalchemy.types import NullType
 
 from queries.filters import EAT_OFFSET
 
-SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+SUPPORTED_DIALECTS = ("sqlite", "postgresql", "duckdb")
 
 
 class UnsupportedDialect(ValueError):
@@ -80,6 +83,13 @@ def _compile_normalised(element: _Normalised, compiler, **kw) -> str:
 def _compile_normalised_sqlite(element: _Normalised, compiler, **kw) -> str:
     function = "datetime" if isinstance(element.type, DateTime) else "date"
     return f"{function}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Float, "duckdb")
+def _compile_float_duckdb(element: Float, compiler, **kw) -> str:
+    # PostgreSQL's FLOAT is double precision; DuckDB's is single precision, which would round
+    # every share and median of the serving copy (queries.serving) to 7 digits.
+    return "DOUBLE"
 
 
 def normalised(column: ColumnElement) -> ColumnElement:

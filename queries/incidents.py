@@ -174,18 +174,22 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
     reported = zero_if_null(period.c.reported)
     # Null population (a ward selection: wards have no census figure) gives a null rate.
     rate = type_coerce(100000.0 * reported / func.nullif(dimension.c.population, 0), Float())
-    return select(
-        *dims,
-        reported.label("incidents_reported"),
-        rate.label("incident_rate_per_100k"),
-        sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
-        sqld.pct(period.c.resolved_7d, period.c.followed_7d).label("incidents_resolved_7d_pct"),
-        period.c.median_ack.label("median_hours_to_acknowledge"),
-        period.c.median_resolve.label("median_hours_to_resolve"),
-        zero_if_null(open_.c.open).label("open_incidents"),
-        zero_if_null(period.c.followed_7d).label("n_followed_7d"),
-        zero_if_null(period.c.resolved_7d).label("n_resolved_7d"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            reported.label("incidents_reported"),
+            rate.label("incident_rate_per_100k"),
+            sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
+            sqld.pct(period.c.resolved_7d, period.c.followed_7d).label("incidents_resolved_7d_pct"),
+            period.c.median_ack.label("median_hours_to_acknowledge"),
+            period.c.median_resolve.label("median_hours_to_resolve"),
+            zero_if_null(open_.c.open).label("open_incidents"),
+            zero_if_null(period.c.followed_7d).label("n_followed_7d"),
+            zero_if_null(period.c.resolved_7d).label("n_resolved_7d"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def incident_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:

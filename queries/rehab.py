@@ -203,26 +203,30 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
     )
     joined, _, (ref,), dims = join_onto_dimension(filters, grain, [referred])
     n = _zero(ref.c.referrals)
-    return select(
-        *dims,
-        n.label("rehab_referrals"),
-        sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
-        sqld.pct(ref.c.admitted_30d, ref.c.followed_30d).label("referral_admission_30d_pct"),
-        sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
-        ref.c.median_days.label("median_days_to_admission"),
-        sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
-        _zero(ref.c.admitted).label("n_admitted"),
-        _zero(ref.c.completed).label("n_completed"),
-        _zero(ref.c.completion_base).label("n_completion_base"),
-        _zero(ref.c.with_admission).label("n_with_admission"),
-        _zero(ref.c.youth).label("n_youth"),
-        (n - _zero(ref.c.admitted)).label("n_not_admitted"),
-        (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
-        (n - _zero(ref.c.youth)).label("n_not_youth"),
-        _zero(ref.c.followed_30d).label("n_followed_30d"),
-        _zero(ref.c.admitted_30d).label("n_admitted_30d"),
-        (_zero(ref.c.followed_30d) - _zero(ref.c.admitted_30d)).label("n_not_admitted_30d"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            n.label("rehab_referrals"),
+            sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
+            sqld.pct(ref.c.admitted_30d, ref.c.followed_30d).label("referral_admission_30d_pct"),
+            sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
+            ref.c.median_days.label("median_days_to_admission"),
+            sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
+            _zero(ref.c.admitted).label("n_admitted"),
+            _zero(ref.c.completed).label("n_completed"),
+            _zero(ref.c.completion_base).label("n_completion_base"),
+            _zero(ref.c.with_admission).label("n_with_admission"),
+            _zero(ref.c.youth).label("n_youth"),
+            (n - _zero(ref.c.admitted)).label("n_not_admitted"),
+            (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
+            (n - _zero(ref.c.youth)).label("n_not_youth"),
+            _zero(ref.c.followed_30d).label("n_followed_30d"),
+            _zero(ref.c.admitted_30d).label("n_admitted_30d"),
+            (_zero(ref.c.followed_30d) - _zero(ref.c.admitted_30d)).label("n_not_admitted_30d"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def rehab_measures(
