@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import logging
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -499,3 +500,38 @@ def _extract_postgres(engine: Engine, table: Table, columns: list, since, path: 
     finally:
         raw.close()
     return max(rows, 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m queries.serving --url URL --copy PATH [--full]`: build or refresh a copy ahead
+    of the app (it must not be running on the same file: DuckDB lets one process open it)."""
+    import argparse
+
+    from queries.db import DataSourceError, make_engine
+
+    parser = argparse.ArgumentParser(prog="python -m queries.serving", description=main.__doc__)
+    parser.add_argument("--url", required=True, help="SQLAlchemy URL of the reporting database")
+    parser.add_argument("--copy", required=True, type=Path, help="the DuckDB file to write")
+    parser.add_argument("--full", action="store_true", help="reload every table in full")
+    args = parser.parse_args(argv)
+    try:
+        copy = ServingCopy(make_engine(args.url), args.copy)
+        began = time.perf_counter()
+        report = copy.refresh(full=True if args.full else None)
+    except (DataSourceError, SourceNotConforming) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a locked or corrupt copy file, a dropped connection
+        print(f"error: the copy could not be refreshed: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    for item in report:
+        print(f"{item.table:<24}{item.mode:<13}{item.rows:>12,} rows{item.seconds:>9.2f} s")
+    print(
+        f"{'total':<37}{sum(r.rows for r in report):>12,} rows{time.perf_counter() - began:>9.2f} s"
+    )
+    copy.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -295,3 +295,19 @@ def test_a_broken_copy_file_sends_the_app_back_to_the_source(
     assert "Reading the reporting database directly" in captions
     assert "serving copy" in caplog.text
     clear_caches()
+
+
+def test_the_command_builds_a_copy_and_refuses_a_missing_source(
+    demo_db_path: Path, tmp_path: Path, capsys
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    assert serving.main(["--url", f"sqlite:///{demo_db_path}", "--copy", str(path)]) == 0
+    out = capsys.readouterr().out
+    incidents_line = next(line for line in out.splitlines() if line.startswith("incidents"))
+    with make_engine(f"sqlite:///{demo_db_path}").connect() as connection:
+        expected = connection.execute(text("SELECT count(*) FROM incidents")).scalar_one()
+    assert f"{expected:,} rows" in incidents_line and "full" in incidents_line
+
+    missing = tmp_path / "absent.sqlite"
+    assert serving.main(["--url", f"sqlite:///{missing}", "--copy", str(path)]) == 1
+    assert "does not exist" in capsys.readouterr().err
