@@ -252,6 +252,15 @@ def median(dialect: str, value: ColumnElement) -> ColumnElement:
     return type_coerce(expr, Float())
 
 
+def floor_non_negative(dialect: str, value: ColumnElement) -> ColumnElement:
+    """floor() of an expression known to be >= 0, as an integer. SQLite's floor() exists only
+    when it is built with its math functions; for a non-negative value truncation is the same.
+    (PostgreSQL's and DuckDB's CAST to integer rounds instead, so they use floor.)"""
+    if dialect == "sqlite":
+        return cast(value, Integer)
+    return cast(func.floor(value), Integer)
+
+
 def pct(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
     """100 * numerator / denominator as a float, null when the denominator is zero or null."""
     return type_coerce(
