@@ -323,17 +323,21 @@ class StatementLog:
 
 
 def _origin() -> str:
-    """The query-layer function the page called (the outermost `queries.` frame)."""
+    """Which query-layer function ran the statement: the one the page called (the outermost
+    `queries.` frame), then, when another, the one that built the statement (the innermost
+    outside queries/db.py)."""
     frame = sys._getframe(2)
-    found = ""
+    names = []
     queries_dir = str(ROOT / "queries")
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename.startswith(queries_dir):
+        if filename.startswith(queries_dir) and not filename.endswith("db.py"):
             module = Path(filename).relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
-            found = f"{module}.{frame.f_code.co_name}"
+            names.append(f"{module.removesuffix('.__init__')}.{frame.f_code.co_name}")
         frame = frame.f_back
-    return found
+    if not names:
+        return ""
+    return names[-1] if names[-1] == names[0] else f"{names[-1]} > {names[0]}"
 
 
 def rss_mb() -> float:
