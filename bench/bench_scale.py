@@ -325,19 +325,21 @@ class StatementLog:
 def _origin() -> str:
     """Which query-layer function ran the statement: the one the page called (the outermost
     `queries.` frame), then, when another, the one that built the statement (the innermost
-    outside queries/db.py)."""
+    outside queries/db.py, which only runs them)."""
     frame = sys._getframe(2)
     names = []
     queries_dir = str(ROOT / "queries")
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename.startswith(queries_dir) and not filename.endswith("db.py"):
+        if filename.startswith(queries_dir):
             module = Path(filename).relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
             names.append(f"{module.removesuffix('.__init__')}.{frame.f_code.co_name}")
         frame = frame.f_back
     if not names:
         return ""
-    return names[-1] if names[-1] == names[0] else f"{names[-1]} > {names[0]}"
+    outer = names[-1]
+    inner = next((n for n in names if not n.startswith("queries.db.")), outer)
+    return outer if inner == outer else f"{outer} > {inner}"
 
 
 def rss_mb() -> float:
