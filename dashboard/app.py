@@ -70,6 +70,10 @@ st.html(
     [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
     p.chart-title { font-size: 1.45rem; font-weight: 700; margin: 0.6rem 0 0 0; line-height: 1.25; }
     p.chart-subtitle { font-size: 1rem; color: #555; margin: 0.15rem 0 0 0; }
+    p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
+    /* The county map is sent twice: fitted to a wide screen, and to a phone's width. */
+    @media (min-width: 641px) { .st-key-county-map-narrow { display: none; } }
+    @media (max-width: 640px) { .st-key-county-map-wide { display: none; } }
     </style>"""
 )
 

@@ -294,21 +294,69 @@ def suppression_note(context: PageContext) -> None:
     )
 
 
-def county_map(frame: pd.DataFrame, context: PageContext, measure_label: str) -> None:
-    """The county map: circles sized by the measure and coloured by its rate per 100,000, or a
-    choropleth when the administrator has supplied county boundaries."""
-    from dashboard import data
-    from dashboard.charts.county_map import county_geojson_path, county_map_deck
+def county_map(frame: pd.DataFrame, context: PageContext, measure: str) -> None:
+    """The county map over Kenya's outline: circles sized by the measure and coloured by its rate
+    per 100,000 (or a choropleth when the administrator has supplied county boundaries), a
+    legend, and the same figures as a table.
 
+    Two drawings are sent and CSS shows one (app.py): a wide one for laptops and projectors and
+    one fitted to a phone's width, since a map's zoom is fixed when it is drawn.
+    """
+    from dashboard import data
+    from dashboard.charts.county_map import (
+        MAP_MEASURES,
+        NARROW,
+        WIDE,
+        county_geojson_path,
+        county_map_deck,
+        map_table,
+    )
+
+    label = MAP_MEASURES[measure][0]
     path = county_geojson_path()
     geojson = data.county_geojson(str(path)) if path else None
-    st.markdown(
-        f"**{measure_label} by county, {context.period_label()}** — "
-        + (
-            "colour: rate per 100,000 residents (darker is higher)"
-            if geojson
-            else "circle area: count; colour: rate per 100,000 residents (darker is higher)"
-        )
+    st.markdown(f"**{label} by county, {context.period_label()}**")
+    selected = context.filters.county_codes or ()
+    for size, key in ((WIDE, "county-map-wide"), (NARROW, "county-map-narrow")):
+        with st.container(key=key):
+            st.pydeck_chart(
+                county_map_deck(frame, geojson, size, selected),
+                height=size.height_px,
+                width="stretch",
+            )
+    map_legend(frame, circles=geojson is None)
+    st.caption(
+        "Tap or hover a county for its figures; the table below holds the same figures. "
+        + context.source_note()
     )
-    st.pydeck_chart(county_map_deck(frame, geojson), height=640)
-    st.caption(context.source_note() + " Hover a county for its figures.")
+    shown, raw = map_table(frame, measure)
+    with st.expander(f"Table: {label} by county (the map's figures)"):
+        data_table(shown, context, f"{label} by county map", download=raw)
+
+
+def map_legend(frame: pd.DataFrame, circles: bool) -> None:
+    """The county map's key: what a colour means (the rate classes), and what a circle's size
+    means (with the largest county's value as the scale)."""
+    from dashboard.charts.county_map import NO_DATA_RGB, legend_bins
+
+    swatch = (
+        '<span style="display:inline-block;width:1.1em;height:1.1em;vertical-align:-0.15em;'
+        'border:1px solid #666;margin-right:0.3em;background:rgb({},{},{})"></span>'
+    )
+    items = [
+        swatch.format(*colour) + f"{low:,.1f}–{high:,.1f}"
+        for colour, low, high in legend_bins(frame["rate"])
+    ]
+    if frame["rate"].isna().any():
+        items.append(swatch.format(*NO_DATA_RGB) + "no rate")
+    parts = [
+        "<b>Colour</b>: rate per 100,000 residents (darker is higher): "
+        + " ".join(f'<span style="white-space:nowrap">{item}</span>' for item in items)
+    ]
+    if circles and len(frame) and frame["value"].max() > 0:
+        top = frame.loc[frame["value"].idxmax()]
+        parts.append(
+            f"<b>Circle area</b>: the count; the largest circle is {html.escape(top['county_name'])}"
+            f", {top['value']:,.0f}."
+        )
+    st.markdown('<p class="map-legend">' + "<br>".join(parts) + "</p>", unsafe_allow_html=True)

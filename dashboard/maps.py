@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import pydeck as pdk
@@ -30,6 +33,96 @@ DENSITY_RAMP = [
 ]
 LABEL_RGBA = [40, 40, 40, 230]
 MAX_LABELS = 12
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+# Kenya's border (Natural Earth, public domain; assets/README.md says how it was made).
+KENYA_OUTLINE_PATH = ASSETS_DIR / "kenya-outline.geojson"
+OUTLINE_FILL_RGBA = [246, 244, 238, 255]
+OUTLINE_LINE_RGBA = [90, 90, 90, 255]
+# A label's box in degrees for a text height in degrees: a character of the bold sans-serif is
+# at most ~0.62 of the text height wide; the box is padded so that neighbours keep a gap.
+CHAR_WIDTH_EM = 0.62
+LABEL_PADDING = 1.15
+
+
+@lru_cache(maxsize=1)
+def kenya_outline() -> dict:
+    """Kenya's border as a GeoJSON FeatureCollection, read from assets/kenya-outline.geojson."""
+    return json.loads(KENYA_OUTLINE_PATH.read_text())
+
+
+def kenya_outline_layer() -> pdk.Layer:
+    """Kenya's border, filled in a pale neutral, to draw under everything else: offline there is
+    no basemap, and without it marks float on white."""
+    return pdk.Layer(
+        "GeoJsonLayer",
+        kenya_outline(),
+        id="kenya-outline",
+        stroked=True,
+        filled=True,
+        get_fill_color=OUTLINE_FILL_RGBA,
+        get_line_color=OUTLINE_LINE_RGBA,
+        line_width_min_pixels=1.5,
+        pickable=False,
+    )
+
+
+def label_box(
+    name: str, longitude: float, latitude: float, height_deg: float
+) -> tuple[float, float, float, float]:
+    """The box (west, south, east, north) a name centred on this point covers, in degrees."""
+    half_width = len(name) * CHAR_WIDTH_EM * height_deg * LABEL_PADDING / 2
+    half_height = height_deg * LABEL_PADDING / 2
+    return (
+        longitude - half_width,
+        latitude - half_height,
+        longitude + half_width,
+        latitude + half_height,
+    )
+
+
+def boxes_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two (west, south, east, north) boxes share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def choose_labels(
+    places: pd.DataFrame,
+    height_deg: float,
+    *,
+    limit: int = MAX_LABELS,
+    selected: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The places to name, so that no two names overlap: greedy, in order of importance.
+
+    Names are sized in metres on the map (a TextLayer with size_units='meters'), so their boxes
+    are fixed in longitude/latitude and a choice free of overlaps stays free of them at every
+    zoom and screen width.
+
+    Args:
+        places: one row per candidate with county_code, county_name, label_longitude and
+            label_latitude (the centre of its name), in order of importance (most first).
+        height_deg: the text height in degrees of latitude.
+        limit: at most this many names.
+        selected: county codes named first, whatever their rank (still without overlaps).
+
+    Returns:
+        The chosen rows, in the order they were chosen.
+    """
+    first = places["county_code"].isin(selected)
+    ordered = pd.concat([places[first], places[~first]])
+    chosen: list = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for index, row in ordered.iterrows():
+        if len(chosen) >= limit:
+            break
+        box = label_box(
+            str(row["county_name"]), row["label_longitude"], row["label_latitude"], height_deg
+        )
+        if any(boxes_overlap(box, other) for other in boxes):
+            continue
+        chosen.append(index)
+        boxes.append(box)
+    return ordered.loc[chosen]
 
 
 def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float, ...]:
@@ -67,21 +160,29 @@ def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float,
     )
 
 
-def fitted_view(south: float, north: float, west: float, east: float) -> pdk.ViewState:
-    """A flat view centred on the box, zoomed so the box fits the expected viewport.
+def fitted_view(
+    south: float,
+    north: float,
+    west: float,
+    east: float,
+    width_px: int = VIEW_WIDTH_PX,
+    height_px: int = VIEW_HEIGHT_PX,
+    min_zoom: float = 4.5,
+) -> pdk.ViewState:
+    """A flat view centred on the box, zoomed so the box fits a viewport of this size.
 
     Near the equator Web Mercator is close to linear in latitude, so degrees suffice.
     """
     lat_span = max(north - south, 0.05) * 1.1
     lon_span = max(east - west, 0.05) * 1.1
     zoom = min(
-        math.log2(VIEW_WIDTH_PX * 360 / (TILE_PX * lon_span)),
-        math.log2(VIEW_HEIGHT_PX * 360 / (TILE_PX * lat_span)),
+        math.log2(width_px * 360 / (TILE_PX * lon_span)),
+        math.log2(height_px * 360 / (TILE_PX * lat_span)),
     )
     return pdk.ViewState(
         latitude=(south + north) / 2,
         longitude=(west + east) / 2,
-        zoom=round(min(max(zoom, 4.5), 13.0), 2),
+        zoom=round(min(max(zoom, min_zoom), 13.0), 2),
         pitch=0,
         bearing=0,
     )
@@ -148,6 +249,7 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
     box = _bounds(counties, points)
     radius = hexagon_radius_m(*box)
     layers = [
+        kenya_outline_layer(),
         pdk.Layer(
             "HexagonLayer",
             id="incident-density",
@@ -162,7 +264,7 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
             opacity=0.85,
             pickable=True,
             auto_highlight=True,
-        )
+        ),
     ]
     if counties is not None and len(counties):
         dots = counties[["county_name", "latitude", "longitude"]].copy()

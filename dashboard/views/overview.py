@@ -45,11 +45,7 @@ measure = (
     )
     or "incidents"
 )
-components.county_map(
-    county_map.map_frame(league, context.counties, measure),
-    context,
-    county_map.MAP_MEASURES[measure][0],
-)
+components.county_map(county_map.map_frame(league, context.counties, measure), context, measure)
 st.markdown("**County league table** (click a column to sort)")
 components.data_table(
     overview.league_table(league, threshold), context, "County league table", download=league
