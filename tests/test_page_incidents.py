@@ -292,12 +292,14 @@ def test_density_deck_draws_hexagons_without_a_basemap() -> None:
     points = pd.DataFrame({"latitude": [-0.30, -0.31, -1.29], "longitude": [36.07, 36.08, 36.8]})
     deck = maps.incident_density_deck(points, COUNTIES)
     spec = deck_json(deck)
-    hexagons = spec["layers"][0]
+    outline, hexagons = spec["layers"][:2]
+    assert outline["id"] == "kenya-outline"  # Kenya's border from assets/, under the hexagons
+    assert outline["data"] == maps.kenya_outline()
     assert hexagons["@@type"] == "HexagonLayer"
     assert len(hexagons["data"]) == 3
     assert hexagons["colorScaleType"] == "quantile"
     assert not spec.get("mapStyle")
-    assert [layer["@@type"] for layer in spec["layers"][1:]] == ["ScatterplotLayer", "TextLayer"]
+    assert [layer["@@type"] for layer in spec["layers"][2:]] == ["ScatterplotLayer", "TextLayer"]
     view = spec["initialViewState"]
     assert -1.29 < view["latitude"] < -0.30 and 36.07 < view["longitude"] < 36.82
     assert 6 < view["zoom"] < 11  # two neighbouring counties, not the whole country
@@ -309,7 +311,10 @@ def test_density_deck_fits_kenya_and_handles_no_points() -> None:
     south, north, west, east = maps.KENYA_BOUNDS
     assert south < view["latitude"] < north and west < view["longitude"] < east
     assert 4.5 <= view["zoom"] < 6.5
-    assert len(deck_json(deck)["layers"]) == 1
+    assert [layer["id"] for layer in deck_json(deck)["layers"]] == [
+        "kenya-outline",
+        "incident-density",
+    ]
 
 
 def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties() -> None:
@@ -319,7 +324,7 @@ def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties
     assert view["zoom"] > 7  # the one stray point in the far north-east does not zoom out
     many = pd.concat([COUNTIES] * 10, ignore_index=True)
     many["population"] = range(len(many))
-    labels = deck_json(maps.incident_density_deck(points, many))["layers"][2]
+    labels = deck_json(maps.incident_density_deck(points, many))["layers"][3]
     assert len(labels["data"]) == maps.MAX_LABELS
 
 

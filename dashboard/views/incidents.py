@@ -105,7 +105,7 @@ selected = (
 st.markdown(
     f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
     "incidents reported in it: darker = more (six shades, each covering a sixth of the "
-    "hexagons). Hover a hexagon for its count."
+    "hexagons). Tap or hover a hexagon for its count."
 )
 st.pydeck_chart(
     maps.incident_density_deck(points, selected), width="stretch", height=maps.VIEW_HEIGHT_PX
@@ -122,7 +122,7 @@ st.caption(
         if counts["Inside Kenya, left out of the sample"]
         else ""
     )
-    + ". No basemap is loaded: dots mark county centroids. "
+    + ". No basemap is loaded: the outline is Kenya's border; dots mark county centroids. "
     + context.source_note()
 )
 with st.expander("Table: incidents on the map"):
