@@ -70,11 +70,38 @@ st.html(
     [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
     p.chart-title { font-size: 1.45rem; font-weight: 700; margin: 0.6rem 0 0 0; line-height: 1.25; }
     p.chart-subtitle { font-size: 1rem; color: #555; margin: 0.15rem 0 0 0; }
+    /* The sidebar script below draws nothing: it must not push the page down by a gap. */
+    [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) {
+        display: none;
+    }
     p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
     /* The county map is sent twice: fitted to a wide screen, and to a phone's width. */
     @media (min-width: 641px) { .st-key-county-map-narrow { display: none; } }
     @media (max-width: 640px) { .st-key-county-map-wide { display: none; } }
     </style>"""
+)
+
+# On a phone the sidebar covers most of the screen, and Streamlit leaves it open after a page is
+# chosen in it: close it once the chosen page is on its way. One listener per browser tab (the
+# flag), installed by every run but acting only on a click of a navigation link on a narrow
+# screen, so changing a filter never closes the sidebar.
+st.html(
+    """<script>
+    (() => {
+        if (window.usalamaClosesSidebar) return;
+        window.usalamaClosesSidebar = true;
+        document.addEventListener("click", (event) => {
+            const link = event.target.closest('[data-testid="stSidebarNav"] a');
+            if (!link || !window.matchMedia("(max-width: 767px)").matches) return;
+            setTimeout(() => {
+                const close = document.querySelector(
+                    '[data-testid="stSidebarCollapseButton"] button');
+                if (close) close.click();
+            }, 0);
+        });
+    })();
+    </script>""",
+    unsafe_allow_javascript=True,
 )
 
 
