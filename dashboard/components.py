@@ -211,7 +211,21 @@ def data_table(
     shown = labelled_for_display(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, placeholder="–")
+    # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
+    # while a phone scrolls the figures sideways.
+    pinned = (
+        {shown.columns[0]: st.column_config.Column(pinned=True, width="medium")}
+        if len(shown.columns) > 2
+        else None
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=height,
+        placeholder="–",
+        column_config=pinned,
+    )
     raw = table if download is None else download
     stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
     audit = (context.grant.identity, context.filters.to_query_params())

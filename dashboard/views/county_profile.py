@@ -46,6 +46,7 @@ components.data_table(
     f"{name} scorecard",
     download=profile.scorecard_download(scorecard, code),
 )
+st.caption(profile.RANK_NOTE)
 if filters.ward_codes:
     st.caption("The scorecard compares the whole county; the ward choice applies below.")
 
