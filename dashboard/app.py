@@ -75,9 +75,9 @@ st.html(
         display: none;
     }
     p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
-    /* The county map is sent twice: fitted to a wide screen, and to a phone's width. */
-    @media (min-width: 641px) { .st-key-county-map-narrow { display: none; } }
-    @media (max-width: 640px) { .st-key-county-map-wide { display: none; } }
+    /* A map or chart sent twice, fitted to a wide screen and to a phone's width: one shows. */
+    @media (min-width: 641px) { [class*="st-key-narrow-"] { display: none; } }
+    @media (max-width: 640px) { [class*="st-key-wide-"] { display: none; } }
     </style>"""
 )
 

@@ -157,9 +157,14 @@ def figure(
     name: str,
     height: int = 480,
     download: pd.DataFrame | None = None,
+    narrow: tuple[go.Figure, int] | None = None,
 ) -> None:
     """A Plotly figure with the house style and source line, and its data a click away
     (`download`: the unrounded frame behind `table`, if `table` rounds or formats it).
+
+    `narrow`: another drawing of the same figures for a phone, and its height (e.g. panels one
+    under another instead of side by side); both are sent and CSS shows the one that fits
+    (app.py: containers keyed 'wide-…' and 'narrow-…').
 
     The figure's title and subtitle are drawn as page text above the chart rather than inside it:
     Plotly cannot wrap a title, so on a phone it would be cut off, and a wrapped legend would run
@@ -173,6 +178,22 @@ def figure(
         st.markdown(
             f'<p class="chart-subtitle">{_plain_text(subtitle)}</p>', unsafe_allow_html=True
         )
+    if narrow is None:
+        _plotly(fig, height)
+    else:
+        with st.container(key=f"wide-{_slug(name)}"):
+            _plotly(fig, height)
+        with st.container(key=f"narrow-{_slug(name)}"):
+            _plotly(*narrow)
+    # The source goes under the chart as page text, which wraps on a phone; inside the figure
+    # Plotly would clip it.
+    st.caption(context.source_note())
+    with st.expander(f"Table: {name}"):
+        data_table(table, context, name, download=download)
+
+
+def _plotly(fig: go.Figure, height: int) -> None:
+    """Draw a figure (its title already taken out) in the house template."""
     fig.update_layout(
         template=theme.TEMPLATE_NAME, height=height, title_text="", title_subtitle_text=""
     )
@@ -186,11 +207,6 @@ def figure(
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )
-    # The source goes under the chart as page text, which wraps on a phone; inside the figure
-    # Plotly would clip it.
-    st.caption(context.source_note())
-    with st.expander(f"Table: {name}"):
-        data_table(table, context, name, download=download)
 
 
 def data_table(
@@ -331,7 +347,7 @@ def county_map(frame: pd.DataFrame, context: PageContext, measure: str) -> None:
     geojson = data.county_geojson(str(path)) if path else None
     st.markdown(f"**{label} by county, {context.period_label()}**")
     selected = context.filters.county_codes or ()
-    for size, key in ((WIDE, "county-map-wide"), (NARROW, "county-map-narrow")):
+    for size, key in ((WIDE, "wide-county-map"), (NARROW, "narrow-county-map")):
         with st.container(key=key):
             st.pydeck_chart(
                 county_map_deck(frame, geojson, size, selected),

@@ -24,7 +24,7 @@ _UNITS = {
 }
 
 
-COMPARISON_OPACITY = 0.35
+COMPARISON_OPACITY = 0.5
 
 
 def stream_trend_figure(
