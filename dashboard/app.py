@@ -115,13 +115,15 @@ def _stop_with(message: str, cause: BaseException | None = None) -> None:
 def _ensure_demo(path: Path) -> None:
     if path.exists():
         return
-    from queries.demo import ensure_demo_database
+    from dashboard.demo_progress import BuildProgress
+    from queries.demo import DEFAULT_INCIDENTS, ensure_demo_database
 
-    bar = st.progress(0.0, text="Building the synthetic demo database (first start only)…")
+    estimate = BuildProgress(DEFAULT_INCIDENTS)
+    bar = st.progress(0.0, text=estimate.text(0.0, "starting"))
     ensure_demo_database(
         path,
         progress=lambda share, step: bar.progress(
-            min(max(share, 0.0), 1.0), text=f"Building the synthetic demo database: {step}"
+            min(max(share, 0.0), 1.0), text=estimate.text(share, step)
         ),
     )
     bar.empty()
