@@ -47,8 +47,10 @@ class BuildProgress:
             left = elapsed * (1.0 - share) / share
         else:
             left = max(self.expected - elapsed, 1.0)
+        # Steps name tables ('rehab_referrals: 4,707 rows'): written as words.
+        words = step.replace("_", " ")
         return (
             "First start: building the synthetic demo database (once; about "
-            f"{_seconds(self.expected)} in all). {step.capitalize()}. "
+            f"{_seconds(self.expected)} in all). {words[:1].upper()}{words[1:]}. "
             f"About {_seconds(left)} left."
         )

@@ -27,6 +27,7 @@ def test_the_estimate_follows_the_size_then_the_pace() -> None:
     assert progress.text(0.5, "incidents: 100,000 rows").endswith("About 4 seconds left.")
     clock.now += 4.0
     assert progress.text(1.0, "done") == "Demo database built in 8 seconds."
+    assert "Rehab referrals: 4,707 rows." in progress.text(0.2, "rehab_referrals: 4,707 rows")
 
 
 def test_a_bigger_demo_is_expected_to_take_longer() -> None:
