@@ -108,7 +108,11 @@ def choose_labels(
     Returns:
         The chosen rows, in the order they were chosen.
     """
-    first = places["county_code"].isin(selected)
+    first = (
+        places["county_code"].isin(selected)
+        if "county_code" in places
+        else pd.Series(False, index=places.index)
+    )
     ordered = pd.concat([places[first], places[~first]])
     chosen: list = []
     boxes: list[tuple[float, float, float, float]] = []
@@ -195,20 +199,18 @@ def hexagon_radius_m(south: float, north: float, west: float, east: float) -> in
 
 
 def county_names_layer(
-    counties: pd.DataFrame,
-    *,
-    size: int = 14,
-    colour: list[int] = LABEL_RGBA,
-    offset_px: int = 14,
+    named: pd.DataFrame, height_deg: float, colour: list[int] = LABEL_RGBA
 ) -> pdk.Layer:
-    """A text layer that names counties at their centroids, for maps drawn without a basemap
-    (offline nothing else says which mark is which).
+    """A text layer that names counties, for maps drawn without a basemap (offline nothing else
+    says which mark is which).
+
+    Names are sized in metres, so a choice of names free of overlaps (`choose_labels`) stays
+    free of them at every zoom and screen width; they never shrink below 10 px.
 
     Args:
-        counties: one row per county to name, with county_name, latitude and longitude.
-        size: the text height in pixels.
+        named: one row per county to name, with county_name, label_longitude, label_latitude.
+        height_deg: the text height in degrees of latitude.
         colour: the text colour, RGBA.
-        offset_px: how far above the centroid the name sits, in pixels, clear of its marker.
 
     Returns:
         A pydeck TextLayer with the id 'county-names'.
@@ -216,20 +218,26 @@ def county_names_layer(
     return pdk.Layer(
         "TextLayer",
         id="county-names",
-        data=counties,
-        get_position=["longitude", "latitude"],
+        data=named[["county_name", "label_longitude", "label_latitude"]],
+        get_position=["label_longitude", "label_latitude"],
         get_text="county_name",
-        get_size=size,
+        get_size=round(height_deg * KM_PER_DEGREE * 1000),
+        size_units=pdk.types.String("meters"),
+        size_min_pixels=10,
         get_color=colour,
-        get_pixel_offset=[0, -offset_px],
         # pydeck reads a plain string as a data accessor; literal string props go through String().
         font_family=pdk.types.String(FONT_FAMILY),
         font_weight=600,
-        # A white halo keeps names legible over the hexagons and the choropleth's fills.
+        # A white halo keeps names legible over the hexagons, circles and fills.
         outline_width=3,
         outline_color=[255, 255, 255, 255],
         font_settings={"sdf": True},
     )
+
+
+def degrees_per_pixel(zoom: float) -> float:
+    """How many degrees of longitude one screen pixel spans at this zoom."""
+    return 360 / (TILE_PX * 2**zoom)
 
 
 def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = None) -> pdk.Deck:
@@ -266,12 +274,20 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
             auto_highlight=True,
         ),
     ]
+    view = fitted_view(*box)
     if counties is not None and len(counties):
         dots = counties[["county_name", "latitude", "longitude"]].copy()
-        # Names of every county pile up in the crowded west: label only the most populous.
-        labels = dots
-        if len(counties) > MAX_LABELS and "population" in counties:
-            labels = dots.loc[counties["population"].nlargest(MAX_LABELS).index]
+        # Names of every county pile up in the crowded west: the most populous first, as many
+        # as fit without overlapping, each just above its dot. 15 px at the fitted zoom.
+        height_deg = 15 * degrees_per_pixel(view.zoom)
+        ranked = counties
+        if "population" in counties:
+            ranked = counties.sort_values("population", ascending=False, kind="stable")
+        places = ranked.assign(
+            label_longitude=ranked["longitude"],
+            label_latitude=ranked["latitude"] + 0.8 * height_deg,
+        )
+        labels = choose_labels(places, height_deg, limit=MAX_LABELS)
         layers += [
             pdk.Layer(
                 "ScatterplotLayer",
@@ -283,11 +299,11 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
                 radius_max_pixels=5,
                 get_fill_color=LABEL_RGBA,
             ),
-            county_names_layer(labels),
+            county_names_layer(labels, height_deg),
         ]
     return pdk.Deck(
         layers=layers,
-        initial_view_state=fitted_view(*box),
+        initial_view_state=view,
         map_provider=None,
         map_style=None,
         tooltip={"text": "{elevationValue} incidents in this hexagon"},

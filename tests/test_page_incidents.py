@@ -20,6 +20,7 @@ from dashboard.pages import INCIDENTS
 from queries import incidents as q
 from queries.db import make_engine
 from queries.filters import Filters
+from queries.geography import counties_frame
 from queries.schema import INCIDENT_CATEGORIES
 from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
 
@@ -322,10 +323,23 @@ def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties
     one = COUNTIES.iloc[:1]
     view = deck_json(maps.incident_density_deck(points, one))["initialViewState"]
     assert view["zoom"] > 7  # the one stray point in the far north-east does not zoom out
+    # Names never overlap: of ten counties drawn on the same two spots, one name each (the
+    # most populous); of the 47 real counties, at most MAX_LABELS, none overlapping.
     many = pd.concat([COUNTIES] * 10, ignore_index=True)
     many["population"] = range(len(many))
     labels = deck_json(maps.incident_density_deck(points, many))["layers"][3]
-    assert len(labels["data"]) == maps.MAX_LABELS
+    assert len(labels["data"]) == 2
+    real = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
+    spec = deck_json(maps.incident_density_deck(points, real))
+    named = spec["layers"][3]["data"]
+    height = 15 * maps.degrees_per_pixel(spec["initialViewState"]["zoom"])
+    boxes = [
+        maps.label_box(n["county_name"], n["label_longitude"], n["label_latitude"], height)
+        for n in named
+    ]
+    assert 6 <= len(named) <= maps.MAX_LABELS
+    assert not any(maps.boxes_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert "Nairobi" in {n["county_name"] for n in named}
 
 
 def test_hexagon_radius_follows_the_area_shown() -> None:

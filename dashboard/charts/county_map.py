@@ -15,10 +15,10 @@ import pydeck as pdk
 from dashboard.maps import (
     KENYA_BOUNDS,
     choose_labels,
+    county_names_layer,
     fitted_view,
     kenya_outline_layer,
 )
-from dashboard.theme import FONT_FAMILY
 
 log = logging.getLogger(__name__)
 
@@ -203,24 +203,7 @@ def county_map_deck(
     # Without a basemap nothing says which circle is which: name the counties that matter most,
     # as many as fit without two names overlapping.
     named = county_names(data, size, selected)
-    layers.append(
-        pdk.Layer(
-            "TextLayer",
-            id="county-names",
-            data=named[["county_name", "label_longitude", "label_latitude"]],
-            get_position=["label_longitude", "label_latitude"],
-            get_text="county_name",
-            get_size=round(size.label_height_deg * METRES_PER_DEGREE),
-            size_units=pdk.types.String("meters"),
-            size_min_pixels=10,
-            get_color=[30, 30, 30, 255],
-            font_family=pdk.types.String(FONT_FAMILY),
-            font_weight=600,
-            outline_width=3,
-            outline_color=[255, 255, 255, 255],
-            font_settings={"sdf": True},
-        )
-    )
+    layers.append(county_names_layer(named, size.label_height_deg, colour=[30, 30, 30, 255]))
     return pdk.Deck(
         layers=layers,
         initial_view_state=fitted_view(
