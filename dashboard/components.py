@@ -230,9 +230,7 @@ def data_table(
     # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
     # while a phone scrolls the figures sideways.
     pinned = (
-        {shown.columns[0]: st.column_config.Column(pinned=True, width="medium")}
-        if len(shown.columns) > 2
-        else None
+        {shown.columns[0]: st.column_config.Column(pinned=True)} if len(shown.columns) > 2 else None
     )
     st.dataframe(
         shown,

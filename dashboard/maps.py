@@ -20,6 +20,9 @@ KM_PER_DEGREE = 111.32
 # The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.
 VIEW_WIDTH_PX = 800
 VIEW_HEIGHT_PX = 620
+# The same on a phone: a 390 px screen leaves about 350 px for a map.
+PHONE_WIDTH_PX = 350
+PHONE_HEIGHT_PX = 460
 # deck.gl's world is 512 pixels wide at zoom 0.
 TILE_PX = 512
 # Sequential, light to dark (ColorBrewer YlOrRd): denser reads darker on a white background.
@@ -240,15 +243,21 @@ def degrees_per_pixel(zoom: float) -> float:
     return 360 / (TILE_PX * 2**zoom)
 
 
-def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = None) -> pdk.Deck:
+def incident_density_deck(
+    points: pd.DataFrame,
+    counties: pd.DataFrame | None = None,
+    width_px: int = VIEW_WIDTH_PX,
+    height_px: int = VIEW_HEIGHT_PX,
+) -> pdk.Deck:
     """A density map of incident GPS points: hexagons coloured by how many incidents fall in them.
 
     Args:
         points: one row per incident drawn, with latitude and longitude (already inside Kenya).
         counties: the selected counties (county_name, latitude, longitude centroid, area_km2);
-            the initial view is fitted to them and their centroids are marked (and named, the
-            12 most populous when there are more, from `population`), since offline there is no
-            basemap. None: fit to the points (or Kenya).
+            the initial view is fitted to them and their centroids are marked (and named: the
+            most populous first, as many as fit without overlapping, at most 12), since offline
+            there is no basemap. None: fit to the points (or Kenya).
+        width_px, height_px: the viewport the initial view is fitted to (a phone's is narrow).
 
     Returns:
         A deck without a basemap (layers draw on a plain background); render it with
@@ -274,7 +283,7 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
             auto_highlight=True,
         ),
     ]
-    view = fitted_view(*box)
+    view = fitted_view(*box, width_px=width_px, height_px=height_px, min_zoom=3.0)
     if counties is not None and len(counties):
         dots = counties[["county_name", "latitude", "longitude"]].copy()
         # Names of every county pile up in the crowded west: the most populous first, as many

@@ -229,7 +229,8 @@ def test_ward_figures_name_the_county() -> None:
         }
     )
     top = charts.top_wards_figure(wards, "July")
-    assert list(top.data[0].y) == ["Likoni (Mombasa)", "Kibera (Nairobi)"]
+    # Two short lines: one long line is cut at a phone's edge.
+    assert list(top.data[0].y) == ["Likoni<br>(Mombasa)", "Kibera<br>(Nairobi)"]
     assert "Top 2 wards" in top.layout.title.text
     rising = charts.ward_increase_figure(wards, "July against June")
     assert list(rising.data[0].text) == ["+4", "+3 (+150%)"]
@@ -346,3 +347,30 @@ def test_hexagon_radius_follows_the_area_shown() -> None:
     assert maps.hexagon_radius_m(*maps.KENYA_BOUNDS) == 15_000
     assert maps.hexagon_radius_m(-1.4, -1.2, 36.7, 36.9) == 400
     assert 400 < maps.hexagon_radius_m(-1.0, 0.5, 35.5, 36.6) < 15_000
+
+
+def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -> None:
+    response = pd.DataFrame(
+        {
+            "county_name": ["Nakuru", "Nairobi"],
+            "median_hours_to_acknowledge": [2.5, 3.0],
+            "median_hours_to_resolve": [60.0, 70.0],
+            "acknowledged_count": [10, 12],
+            "resolved_count": [8, 9],
+        }
+    )
+    side = charts.response_hours_figure(response, "s")
+    stacked = charts.response_hours_figure(response, "s", stacked=True)
+    assert tuple(side.layout.xaxis.domain) != (0.0, 1.0)  # two panels side by side
+    assert tuple(stacked.layout.xaxis.domain) == tuple(stacked.layout.xaxis2.domain) == (0, 1)
+    # The phone's drawing fits Kenya's width (8 degrees) in 350 px: a lower zoom.
+    points = pd.DataFrame({"latitude": [-1.29], "longitude": [36.8]})
+    real = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
+    wide = deck_json(maps.incident_density_deck(points, real))["initialViewState"]
+    phone = deck_json(
+        maps.incident_density_deck(
+            points, real, width_px=maps.PHONE_WIDTH_PX, height_px=maps.PHONE_HEIGHT_PX
+        )
+    )["initialViewState"]
+    assert phone["zoom"] < wide["zoom"]
+    assert 8.0 * maps.TILE_PX * 2 ** phone["zoom"] / 360 <= maps.PHONE_WIDTH_PX

@@ -98,7 +98,9 @@ def stream_trend_figure(
         title=figure_title(f"{STREAM_LABELS[stream]} per week", note),
         showlegend=False,
     )
-    fig.update_yaxes(title_text=f"{unit} per week", rangemode="tozero")
+    # No axis title: the chart's title says what is counted per week, and on a phone a rotated
+    # title is cut at the chart's left edge.
+    fig.update_yaxes(rangemode="tozero")
     fig.update_xaxes(tickformat="%d %b")
     return fig
 
