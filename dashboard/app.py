@@ -70,7 +70,38 @@ st.html(
     [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
     p.chart-title { font-size: 1.45rem; font-weight: 700; margin: 0.6rem 0 0 0; line-height: 1.25; }
     p.chart-subtitle { font-size: 1rem; color: #555; margin: 0.15rem 0 0 0; }
+    /* The sidebar script below draws nothing: it must not push the page down by a gap. */
+    [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) {
+        display: none;
+    }
+    p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
+    /* A map or chart sent twice, fitted to a wide screen and to a phone's width: one shows. */
+    @media (min-width: 641px) { [class*="st-key-narrow-"] { display: none; } }
+    @media (max-width: 640px) { [class*="st-key-wide-"] { display: none; } }
     </style>"""
+)
+
+# On a phone the sidebar covers most of the screen, and Streamlit leaves it open after a page is
+# chosen in it: close it once the chosen page is on its way. One listener per browser tab (the
+# flag), installed by every run but acting only on a click of a navigation link on a narrow
+# screen, so changing a filter never closes the sidebar.
+st.html(
+    """<script>
+    (() => {
+        if (window.usalamaClosesSidebar) return;
+        window.usalamaClosesSidebar = true;
+        document.addEventListener("click", (event) => {
+            const link = event.target.closest('[data-testid="stSidebarNav"] a');
+            if (!link || !window.matchMedia("(max-width: 767px)").matches) return;
+            setTimeout(() => {
+                const close = document.querySelector(
+                    '[data-testid="stSidebarCollapseButton"] button');
+                if (close) close.click();
+            }, 0);
+        });
+    })();
+    </script>""",
+    unsafe_allow_javascript=True,
 )
 
 
@@ -84,13 +115,15 @@ def _stop_with(message: str, cause: BaseException | None = None) -> None:
 def _ensure_demo(path: Path) -> None:
     if path.exists():
         return
-    from queries.demo import ensure_demo_database
+    from dashboard.demo_progress import BuildProgress
+    from queries.demo import DEFAULT_INCIDENTS, ensure_demo_database
 
-    bar = st.progress(0.0, text="Building the synthetic demo database (first start only)…")
+    estimate = BuildProgress(DEFAULT_INCIDENTS)
+    bar = st.progress(0.0, text=estimate.text(0.0, "starting"))
     ensure_demo_database(
         path,
         progress=lambda share, step: bar.progress(
-            min(max(share, 0.0), 1.0), text=f"Building the synthetic demo database: {step}"
+            min(max(share, 0.0), 1.0), text=estimate.text(share, step)
         ),
     )
     bar.empty()

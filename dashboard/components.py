@@ -157,9 +157,14 @@ def figure(
     name: str,
     height: int = 480,
     download: pd.DataFrame | None = None,
+    narrow: tuple[go.Figure, int] | None = None,
 ) -> None:
     """A Plotly figure with the house style and source line, and its data a click away
     (`download`: the unrounded frame behind `table`, if `table` rounds or formats it).
+
+    `narrow`: another drawing of the same figures for a phone, and its height (e.g. panels one
+    under another instead of side by side); both are sent and CSS shows the one that fits
+    (app.py: containers keyed 'wide-…' and 'narrow-…').
 
     The figure's title and subtitle are drawn as page text above the chart rather than inside it:
     Plotly cannot wrap a title, so on a phone it would be cut off, and a wrapped legend would run
@@ -173,6 +178,22 @@ def figure(
         st.markdown(
             f'<p class="chart-subtitle">{_plain_text(subtitle)}</p>', unsafe_allow_html=True
         )
+    if narrow is None:
+        _plotly(fig, height)
+    else:
+        with st.container(key=f"wide-{_slug(name)}"):
+            _plotly(fig, height)
+        with st.container(key=f"narrow-{_slug(name)}"):
+            _plotly(*narrow)
+    # The source goes under the chart as page text, which wraps on a phone; inside the figure
+    # Plotly would clip it.
+    st.caption(context.source_note())
+    with st.expander(f"Table: {name}"):
+        data_table(table, context, name, download=download)
+
+
+def _plotly(fig: go.Figure, height: int) -> None:
+    """Draw a figure (its title already taken out) in the house template."""
     fig.update_layout(
         template=theme.TEMPLATE_NAME, height=height, title_text="", title_subtitle_text=""
     )
@@ -186,11 +207,6 @@ def figure(
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
     )
-    # The source goes under the chart as page text, which wraps on a phone; inside the figure
-    # Plotly would clip it.
-    st.caption(context.source_note())
-    with st.expander(f"Table: {name}"):
-        data_table(table, context, name, download=download)
 
 
 def data_table(
@@ -211,7 +227,19 @@ def data_table(
     shown = labelled_for_display(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, placeholder="–")
+    # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
+    # while a phone scrolls the figures sideways.
+    pinned = (
+        {shown.columns[0]: st.column_config.Column(pinned=True)} if len(shown.columns) > 2 else None
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=height,
+        placeholder="–",
+        column_config=pinned,
+    )
     raw = table if download is None else download
     stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
     audit = (context.grant.identity, context.filters.to_query_params())
@@ -294,21 +322,69 @@ def suppression_note(context: PageContext) -> None:
     )
 
 
-def county_map(frame: pd.DataFrame, context: PageContext, measure_label: str) -> None:
-    """The county map: circles sized by the measure and coloured by its rate per 100,000, or a
-    choropleth when the administrator has supplied county boundaries."""
-    from dashboard import data
-    from dashboard.charts.county_map import county_geojson_path, county_map_deck
+def county_map(frame: pd.DataFrame, context: PageContext, measure: str) -> None:
+    """The county map over Kenya's outline: circles sized by the measure and coloured by its rate
+    per 100,000 (or a choropleth when the administrator has supplied county boundaries), a
+    legend, and the same figures as a table.
 
+    Two drawings are sent and CSS shows one (app.py): a wide one for laptops and projectors and
+    one fitted to a phone's width, since a map's zoom is fixed when it is drawn.
+    """
+    from dashboard import data
+    from dashboard.charts.county_map import (
+        MAP_MEASURES,
+        NARROW,
+        WIDE,
+        county_geojson_path,
+        county_map_deck,
+        map_table,
+    )
+
+    label = MAP_MEASURES[measure][0]
     path = county_geojson_path()
     geojson = data.county_geojson(str(path)) if path else None
-    st.markdown(
-        f"**{measure_label} by county, {context.period_label()}** — "
-        + (
-            "colour: rate per 100,000 residents (darker is higher)"
-            if geojson
-            else "circle area: count; colour: rate per 100,000 residents (darker is higher)"
-        )
+    st.markdown(f"**{label} by county, {context.period_label()}**")
+    selected = context.filters.county_codes or ()
+    for size, key in ((WIDE, "wide-county-map"), (NARROW, "narrow-county-map")):
+        with st.container(key=key):
+            st.pydeck_chart(
+                county_map_deck(frame, geojson, size, selected),
+                height=size.height_px,
+                width="stretch",
+            )
+    map_legend(frame, circles=geojson is None)
+    st.caption(
+        "Tap or hover a county for its figures; the table below holds the same figures. "
+        + context.source_note()
     )
-    st.pydeck_chart(county_map_deck(frame, geojson), height=640)
-    st.caption(context.source_note() + " Hover a county for its figures.")
+    shown, raw = map_table(frame, measure)
+    with st.expander(f"Table: {label} by county (the map's figures)"):
+        data_table(shown, context, f"{label} by county map", download=raw)
+
+
+def map_legend(frame: pd.DataFrame, circles: bool) -> None:
+    """The county map's key: what a colour means (the rate classes), and what a circle's size
+    means (with the largest county's value as the scale)."""
+    from dashboard.charts.county_map import NO_DATA_RGB, legend_bins
+
+    swatch = (
+        '<span style="display:inline-block;width:1.1em;height:1.1em;vertical-align:-0.15em;'
+        'border:1px solid #666;margin-right:0.3em;background:rgb({},{},{})"></span>'
+    )
+    items = [
+        swatch.format(*colour) + f"{low:,.1f}–{high:,.1f}"
+        for colour, low, high in legend_bins(frame["rate"])
+    ]
+    if frame["rate"].isna().any():
+        items.append(swatch.format(*NO_DATA_RGB) + "no rate")
+    parts = [
+        "<b>Colour</b>: rate per 100,000 residents (darker is higher): "
+        + " ".join(f'<span style="white-space:nowrap">{item}</span>' for item in items)
+    ]
+    if circles and len(frame) and frame["value"].max() > 0:
+        top = frame.loc[frame["value"].idxmax()]
+        parts.append(
+            f"<b>Circle area</b>: the count; the largest circle is {html.escape(top['county_name'])}"
+            f", {top['value']:,.0f}."
+        )
+    st.markdown('<p class="map-legend">' + "<br>".join(parts) + "</p>", unsafe_allow_html=True)

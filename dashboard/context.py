@@ -66,6 +66,18 @@ class PageContext:
     def period_label(self) -> str:
         return f"{self.filters.start:%d %b %Y} – {self.filters.end:%d %b %Y}"
 
+    def comparison_label(self) -> str:
+        """The comparison period as a trend chart's subtitle names it, with how far its weeks
+        are moved to sit under this period's."""
+        from queries.trends import comparison_offset_weeks
+
+        compared = self.filters.comparison_filters()
+        weeks = comparison_offset_weeks(self.filters)
+        return (
+            f"{compared.start:%d %b %Y} – {compared.end:%d %b %Y}, "
+            f"drawn {weeks} week{'s' if weeks != 1 else ''} later"
+        )
+
     def source_note(self) -> str:
         """The source line every chart and table carries."""
         as_of = f"{self.as_of:%d %b %Y %H:%M} EAT" if self.as_of else "no reports yet"

@@ -22,6 +22,7 @@ from queries.filters import (
     PRESETS,
     PROGRAMME_LAUNCH,
     Filters,
+    counties_or_own,
     filters_from_choices,
     filters_from_query_params,
     preset_period,
@@ -100,9 +101,12 @@ def filter_bar(
     _sync_from_url(as_of, counties, wards, scope)
     names = dict(zip(counties["county_code"], counties["county_name"], strict=True))
     options = [code for code in counties["county_code"] if scope is None or code in scope]
-    st.session_state["f_counties"] = [
-        c for c in st.session_state.get("f_counties", []) if c in options
-    ]
+    st.session_state["f_counties"] = list(
+        counties_or_own([c for c in st.session_state.get("f_counties", []) if c in options], scope)
+    )
+    # A coordinator of one county has nothing to choose here: the county is shown, fixed, and
+    # its wards are offered at once.
+    own_county_only = scope is not None and len(scope) == 1
 
     with st.sidebar:
         st.markdown("### Filters")
@@ -142,6 +146,8 @@ def filter_bar(
             format_func=lambda c: f"{names[c]} ({c})",
             key="f_counties",
             placeholder="All counties" if scope is None else "All counties you can see",
+            disabled=own_county_only,
+            help="Your access covers this county only." if own_county_only else None,
         )
         chosen_wards: list[str] = []
         if len(chosen) == 1:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 import pydeck as pdk
@@ -17,6 +20,9 @@ KM_PER_DEGREE = 111.32
 # The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.
 VIEW_WIDTH_PX = 800
 VIEW_HEIGHT_PX = 620
+# The same on a phone: a 390 px screen leaves about 350 px for a map.
+PHONE_WIDTH_PX = 350
+PHONE_HEIGHT_PX = 460
 # deck.gl's world is 512 pixels wide at zoom 0.
 TILE_PX = 512
 # Sequential, light to dark (ColorBrewer YlOrRd): denser reads darker on a white background.
@@ -30,6 +36,100 @@ DENSITY_RAMP = [
 ]
 LABEL_RGBA = [40, 40, 40, 230]
 MAX_LABELS = 12
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+# Kenya's border (Natural Earth, public domain; assets/README.md says how it was made).
+KENYA_OUTLINE_PATH = ASSETS_DIR / "kenya-outline.geojson"
+OUTLINE_FILL_RGBA = [246, 244, 238, 255]
+OUTLINE_LINE_RGBA = [90, 90, 90, 255]
+# A label's box in degrees for a text height in degrees: a character of the bold sans-serif is
+# at most ~0.62 of the text height wide; the box is padded so that neighbours keep a gap.
+CHAR_WIDTH_EM = 0.62
+LABEL_PADDING = 1.15
+
+
+@lru_cache(maxsize=1)
+def kenya_outline() -> dict:
+    """Kenya's border as a GeoJSON FeatureCollection, read from assets/kenya-outline.geojson."""
+    return json.loads(KENYA_OUTLINE_PATH.read_text())
+
+
+def kenya_outline_layer() -> pdk.Layer:
+    """Kenya's border, filled in a pale neutral, to draw under everything else: offline there is
+    no basemap, and without it marks float on white."""
+    return pdk.Layer(
+        "GeoJsonLayer",
+        kenya_outline(),
+        id="kenya-outline",
+        stroked=True,
+        filled=True,
+        get_fill_color=OUTLINE_FILL_RGBA,
+        get_line_color=OUTLINE_LINE_RGBA,
+        line_width_min_pixels=1.5,
+        pickable=False,
+    )
+
+
+def label_box(
+    name: str, longitude: float, latitude: float, height_deg: float
+) -> tuple[float, float, float, float]:
+    """The box (west, south, east, north) a name centred on this point covers, in degrees."""
+    half_width = len(name) * CHAR_WIDTH_EM * height_deg * LABEL_PADDING / 2
+    half_height = height_deg * LABEL_PADDING / 2
+    return (
+        longitude - half_width,
+        latitude - half_height,
+        longitude + half_width,
+        latitude + half_height,
+    )
+
+
+def boxes_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two (west, south, east, north) boxes share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def choose_labels(
+    places: pd.DataFrame,
+    height_deg: float,
+    *,
+    limit: int = MAX_LABELS,
+    selected: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """The places to name, so that no two names overlap: greedy, in order of importance.
+
+    Names are sized in metres on the map (a TextLayer with size_units='meters'), so their boxes
+    are fixed in longitude/latitude and a choice free of overlaps stays free of them at every
+    zoom and screen width.
+
+    Args:
+        places: one row per candidate with county_code, county_name, label_longitude and
+            label_latitude (the centre of its name), in order of importance (most first).
+        height_deg: the text height in degrees of latitude.
+        limit: at most this many names.
+        selected: county codes named first, whatever their rank (still without overlaps).
+
+    Returns:
+        The chosen rows, in the order they were chosen.
+    """
+    first = (
+        places["county_code"].isin(selected)
+        if "county_code" in places
+        else pd.Series(False, index=places.index)
+    )
+    ordered = pd.concat([places[first], places[~first]])
+    chosen: list = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for index, row in ordered.iterrows():
+        if len(chosen) >= limit:
+            break
+        box = label_box(
+            str(row["county_name"]), row["label_longitude"], row["label_latitude"], height_deg
+        )
+        if any(boxes_overlap(box, other) for other in boxes):
+            continue
+        chosen.append(index)
+        boxes.append(box)
+    return ordered.loc[chosen]
 
 
 def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float, ...]:
@@ -67,21 +167,29 @@ def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float,
     )
 
 
-def fitted_view(south: float, north: float, west: float, east: float) -> pdk.ViewState:
-    """A flat view centred on the box, zoomed so the box fits the expected viewport.
+def fitted_view(
+    south: float,
+    north: float,
+    west: float,
+    east: float,
+    width_px: int = VIEW_WIDTH_PX,
+    height_px: int = VIEW_HEIGHT_PX,
+    min_zoom: float = 4.5,
+) -> pdk.ViewState:
+    """A flat view centred on the box, zoomed so the box fits a viewport of this size.
 
     Near the equator Web Mercator is close to linear in latitude, so degrees suffice.
     """
     lat_span = max(north - south, 0.05) * 1.1
     lon_span = max(east - west, 0.05) * 1.1
     zoom = min(
-        math.log2(VIEW_WIDTH_PX * 360 / (TILE_PX * lon_span)),
-        math.log2(VIEW_HEIGHT_PX * 360 / (TILE_PX * lat_span)),
+        math.log2(width_px * 360 / (TILE_PX * lon_span)),
+        math.log2(height_px * 360 / (TILE_PX * lat_span)),
     )
     return pdk.ViewState(
         latitude=(south + north) / 2,
         longitude=(west + east) / 2,
-        zoom=round(min(max(zoom, 4.5), 13.0), 2),
+        zoom=round(min(max(zoom, min_zoom), 13.0), 2),
         pitch=0,
         bearing=0,
     )
@@ -94,20 +202,18 @@ def hexagon_radius_m(south: float, north: float, west: float, east: float) -> in
 
 
 def county_names_layer(
-    counties: pd.DataFrame,
-    *,
-    size: int = 14,
-    colour: list[int] = LABEL_RGBA,
-    offset_px: int = 14,
+    named: pd.DataFrame, height_deg: float, colour: list[int] = LABEL_RGBA
 ) -> pdk.Layer:
-    """A text layer that names counties at their centroids, for maps drawn without a basemap
-    (offline nothing else says which mark is which).
+    """A text layer that names counties, for maps drawn without a basemap (offline nothing else
+    says which mark is which).
+
+    Names are sized in metres, so a choice of names free of overlaps (`choose_labels`) stays
+    free of them at every zoom and screen width; they never shrink below 10 px.
 
     Args:
-        counties: one row per county to name, with county_name, latitude and longitude.
-        size: the text height in pixels.
+        named: one row per county to name, with county_name, label_longitude, label_latitude.
+        height_deg: the text height in degrees of latitude.
         colour: the text colour, RGBA.
-        offset_px: how far above the centroid the name sits, in pixels, clear of its marker.
 
     Returns:
         A pydeck TextLayer with the id 'county-names'.
@@ -115,31 +221,43 @@ def county_names_layer(
     return pdk.Layer(
         "TextLayer",
         id="county-names",
-        data=counties,
-        get_position=["longitude", "latitude"],
+        data=named[["county_name", "label_longitude", "label_latitude"]],
+        get_position=["label_longitude", "label_latitude"],
         get_text="county_name",
-        get_size=size,
+        get_size=round(height_deg * KM_PER_DEGREE * 1000),
+        size_units=pdk.types.String("meters"),
+        size_min_pixels=10,
         get_color=colour,
-        get_pixel_offset=[0, -offset_px],
         # pydeck reads a plain string as a data accessor; literal string props go through String().
         font_family=pdk.types.String(FONT_FAMILY),
         font_weight=600,
-        # A white halo keeps names legible over the hexagons and the choropleth's fills.
+        # A white halo keeps names legible over the hexagons, circles and fills.
         outline_width=3,
         outline_color=[255, 255, 255, 255],
         font_settings={"sdf": True},
     )
 
 
-def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = None) -> pdk.Deck:
+def degrees_per_pixel(zoom: float) -> float:
+    """How many degrees of longitude one screen pixel spans at this zoom."""
+    return 360 / (TILE_PX * 2**zoom)
+
+
+def incident_density_deck(
+    points: pd.DataFrame,
+    counties: pd.DataFrame | None = None,
+    width_px: int = VIEW_WIDTH_PX,
+    height_px: int = VIEW_HEIGHT_PX,
+) -> pdk.Deck:
     """A density map of incident GPS points: hexagons coloured by how many incidents fall in them.
 
     Args:
         points: one row per incident drawn, with latitude and longitude (already inside Kenya).
         counties: the selected counties (county_name, latitude, longitude centroid, area_km2);
-            the initial view is fitted to them and their centroids are marked (and named, the
-            12 most populous when there are more, from `population`), since offline there is no
-            basemap. None: fit to the points (or Kenya).
+            the initial view is fitted to them and their centroids are marked (and named: the
+            most populous first, as many as fit without overlapping, at most 12), since offline
+            there is no basemap. None: fit to the points (or Kenya).
+        width_px, height_px: the viewport the initial view is fitted to (a phone's is narrow).
 
     Returns:
         A deck without a basemap (layers draw on a plain background); render it with
@@ -148,6 +266,7 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
     box = _bounds(counties, points)
     radius = hexagon_radius_m(*box)
     layers = [
+        kenya_outline_layer(),
         pdk.Layer(
             "HexagonLayer",
             id="incident-density",
@@ -162,14 +281,22 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
             opacity=0.85,
             pickable=True,
             auto_highlight=True,
-        )
+        ),
     ]
+    view = fitted_view(*box, width_px=width_px, height_px=height_px, min_zoom=3.0)
     if counties is not None and len(counties):
         dots = counties[["county_name", "latitude", "longitude"]].copy()
-        # Names of every county pile up in the crowded west: label only the most populous.
-        labels = dots
-        if len(counties) > MAX_LABELS and "population" in counties:
-            labels = dots.loc[counties["population"].nlargest(MAX_LABELS).index]
+        # Names of every county pile up in the crowded west: the most populous first, as many
+        # as fit without overlapping, each just above its dot. 15 px at the fitted zoom.
+        height_deg = 15 * degrees_per_pixel(view.zoom)
+        ranked = counties
+        if "population" in counties:
+            ranked = counties.sort_values("population", ascending=False, kind="stable")
+        places = ranked.assign(
+            label_longitude=ranked["longitude"],
+            label_latitude=ranked["latitude"] + 0.8 * height_deg,
+        )
+        labels = choose_labels(places, height_deg, limit=MAX_LABELS)
         layers += [
             pdk.Layer(
                 "ScatterplotLayer",
@@ -181,11 +308,11 @@ def incident_density_deck(points: pd.DataFrame, counties: pd.DataFrame | None = 
                 radius_max_pixels=5,
                 get_fill_color=LABEL_RGBA,
             ),
-            county_names_layer(labels),
+            county_names_layer(labels, height_deg),
         ]
     return pdk.Deck(
         layers=layers,
-        initial_view_state=fitted_view(*box),
+        initial_view_state=view,
         map_provider=None,
         map_style=None,
         tooltip={"text": "{elevationValue} incidents in this hexagon"},

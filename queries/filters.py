@@ -226,6 +226,16 @@ class Filters:
         return params
 
 
+def counties_or_own(counties: Iterable[str], scope: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The chosen counties, or, when none is chosen and the user may see exactly one county,
+    that county: a coordinator of one county has it chosen from the start, so that its wards
+    can be picked at once (wards need exactly one chosen county)."""
+    chosen = tuple(counties)
+    if not chosen and scope is not None and len(scope) == 1:
+        return tuple(scope)
+    return chosen
+
+
 def filters_from_choices(
     preset: str,
     date_range: tuple[dt.date, dt.date] | None,
@@ -242,7 +252,8 @@ def filters_from_choices(
         preset: a key of PRESETS.
         date_range: the custom period (inclusive EAT dates), used only when preset is 'custom'.
         comparison: a key of COMPARISONS.
-        counties: the chosen county codes; none means every county in scope.
+        counties: the chosen county codes; none means every county in scope (and, for a
+            scope of one county, that county: `counties_or_own`).
         wards: the chosen ward codes; none means every ward.
         as_of: the data's as-of date, which every preset's period ends on at the latest.
         scope: the user's permitted counties, or None for national access.
@@ -262,7 +273,7 @@ def filters_from_choices(
         end=end,
         preset=preset,
         comparison=comparison,
-        counties=tuple(counties),
+        counties=counties_or_own(counties, scope),
         wards=tuple(wards),
         scope=scope,
         as_of=as_of,
@@ -368,6 +379,7 @@ def filters_from_query_params(
                 "were ignored."
             )
         counties = [code for code in counties if code in scope]
+    counties = list(counties_or_own(counties, scope))
 
     wards = _codes(_param(params, "ward"))
     if wards:

@@ -111,3 +111,44 @@ def streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.Data
             "is_partial",
         ]
     ]
+
+
+def comparison_offset_weeks(filters: Filters) -> int:
+    """How many whole weeks later the comparison period's weeks are drawn, to sit under the
+    weeks of this period they are compared with: the gap between the two periods' starts,
+    rounded to whole weeks (4 for the previous 28 days, 52 for the same period last year), so
+    that a Monday week lands on a Monday week.
+
+    Rounding matters only where the gap is not whole weeks (a month, a quarter, last year):
+    then a week is compared with the Monday week nearest to the same distance back.
+    """
+    compared = filters.comparison_filters()
+    return round((filters.start - compared.start).days / 7)
+
+
+def comparison_streams_by_week(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """The comparison period's weekly activity (`streams_by_week` of the comparison filters,
+    rehab counts suppressed the same way), each week moved onto the week of this period it is
+    compared with (`comparison_offset_weeks`).
+
+    Grain: one row per stream per week (Monday start) overlapping the comparison period.
+    Columns: stream, stream_label, week_start (moved onto this period's weeks),
+    comparison_week_start (the week's own Monday), value, value_suppressed, value_small,
+    is_partial (the week extends beyond the comparison period).
+    """
+    compared = streams_by_week(engine, filters.comparison_filters(), threshold)
+    offset = pd.Timedelta(weeks=comparison_offset_weeks(filters))
+    compared = compared.rename(columns={"week_start": "comparison_week_start"})
+    compared["week_start"] = compared["comparison_week_start"] + offset
+    return compared[
+        [
+            "stream",
+            "stream_label",
+            "week_start",
+            "comparison_week_start",
+            "value",
+            "value_suppressed",
+            "value_small",
+            "is_partial",
+        ]
+    ]

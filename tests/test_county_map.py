@@ -1,5 +1,6 @@
-"""The county map: circles by default, a choropleth from an administrator's GeoJSON, and a
-broken GeoJSON that falls back to circles instead of breaking the page."""
+"""The county map: Kenya's outline from assets/ under circles (or a choropleth from an
+administrator's GeoJSON; a broken GeoJSON falls back to circles instead of breaking the page),
+names that never overlap, a legend, a phone-width drawing, and the same figures as a table."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ import pandas as pd
 import pytest
 
 from dashboard.charts.county_map import (
+    NARROW,
     RAMP,
+    WIDE,
     county_geojson_path,
     county_map_deck,
+    county_names,
+    legend_bins,
     load_county_geojson,
     map_frame,
+    map_table,
     rate_colours,
 )
+from dashboard.maps import KENYA_OUTLINE_PATH, TILE_PX, boxes_overlap, label_box
+from queries.geography import counties_frame
 from tests.app_support import open_page
+
+# Kenya's extent on the Natural Earth outline (west, east), in degrees of longitude.
+KENYA_WEST, KENYA_EAST = 33.9, 41.9
 
 
 def _square(code: object, lon: float, lat: float, key: str = "county_code") -> dict:
@@ -76,7 +87,8 @@ def test_codes_are_read_from_either_property_and_padded(geojson_file: Path) -> N
 
 def test_choropleth_fills_counties_by_rate(geojson_file: Path) -> None:
     deck = json.loads(county_map_deck(_frame(), load_county_geojson(geojson_file)).to_json())
-    layer, names = deck["layers"]
+    outline, layer, names = deck["layers"]
+    assert outline["id"] == "kenya-outline"
     assert layer["@@type"] == "GeoJsonLayer" and names["@@type"] == "TextLayer"
     fills = {
         f["properties"]["county_name"]: f["properties"]["fill"] for f in layer["data"]["features"]
@@ -86,7 +98,8 @@ def test_choropleth_fills_counties_by_rate(geojson_file: Path) -> None:
 
 def test_circles_without_boundaries() -> None:
     deck = json.loads(county_map_deck(_frame()).to_json())
-    layer, names = deck["layers"]
+    outline, layer, names = deck["layers"]
+    assert outline["id"] == "kenya-outline"
     assert layer["@@type"] == "ScatterplotLayer"
     # No basemap, so the counties with something to show are named on the map.
     assert names["@@type"] == "TextLayer"
@@ -152,7 +165,131 @@ def test_the_overview_draws_the_choropleth(demo_db_path, geojson_file, monkeypat
     monkeypatch.setenv("USALAMA_COUNTY_GEOJSON", str(geojson_file))
     at = open_page(demo_db_path, monkeypatch, {})
     assert not at.exception and not at.error
-    assert any(
-        "colour: rate per 100,000 residents" in m.value and "circle" not in m.value
-        for m in at.markdown
+    legend = [m.value for m in at.markdown if "map-legend" in m.value]
+    assert len(legend) == 1
+    assert "rate per 100,000 residents" in legend[0] and "Circle area" not in legend[0]
+
+
+def _outline() -> dict:
+    return json.loads(KENYA_OUTLINE_PATH.read_text())
+
+
+def test_the_outline_is_kenya_from_assets() -> None:
+    (feature,) = _outline()["features"]
+    assert feature["properties"]["name"] == "Kenya"
+    points = [p for polygon in feature["geometry"]["coordinates"] for ring in polygon for p in ring]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    assert min(lons) == pytest.approx(KENYA_WEST, abs=0.1)
+    assert max(lons) == pytest.approx(KENYA_EAST, abs=0.1)
+    assert min(lats) == pytest.approx(-4.7, abs=0.1) and max(lats) == pytest.approx(5.5, abs=0.1)
+    assert KENYA_OUTLINE_PATH.stat().st_size < 10_000  # a few KB: it is sent with every map
+
+
+def _pydeck_specs(at) -> list[dict]:
+    """The decks the page sent to the browser, as deck.gl JSON (AppTest cannot draw them)."""
+    return [json.loads(element.proto.json) for element in at.get("deck_gl_json_chart")]
+
+
+def test_the_overview_map_is_drawn_over_the_outline_from_assets(demo_db_path, monkeypatch):
+    monkeypatch.delenv("USALAMA_COUNTY_GEOJSON", raising=False)
+    at = open_page(demo_db_path, monkeypatch, {})
+    assert not at.exception and not at.error
+    decks = _pydeck_specs(at)
+    assert len(decks) == 2  # fitted to a wide screen and to a phone; CSS shows one
+    for deck in decks:
+        ids = [layer["id"] for layer in deck["layers"]]
+        assert ids == ["kenya-outline", "county-circles", "county-names"]  # outline underneath
+        assert deck["layers"][0]["data"] == _outline()
+    # Tap-friendly wording, a legend, and the same figures as a table.
+    captions = " ".join(c.value for c in at.caption)
+    assert "Tap or hover" in captions and "Hover a county" not in captions
+    assert any("Circle area" in m.value for m in at.markdown if "map-legend" in m.value)
+    assert any("the map's figures" in e.label for e in at.expander)
+
+
+def _real_counties() -> pd.DataFrame:
+    frame = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
+    return frame.assign(value=frame["population"].astype("float64"), radius_m=0.0)
+
+
+def _named_boxes(named: pd.DataFrame, height: float) -> dict[str, tuple]:
+    return {
+        row.county_name: label_box(row.county_name, row.label_longitude, row.label_latitude, height)
+        for row in named.itertuples()
+    }
+
+
+def _overlapping_pairs(boxes: dict[str, tuple]) -> list[tuple[str, str]]:
+    names = list(boxes)
+    return [
+        (a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if boxes_overlap(boxes[a], boxes[b])
+    ]
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["wide", "narrow"])
+def test_names_never_overlap_on_the_real_centroids(size) -> None:
+    counties = _real_counties()
+    everyone = counties.assign(
+        label_longitude=counties["longitude"],
+        label_latitude=counties["latitude"] + 0.6 * size.label_height_deg,
     )
+    all_boxes = _named_boxes(everyone, size.label_height_deg)
+    # The crowded places the issue names do collide if every county is named...
+    crowded = _overlapping_pairs(all_boxes)
+    assert ("Kiambu", "Nairobi") in crowded or ("Nairobi", "Kiambu") in crowded
+    assert {("Kakamega", "Uasin Gishu"), ("Uasin Gishu", "Kakamega")} & set(crowded) or {
+        ("Kakamega", "Vihiga"),
+        ("Vihiga", "Kakamega"),
+    } & set(crowded)
+    # ...and the chooser names no overlapping pair: the largest of a cluster wins.
+    named = county_names(counties, size)
+    assert _overlapping_pairs(_named_boxes(named, size.label_height_deg)) == []
+    names = set(named["county_name"])
+    assert {"Nairobi", "Nakuru", "Kakamega", "Mombasa"} <= names
+    assert "Kiambu" not in names  # next to Nairobi, which has more people
+    assert 8 <= len(names) <= 12
+
+
+def test_selected_counties_are_named_first() -> None:
+    counties = _real_counties()
+    named = county_names(counties, WIDE, selected=("022", "044"))  # Kiambu, Migori
+    names = list(named["county_name"])
+    assert names[:2] == ["Kiambu", "Migori"]
+    assert "Nairobi" not in names  # it would overlap the chosen Kiambu
+    assert _overlapping_pairs(_named_boxes(named, WIDE.label_height_deg)) == []
+
+
+def test_the_phone_drawing_fits_kenya_in_a_phone_width() -> None:
+    narrow = json.loads(county_map_deck(_frame(), size=NARROW).to_json())["initialViewState"]
+    wide = json.loads(county_map_deck(_frame(), size=WIDE).to_json())["initialViewState"]
+    # deck.gl's world is 512 px wide at zoom 0: Kenya's width in pixels at the view's zoom.
+    width_px = (KENYA_EAST - KENYA_WEST) * TILE_PX * 2 ** narrow["zoom"] / 360
+    assert width_px <= 350  # a 390 px phone leaves about 350 px for the map
+    # Centred on Kenya, so neither side is cut.
+    assert narrow["longitude"] == pytest.approx((KENYA_WEST + KENYA_EAST) / 2, abs=0.2)
+    assert wide["zoom"] > narrow["zoom"]
+
+
+def test_legend_bins_match_the_colours() -> None:
+    rates = pd.Series([1.0, 4.0, 7.0, None])
+    bins = legend_bins(rates)
+    assert [colour for colour, _, _ in bins] == RAMP
+    assert bins[0][1] == 1.0 and bins[-1][2] == pytest.approx(7.0)
+    # Each rate's colour is the colour of the class that holds it.
+    for rate, colour in zip(rates[:3], rate_colours(rates[:3]), strict=True):
+        holders = [c for c, low, high in bins if low <= rate <= high]
+        assert colour in holders
+    assert legend_bins(pd.Series([3.0, 3.0])) == [(RAMP[0], 3.0, 3.0)]
+    assert legend_bins(pd.Series([None], dtype="float64")) == []
+
+
+def test_the_map_table_holds_the_same_figures() -> None:
+    frame = _frame().assign(change_pct=[5.0, None, -2.5])
+    shown, raw = map_table(frame, "incidents")
+    assert shown["County"].tolist() == ["Nairobi", "Mombasa", "Nakuru"]
+    assert shown["Incidents reported"].tolist() == [40.0, 10.0, 0.0]
+    assert raw["county_code"].tolist() == ["047", "001", "032"]
+    assert raw["incidents_change_pct"].tolist()[0] == -2.5

@@ -89,3 +89,22 @@ def test_a_ward_that_shares_its_name_with_another_can_be_chosen(app, demo_db_pat
         at = app(county="032", ward=code)
         assert not at.exception
         assert at.session_state["_page_context"].filters.wards == (code,)
+
+
+def test_a_county_coordinator_gets_their_wards_at_once(app) -> None:
+    """A coordinator of one county (the demo's 'County' role) sees the Wards filter without
+    picking their county again; their county is shown, fixed."""
+    at = app()
+    at.radio(key="demo_role").set_value("county").run()
+    county = at.selectbox(key="demo_county").value
+    assert not at.exception and not at.error
+    assert at.multiselect(key="f_counties").value == [county]
+    assert at.multiselect(key="f_counties").disabled
+    wards = at.multiselect(key="f_wards")
+    assert len(wards.options) > 5  # this county's wards are on offer
+    context = at.session_state["_page_context"]
+    ward = context.wards[context.wards["county_code"] == county]["ward_code"].iloc[0]
+    wards.set_value([ward]).run()
+    assert not at.exception and not at.error
+    assert at.session_state["_page_context"].filters.wards == (ward,)
+    assert at.query_params["county"] == county and at.query_params["ward"] == ward

@@ -118,6 +118,19 @@ def test_a_county_user_never_leaves_their_scope(county_param: str) -> None:
     assert filters.county_codes == ("032",)
 
 
+def test_a_one_county_user_has_their_county_chosen_so_wards_can_follow() -> None:
+    # With no county in the link (or a county outside the scope), wards of the user's county
+    # are valid at once; a national user still needs to choose one county.
+    for params in ({"ward": "KEW-0900"}, {"county": "047", "ward": "KEW-0900"}):
+        filters, _ = filters_from_query_params(params, TODAY, KNOWN, WARDS, scope=("032",))
+        assert filters.counties == ("032",) and filters.wards == ("KEW-0900",)
+    national, notes = filters_from_query_params({"ward": "KEW-0900"}, TODAY, KNOWN, WARDS)
+    assert national.counties == () and national.wards == () and len(notes) == 1
+    # A scope of several counties chooses none of them for the user.
+    several = filters_from_choices("last_month", None, "previous", [], [], TODAY, ("001", "032"))
+    assert several.counties == () and several.county_codes == ("001", "032")
+
+
 def test_url_round_trip() -> None:
     original = Filters(
         start=D(2025, 7, 1),

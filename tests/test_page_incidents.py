@@ -20,6 +20,7 @@ from dashboard.pages import INCIDENTS
 from queries import incidents as q
 from queries.db import make_engine
 from queries.filters import Filters
+from queries.geography import counties_frame
 from queries.schema import INCIDENT_CATEGORIES
 from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
 
@@ -228,7 +229,8 @@ def test_ward_figures_name_the_county() -> None:
         }
     )
     top = charts.top_wards_figure(wards, "July")
-    assert list(top.data[0].y) == ["Likoni (Mombasa)", "Kibera (Nairobi)"]
+    # Two short lines: one long line is cut at a phone's edge.
+    assert list(top.data[0].y) == ["Likoni<br>(Mombasa)", "Kibera<br>(Nairobi)"]
     assert "Top 2 wards" in top.layout.title.text
     rising = charts.ward_increase_figure(wards, "July against June")
     assert list(rising.data[0].text) == ["+4", "+3 (+150%)"]
@@ -292,12 +294,14 @@ def test_density_deck_draws_hexagons_without_a_basemap() -> None:
     points = pd.DataFrame({"latitude": [-0.30, -0.31, -1.29], "longitude": [36.07, 36.08, 36.8]})
     deck = maps.incident_density_deck(points, COUNTIES)
     spec = deck_json(deck)
-    hexagons = spec["layers"][0]
+    outline, hexagons = spec["layers"][:2]
+    assert outline["id"] == "kenya-outline"  # Kenya's border from assets/, under the hexagons
+    assert outline["data"] == maps.kenya_outline()
     assert hexagons["@@type"] == "HexagonLayer"
     assert len(hexagons["data"]) == 3
     assert hexagons["colorScaleType"] == "quantile"
     assert not spec.get("mapStyle")
-    assert [layer["@@type"] for layer in spec["layers"][1:]] == ["ScatterplotLayer", "TextLayer"]
+    assert [layer["@@type"] for layer in spec["layers"][2:]] == ["ScatterplotLayer", "TextLayer"]
     view = spec["initialViewState"]
     assert -1.29 < view["latitude"] < -0.30 and 36.07 < view["longitude"] < 36.82
     assert 6 < view["zoom"] < 11  # two neighbouring counties, not the whole country
@@ -309,7 +313,10 @@ def test_density_deck_fits_kenya_and_handles_no_points() -> None:
     south, north, west, east = maps.KENYA_BOUNDS
     assert south < view["latitude"] < north and west < view["longitude"] < east
     assert 4.5 <= view["zoom"] < 6.5
-    assert len(deck_json(deck)["layers"]) == 1
+    assert [layer["id"] for layer in deck_json(deck)["layers"]] == [
+        "kenya-outline",
+        "incident-density",
+    ]
 
 
 def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties() -> None:
@@ -317,13 +324,53 @@ def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties
     one = COUNTIES.iloc[:1]
     view = deck_json(maps.incident_density_deck(points, one))["initialViewState"]
     assert view["zoom"] > 7  # the one stray point in the far north-east does not zoom out
+    # Names never overlap: of ten counties drawn on the same two spots, one name each (the
+    # most populous); of the 47 real counties, at most MAX_LABELS, none overlapping.
     many = pd.concat([COUNTIES] * 10, ignore_index=True)
     many["population"] = range(len(many))
-    labels = deck_json(maps.incident_density_deck(points, many))["layers"][2]
-    assert len(labels["data"]) == maps.MAX_LABELS
+    labels = deck_json(maps.incident_density_deck(points, many))["layers"][3]
+    assert len(labels["data"]) == 2
+    real = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
+    spec = deck_json(maps.incident_density_deck(points, real))
+    named = spec["layers"][3]["data"]
+    height = 15 * maps.degrees_per_pixel(spec["initialViewState"]["zoom"])
+    boxes = [
+        maps.label_box(n["county_name"], n["label_longitude"], n["label_latitude"], height)
+        for n in named
+    ]
+    assert 6 <= len(named) <= maps.MAX_LABELS
+    assert not any(maps.boxes_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert "Nairobi" in {n["county_name"] for n in named}
 
 
 def test_hexagon_radius_follows_the_area_shown() -> None:
     assert maps.hexagon_radius_m(*maps.KENYA_BOUNDS) == 15_000
     assert maps.hexagon_radius_m(-1.4, -1.2, 36.7, 36.9) == 400
     assert 400 < maps.hexagon_radius_m(-1.0, 0.5, 35.5, 36.6) < 15_000
+
+
+def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -> None:
+    response = pd.DataFrame(
+        {
+            "county_name": ["Nakuru", "Nairobi"],
+            "median_hours_to_acknowledge": [2.5, 3.0],
+            "median_hours_to_resolve": [60.0, 70.0],
+            "acknowledged_count": [10, 12],
+            "resolved_count": [8, 9],
+        }
+    )
+    side = charts.response_hours_figure(response, "s")
+    stacked = charts.response_hours_figure(response, "s", stacked=True)
+    assert tuple(side.layout.xaxis.domain) != (0.0, 1.0)  # two panels side by side
+    assert tuple(stacked.layout.xaxis.domain) == tuple(stacked.layout.xaxis2.domain) == (0, 1)
+    # The phone's drawing fits Kenya's width (8 degrees) in 350 px: a lower zoom.
+    points = pd.DataFrame({"latitude": [-1.29], "longitude": [36.8]})
+    real = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
+    wide = deck_json(maps.incident_density_deck(points, real))["initialViewState"]
+    phone = deck_json(
+        maps.incident_density_deck(
+            points, real, width_px=maps.PHONE_WIDTH_PX, height_px=maps.PHONE_HEIGHT_PX
+        )
+    )["initialViewState"]
+    assert phone["zoom"] < wide["zoom"]
+    assert 8.0 * maps.TILE_PX * 2 ** phone["zoom"] / 360 <= maps.PHONE_WIDTH_PX

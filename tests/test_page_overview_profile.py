@@ -3,6 +3,7 @@ several filter combinations."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting
+from dashboard.charts.profile import RANK_COLUMN
 from dashboard.pages import COUNTY_PROFILE, OVERVIEW, Page
 from queries.db import make_engine
 from queries.filters import Filters
@@ -37,8 +39,12 @@ def run_page(demo_db_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-def _table(at: AppTest, first_column: str) -> pd.DataFrame:
-    return next(t.value for t in at.dataframe if t.value.columns[0] == first_column)
+def _table(at: AppTest, first_column: str, also: str | None = None) -> pd.DataFrame:
+    return next(
+        t.value
+        for t in at.dataframe
+        if t.value.columns[0] == first_column and (also is None or also in t.value.columns)
+    )
 
 
 @pytest.mark.parametrize("params", COMBINATIONS, ids=IDS)
@@ -46,7 +52,7 @@ def test_overview_league_table(run_page, demo_db_path, params) -> None:
     at = run_page(OVERVIEW, params)
     filters = filters_of(params)
     league = county_league(make_engine(f"sqlite:///{demo_db_path}"), filters, 5)
-    shown = _table(at, "County").set_index("Code")
+    shown = _table(at, "County", also="Code").set_index("Code")  # not the map's table
     assert sorted(shown.index) == sorted(league["county_code"])
     expected = league.set_index("county_code")
     for code, row in shown.iterrows():
@@ -91,8 +97,13 @@ def test_county_profile(run_page, demo_db_path, params) -> None:
         assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
             indicator, row["county_value"], bool(row["county_suppressed"]), 5
         )
-        rank = shown["Rank among counties"][indicator.label]
+        rank = shown[RANK_COLUMN][indicator.label]
         assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
+        assert rank == "–" or ("(1 = highest)" in rank) == (indicator.higher_is_better is None)
+    # On a phone the row's name stays in view: the first column of every table is pinned.
+    for first in ("Indicator", "Ward"):
+        frame = next(t for t in at.dataframe if t.value.columns[0] == first)
+        assert json.loads(frame.proto.columns)[first]["pinned"] is True
 
     wards = indicators_frame(engine, filters, 5, grain="ward").set_index("ward_name")
     shown_wards = _table(at, "Ward").set_index("Ward")

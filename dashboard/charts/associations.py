@@ -14,6 +14,7 @@ from dashboard.charts.common import (
     horizontal_bars,
     horizontal_bars_layout,
     overall_line,
+    range_for_labels,
 )
 
 _LABELS = {"ra_meeting": "RA meeting", "no_ra": "No RA linked", "other": "Other (unknown)"}
@@ -215,11 +216,12 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
     shown = _with_forums(by_county).sort_values("joint_forum_pct", kind="stable")
     total = by_county["forums_held"].sum()
     overall = 100.0 * by_county["joint_forums_count"].sum() / total if total else None
+    labels = [f"{p:.0f}% of {n:,}" for p, n in zip(shown["joint_forum_pct"], shown["forums_held"])]
     fig = horizontal_bars(
         shown["joint_forum_pct"],
         shown["county_name"],
         theme.STREAM_COLOURS["ras"],
-        [f"{p:.0f}% of {n:,}" for p, n in zip(shown["joint_forum_pct"], shown["forums_held"])],
+        labels,
         "%{y}: %{x:.1f}% joint<extra></extra>",
     )
     overall_text = overall_line(fig, overall)
@@ -228,9 +230,9 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
         fig,
         "Joint forums by county (% of forums held)",
         period_label + overall_text,
-        margin=dict(r=120),
+        margin=dict(r=40),
         title_text="Joint forums (% of forums held)",
-        range=[0, top * 1.25 + 1],
+        range=range_for_labels(max(top, overall or 0.0), labels),
         ticksuffix="%",
     )
 
@@ -238,24 +240,26 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
 def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
     """Horizontal bars of summed forum attendance per county, with people per forum."""
     shown = _with_forums(by_county).sort_values("forum_attendance", kind="stable")
+    # Short labels ("24,316 (63)"): "per forum" is said once, in the subtitle.
+    labels = [
+        f"{a:,} ({m:.0f})" for a, m in zip(shown["forum_attendance"], shown["attendance_per_forum"])
+    ]
     fig = horizontal_bars(
         shown["forum_attendance"],
         shown["county_name"],
         theme.STREAM_COLOURS["ras"],
-        [
-            f"{a:,} ({m:.0f} per forum)"
-            for a, m in zip(shown["forum_attendance"], shown["attendance_per_forum"])
-        ],
-        "%{y}: %{x:,} people attended<extra></extra>",
+        labels,
+        "%{y}: %{x:,} people attended, %{customdata:.0f} per forum<extra></extra>",
+        customdata=shown["attendance_per_forum"],
     )
     top = float(shown["forum_attendance"].max()) if len(shown) else 1.0
     return horizontal_bars_layout(
         fig,
         "Forum attendance by county (people)",
-        f"{period_label}; summed attendance of forums held",
+        f"{period_label}; summed attendance of forums held; (in brackets): people per forum",
         margin=dict(r=40),
-        title_text="People attending (sum over forums)",
-        range=[0, top * 1.35],
+        title_text="People attending",
+        range=range_for_labels(top, labels),
         separatethousands=True,
     )
 
@@ -283,36 +287,46 @@ _SETTLEMENT_PANELS = (
 )
 
 
-def settlement_figure(by_type: pd.DataFrame, period_label: str) -> go.Figure:
+def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2) -> go.Figure:
     """Four small panels (registered, active, member households, forums) by settlement type;
-    each has its own scale, since households outnumber RAs a hundredfold."""
+    each has its own scale, since households outnumber RAs a hundredfold. `columns=1` stacks
+    the panels for a phone, where two side by side would crowd their labels."""
     colours = theme.colours_for("settlement_type")
+    rows = len(_SETTLEMENT_PANELS) // columns
     fig = make_subplots(
-        rows=2,
-        cols=2,
+        rows=rows,
+        cols=columns,
         subplot_titles=[title for _, title in _SETTLEMENT_PANELS],
-        horizontal_spacing=0.2,
-        vertical_spacing=0.16,
+        # The right panels share the left ones' settlement names: written once, on the left,
+        # they cannot collide with the left panels' bar labels.
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        vertical_spacing=0.16 if columns == 2 else 0.07,
     )
     names = [label(code) for code in by_type["settlement_type"]]
     bar_colours = [colours.get(code, theme.OTHER_GREY) for code in by_type["settlement_type"]]
     for i, (column, title) in enumerate(_SETTLEMENT_PANELS):
         values = by_type[column]
+        texts = [f"{v:,}" for v in values]
         fig.add_trace(
             horizontal_bar(
                 values,
                 names,
                 bar_colours,
-                [f"{v:,}" for v in values],
+                texts,
                 f"%{{y}}: %{{x:,}} ({title.lower()})<extra></extra>",
                 showlegend=False,
             ),
-            row=i // 2 + 1,
-            col=i % 2 + 1,
+            row=i // columns + 1,
+            col=i % columns + 1,
         )
         top = float(values.max()) if len(values) else 1.0
         fig.update_xaxes(
-            range=[0, max(top, 1) * 1.3], separatethousands=True, row=i // 2 + 1, col=i % 2 + 1
+            # A panel's plot area is about 220 px wide on a laptop, 160 on a phone.
+            range=range_for_labels(max(top, 1), texts, plot_px=220 if columns == 2 else 160),
+            separatethousands=True,
+            row=i // columns + 1,
+            col=i % columns + 1,
         )
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_annotations(font_size=18)

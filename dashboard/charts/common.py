@@ -10,6 +10,18 @@ import plotly.graph_objects as go
 
 SUBTITLE_FONT = dict(size=15, color="#555")
 OVERALL_LINE = dict(color="#444", dash="dash", width=2)
+# A bar label's room: the plot area of a half-width chart on a 1366 px laptop is ~320 px wide,
+# and a character of the 16 px bar text is at most ~9.5 px wide.
+LABEL_PLOT_PX = 320
+LABEL_CHAR_PX = 9.5
+
+
+def range_for_labels(top: float, labels: Any, plot_px: float = LABEL_PLOT_PX) -> list[float]:
+    """A value axis [0, end] with room after the longest bar for the longest label, so that
+    no label is cut at the chart's edge (the room is a share of the axis, at most 60%)."""
+    longest = max((len(str(text)) for text in labels), default=0)
+    share = min(longest * LABEL_CHAR_PX / plot_px, 0.6)
+    return [0, max(float(top), 1e-9) / (1 - share)]
 
 
 def figure_title(text: str, subtitle: str) -> dict:
@@ -69,5 +81,6 @@ def overall_line(
     and return the subtitle's note on it; nothing and '' when there is no overall value."""
     if overall is None or pd.isna(overall):
         return ""
-    fig.add_vline(x=overall if cap is None else min(overall, cap), line=OVERALL_LINE)
+    # Under the bars and their labels, so that it never strikes a label through.
+    fig.add_vline(x=overall if cap is None else min(overall, cap), line=OVERALL_LINE, layer="below")
     return f"; dashed line: all selected, {overall:.{decimals}f}%"

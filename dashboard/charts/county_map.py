@@ -6,21 +6,45 @@ import json
 import logging
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pydeck as pdk
 
-from dashboard.maps import county_names_layer
+from dashboard.maps import (
+    KENYA_BOUNDS,
+    choose_labels,
+    county_names_layer,
+    fitted_view,
+    kenya_outline_layer,
+)
 
 log = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "assets"
 GEOJSON_ENV_VAR = "USALAMA_COUNTY_GEOJSON"
 DEFAULT_GEOJSON = ASSETS_DIR / "counties.geojson"
-KENYA_VIEW = pdk.ViewState(latitude=0.3, longitude=37.9, zoom=5.6, pitch=0)
 NO_DATA_RGB = [200, 200, 200]
 LABELLED_COUNTIES = 12
+METRES_PER_DEGREE = 111_320
+
+
+@dataclass(frozen=True)
+class MapSize:
+    """One drawing of the county map: the viewport Kenya is fitted into and the height of the
+    county names in degrees (names are sized in metres, so they shrink and grow with the map)."""
+
+    width_px: int
+    height_px: int
+    label_height_deg: float
+
+
+# A laptop or projector (the map is ~1,200 px wide and 600 high: Kenya fits the height), and a
+# phone (a 390 px screen leaves ~350 px for the map: Kenya fits the width, with fewer, larger
+# names). About 15 px and 13 px text.
+WIDE = MapSize(width_px=820, height_px=600, label_height_deg=0.26)
+NARROW = MapSize(width_px=350, height_px=460, label_height_deg=0.34)
 
 # Sequential, colour-blind-safe ramp (viridis, light to dark reversed so more reads darker).
 RAMP = [[253, 231, 37], [122, 209, 81], [34, 168, 132], [42, 120, 142], [65, 68, 135], [68, 1, 84]]
@@ -75,8 +99,39 @@ def rate_colours(rates: pd.Series) -> list[list[int]]:
     return colours
 
 
-def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Deck:
-    """A deck of the county measure.
+def legend_bins(rates: pd.Series) -> list[tuple[list[int], float, float]]:
+    """The colour legend of `rate_colours`: (colour, from, to) for each class of the ramp that
+    the rates span (one class when every rate is the same; none without rates)."""
+    finite = rates.dropna().astype("float64")
+    if not len(finite):
+        return []
+    low, high = float(finite.min()), float(finite.max())
+    if high == low:
+        return [(RAMP[0], low, high)]
+    step = (high - low) / len(RAMP)
+    return [(colour, low + i * step, low + (i + 1) * step) for i, colour in enumerate(RAMP)]
+
+
+def county_names(data: pd.DataFrame, size: MapSize, selected: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The counties to name on the map, no two names overlapping: the selected ones, then the
+    largest values (at most LABELLED_COUNTIES). Each name sits just above its circle (its
+    `radius_m`, if the frame has one), so that it is not written over the circle's colour."""
+    places = data[data["value"] > 0].sort_values("value", ascending=False, kind="stable")
+    radius_deg = places["radius_m"] / METRES_PER_DEGREE if "radius_m" in places else 0.0
+    places = places.assign(
+        label_longitude=places["longitude"],
+        label_latitude=places["latitude"] + radius_deg + 0.6 * size.label_height_deg,
+    )
+    return choose_labels(places, size.label_height_deg, limit=LABELLED_COUNTIES, selected=selected)
+
+
+def county_map_deck(
+    frame: pd.DataFrame,
+    geojson: dict | None = None,
+    size: MapSize = WIDE,
+    selected: tuple[str, ...] = (),
+) -> pdk.Deck:
+    """A deck of the county measure over Kenya's outline (assets/kenya-outline.geojson).
 
     Args:
         frame: one row per county with county_code, county_name, latitude, longitude, value
@@ -84,6 +139,8 @@ def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Dec
             rate_text, change_text.
         geojson: county boundaries (from `load_county_geojson`); when given, counties are
             filled by rate (a choropleth) and circles are not drawn.
+        size: the viewport Kenya is fitted to and the size of the names (WIDE or NARROW).
+        selected: county codes always named (unless a name would overlap another).
     """
     data = frame.copy()
     data["fill"] = rate_colours(data["rate"].astype("float64"))
@@ -97,7 +154,7 @@ def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Dec
         "html": "<b>{county_name}</b><br/>{value_text}<br/>{rate_text}<br/>{change_text}",
         "style": {"fontSize": "16px"},
     }
-    layers: list[pdk.Layer] = []
+    layers: list[pdk.Layer] = [kenya_outline_layer()]
     if geojson is not None:
         by_code = data.set_index("county_code")
         features = []
@@ -143,12 +200,15 @@ def county_map_deck(frame: pd.DataFrame, geojson: dict | None = None) -> pdk.Dec
                 opacity=0.8,
             )
         )
-    # Without a basemap nothing says which circle is which: name the counties that matter most.
-    named = data[data["value"] > 0].nlargest(LABELLED_COUNTIES, "value")
-    layers.append(county_names_layer(named, size=15, colour=[30, 30, 30, 255], offset_px=16))
+    # Without a basemap nothing says which circle is which: name the counties that matter most,
+    # as many as fit without two names overlapping.
+    named = county_names(data, size, selected)
+    layers.append(county_names_layer(named, size.label_height_deg, colour=[30, 30, 30, 255]))
     return pdk.Deck(
         layers=layers,
-        initial_view_state=KENYA_VIEW,
+        initial_view_state=fitted_view(
+            *KENYA_BOUNDS, width_px=size.width_px, height_px=size.height_px, min_zoom=3.0
+        ),
         map_style=None,
         map_provider=None,
         tooltip=tooltip,
@@ -175,6 +235,9 @@ def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.
     frame["rate_text"] = [
         f"{r:,.1f} per 100,000 residents" if pd.notna(r) else "" for r in frame["rate"]
     ]
+    frame["change_pct"] = (
+        frame["incidents_change_pct"].astype("float64") if measure == "incidents" else float("nan")
+    )
     if measure == "incidents":
         frame["change_text"] = [
             f"Change: {c:+.1f}% vs comparison" if pd.notna(c) else "Change: n/a"
@@ -190,8 +253,35 @@ def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.
             "longitude",
             "value",
             "rate",
+            "change_pct",
             "value_text",
             "rate_text",
             "change_text",
         ]
     ]
+
+
+def map_table(frame: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The map's figures as a table (the same numbers, for anyone who cannot read the map), and
+    its unrounded form for downloads. Grain: one row per county, largest value first."""
+    label, value_column, rate_column = MAP_MEASURES[measure]
+    ordered = frame.sort_values("value", ascending=False, kind="stable")
+    raw = pd.DataFrame(
+        {
+            "county_code": ordered["county_code"],
+            "county_name": ordered["county_name"],
+            value_column: ordered["value"],
+            rate_column: ordered["rate"],
+        }
+    )
+    shown = pd.DataFrame(
+        {
+            "County": ordered["county_name"],
+            label: ordered["value"],
+            "Per 100,000": ordered["rate"].round(1),
+        }
+    )
+    if measure == "incidents":
+        raw["incidents_change_pct"] = ordered["change_pct"]
+        shown["Change %"] = ordered["change_pct"].round(1)
+    return shown, raw

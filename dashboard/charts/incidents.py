@@ -6,7 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.charts.common import figure_title, horizontal_bar, horizontal_bars
+from dashboard.charts.common import (
+    figure_title,
+    horizontal_bar,
+    horizontal_bars,
+    range_for_labels,
+)
 from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
 from queries.incidents import AGE_BAND_LABELS, COMPSTAT_WINDOWS
 from queries.schema import OPEN_INCIDENT_STATUSES
@@ -134,9 +139,12 @@ def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> 
     return fig
 
 
-def response_hours_figure(response: pd.DataFrame, subtitle: str) -> go.Figure:
+def response_hours_figure(
+    response: pd.DataFrame, subtitle: str, stacked: bool = False
+) -> go.Figure:
     """Median hours to acknowledge and to resolve per county, side by side on their own scales
-    (resolution takes days, acknowledgement hours), slowest to resolve at the top."""
+    (resolution takes days, acknowledgement hours), slowest to resolve at the top; `stacked`
+    puts one panel over the other, for a phone."""
     shown = response.dropna(
         subset=["median_hours_to_acknowledge", "median_hours_to_resolve"], how="all"
     ).sort_values(
@@ -146,10 +154,11 @@ def response_hours_figure(response: pd.DataFrame, subtitle: str) -> go.Figure:
         kind="stable",
     )
     fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
+        rows=2 if stacked else 1,
+        cols=1 if stacked else 2,
+        shared_yaxes=not stacked,
         horizontal_spacing=0.06,
+        vertical_spacing=0.08,
         subplot_titles=("To acknowledge", "To resolve"),
     )
     for col, (column, count_column, colour) in enumerate(
@@ -160,27 +169,32 @@ def response_hours_figure(response: pd.DataFrame, subtitle: str) -> go.Figure:
         start=1,
     ):
         values = shown[column]
+        texts = [None if pd.isna(v) else f"{v:,.1f} h" for v in values]
+        where = dict(row=col, col=1) if stacked else dict(row=1, col=col)
         fig.add_trace(
             horizontal_bar(
                 values,
                 shown["county_name"],
                 colour,
-                [None if pd.isna(v) else f"{v:,.1f} h" for v in values],
+                texts,
                 "<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} incidents<extra></extra>",
                 customdata=shown[count_column],
             ),
-            row=1,
-            col=col,
+            **where,
         )
-        _count_axis(fig, "Median hours", row=1, col=col)
+        _count_axis(fig, "Median hours", **where)
+        top = float(values.max()) if values.notna().any() else 1.0
+        # Room after the longest bar for its label (a panel is ~300 px wide on a laptop and
+        # ~250 on a phone, where the panels are stacked).
+        fig.update_xaxes(range=range_for_labels(top, [t for t in texts if t], plot_px=250), **where)
     fig.update_layout(
         title=figure_title(
             "Median hours to acknowledge and to resolve, by county",
             subtitle + "<br>Incidents reported in the period whose time is recorded",
         ),
         showlegend=False,
-        height=_bar_height(len(shown), base=260),
-        margin=dict(r=90, t=170, b=110),
+        height=_bar_height(len(shown), base=260) * (2 if stacked else 1),
+        margin=dict(r=40 if stacked else 90, t=170, b=110),
     )
     fig.update_annotations(font_size=18)
     if shown.empty:
@@ -231,14 +245,15 @@ def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
     fig.update_yaxes(
         title_text="Open incidents", tickformat=",d", range=[0, max(1, int(totals.max())) * 1.15]
     )
-    fig.update_xaxes(title_text="Days since reported, at the end of the period")
+    fig.update_xaxes(title_text="Days since reported")
     if int(totals.sum()) == 0:
         _no_data(fig, "No open incidents in this selection")
     return fig
 
 
 def _ward_labels(wards: pd.DataFrame) -> list[str]:
-    return [f"{w} ({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
+    """'Ward' over '(County)', in two short lines: one long line is cut at a phone's edge."""
+    return [f"{w}<br>({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
 
 
 def _ward_layout(
@@ -254,7 +269,7 @@ def _ward_layout(
     fig.update_layout(
         title=figure_title(title, subtitle),
         showlegend=False,
-        height=_bar_height(len(shown)),
+        height=_bar_height(len(shown), base=260) + 12 * len(shown),  # two-line names
         margin=dict(r=right_margin, t=130),
     )
     _count_axis(fig, axis_title)
@@ -305,7 +320,7 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
         f"Top {len(wards)} wards by rise in incidents",
         subtitle,
         150,
-        "More incidents than in the comparison period",
+        "Rise in incidents",
         "No ward had more incidents than in the comparison period",
     )
 

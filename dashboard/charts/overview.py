@@ -24,15 +24,47 @@ _UNITS = {
 }
 
 
-def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) -> go.Figure:
+COMPARISON_OPACITY = 0.5
+
+
+def stream_trend_figure(
+    weekly: pd.DataFrame,
+    stream: str,
+    period_label: str,
+    comparison: pd.DataFrame | None = None,
+    comparison_label: str | None = None,
+) -> go.Figure:
     """One stream's weekly line; partial weeks are hollow markers so nobody reads a short week
-    as a fall, and weeks hidden by the privacy rule leave a gap."""
+    as a fall, and weeks hidden by the privacy rule leave a gap.
+
+    Args:
+        comparison: `comparison_streams_by_week`: the comparison period's weeks, moved onto
+            this period's; its full weeks are drawn as a faint dotted line under this period's.
+            None: no comparison line (e.g. the comparison is not valid).
+        comparison_label: how the subtitle names the comparison period.
+    """
     part = weekly[weekly["stream"] == stream]
     full = part[~part["is_partial"]]
     partial = part[part["is_partial"]]
     colour = _STREAM_COLOUR[stream]
     unit = _UNITS[stream]
     fig = go.Figure()
+    if comparison is not None:
+        earlier = comparison[(comparison["stream"] == stream) & ~comparison["is_partial"]]
+        fig.add_trace(
+            go.Scatter(
+                x=earlier["week_start"],
+                y=earlier["value"],
+                customdata=earlier["comparison_week_start"],
+                mode="lines",
+                name="Comparison period",
+                line=dict(color=colour, width=3, dash="dot"),
+                opacity=COMPARISON_OPACITY,
+                hovertemplate="Comparison week of %{customdata|%d %b %Y}: %{y:,.0f} "
+                + unit
+                + "<extra></extra>",
+            )
+        )
     fig.add_trace(
         go.Scatter(
             x=full["week_start"],
@@ -58,15 +90,40 @@ def stream_trend_figure(weekly: pd.DataFrame, stream: str, period_label: str) ->
             )
         )
     note = f"{period_label}; weeks start Monday; hollow = partial week"
+    if comparison is not None:
+        note += f"; dotted faint line = {comparison_label or 'comparison period'}"
     if stream == "rehab_referrals" and part["value_suppressed"].any():
         note += "; gaps = weeks hidden by the privacy rule"
     fig.update_layout(
         title=figure_title(f"{STREAM_LABELS[stream]} per week", note),
         showlegend=False,
     )
-    fig.update_yaxes(title_text=f"{unit} per week", rangemode="tozero")
+    # No axis title: the chart's title says what is counted per week, and on a phone a rotated
+    # title is cut at the chart's left edge.
+    fig.update_yaxes(rangemode="tozero")
     fig.update_xaxes(tickformat="%d %b")
     return fig
+
+
+def trend_table(
+    weekly: pd.DataFrame, stream: str, comparison: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One stream's weeks as a table, with the comparison week each is set against (its
+    Monday, value and privacy flags) when there is a comparison. Grain: one row per week."""
+    part = weekly[weekly["stream"] == stream].drop(columns=["stream_label"])
+    if comparison is None:
+        return part
+    earlier = comparison[comparison["stream"] == stream].rename(
+        columns={
+            "value": "comparison_value",
+            "value_suppressed": "comparison_value_suppressed",
+            "value_small": "comparison_value_small",
+            "is_partial": "comparison_is_partial",
+        }
+    )
+    return part.merge(
+        earlier.drop(columns=["stream_label"]), on=["stream", "week_start"], how="left"
+    )
 
 
 def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:

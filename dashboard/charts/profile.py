@@ -7,17 +7,23 @@ import pandas as pd
 from dashboard import formatting
 from queries.indicators import INDICATOR_BY_KEY
 
+RANK_COLUMN = "Rank (1 = best)"
+RANK_NOTE = (
+    "Rank among the counties with data: 1 = best; where more is neither better nor worse "
+    "(counts of activity), 1 = highest, and the rank says so."
+)
+
 
 def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -> pd.DataFrame:
-    """Indicator | county | Kenya | rank, with units and the privacy rule's labels."""
+    """Indicator | county | rank | Kenya, with units and the privacy rule's labels. The rank
+    comes second among the figures and reads short ('3 of 47'), so that a phone shows it
+    beside the county's value without scrolling sideways."""
     rows = []
     for _, row in scorecard.iterrows():
         indicator = INDICATOR_BY_KEY[row["indicator"]]
-        direction = {True: "1 = best", False: "1 = lowest", None: "1 = highest"}[
-            indicator.higher_is_better
-        ]
+        neutral = " (1 = highest)" if indicator.higher_is_better is None else ""
         rank = (
-            f"{int(row['rank'])} of {row['ranked_counties']} ({direction})"
+            f"{int(row['rank'])} of {row['ranked_counties']}{neutral}"
             if pd.notna(row["rank"])
             else "–"
         )
@@ -27,10 +33,10 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
                 county_name: formatting.indicator_value(
                     indicator, row["county_value"], bool(row["county_suppressed"]), threshold
                 ),
+                RANK_COLUMN: rank,
                 "Kenya": formatting.indicator_value(
                     indicator, row["national_value"], bool(row["national_suppressed"]), threshold
                 ),
-                "Rank among counties": rank,
             }
         )
     return pd.DataFrame(rows)

@@ -12,6 +12,7 @@ from dashboard.charts.common import (
     horizontal_bars,
     horizontal_bars_layout,
     overall_line,
+    range_for_labels,
 )
 from queries.filters import PROGRAMME_LAUNCH
 from queries.indicators import INDICATOR_BY_KEY
@@ -242,6 +243,7 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
         line=dict(color="#1A1A1A", width=2),
         annotation=dict(text="Target", font_size=15),
         annotation_position="top",
+        layer="below",  # under the bars' labels, which would otherwise be struck through
     )
     elapsed = float(first["period_elapsed_pct"])
     if _is_flow(key) and first["actual_to"] < first["period_end"]:
@@ -250,6 +252,7 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
             line=dict(color="#444", dash="dot", width=2),
             annotation=dict(text=f"{elapsed:.0f}% of period elapsed", font_size=15),
             annotation_position="top",
+            layer="below",
         )
     name = spec.label if spec else key
     top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
@@ -261,7 +264,8 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
         margin=dict(r=60, t=130),
         title_text="Actual as % of target",
         ticksuffix="%",
-        range=[0, max(top, 100.0) * 1.3],
+        # A full-width chart: about 700 px of plot area on a laptop.
+        range=range_for_labels(max(top, 100.0), texts, plot_px=700),
     )
 
 

@@ -116,6 +116,7 @@ components.figure(
     "RAs by settlement type",
     height=620,
     download=by_type,
+    narrow=(charts.settlement_figure(by_type, period, columns=1), 1100),
 )
 st.caption(
     "RAs and their member households are placed by the RA's own settlement type; forums by the "

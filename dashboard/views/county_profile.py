@@ -9,7 +9,7 @@ from dashboard.charts import overview, profile
 from dashboard.context import current
 from dashboard.pages import COUNTY_PROFILE
 from queries.indicators import county_scorecard, headline, indicators_frame
-from queries.trends import STREAM_LABELS, streams_by_week
+from queries.trends import STREAM_LABELS, comparison_streams_by_week, streams_by_week
 
 context = current()
 filters = context.filters
@@ -46,6 +46,7 @@ components.data_table(
     f"{name} scorecard",
     download=profile.scorecard_download(scorecard, code),
 )
+st.caption(profile.RANK_NOTE)
 if filters.ward_codes:
     st.caption("The scorecard compares the whole county; the ward choice applies below.")
 
@@ -57,10 +58,17 @@ components.data_table(
 
 st.subheader("Weekly activity")
 weekly = data.load(streams_by_week, url, filters, threshold=threshold)
+earlier = (
+    data.load(comparison_streams_by_week, url, filters, threshold=threshold)
+    if components.comparison_note(cards) is None
+    else None
+)
 for stream in STREAM_LABELS:
     components.figure(
-        overview.stream_trend_figure(weekly, stream, context.period_label()),
-        weekly[weekly["stream"] == stream],
+        overview.stream_trend_figure(
+            weekly, stream, context.period_label(), earlier, context.comparison_label()
+        ),
+        overview.trend_table(weekly, stream, earlier),
         context,
         f"{STREAM_LABELS[stream]} per week, {name}",
         height=380,

@@ -49,8 +49,14 @@ st.caption("Values outside the data contract's list (e.g. a misspelt category) c
 st.subheader("Response")
 response = load(q.response_hours_by_county)
 fig = charts.response_hours_figure(response, subtitle)
+stacked = charts.response_hours_figure(response, subtitle, stacked=True)
 components.figure(
-    fig, response, context, "Median response hours by county", height=fig.layout.height
+    fig,
+    response,
+    context,
+    "Median response hours by county",
+    height=fig.layout.height,
+    narrow=(stacked, stacked.layout.height),
 )
 open_age = load(q.open_incidents_by_age)
 components.figure(
@@ -105,11 +111,19 @@ selected = (
 st.markdown(
     f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
     "incidents reported in it: darker = more (six shades, each covering a sixth of the "
-    "hexagons). Hover a hexagon for its count."
+    "hexagons). Tap or hover a hexagon for its count."
 )
-st.pydeck_chart(
-    maps.incident_density_deck(points, selected), width="stretch", height=maps.VIEW_HEIGHT_PX
-)
+# Sent twice, as the county map is: fitted to a wide screen, and to a phone's width.
+for key, width_px, height_px in (
+    ("wide-density-map", maps.VIEW_WIDTH_PX, maps.VIEW_HEIGHT_PX),
+    ("narrow-density-map", maps.PHONE_WIDTH_PX, maps.PHONE_HEIGHT_PX),
+):
+    with st.container(key=key):
+        st.pydeck_chart(
+            maps.incident_density_deck(points, selected, width_px=width_px, height_px=height_px),
+            width="stretch",
+            height=height_px,
+        )
 placed = charts.coordinate_table(status, len(points))
 counts = dict(zip(placed["Incidents"], placed["count"]))
 left_out = int(placed["count"].iloc[1:].sum())
@@ -122,7 +136,7 @@ st.caption(
         if counts["Inside Kenya, left out of the sample"]
         else ""
     )
-    + ". No basemap is loaded: dots mark county centroids. "
+    + ". No basemap is loaded: the outline is Kenya's border; dots mark county centroids. "
     + context.source_note()
 )
 with st.expander("Table: incidents on the map"):

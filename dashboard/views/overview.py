@@ -9,7 +9,7 @@ from dashboard.charts import county_map, overview
 from dashboard.context import current
 from dashboard.pages import OVERVIEW
 from queries.indicators import county_league, headline
-from queries.trends import STREAM_LABELS, streams_by_week
+from queries.trends import STREAM_LABELS, comparison_streams_by_week, streams_by_week
 
 STREAMS = list(STREAM_LABELS)
 
@@ -21,13 +21,21 @@ components.headline_cards(cards, OVERVIEW.cards, context)
 components.suppression_note(context)
 
 weekly = data.load(streams_by_week, url, filters, threshold=threshold)
+# The comparison line is drawn only where the cards compare too (a valid comparison period).
+earlier = (
+    data.load(comparison_streams_by_week, url, filters, threshold=threshold)
+    if components.comparison_note(cards) is None
+    else None
+)
 st.subheader("Weekly activity")
 for pair in (STREAMS[:2], STREAMS[2:]):
     for column, stream in zip(st.columns(2), pair, strict=True):
         with column:
             components.figure(
-                overview.stream_trend_figure(weekly, stream, context.period_label()),
-                weekly[weekly["stream"] == stream],
+                overview.stream_trend_figure(
+                    weekly, stream, context.period_label(), earlier, context.comparison_label()
+                ),
+                overview.trend_table(weekly, stream, earlier),
                 context,
                 STREAM_LABELS[stream] + " per week",
                 height=420,
@@ -45,11 +53,7 @@ measure = (
     )
     or "incidents"
 )
-components.county_map(
-    county_map.map_frame(league, context.counties, measure),
-    context,
-    county_map.MAP_MEASURES[measure][0],
-)
+components.county_map(county_map.map_frame(league, context.counties, measure), context, measure)
 st.markdown("**County league table** (click a column to sort)")
 components.data_table(
     overview.league_table(league, threshold), context, "County league table", download=league

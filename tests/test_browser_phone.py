@@ -1,0 +1,132 @@
+"""On a phone (390x844) in headless Chromium: choosing a page closes the sidebar, which would
+otherwise cover most of the screen; changing a filter leaves it open; on a laptop the sidebar
+stays where it is. The county map shows the drawing fitted to the screen, whole, with Kenya's
+outline drawn (offline: no basemap)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page
+
+from dashboard.maps import OUTLINE_FILL_RGBA
+from dashboard.pages import INCIDENTS, TRAINING
+from tests.browser_support import page_errors, settle
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
+# How much of the window the sidebar covers, in pixels (0 when closed).
+_SIDEBAR_SHOWN_PX = """() => {
+    const box = document.querySelector('[data-testid="stSidebar"]').getBoundingClientRect();
+    return Math.max(0, Math.min(box.right, innerWidth) - Math.max(box.left, 0));
+}"""
+
+
+def _open(browser: Browser, server: str, viewport: dict) -> Page:
+    page = browser.new_page(viewport=viewport)
+    page.goto(server + "/")
+    settle(page)
+    return page
+
+
+def _open_sidebar(page: Page) -> None:
+    page.get_by_test_id("stExpandSidebarButton").click()
+    page.wait_for_function(f"() => ({_SIDEBAR_SHOWN_PX})() > 200")
+
+
+def _choose_page(page: Page, title: str, url_path: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+    page.wait_for_url(f"**/{url_path}")
+    settle(page)
+    assert page_errors(page) == []
+
+
+def test_choosing_a_page_on_a_phone_closes_the_sidebar(server, browser) -> None:
+    page = _open(browser, server, PHONE)
+    try:
+        assert page.evaluate(_SIDEBAR_SHOWN_PX) == 0  # a phone starts with it closed
+        _open_sidebar(page)
+        _choose_page(page, INCIDENTS.title, INCIDENTS.url_path)
+        page.wait_for_function(f"() => ({_SIDEBAR_SHOWN_PX})() === 0")
+        assert page.get_by_role("heading", name="Incidents").first.is_visible()
+        # It opens again for the next choice, and closes again after it.
+        _open_sidebar(page)
+        _choose_page(page, TRAINING.title, TRAINING.url_path)
+        page.wait_for_function(f"() => ({_SIDEBAR_SHOWN_PX})() === 0")
+    finally:
+        page.close()
+
+
+def test_changing_a_filter_on_a_phone_leaves_the_sidebar_open(server, browser) -> None:
+    page = _open(browser, server, PHONE)
+    try:
+        _open_sidebar(page)
+        page.locator(
+            '[data-testid="stSidebar"] [data-testid="stRadio"] label',
+            has_text="Same period last year",
+        ).click()
+        settle(page)
+        assert "compare=last_year" in page.url
+        assert page.evaluate(_SIDEBAR_SHOWN_PX) > 200
+    finally:
+        page.close()
+
+
+def test_on_a_laptop_the_sidebar_stays_open_after_choosing_a_page(server, browser) -> None:
+    page = _open(browser, server, LAPTOP)
+    try:
+        assert page.evaluate(_SIDEBAR_SHOWN_PX) > 200
+        _choose_page(page, INCIDENTS.title, INCIDENTS.url_path)
+        assert page.evaluate(_SIDEBAR_SHOWN_PX) > 200
+    finally:
+        page.close()
+
+
+_BOX = """(selector) => {
+    const el = document.querySelector(selector);
+    if (!el) return null;
+    const box = el.getBoundingClientRect();
+    return {left: box.left, right: box.right, width: box.width, height: box.height,
+            shown: getComputedStyle(el).display !== 'none' && box.width > 0};
+}"""
+
+
+def _outline_share(png: bytes) -> float:
+    """The share of a screenshot's pixels in the outline's fill colour (Kenya's land)."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    close = (np.abs(pixels - np.array(OUTLINE_FILL_RGBA[:3])) <= 3).all(axis=-1)
+    return float(close.mean())
+
+
+@pytest.mark.parametrize(
+    ("viewport", "shown", "hidden"),
+    [
+        (PHONE, "narrow-county-map", "wide-county-map"),
+        (LAPTOP, "wide-county-map", "narrow-county-map"),
+    ],
+    ids=["phone", "laptop"],
+)
+def test_the_county_map_fits_the_screen_and_draws_kenya(server, browser, viewport, shown, hidden):
+    page = _open(browser, server, viewport)
+    try:
+        assert page.evaluate(_BOX, f".st-key-{hidden}")["shown"] is False
+        container = page.locator(f".st-key-{shown}")
+        container.scroll_into_view_if_needed()
+        canvas = container.locator("canvas").first
+        canvas.wait_for(state="visible")
+        box = page.evaluate(_BOX, f".st-key-{shown}")
+        assert box["shown"] and box["left"] >= 0 and box["right"] <= viewport["width"]
+        # deck.gl draws after the page settles: wait until Kenya's land colour is on screen.
+        for _ in range(20):
+            share = _outline_share(container.screenshot())
+            if share > 0.1:
+                break
+            page.wait_for_timeout(500)
+        assert share > 0.1  # Kenya's outline is filled in, under the circles
+    finally:
+        page.close()
