@@ -29,7 +29,10 @@ PAGE_CSS = (
     '[data-testid="stSidebarCollapseButton"], header[data-testid="stHeader"], '
     '[data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }'
     '[data-testid="stMainBlockContainer"] { padding: 0 0 2rem 0 !important; max-width: none; }'
-    ".bslide-wrap { width: 100%; overflow: hidden; }"
+    # No gap above the slide: the page's style elements sit before it in the same column.
+    '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] { gap: 0; }'
+    '[data-testid="stMainBlockContainer"] [data-testid="stHorizontalBlock"] { margin: 1rem 0; }'
+    ".bslide-wrap { width: 100%; overflow: hidden; margin-bottom: 1rem; }"
     + "".join(
         f"@media (max-width: {w - 1}px) {{ .bslide-wrap .bslide {{ zoom: {(w - 40) / 1920:.4f}; }} }}"
         for w in (1920, *_WIDTHS)

@@ -44,10 +44,11 @@ PRINT_CSS = """
     height: auto !important; overflow: visible !important; position: static !important; }
   [data-testid="stMainBlockContainer"], .block-container {
     padding: 0 !important; margin: 0 !important; max-width: 100% !important; }
-  /* A chart keeps the width it was drawn at: it is scaled down to the page (the zoom is kept
-     up to date by the script below), never cut. */
+  /* A chart keeps the width it was drawn at on screen and is scaled down to the page (the
+     script below records both), so it is never cut and never redrawn. */
   [data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"] {
-    zoom: var(--print-zoom, 1); break-inside: avoid; }
+    width: var(--screen-width, auto) !important; zoom: var(--print-zoom, 1);
+    break-inside: avoid; }
   /* The grid on screen scrolls and shows ~16 rows; the printed table is the whole table. */
   [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] { display: none !important; }
   .print-table { display: block !important; }
@@ -55,6 +56,14 @@ PRINT_CSS = """
   .print-table th, .print-table td { border: 1px solid #999; padding: 1px 4px; text-align: left; }
   .print-table tr { break-inside: avoid; }
   h1, h2, h3, p.chart-title { break-after: avoid; }
+  /* A row of cards wraps on the narrow page instead of running off its edge. */
+  [data-testid="stHorizontalBlock"] { flex-wrap: wrap !important; }
+  [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {
+    flex: 1 1 150px !important; min-width: 150px !important; }
+  /* A folded "Table: ..." prints open, so its table is on paper. */
+  details::details-content { content-visibility: visible !important; display: block !important;
+    height: auto !important; }
+  details > div, details > section { display: block !important; }
 }
 .print-table { display: none; }
 """
@@ -66,13 +75,19 @@ PRINT_SCRIPT = """
   const doc = window.parent && window.parent.document ? window.parent.document : document;
   if (doc.body.dataset.printZoom) return;
   doc.body.dataset.printZoom = "1";
-  const fit = () => doc.querySelectorAll(
-      '[data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"]').forEach((el) => {
-    const width = el.getBoundingClientRect().width || el.scrollWidth;
-    if (width > 0) el.style.setProperty('--print-zoom', Math.min(1, PRINT_WIDTH_PX / width).toFixed(4));
-  });
+  const view = doc.defaultView || window;
+  const fit = () => {
+    if (view.matchMedia('print').matches) return;  // measure the screen layout only
+    doc.querySelectorAll(
+        '[data-testid="stPlotlyChart"], [data-testid="stDeckGlJsonChart"]').forEach((el) => {
+      const width = el.getBoundingClientRect().width;
+      if (width > 0) {
+        el.style.setProperty('--screen-width', width + 'px');
+        el.style.setProperty('--print-zoom', Math.min(1, PRINT_WIDTH_PX / width).toFixed(4));
+      }
+    });
+  };
   new MutationObserver(fit).observe(doc.body, {childList: true, subtree: true});
-  window.addEventListener('beforeprint', fit);
   fit();
 })();
 </script>

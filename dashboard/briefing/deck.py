@@ -86,6 +86,10 @@ def _chart(slide, chart: Chart, left, top, width, height) -> None:
     data.categories = chart.categories or ["–"]
     for series in chart.series:
         data.add_series(series.name, series.values or [None])
+    if chart.note:  # under the chart: what is left out, or why it is empty
+        _text(slide, left, top + height - Inches(0.35), width, Inches(0.35), [chart.note], 11,
+              colour=MUTED)  # fmt: skip
+        height -= Inches(0.35)
     frame = slide.shapes.add_chart(CHART_TYPES[chart.kind], left, top, width, height, data)
     plot = frame.chart
     plot.has_title = True

@@ -6,6 +6,7 @@ read the same. Every text from the model is HTML-escaped.
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 from queries.briefing.model import Briefing, Chart, Figure, Slide
@@ -13,19 +14,22 @@ from queries.briefing.model import Briefing, Chart, Figure, Slide
 SLIDE_W, SLIDE_H = 1920, 1080
 SERIES_COLOURS = ("#0072B2", "#E69F00")
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
+# Five steps of an axis that tops at 1, 2, 2.5, 5 or 10 x 10^n are round numbers.
+TICKS = 5
 
 CSS = """
 .bslide { width: 1920px; height: 1080px; box-sizing: border-box; padding: 48px 72px 36px;
   background: #ffffff; color: #111111; font-family: 'DejaVu Sans', Arial, sans-serif;
   display: flex; flex-direction: column; overflow: hidden; position: relative; }
 .bslide h1 { font-size: 56px; line-height: 1.1; margin: 0 0 18px 0; font-weight: 700; }
-.bslide .sentences { font-size: 30px; line-height: 1.3; margin: 0 0 22px 0; }
-.bslide .sentences p { margin: 0 0 10px 0; }
-.bslide .lead { font-size: 40px; font-weight: 700; line-height: 1.2; }
+.bslide .sentences { margin: 0 0 22px 0; }
+.bslide .sentences p { font-size: 30px; line-height: 1.3; margin: 0 0 10px 0; }
+.bslide .sentences p.lead { font-size: 40px; font-weight: 700; line-height: 1.2; }
 .bslide .body { flex: 1; display: flex; gap: 48px; min-height: 0; }
-.bslide .figures { display: grid; gap: 22px 36px; align-content: start; flex: 1; }
+.bslide .figures { display: grid; gap: 18px 36px; align-content: start; flex: 1; }
 .bslide .figures.wide { grid-template-columns: repeat(4, 1fr); }
 .bslide .figures.half { grid-template-columns: repeat(2, 1fr); }
+.bslide .figure div { line-height: 1.2; }
 .bslide .figure .label { font-size: 26px; font-weight: 700; color: #333333; }
 .bslide .figure .value { font-size: 72px; font-weight: 700; line-height: 1.05; }
 .bslide .figures.half .figure .value { font-size: 64px; }
@@ -34,12 +38,13 @@ CSS = """
 .bslide .figure .change.down { color: #9A3C00; font-weight: 700; }
 .bslide .charts { flex: 1.15; display: flex; flex-direction: column; gap: 12px; min-height: 0; }
 .bslide .chart { flex: 1; min-height: 0; }
-.bslide .chart svg { width: 100%; height: 100%; }
+.bslide .chart img { width: 100%; height: 100%; object-fit: contain; object-position: left top; }
 .bslide .definitions { font-size: 21px; line-height: 1.28; columns: 2; column-gap: 56px; }
-.bslide .definitions p { margin: 0 0 8px 0; break-inside: avoid; }
+.bslide .definitions p { font-size: 21px; line-height: 1.28; margin: 0 0 8px 0; break-inside: avoid; }
+.bslide .footer span:last-child { white-space: nowrap; }
 .bslide .footer { font-size: 20px; color: #333333; border-top: 2px solid #111111;
   padding-top: 10px; margin-top: 14px; display: flex; justify-content: space-between; gap: 32px; }
-.bslide .notes { font-size: 22px; color: #333333; margin: 0 0 8px 0; }
+.bslide p.notes { font-size: 22px; color: #333333; margin: 0 0 8px 0; }
 """
 
 
@@ -91,9 +96,15 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
         f'role="img" aria-label="{escape(chart.title)}" font-family="DejaVu Sans, Arial">',
         f'<text x="0" y="30" font-size="28" font-weight="700" fill="#111">{escape(chart.title)}</text>',
     ]
+    if not values:
+        parts.append(
+            f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" font-size="26" text-anchor="middle" '
+            f'fill="#333">{escape(chart.note or "No values to show.")}</text></svg>'
+        )
+        return "".join(parts)
     legend_h = 34 if len(chart.series) > 1 else 0
     if chart.kind == "bar":
-        left, right, plot_top, bottom = 230, width - 20, 50 + legend_h, height - 40
+        left, right, plot_top, bottom = 230, width - 60, 50 + legend_h, height - 40
     else:
         left, right, plot_top, bottom = 90, width - 20, 50 + legend_h, height - 50
     for index, series in enumerate(chart.series if legend_h else []):
@@ -106,14 +117,15 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     n = max(len(chart.categories), 1)
     if chart.kind == "bar":
         span = right - left
-        for tick in range(5):
-            x = left + span * tick / 4
+        for tick in range(TICKS + 1):
+            x = left + span * tick / TICKS
             parts.append(
                 f'<line x1="{x:.1f}" y1="{plot_top}" x2="{x:.1f}" y2="{bottom}" stroke="#ccc"/>'
                 f'<text x="{x:.1f}" y="{bottom + 28}" font-size="20" text-anchor="middle" '
-                f'fill="#111">{tick_text(top * tick / 4)}</text>'
+                f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
             )
-        band = (bottom - plot_top) / n
+        # A few categories do not make bars as tall as the chart: at most 110 px a category.
+        band = min((bottom - plot_top) / n, 110)
         bar_h = band * 0.8 / max(len(chart.series), 1)
         for c, category in enumerate(chart.categories):
             y0 = plot_top + c * band
@@ -132,12 +144,12 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
                 )
     else:
         span = bottom - plot_top
-        for tick in range(5):
-            y = bottom - span * tick / 4
+        for tick in range(TICKS + 1):
+            y = bottom - span * tick / TICKS
             parts.append(
                 f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ccc"/>'
                 f'<text x="{left - 10}" y="{y + 7:.1f}" font-size="20" text-anchor="end" '
-                f'fill="#111">{tick_text(top * tick / 4)}</text>'
+                f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
             )
         band = (right - left) / n
         every = max(1, -(-n // 10))
@@ -177,6 +189,16 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     return "".join(parts)
 
 
+def chart_img(chart: Chart, width: int, height: int) -> str:
+    """The chart as an `<img>` of its SVG (a data URI): the page's HTML sanitiser drops inline
+    SVG, an image it keeps."""
+    data = base64.b64encode(chart_svg(chart, width, height).encode()).decode()
+    return (
+        f'<img alt="{escape(chart.title)}" src="data:image/svg+xml;base64,{data}" '
+        f'width="{width}" height="{height}">'
+    )
+
+
 def slide_html(model: Briefing, slide: Slide, number: int) -> str:
     """One slide as a 1920x1080 `<section>` (needs `CSS`)."""
     sentences = "".join(
@@ -196,7 +218,7 @@ def slide_html(model: Briefing, slide: Slide, number: int) -> str:
         if slide.charts:
             height = 640 // len(slide.charts)
             charts = '<div class="charts">' + "".join(
-                f'<div class="chart">{chart_svg(chart, 860, height)}</div>'
+                f'<div class="chart">{chart_img(chart, 860, height)}</div>'
                 for chart in slide.charts
             )
             charts += "</div>"

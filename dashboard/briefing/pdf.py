@@ -11,7 +11,7 @@ import itertools
 import os
 from pathlib import Path
 
-from dashboard.briefing.html import change_line, nice_max, tick_text
+from dashboard.briefing.html import TICKS, change_line, nice_max, tick_text
 from queries.briefing.model import Briefing, Chart, Slide
 
 CHROMIUM = os.environ.get("USALAMA_CHROMIUM", "/usr/bin/chromium")
@@ -97,27 +97,30 @@ def _chart(pages: _Pages, chart: Chart, x: float, y: float, w: float, h: float) 
         y += 22
     values = [v for s in chart.series for v in s.values if v is not None]
 
+    if not values:
+        pages.text(x, y + h / 2, w, 18, chart.note or "No values to show.", grey=True)
+        return
     top = nice_max(max(values, default=0.0))
-    left, plot_top, right, bottom = x + 70, y + 40, x + w, y + h - 30
+    left, plot_top, right, bottom = x + 70, y + 40, x + w - 40, y + h - 30
     if chart.kind == "bar":
         left = x + 170
     pdf.set_draw_color(200, 200, 200)
     n = max(len(chart.categories), 1)
     pdf.set_font(pages.family, "", 13)
-    for tick in range(5):
+    for tick in range(TICKS + 1):
         if chart.kind == "bar":
-            tx = left + (right - left) * tick / 4
+            tx = left + (right - left) * tick / TICKS
             pdf.line(tx, plot_top, tx, bottom)
-            pdf.text(tx - 10, bottom + 18, tick_text(top * tick / 4))
+            pdf.text(tx - 10, bottom + 18, tick_text(top * tick / TICKS))
         else:
-            ty = bottom - (bottom - plot_top) * tick / 4
+            ty = bottom - (bottom - plot_top) * tick / TICKS
             pdf.line(left, ty, right, ty)
-            pdf.text(x, ty + 4, tick_text(top * tick / 4))
+            pdf.text(x, ty + 4, tick_text(top * tick / TICKS))
     for s, series in enumerate(chart.series):
         pdf.set_fill_color(*SERIES_RGB[s % 2])
         pdf.set_draw_color(*SERIES_RGB[s % 2])
         if chart.kind == "bar":
-            band = (bottom - plot_top) / n
+            band = min((bottom - plot_top) / n, 80)
             bar = band * 0.8 / len(chart.series)
             for c, value in enumerate(series.values):
                 if s == 0:

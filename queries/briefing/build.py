@@ -350,7 +350,9 @@ def _rehab_by_month(monthly: pd.DataFrame, threshold: int) -> tuple[Chart, Table
         [f"{m:%b %Y}" for m in monthly["month_start"]],
         [Series("Referrals", values)],
         "referrals",
-        "Months cut by the period are partial. A hidden month is left blank.",
+        "Months cut by the period are partial. A hidden month is left blank."
+        if any(v is not None for v in values)
+        else "Every month here is hidden under the privacy rule.",
     )
     rows: list[list[Cell]] = [
         [
