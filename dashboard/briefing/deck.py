@@ -9,7 +9,7 @@ from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from queries.briefing.model import Briefing, Chart, Figure, Slide
@@ -71,7 +71,11 @@ def _figures(slide, figures: list[Figure], left, top, width, height, columns: in
         label.font.size, label.font.bold, label.font.color.rgb = Pt(14), True, MUTED
         value = frame.add_paragraph()
         value.text = figure.text
-        value.font.size, value.font.bold, value.font.color.rgb = Pt(30), True, INK
+        # A word ("Suppressed", "No data") is longer than a number: smaller, so it never breaks.
+        size = 30 if columns > 2 else 26
+        if not any(ch.isdigit() for ch in figure.text) or figure.text.startswith("<"):
+            size -= 6
+        value.font.size, value.font.bold, value.font.color.rgb = Pt(size), True, INK
         change = frame.add_paragraph()
         change.text = change_line(figure)
         change.font.size = Pt(12)
@@ -118,33 +122,47 @@ def _chart(slide, chart: Chart, left, top, width, height) -> None:
 
 
 def _definitions(slide, rows: list[list[str]], left, top, width, height) -> None:
+    """Label / definition rows in two tables side by side, so that every indicator fits."""
     if not rows:
         return
-    shape = slide.shapes.add_table(len(rows), 2, left, top, width, Emu(height // 2))
-    table = shape.table
-    table.columns[0].width = Inches(3.2)
-    table.columns[1].width = width - Inches(3.2)
-    for r, (label, definition) in enumerate(rows):
-        for c, text in enumerate((label, definition)):
-            cell = table.cell(r, c)
-            cell.text = text
-            paragraph = cell.text_frame.paragraphs[0]
-            paragraph.font.size = Pt(10)
-            paragraph.font.bold = c == 0
-            cell.margin_top = cell.margin_bottom = Pt(1)
+    half = (len(rows) + 1) // 2
+    gap = Inches(0.3)
+    column_w = (width - gap) // 2
+    for index, part in enumerate((rows[:half], rows[half:])):
+        if not part:
+            continue
+        x = left + index * (column_w + gap)
+        shape = slide.shapes.add_table(len(part), 2, x, top, column_w, Emu(height // 2))
+        table = shape.table
+        table.first_row = False
+        table.columns[0].width = Inches(1.9)
+        table.columns[1].width = column_w - Inches(1.9)
+        for r, (label, definition) in enumerate(part):
+            for c, text in enumerate((label, definition)):
+                cell = table.cell(r, c)
+                cell.text = text
+                paragraph = cell.text_frame.paragraphs[0]
+                paragraph.font.size = Pt(9)
+                paragraph.font.bold = c == 0
+                cell.margin_top = cell.margin_bottom = Pt(1)
+            table.rows[r].height = Pt(12)
 
 
 def _slide(deck, model: Briefing, page: Slide, number: int) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
     inner = WIDTH - 2 * MARGIN
-    title = _text(slide, MARGIN, Inches(0.25), inner, Inches(0.8), [page.title], 30, bold=True)
+    title = _text(slide, MARGIN, Inches(0.25), inner, Inches(0.7), [page.title], 26, bold=True)
     title.name = "Title"
-    _text(slide, MARGIN, Inches(1.05), inner, Inches(1.4), page.sentences, 16)
-    body_top, body_bottom = Inches(2.55), Inches(6.6)
+    lines = _text(slide, MARGIN, Inches(1.0), inner, Inches(1.85), page.sentences, 14)
+    lead = lines.text_frame.paragraphs[0]
+    lead.font.size, lead.font.bold = Pt(18), True
+    # PowerPoint shrinks the sentences if a long selection's words overflow their box.
+    lines.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+    body_top, body_bottom = Inches(2.9), Inches(6.6)
     body_h = body_bottom - body_top
     if page.definitions:
-        _text(slide, MARGIN, Inches(1.65), inner, Inches(0.4), page.notes[:2], 10, colour=MUTED)
-        _definitions(slide, page.definitions, MARGIN, Inches(2.35), inner, body_h)
+        notes = [["Note", note] for note in page.notes]
+        _definitions(slide, page.definitions + notes, MARGIN, Inches(1.8), inner, body_h)
     elif page.charts:
         half = inner // 2
         _figures(slide, page.figures, MARGIN, body_top, half, body_h, 2)

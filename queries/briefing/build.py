@@ -504,7 +504,7 @@ def build_briefing(
     slides.append(
         Slide(
             key="associations",
-            title="Residents' Associations: participation and reporting",
+            title="Residents' Associations: participation, reporting",
             sentences=_figure_sentences(
                 figures, ("ras_active", "ra_reporting_rate", "forums_held"), place, against
             ),
