@@ -342,3 +342,17 @@ def _rounded(value: object) -> object:
 def test_the_model_survives_json(case) -> None:
     model: Briefing = case["model"]
     assert Briefing.from_json(model.to_json()) == model
+
+
+def test_targets_of_chosen_indicators_are_the_full_frames_rows(demo_db_path) -> None:
+    """The briefing asks only for training targets; they equal those rows of the full frame."""
+    from queries.targets import target_achievement_by_county
+
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom")
+    everything = target_achievement_by_county(engine, filters, THRESHOLD)
+    keys = ("people_trained", "private_security_coverage_pct")
+    chosen = target_achievement_by_county(engine, filters, THRESHOLD, keys)
+    expected = everything[everything["indicator"].isin(keys)].reset_index(drop=True)
+    assert len(chosen) > 0 and set(everything["indicator"]) > set(keys)
+    pd.testing.assert_frame_equal(chosen, expected)

@@ -517,7 +517,7 @@ def build_briefing(
         )
     )
 
-    targets = target_achievement_by_county(engine, filters, threshold)
+    targets = target_achievement_by_county(engine, filters, threshold, TRAINING_TARGET_KEYS)
     target_sentences, target_chart, target_table = _training_targets(targets, place, threshold)
     slides.append(
         Slide(
