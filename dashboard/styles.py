@@ -70,6 +70,7 @@ PRINT_CSS = """
 
 # Keeps each chart's print zoom (page width / drawn width) current as charts are drawn.
 PRINT_SCRIPT = """
+<span class="print-zoom-script"></span>
 <script>
 (function () {
   const doc = window.parent && window.parent.document ? window.parent.document : document;
@@ -94,7 +95,13 @@ PRINT_SCRIPT = """
 """.replace("PRINT_WIDTH_PX", str(PRINT_WIDTH_PX))
 
 
+# The script's element draws nothing; hidden, it takes no gap, so pages keep their spacing.
+SCRIPT_HIDDEN_CSS = (
+    '[data-testid="stElementContainer"]:has(.print-zoom-script) { display: none !important; }'
+)
+
+
 def inject() -> None:
     """Add the app's screen and print CSS, and the script that fits charts to a printed page."""
-    st.html(f"<style>{SCREEN_CSS}{PRINT_CSS}</style>")
+    st.html(f"<style>{SCREEN_CSS}{PRINT_CSS}{SCRIPT_HIDDEN_CSS}</style>")
     st.html(PRINT_SCRIPT, unsafe_allow_javascript=True)
