@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import data
-from dashboard.access import log_export
+from dashboard.access import audit_log, log_export
 from dashboard.briefing.html import CSS, slide_html
 from dashboard.context import PageContext
 from dashboard.formatting import escape_markdown
@@ -131,6 +131,8 @@ def downloads(model: Briefing, context: PageContext) -> None:
 
 def _freeze(model: Briefing, context: PageContext) -> None:
     snapshot_id = store(context).save(model, context.grant.identity)
+    audit_log.info("snapshot frozen by=%s id=%s title=%r", context.grant.identity, snapshot_id,
+                   model.title)  # fmt: skip
     st.query_params[SNAPSHOT_PARAM] = snapshot_id
 
 
@@ -142,6 +144,7 @@ def _delete(snapshot_id: str, context: PageContext) -> None:
     except SnapshotError as exc:
         st.session_state["_snapshot_message"] = str(exc)
         return
+    audit_log.info("snapshot deleted by=%s id=%s", context.grant.identity, snapshot_id)
     if st.query_params.get(SNAPSHOT_PARAM) == snapshot_id:
         _live()
 

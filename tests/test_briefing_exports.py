@@ -143,6 +143,8 @@ def test_one_slide_per_model_slide_and_the_expected_slides(case) -> None:
     ]
     assert len(case["pptx"].slides) == len(model.slides)
     assert len(case["pdf"].pages) == len(model.slides)
+    for page in case["pdf"].pages:  # one 16:9 slide a page
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == (1440.0, 810.0)
     titles = [
         next(s.text_frame.text for s in slide.shapes if s.name == "Title")
         for slide in case["pptx"].slides
