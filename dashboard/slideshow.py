@@ -3,6 +3,8 @@ frozen snapshots. The slides themselves are `dashboard.briefing.html`, the same 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from dashboard import data
@@ -33,6 +35,9 @@ PAGE_CSS = (
     '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] { gap: 0; }'
     '[data-testid="stMainBlockContainer"] [data-testid="stHorizontalBlock"] { margin: 1rem 0; }'
     ".bslide-wrap { width: 100%; overflow: hidden; margin-bottom: 1rem; }"
+    # Below the slide, the controls keep a margin from the screen's edges.
+    '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > '
+    "div:not(:has(.bslide-wrap)) { padding-left: 2rem; padding-right: 2rem; }"
     + "".join(
         f"@media (max-width: {w - 1}px) {{ .bslide-wrap .bslide {{ zoom: {(w - 40) / 1920:.4f}; }} }}"
         for w in (1920, *_WIDTHS)
@@ -149,6 +154,14 @@ def _delete(snapshot_id: str, context: PageContext) -> None:
         _live()
 
 
+def _when(created_at: str) -> str:
+    """'2026-12-01T19:15:22+00:00' -> '01 Dec 2026 19:15 UTC'."""
+    try:
+        return f"{dt.datetime.fromisoformat(created_at):%d %b %Y %H:%M} UTC"
+    except ValueError:
+        return escape_markdown(created_at)
+
+
 def snapshots(model: Briefing, snapshot: Snapshot | None, context: PageContext) -> None:
     """Freeze the figures for the meeting, or say which frozen snapshot is shown; list the
     snapshots this user may open, with delete for their author or an administrator."""
@@ -168,7 +181,7 @@ def snapshots(model: Briefing, snapshot: Snapshot | None, context: PageContext) 
     else:
         st.info(
             f"Frozen snapshot **{escape_markdown(snapshot.id)}**, made by "
-            f"{escape_markdown(snapshot.author)} at {escape_markdown(snapshot.created_at)} UTC; "
+            f"{escape_markdown(snapshot.author)} at {_when(snapshot.created_at)}; "
             f"data as of {snapshot.as_of:%d %b %Y}. These figures do not change. Share this "
             "page's link to show them.",
             icon=":material/ac_unit:",
@@ -185,8 +198,7 @@ def snapshots(model: Briefing, snapshot: Snapshot | None, context: PageContext) 
             left, right = st.columns([5, 1])
             left.markdown(
                 f"[{escape_markdown(item.title)}](?snapshot={item.id}) · data as of "
-                f"{item.as_of:%d %b %Y} · by {escape_markdown(item.author)}, "
-                f"{escape_markdown(item.created_at)}"
+                f"{item.as_of:%d %b %Y} · by {escape_markdown(item.author)}, {_when(item.created_at)}"
             )
             if context.grant.role == "admin" or item.author == context.grant.identity:
                 right.button(
