@@ -358,3 +358,56 @@ def test_targets_of_chosen_indicators_are_the_full_frames_rows(demo_db_path) -> 
     expected = everything[everything["indicator"].isin(keys)].reset_index(drop=True)
     assert len(chosen) > 0 and set(everything["indicator"]) > set(keys)
     pd.testing.assert_frame_equal(chosen, expected)
+
+
+def _referral_counts(raw, start: dt.date, end: dt.date) -> pd.Series:
+    referred = pd.to_datetime(raw["rehab_referrals"]["referred_on"]).dt.date
+    rows = raw["rehab_referrals"][(referred >= start) & (referred <= end)]
+    return rows["county_code"].value_counts()
+
+
+def test_no_small_count_can_be_worked_out_between_the_county_slides_and_the_total(
+    demo_db_path, raw
+) -> None:
+    """Two counties, one with 1-4 referrals in the comparison period only: the headline's
+    total and change, and each county slide's value and change, must not let a reader subtract
+    their way to the small count, in either period."""
+    before_start, before_end = START - dt.timedelta(days=28), START - dt.timedelta(days=1)
+    now, before = (
+        _referral_counts(raw, START, TEST_AS_OF),
+        _referral_counts(raw, before_start, before_end),
+    )
+    small_before = [
+        c for c in before.index if 1 <= before[c] < THRESHOLD and now.get(c, 0) >= THRESHOLD
+    ]
+    large = [c for c in now.index if now[c] >= 15 and before.get(c, 0) >= 15]
+    assert small_before and large, "the demo should have such counties"
+    pair = (large[0], small_before[0])
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom", counties=pair)
+    model = build_briefing(make_engine(f"sqlite:///{demo_db_path}"), filters, THRESHOLD)
+
+    def known(figure):
+        current = figure.value
+        previous = None if figure.change is None or current is None else current - figure.change
+        return current, previous
+
+    total = known(next(f for f in model.slides[0].figures if f.key == "rehab_referrals"))
+    by_county = {
+        slide.key.removeprefix("county-"): known(
+            next(f for f in slide.figures if f.key == "rehab_referrals")
+        )
+        for slide in model.slides
+        if slide.key.startswith("county-")
+    }
+    truth = {c: (float(now.get(c, 0)), float(before.get(c, 0))) for c in pair}
+    for period in (0, 1):
+        for code, values in by_county.items():
+            if values[period] is not None:
+                assert values[period] == truth[code][period]
+                assert not 1 <= values[period] < THRESHOLD
+        unknown = [code for code, values in by_county.items() if values[period] is None]
+        if total[period] is not None and len(unknown) == 1:
+            worked_out = total[period] - sum(
+                v[period] for c, v in by_county.items() if c not in unknown
+            )
+            assert not 1 <= worked_out < THRESHOLD, (period, unknown, worked_out)

@@ -123,18 +123,22 @@ def hidden_label(kind: str, small: bool, threshold: int) -> str:
     return suppressed_label(threshold) if kind == "count" and small else SUPPRESSED_PCT
 
 
-def figure_from_row(row: pd.Series, threshold: int, hidden: bool | None = None) -> Figure:
+def figure_from_row(
+    row: pd.Series, threshold: int, hidden: bool | None = None, hide_change: bool = False
+) -> Figure:
     """A figure from one row of `headline` (or `rehab_headline`).
 
     Args:
         hidden: hide it whatever the row says (a county slide hides what the county-by-county
             protection hides); None: the row's own `suppressed` flag.
+        hide_change: show the value but no change (the county's comparison-period value is
+            hidden by the county-by-county protection, and value minus change would give it).
     """
     indicator = INDICATOR_BY_KEY[str(row["indicator"])]
     is_hidden = bool(row["suppressed"]) if hidden is None else hidden or bool(row["suppressed"])
     label = hidden_label(indicator.kind, bool(row["small"]), threshold) if is_hidden else None
     value = None if is_hidden else _number(row["value"])
-    change = None if is_hidden else _number(row["change"])
+    change = None if is_hidden or hide_change else _number(row["change"])
     change_pct = None if change is None else _number(row["change_pct"])
     comparison = None if change is None else _number(row["comparison_value"])
     note = None if _missing(row["note"]) else str(row["note"])
@@ -389,19 +393,32 @@ def _indicator_rows(head: pd.DataFrame, threshold: int) -> list[IndicatorRow]:
     return rows
 
 
+def _county_protection(engine: Engine, filters: Filters, threshold: int) -> dict[str, set[str]]:
+    """County code -> the rehab keys of COUNTY_KEYS the county-by-county protection hides."""
+    frame = indicators_frame(engine, filters, threshold, "county", streams=("rehab",))
+    keys = [k for k in COUNTY_KEYS if flag_column(k) in frame.columns]
+    return {
+        str(row["county_code"]): {k for k in keys if bool(row[flag_column(k)])}
+        for _, row in frame.iterrows()
+    }
+
+
 def _county_slide(
     engine: Engine,
     filters: Filters,
     threshold: int,
     code: str,
     name: str,
-    hidden_here: dict[str, bool],
+    hidden_here: set[str],
+    hidden_before: set[str],
     against: str,
 ) -> Slide:
     county_filters = replace(filters, counties=(code,), wards=())
     head = _by_key(headline(engine, county_filters, threshold))
     figures = {
-        key: figure_from_row(head[key], threshold, hidden=hidden_here.get(key, False))
+        key: figure_from_row(
+            head[key], threshold, hidden=key in hidden_here, hide_change=key in hidden_before
+        )
         for key in COUNTY_KEYS
     }
     weekly = streams_by_week(engine, county_filters, threshold)
@@ -556,19 +573,25 @@ def build_briefing(
 
     county_codes = list(codes or [])
     if county_codes:
-        # Counties side by side: each county's rehab figures are hidden where the
-        # county-by-county protection hides them, so no two slides give a cell away.
-        by_county = indicators_frame(engine, filters, threshold, "county", streams=("rehab",))
-        by_county = by_county.set_index("county_code")
+        # Counties side by side with their total: each county's rehab figures are hidden where
+        # the county-by-county protection hides them, in the period and in the comparison
+        # period (a shown change gives the comparison value away), so that no two slides give
+        # a cell away by subtraction.
+        now_hidden = _county_protection(engine, filters, threshold)
+        before_hidden = (
+            {} if invalid else _county_protection(engine, filters.comparison_filters(), threshold)
+        )
         for code in county_codes[:MAX_COUNTY_SLIDES]:
-            hidden_here = {
-                key: bool(by_county.at[code, flag_column(key)])
-                for key in COUNTY_KEYS
-                if code in by_county.index and flag_column(key) in by_county.columns
-            }
             slides.append(
                 _county_slide(
-                    engine, filters, threshold, code, names.get(code, code), hidden_here, against
+                    engine,
+                    filters,
+                    threshold,
+                    code,
+                    names.get(code, code),
+                    now_hidden.get(code, set()),
+                    before_hidden.get(code, set()),
+                    against,
                 )
             )
 
