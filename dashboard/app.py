@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st
 
-from dashboard import access, data
+from dashboard import access, data, styles
 from dashboard.context import PageContext, set_current
 from dashboard.filter_bar import filter_bar
 from dashboard.pages import visible_pages
@@ -47,39 +47,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="auto",
 )
-st.html(
-    """<style>
-    [data-testid="stMetricValue"] { font-size: 2.4rem; line-height: 1.15; }
-    [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; line-height: 1.3; }
-    [data-testid="stMetricDelta"] { font-size: 1rem; }
-    /* Streamlit cuts a card's label, value, delta and its description with an ellipsis on one
-       line; a card must never hide its words (a 4-card row at 1366 px is ~200 px a card), so
-       every text in a card wraps instead, between words where it can. */
-    [data-testid="stMetric"] .stMarkdownEllipsis,
-    [data-testid="stMetric"] .stMarkdownEllipsis p {
-        white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: break-word;
-    }
-    [data-testid="stMetric"] div:has(> [data-testid="stMetricDelta"]) {
-        flex-wrap: wrap; overflow: visible; row-gap: 0.25rem; height: auto;
-    }
-    [data-testid="stMetricDelta"] {
-        flex: 0 1 auto; min-width: 0; max-width: 100%; height: auto; border-radius: 0.75rem;
-    }
-    [data-testid="stMetricDeltaDescription"] { overflow: visible; min-width: 0; }
-    /* Projector: captions (and a card's "vs comparison period") at least 16 px. */
-    [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
-    p.chart-title { font-size: 1.45rem; font-weight: 700; margin: 0.6rem 0 0 0; line-height: 1.25; }
-    p.chart-subtitle { font-size: 1rem; color: #555; margin: 0.15rem 0 0 0; }
-    /* The sidebar script below draws nothing: it must not push the page down by a gap. */
-    [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) {
-        display: none;
-    }
-    p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
-    /* A map or chart sent twice, fitted to a wide screen and to a phone's width: one shows. */
-    @media (min-width: 641px) { [class*="st-key-narrow-"] { display: none; } }
-    @media (max-width: 640px) { [class*="st-key-wide-"] { display: none; } }
-    </style>"""
-)
+styles.inject()
 
 # On a phone the sidebar covers most of the screen, and Streamlit leaves it open after a page is
 # chosen in it: close it once the chosen page is on its way. One listener per browser tab (the

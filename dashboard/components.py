@@ -240,6 +240,8 @@ def data_table(
         placeholder="–",
         column_config=pinned,
     )
+    # The grid shows ~16 rows at a time; a printed page gets the whole table (styles.PRINT_CSS).
+    st.html(f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>')
     raw = table if download is None else download
     stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
     audit = (context.grant.identity, context.filters.to_query_params())
