@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import types as sa_types
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql import Select
@@ -179,6 +180,55 @@ def missing_columns(engine: Engine) -> list[tuple[str, str]]:
         for column in table.columns
         if column.name not in present[name] and column.name not in OPTIONAL_COLUMNS
     ]
+
+
+def type_kind(column_type: Any) -> str | None:
+    """The contract's kind of a SQLAlchemy type (text, integer, number, date, timestamp,
+    boolean), or None when the database does not say (a SQLite view's computed column)."""
+    kinds = (
+        (sa_types.Boolean, "boolean"),
+        (sa_types.Integer, "integer"),
+        (sa_types.Numeric, "number"),  # Float is a Numeric
+        (sa_types.DateTime, "timestamp"),
+        (sa_types.Date, "date"),
+        (sa_types.String, "text"),
+    )
+    return next((kind for cls, kind in kinds if isinstance(column_type, cls)), None)
+
+
+# A stored kind the contract's kind accepts besides itself: whole numbers are numbers, and
+# SQLite, which has no boolean type, may declare a flag INTEGER.
+_ALSO_ACCEPTED = {"number": {"integer"}, "boolean": {"integer"}}
+
+
+def wrong_types(engine: Engine) -> list[tuple[str, str, str, str]]:
+    """(table, column, expected kind, stored type) for contract columns whose declared type is
+    not the contract's; columns whose type the database does not declare are not judged.
+
+    Raises:
+        DataSourceError: the database cannot be reached.
+    """
+    absent = set(missing_tables(engine))
+    try:
+        inspector = inspect(engine)
+        declared = {
+            name: {column["name"]: column["type"] for column in inspector.get_columns(name)}
+            for name in metadata.tables
+            if name not in absent
+        }
+    except SQLAlchemyError as exc:
+        raise DataSourceError(f"the database cannot be reached: {_first_line(exc)}") from exc
+    found = []
+    for name, table in metadata.tables.items():
+        for column in table.columns:
+            stored = declared.get(name, {}).get(column.name)
+            if stored is None:
+                continue
+            expected, kind = type_kind(column.type), type_kind(stored)
+            if kind is None or kind == expected or kind in _ALSO_ACCEPTED.get(expected, ()):
+                continue
+            found.append((name, column.name, expected or "?", str(stored)))
+    return found
 
 
 def check_contract(engine: Engine) -> None:

@@ -16,9 +16,12 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    String,
+    and_,
     case,
     cast,
     func,
+    literal,
     literal_column,
     null,
     type_coerce,
@@ -270,3 +273,42 @@ class SqliteMedian:
 
     def finalize(self) -> float | None:
         return statistics.median(self.values) if self.values else None
+
+
+def stored_spelling(dialect: str, column: ColumnElement) -> ColumnElement | None:
+    """How a TIMESTAMP or DATE value is spelled in storage, as a pattern ('YYYY-MM-DD hh:mm:ss',
+    'YYYY-MM-DDThh:mm:ssZ', 'YYYY-MM-DD', ..., or 'unreadable' when SQLite cannot read it as a
+    date at all); None on PostgreSQL, whose columns are real timestamps and dates.
+
+    SQLite keeps these columns as text: writers that spell them differently usually differ in
+    more than spelling (one writes local time, say), so the contract checker reports it.
+    """
+    check_supported(dialect)
+    if dialect != "sqlite":
+        return None
+    raw = type_coerce(column, String)
+
+    def glob(pattern: str) -> ColumnElement:
+        return raw.op("GLOB")(pattern)
+
+    def joined(*parts: ColumnElement) -> ColumnElement:
+        result = parts[0]
+        for part in parts[1:]:
+            result = result.op("||")(part)
+        return result
+
+    time_part = case(
+        (func.length(raw) > 10, joined(func.substr(raw, 11, 1), literal("hh:mm:ss"))),
+        else_=literal(""),
+    )
+    fraction = case((glob("*:[0-9][0-9].[0-9]*"), literal(".fff")), else_=literal(""))
+    zone = case(
+        (glob("*Z"), literal("Z")),
+        (and_(func.length(raw) > 19, glob("*[+-][0-9][0-9]:[0-9][0-9]")), literal("+hh:mm")),
+        else_=literal(""),
+    )
+    return case(
+        (func.typeof(raw) != "text", joined(literal("not text: "), func.typeof(raw))),
+        (func.datetime(raw).is_(None), literal("unreadable")),
+        else_=joined(literal("YYYY-MM-DD"), time_part, fraction, zone),
+    )
