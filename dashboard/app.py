@@ -74,6 +74,10 @@ st.html(
 )
 
 
+CONTRACT = "reporting data contract v1.1 (docs/data-contract.md)"
+CHECKER = "`python -m queries.check` lists every difference"
+
+
 def _stop_with(message: str, cause: BaseException | None = None, retry: bool = False) -> None:
     if cause is not None:
         log.error("%s (%s: %s)", message, type(cause).__name__, cause)
@@ -127,18 +131,18 @@ try:
     missing = data.contract_problems(source.url)
     if missing:
         _stop_with(
-            "The reporting database does not follow the data contract: missing "
+            f"The reporting database does not follow the {CONTRACT}: missing "
             + ", ".join(missing)
-            + ". Ask the ministry data team to add them; nothing was changed."
+            + f". Ask the ministry data team to add them ({CHECKER}); nothing was changed."
         )
     absent_columns = data.missing_columns(source.url)
     if absent_columns:
         _stop_with(
-            "The reporting database does not follow the data contract: "
+            f"The reporting database does not follow the {CONTRACT}: "
             + "; ".join(f"table {table} has no column {column}" for table, column in absent_columns)
             + ". Ask the ministry data team to add "
             + ("it" if len(absent_columns) == 1 else "them")
-            + "; nothing was changed."
+            + f" ({CHECKER}); nothing was changed."
         )
     counties = data.county_list(source.url)
     wards = data.ward_list(source.url)

@@ -29,7 +29,7 @@ FAILURE_TEXTS = (
     "could not be drawn",
     "cannot be reached",
     "did not answer within",
-    "does not follow the data contract",
+    "does not follow the reporting data contract",
 )
 
 

@@ -268,3 +268,47 @@ def test_usage_and_connection_errors_exit_2(tmp_path: Path) -> None:
         text=True,
     )
     assert down.returncode == 2 and "secret" not in down.stderr
+
+
+def test_the_data_quality_page_shows_the_checker_s_findings(
+    demo_db_path: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A demo copy with a timestamp written with 'T' and a forum dated in 2030: the page and the
+    checker report both, from the same functions."""
+    import shutil
+    import sqlite3
+
+    from dashboard.pages import DATA_QUALITY
+    from tests.app_support import open_page
+
+    db = tmp_path / "demo-copy.sqlite"
+    shutil.copy(demo_db_path, db)
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "UPDATE incidents SET reported_at = replace(reported_at, ' ', 'T') "
+            "WHERE id = (SELECT min(id) FROM incidents)"
+        )
+        connection.execute(
+            "UPDATE forums SET held_on = '2030-01-01' WHERE id = (SELECT min(id) FROM forums)"
+        )
+    code, out, _ = _run(capsys, "--url", f"sqlite:///{db}")
+    lines = _lines(out)
+    assert code == 1
+    assert "forums date held_on in the future 1 row" in lines
+    assert "incidents.reported_at written as YYYY-MM-DDThh:mm:ss 1 row" in lines
+
+    at = open_page(db, monkeypatch, {})
+    at.radio(key="demo_role").set_value("admin").run()
+    at.switch_page(DATA_QUALITY.view).run()
+    assert not at.exception and not at.error
+    tables = {tuple(t.value.columns): t.value for t in at.dataframe}
+    keys = tables[("Check", "Table", "Rows")]
+    keys = keys[keys["Check"] == "held_on in the future"]
+    assert [(t, float(n)) for t, n in keys[["Table", "Rows"]].values] == [("forums", 1.0)]
+    spellings = tables[("Table", "Column", "Written as", "Rows")]
+    with sqlite3.connect(db) as connection:
+        (incidents,) = connection.execute("SELECT count(*) FROM incidents").fetchone()
+    assert [(*row[:3], float(row[3])) for row in spellings.values.tolist()] == [
+        ("incidents", "reported_at", "YYYY-MM-DD hh:mm:ss", incidents - 1.0),
+        ("incidents", "reported_at", "YYYY-MM-DDThh:mm:ss", 1.0),
+    ]

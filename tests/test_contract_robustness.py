@@ -132,9 +132,12 @@ def test_the_app_names_the_missing_column_and_the_contract(
     at = run_app()
     errors = [element.value for element in at.error]
     assert errors == [
-        "The reporting database does not follow the data contract: table trainings has no "
-        "column certified. Ask the ministry data team to add it; nothing was changed."
+        "The reporting database does not follow the reporting data contract v1.1 "
+        "(docs/data-contract.md): table trainings has no column certified. Ask the ministry "
+        "data team to add it (`python -m queries.check` lists every difference); nothing was "
+        "changed."
     ]
+    assert not [b for b in at.button if b.key == "retry"]  # retrying cannot add a column
     assert "Try again later" not in " ".join(errors)
 
 
