@@ -217,16 +217,16 @@ def quality_checks_select(filters: Filters, whole_tables: bool = False) -> Selec
 
     Grain: one row per check. Columns: check, table_name, row_count.
     """
-    parts = [
-        select(
-            literal(name).label("check"),
-            literal(table.name).label("table_name"),
-            sqld.count_where(condition).label("row_count"),
-        )
-        .select_from(table)
-        .where(*_period_where(table.name, filters, whole_tables), *_place(table, filters))
-        for name, table, condition in _rule_checks()
-    ]
+    by_table: dict[str, list[tuple[str, ColumnElement]]] = {}
+    tables: dict[str, Table] = {}
+    for name, table, condition in _rule_checks():
+        by_table.setdefault(table.name, []).append((name, condition))
+        tables[table.name] = table
+    parts = []
+    for table_name, checks in by_table.items():
+        table = tables[table_name]
+        where = [*_period_where(table_name, filters, whole_tables), *_place(table, filters)]
+        parts += _one_scan(table, checks, where)
     ras = residents_associations
     months = [] if whole_tables else period_where(ra_monthly_reports.c.month, filters)
     parts.append(
@@ -336,20 +336,38 @@ def table_checks_select(filters: Filters, today: dt.date) -> Select:
                 func.coalesce(func.sum(shared.c.n), 0).label("row_count"),
             )
         )
+        dates = []
         for name in EVENT_DATE_COLUMNS.get(table.name, ()):
             column = table.c[name]
-            for check, condition in (
-                (f"{name} in the future", after_day_where(column, today)),
-                (f"{name} before 2020", before_day_where(column, EARLIEST_EVENT)),
-            ):
-                parts.append(
-                    select(
-                        literal(check).label("check"),
-                        literal(table.name).label("table_name"),
-                        sqld.count_where(and_(*condition)).label("row_count"),
-                    ).where(*place)
-                )
+            dates.append((f"{name} in the future", and_(*after_day_where(column, today))))
+            dates.append((f"{name} before 2020", and_(*before_day_where(column, EARLIEST_EVENT))))
+        if dates:
+            parts += _one_scan(table, dates, place, suffix="dates")
     return select(union_all(*parts).subquery("table_checks"))
+
+
+def _one_scan(
+    table: Table,
+    checks: list[tuple[str, ColumnElement]],
+    where: list,
+    suffix: str = "rules",
+) -> list[Select]:
+    """One row (check, table_name, row_count) per check, counted in a single scan of the table
+    (a CTE with every check's count, read once per check), so a large table is read once."""
+    counts = (
+        select(*(sqld.count_where(c).label(f"n{i}") for i, (_, c) in enumerate(checks)))
+        .select_from(table)
+        .where(*where)
+        .cte(f"{suffix}_{table.name}")
+    )
+    return [
+        select(
+            literal(name).label("check"),
+            literal(table.name).label("table_name"),
+            counts.c[f"n{i}"].label("row_count"),
+        )
+        for i, (name, _) in enumerate(checks)
+    ]
 
 
 def table_checks(engine: Engine, filters: Filters, threshold: int, today: dt.date) -> pd.DataFrame:
