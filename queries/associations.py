@@ -53,9 +53,14 @@ NO_RA = "no_ra"
 
 
 def is_registered(filters: Filters) -> list[ColumnElement]:
-    """`ras_registered`: RAs registered by the end of the period and not suspended."""
+    """`ras_registered`: RAs registered by the end of the period and not suspended. An RA whose
+    status is NULL is not known to be suspended, so it counts (`status <> 'suspended'` alone
+    would drop it silently, being NULL)."""
     ras = residents_associations
-    return [*until_end_where(ras.c.registered_on, filters), ras.c.status != "suspended"]
+    return [
+        *until_end_where(ras.c.registered_on, filters),
+        or_(ras.c.status.is_(None), ras.c.status != "suspended"),
+    ]
 
 
 def ra_active_in_period(filters: Filters) -> ColumnElement:

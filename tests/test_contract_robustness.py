@@ -221,3 +221,22 @@ def test_joint_forum_share_leaves_out_forums_whose_presence_is_undecided(
     assert nulls[("forums", "ngao_present")] == 1
     assert nulls[("forums", "private_security_present")] == 3
     assert nulls[("forums", "attendance")] == 1
+
+
+def test_an_association_with_unknown_status_is_registered(lenient_url: str) -> None:
+    writer = make_engine(lenient_url, read_only=False)
+    insert_rows(writer, "counties", THREE_COUNTIES)
+    insert_rows(
+        writer,
+        "residents_associations",
+        [
+            dict(id=1, county_code="001", status="active"),
+            dict(id=2, county_code="001", status=None),  # not known to be suspended
+            dict(id=3, county_code="001", status="suspended"),
+        ],
+    )
+    writer.dispose()
+    engine = make_engine(lenient_url)
+    assert indicators_frame(engine, JULY, 5).iloc[0]["ras_registered"] == 2
+    nulls = required_nulls(engine, JULY, 5).set_index(["table_name", "column_name"])["row_count"]
+    assert nulls[("residents_associations", "status")] == 1
