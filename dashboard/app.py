@@ -163,6 +163,7 @@ context = PageContext(
     as_of_date=anchor,
     grant=grant,
     notes=tuple(notes),
+    freshness=data.freshness_note(source.url),
 )
 set_current(context)
 

@@ -189,21 +189,25 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
     joined, _, (reg, rep, frm), dims = join_onto_dimension(
         filters, grain, [registered, reporting, held]
     )
-    return select(
-        *dims,
-        zero_if_null(reg.c.registered).label("ras_registered"),
-        zero_if_null(reg.c.active).label("ras_active"),
-        rep.c.reporting_rate.label("ra_reporting_rate"),
-        rep.c.on_time_rate.label("ra_on_time_rate"),
-        zero_if_null(frm.c.held).label("forums_held"),
-        zero_if_null(frm.c.attendance).label("forum_attendance"),
-        sqld.pct(frm.c.joint, frm.c.joint_known).label("joint_forum_pct"),
-        zero_if_null(rep.c.due).label("n_reports_due"),
-        zero_if_null(rep.c.submitted).label("n_reports_submitted"),
-        zero_if_null(rep.c.on_time).label("n_reports_on_time"),
-        zero_if_null(frm.c.joint).label("n_joint_forums"),
-        zero_if_null(frm.c.joint_known).label("n_joint_known"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            zero_if_null(reg.c.registered).label("ras_registered"),
+            zero_if_null(reg.c.active).label("ras_active"),
+            rep.c.reporting_rate.label("ra_reporting_rate"),
+            rep.c.on_time_rate.label("ra_on_time_rate"),
+            zero_if_null(frm.c.held).label("forums_held"),
+            zero_if_null(frm.c.attendance).label("forum_attendance"),
+            sqld.pct(frm.c.joint, frm.c.joint_known).label("joint_forum_pct"),
+            zero_if_null(rep.c.due).label("n_reports_due"),
+            zero_if_null(rep.c.submitted).label("n_reports_submitted"),
+            zero_if_null(rep.c.on_time).label("n_reports_on_time"),
+            zero_if_null(frm.c.joint).label("n_joint_forums"),
+            zero_if_null(frm.c.joint_known).label("n_joint_known"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def ra_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:

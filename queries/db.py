@@ -158,6 +158,8 @@ def make_engine(url: str, read_only: bool = True) -> Engine:
             "connect_timeout": 10,
             **dialect.timeout_connect_args("postgresql", timeout_ms),
         }
+    elif parsed.get_backend_name() == "duckdb" and read_only:
+        kwargs["connect_args"] = {"read_only": True}
     try:
         engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:

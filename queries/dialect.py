@@ -1,5 +1,8 @@
 """Every SQL construct that differs between SQLite and PostgreSQL, each as one named function.
 
+DuckDB (the serving copy, `queries.serving`) speaks PostgreSQL's SQL here, with one difference:
+its FLOAT is single precision (below).
+
 No other module writes `strftime`, `date_trunc`, `julianday` or `percentile_cont`. Each function
 takes the SQLAlchemy dialect name ("sqlite" or "postgresql") and returns a Core expression whose
 result is the same on both engines.
@@ -36,7 +39,7 @@ from sqlalchemy.types import NullType
 
 from queries.filters import EAT_OFFSET
 
-SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+SUPPORTED_DIALECTS = ("sqlite", "postgresql", "duckdb")
 
 
 class UnsupportedDialect(ValueError):
@@ -85,6 +88,13 @@ def _compile_normalised(element: _Normalised, compiler, **kw) -> str:
 def _compile_normalised_sqlite(element: _Normalised, compiler, **kw) -> str:
     function = "datetime" if isinstance(element.type, DateTime) else "date"
     return f"{function}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Float, "duckdb")
+def _compile_float_duckdb(element: Float, compiler, **kw) -> str:
+    # PostgreSQL's FLOAT is double precision; DuckDB's is single precision, which would round
+    # every share and median of the serving copy (queries.serving) to 7 digits.
+    return "DOUBLE"
 
 
 def normalised(column: ColumnElement) -> ColumnElement:
@@ -245,6 +255,15 @@ def median(dialect: str, value: ColumnElement) -> ColumnElement:
     else:
         expr = func.percentile_cont(0.5).within_group(cast(value, Float))
     return type_coerce(expr, Float())
+
+
+def floor_non_negative(dialect: str, value: ColumnElement) -> ColumnElement:
+    """floor() of an expression known to be >= 0, as an integer. SQLite's floor() exists only
+    when it is built with its math functions; for a non-negative value truncation is the same.
+    (PostgreSQL's and DuckDB's CAST to integer rounds instead, so they use floor.)"""
+    if dialect == "sqlite":
+        return cast(value, Integer)
+    return cast(func.floor(value), Integer)
 
 
 def pct(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:

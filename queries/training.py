@@ -286,14 +286,18 @@ def training_measures_select(dialect: str, filters: Filters, grain: Grain = None
         if len(subs) == 3
         else cast(null(), Float)
     )
-    return select(
-        *dims,
-        zero_if_null(sess.c.participants).label("people_trained"),
-        sqld.pct(sess.c.female, sess.c.participants_female_base).label("trained_female_pct"),
-        sqld.pct(sess.c.youth, sess.c.participants_youth_base).label("trained_youth_pct"),
-        sqld.pct(sess.c.certified, sess.c.certified_base).label("trained_certified_pct"),
-        coverage.label("private_security_coverage_pct"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            zero_if_null(sess.c.participants).label("people_trained"),
+            sqld.pct(sess.c.female, sess.c.participants_female_base).label("trained_female_pct"),
+            sqld.pct(sess.c.youth, sess.c.participants_youth_base).label("trained_youth_pct"),
+            sqld.pct(sess.c.certified, sess.c.certified_base).label("trained_certified_pct"),
+            coverage.label("private_security_coverage_pct"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def training_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:

@@ -471,6 +471,32 @@ def test_coordinates_and_points(engine: Engine) -> None:
     assert capped.to_numpy().ravel().tolist() == pytest.approx(list(IN_KENYA[12]))
 
 
+@pytest.mark.parametrize("cell", [0.01, 0.5, 3.0])
+def test_density_grid_counts_every_drawable_incident_in_its_cell(engine: Engine, cell) -> None:
+    # Worked out by hand from the rows: the five July incidents with coordinates inside Kenya
+    # (ids 2, 7, 11, 12, 13), each in the cell floor((lat + 90) / cell), floor((lon + 180) / cell).
+    expected: dict[tuple[int, int], int] = {}
+    for i in (2, 7, 11, 12, 13):
+        latitude, longitude = IN_KENYA[i]
+        key = (math.floor((latitude + 90) / cell), math.floor((longitude + 180) / cell))
+        expected[key] = expected.get(key, 0) + 1
+    grid = q.incident_density(engine, JULY, cell)
+    assert list(grid.columns) == ["latitude", "longitude", "incidents"]
+    shown = {
+        (math.floor((la + 90) / cell), math.floor((lo + 180) / cell)): n
+        for la, lo, n in grid.itertuples(index=False)
+    }
+    assert shown == expected
+    # Each cell is drawn at its centre.
+    for la, lo, _ in grid.itertuples(index=False):
+        assert ((la + 90) / cell) % 1 == pytest.approx(0.5)
+        assert ((lo + 180) / cell) % 1 == pytest.approx(0.5)
+    empty = Filters(start=D(2030, 1, 7), end=D(2030, 1, 13), preset="custom")
+    assert q.incident_density(engine, empty, cell).empty
+    with pytest.raises(ValueError):
+        q.incident_density(engine, JULY, 0)
+
+
 def test_area_and_scope_restrictions(engine: Engine) -> None:
     likoni = Filters(
         start=JULY.start, end=JULY.end, preset="custom", counties=(MOMBASA,), wards=("W2",)
