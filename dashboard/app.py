@@ -17,7 +17,7 @@ from dashboard import access, data, styles
 from dashboard.context import PageContext, set_current
 from dashboard.filter_bar import filter_bar
 from dashboard.pages import visible_pages
-from queries.db import DataSourceError, resolve_source
+from queries.db import DataSourceError, QueryTimeout, resolve_source
 from queries.filters import today_eat
 from queries.privacy import suppression_threshold
 from queries.reference import as_of_date
@@ -73,11 +73,33 @@ st.html(
 )
 
 
-def _stop_with(message: str, cause: BaseException | None = None) -> None:
+CONTRACT = "reporting data contract v1.1 (docs/data-contract.md)"
+CHECKER = "`python -m queries.check` lists every difference"
+
+
+def _stop_with(message: str, cause: BaseException | None = None, retry: bool = False) -> None:
     if cause is not None:
         log.error("%s (%s: %s)", message, type(cause).__name__, cause)
     st.error(message, icon=":material/error:")
+    if retry:
+        # Failed queries are never cached, so running the page again asks the database afresh.
+        st.button("Retry", key="retry", icon=":material/refresh:")
     st.stop()
+
+
+def _stop_for_outage(exc: DataSourceError) -> None:
+    """A database that is slow or down: say which, offer a retry, and promise nothing more."""
+    if isinstance(exc, QueryTimeout):
+        message = (
+            f"The figures could not be drawn: {exc}. The database may be busy; retry, or choose "
+            "a shorter period or fewer counties."
+        )
+    else:
+        message = (
+            f"The reporting database cannot be reached: {exc}. The dashboard reconnects by "
+            "itself once the database answers again; nothing needs restarting."
+        )
+    _stop_with(message, exc, retry=True)
 
 
 def _ensure_demo(path: Path) -> None:
@@ -110,24 +132,24 @@ try:
     missing = data.contract_problems(source.url)
     if missing:
         _stop_with(
-            "The reporting database does not follow the data contract: missing "
+            f"The reporting database does not follow the {CONTRACT}: missing "
             + ", ".join(missing)
-            + ". Ask the ministry data team to add them; nothing was changed."
+            + f". Ask the ministry data team to add them ({CHECKER}); nothing was changed."
         )
     absent_columns = data.missing_columns(source.url)
     if absent_columns:
         _stop_with(
-            "The reporting database does not follow the data contract: "
+            f"The reporting database does not follow the {CONTRACT}: "
             + "; ".join(f"table {table} has no column {column}" for table, column in absent_columns)
             + ". Ask the ministry data team to add "
             + ("it" if len(absent_columns) == 1 else "them")
-            + "; nothing was changed."
+            + f" ({CHECKER}); nothing was changed."
         )
     counties = data.county_list(source.url)
     wards = data.ward_list(source.url)
     as_of = data.data_as_of(source.url)
 except DataSourceError as exc:
-    _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
+    _stop_for_outage(exc)
 
 grant = access.resolve_grant(source, counties)
 anchor = as_of_date(as_of, fallback=today_eat())
@@ -170,7 +192,7 @@ navigation = st.navigation(
 try:
     navigation.run()
 except DataSourceError as exc:
-    _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
+    _stop_for_outage(exc)
 except Exception as exc:  # a page bug must not show a traceback to ministry users
     log.exception("page %s failed", navigation.title)
     if os.environ.get("USALAMA_RAISE_PAGE_ERRORS") == "1":

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -48,6 +47,8 @@ from queries.privacy import (
     flag_column,
     is_small,
     protect_cells,
+    rounded,
+    rounded_pct,
     small_column,
     suppress_counts,
     suppress_ratio,
@@ -172,6 +173,15 @@ _REHAB_SUPPORT = {
 }
 
 
+# Each rehab share's numerator and denominator count.
+_REHAB_SHARES = {
+    "referral_admission_pct": ("n_admitted", "rehab_referrals"),
+    "referral_admission_30d_pct": ("n_admitted_30d", "n_followed_30d"),
+    "referral_completion_pct": ("n_completed", "n_completion_base"),
+    "referral_youth_pct": ("n_youth", "rehab_referrals"),
+}
+
+
 def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
     """Rehabilitation indicators before suppression, with the counts each one rests on.
 
@@ -242,6 +252,10 @@ def rehab_measures(
     filters = with_as_of(engine, filters)
     frame = read_frame(engine, rehab_measures_select(sqld.dialect_of(engine), filters, grain))
     frame = as_float(frame, list(REHAB_RATIO_KEYS))
+    # Shares are published from rounded counts (queries.privacy.rounded_pct), so that a share
+    # times its shown denominator gives back no more than the rounded numerator.
+    for key, (numerator, denominator) in _REHAB_SHARES.items():
+        frame[key] = rounded_pct(frame[numerator], frame[denominator])
     for key, support in _REHAB_SUPPORT.items():
         frame = suppress_ratio(frame, key, support, threshold)
     protection = _rehab_page_protection(engine, filters, threshold, grain, frame)
@@ -543,7 +557,8 @@ class ProtectedReferrals:
     threshold: int
 
     def shown(self, name: str) -> float:
-        return float("nan") if name in self.hidden else self.values[name]
+        """The cell as published: NaN where hidden, else rounded to the nearest 5."""
+        return float("nan") if name in self.hidden else float(rounded(self.values[name]))
 
 
 def protected_referrals(engine: Engine, filters: Filters, threshold: int) -> ProtectedReferrals:
@@ -669,10 +684,12 @@ def referrals_by_stage(engine: Engine, filters: Filters, threshold: int) -> pd.D
     names = [_STAGE_CELL[s] for s in rows]
     result = _count_frame(protected, frame, "stage", names)
     result.insert(1, "kind", frame["kind"])
-    total = protected.values[COUNT]
     hide = [n in protected.hidden or COUNT in protected.hidden for n in names]
-    pct = [100.0 * protected.values[n] / total if total else np.nan for n in names]
-    result["of_referrals_pct"] = pd.Series(pct, dtype="float64").mask(pd.Series(hide))
+    pct = rounded_pct(
+        pd.Series([protected.values[n] for n in names]),
+        pd.Series([protected.values[COUNT]] * len(names)),
+    )
+    result["of_referrals_pct"] = pct.mask(pd.Series(hide))
     result[flag_column("of_referrals_pct")] = hide
     return result
 
@@ -757,7 +774,10 @@ def current_admissions_by_county(engine: Engine, filters: Filters, threshold: in
     frame = read_frame(
         engine, current_admissions_by_county_select(sqld.dialect_of(engine), filters)
     )
-    frame["occupancy_pct"] = pd.to_numeric(frame["occupancy_pct"]).astype("float64")
+    # Capacity is shown exactly, so occupancy rests on the rounded admissions.
+    capacity = pd.to_numeric(frame["capacity"]).astype("float64")
+    admissions = rounded(pd.to_numeric(frame["current_admissions"]))
+    frame["occupancy_pct"] = 100.0 * admissions / capacity.where(capacity > 0)
     frame = suppress_counts(frame, "current_admissions", threshold)
     hidden = frame[flag_column("current_admissions")].astype(bool)
     frame["occupancy_pct"] = frame["occupancy_pct"].mask(hidden)
