@@ -71,8 +71,7 @@ AGE_BANDS: tuple[tuple[str, int | None], ...] = (
 )
 AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _ in AGE_BANDS)
 
-# Kenya's bounding box: points outside it are data-entry errors and are not drawn.
-MAP_POINT_CAP = 200_000
+# Kenya's bounding box (queries.geography): points outside it are data-entry errors, not drawn.
 COORDINATE_STATUSES = ("in_kenya", "outside_kenya", "missing")
 
 WardOrder = Literal["count", "increase"]
@@ -668,21 +667,6 @@ def incidents_by_coordinate_status(engine: Engine, filters: Filters) -> pd.DataF
     )
 
 
-def incident_points_select(
-    dialect: str, filters: Filters, stride: int = 1, cap: int = MAP_POINT_CAP
-) -> Select:
-    """GPS points of incidents reported in the period inside Kenya, every `stride`-th id.
-
-    Grain: one row per incident drawn (at most `cap`), by id. Columns: latitude, longitude.
-    """
-    statement = select(incidents.c.latitude, incidents.c.longitude).where(
-        *reported_in_period(filters), _in_kenya()
-    )
-    if stride > 1:
-        statement = statement.where(incidents.c.id % stride == 0)
-    return statement.order_by(incidents.c.id).limit(cap)
-
-
 def incident_density_select(dialect: str, filters: Filters, cell_degrees: float) -> Select:
     """Incidents reported in the period inside Kenya, counted on a square grid of
     `cell_degrees` (cells aligned on whole multiples from -90/-180, so any two selections share
@@ -723,19 +707,3 @@ def incident_density(engine: Engine, filters: Filters, cell_degrees: float) -> p
             "incidents": frame["incidents"].astype("int64"),
         }
     )
-
-
-def incident_points(engine: Engine, filters: Filters, cap: int = MAP_POINT_CAP) -> pd.DataFrame:
-    """Incident GPS points for the density map (the only detail rows pulled: capped).
-
-    Only points inside Kenya's bounding box are returned. When there are more than `cap`, a
-    deterministic sample is drawn: every k-th incident id (k = ceil(n / cap)), at most `cap`.
-    Grain: one row per incident drawn. Columns: latitude, longitude (float).
-    """
-    status = incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
-    drawable = int(status.loc["in_kenya", "count"])
-    stride = max(1, math.ceil(drawable / cap)) if cap > 0 else 1
-    frame = read_frame(
-        engine, incident_points_select(sqld.dialect_of(engine), filters, stride, cap)
-    )
-    return as_float(frame, ["latitude", "longitude"])

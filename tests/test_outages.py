@@ -28,7 +28,7 @@ from queries.db import (
 from queries.demo import build_demo
 from tests.app_support import clear_caches, run_app
 from tests.clock import TEST_TODAY
-from tests.conftest import PostgresServer, _as_pg_user, start_postgres, stop_postgres
+from tests.pg_server import PostgresServer, _as_pg_user, start_postgres, stop_postgres
 
 OPEN = {"access": {"open_role": "national"}}
 COUNT_TO_A_BILLION = select(literal_column("count(*)")).select_from(
