@@ -407,6 +407,12 @@ class ServingCopy:
         interval = refresh_seconds() if every_seconds is None else every_seconds
 
         def loop() -> None:
+            # A restarted app whose copy is still fresh waits until its refresh is due.
+            current = self.current
+            if interval > 0 and current is not None:
+                age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - current.refreshed_at
+                if self._stop.wait(max(0.0, interval - age.total_seconds())):
+                    return
             while not self._stop.is_set():
                 try:
                     self.refresh()

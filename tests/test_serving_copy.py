@@ -311,3 +311,20 @@ def test_the_command_builds_a_copy_and_refuses_a_missing_source(
     missing = tmp_path / "absent.sqlite"
     assert serving.main(["--url", f"sqlite:///{missing}", "--copy", str(path)]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_fresh_copy_is_not_refreshed_again_before_it_is_due(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    copy = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path)
+    copy.refresh()
+    first = copy.current
+    copy.stop()
+
+    restarted = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path)
+    restarted.start(every_seconds=3600)
+    restarted._stop.wait(1.0)
+    assert restarted.current == first  # nothing refreshed: the copy is minutes old, not an hour
+    restarted.stop()
+    assert not restarted._thread.is_alive()
