@@ -9,6 +9,7 @@ source.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -73,7 +74,12 @@ def _call(qualified_name: str, engine, filters, kwargs):
 
 def assert_same(source, copy, where: str) -> None:
     """Equal values, whatever the driver's Python types (int vs numpy int, None vs NaN)."""
-    if isinstance(source, pd.DataFrame):
+    if dataclasses.is_dataclass(source) and not isinstance(source, type):
+        # A model (the briefing) compares field by field, less the time it was made.
+        fields = {f.name for f in dataclasses.fields(source)} - {"generated_at"}
+        for name in sorted(fields):
+            assert_same(getattr(source, name), getattr(copy, name), f"{where}.{name}")
+    elif isinstance(source, pd.DataFrame):
         assert list(source.columns) == list(copy.columns), where
         assert len(source) == len(copy), where
         for column in source.columns:
