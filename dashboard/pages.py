@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from queries.indicators import PROGRAMME_HEADLINE_KEYS
 from queries.rehab import REHAB_HEADLINE_KEYS
 
 VIEWS_DIR = Path(__file__).resolve().parent / "views"
@@ -54,16 +55,7 @@ OVERVIEW = Page(
     file="overview.py",
     url_path="overview",
     icon=":material/dashboard:",
-    cards=(
-        "incidents_reported",
-        "incident_rate_per_100k",
-        "incidents_resolved_7d_pct",
-        "ras_active",
-        "ra_reporting_rate",
-        "people_trained",
-        "rehab_referrals",
-        "referral_admission_30d_pct",
-    ),
+    cards=PROGRAMME_HEADLINE_KEYS,
     default=True,
 )
 INCIDENTS = Page(

@@ -23,22 +23,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
+from dashboard.briefing.pdf import CHROMIUM, CHROMIUM_ARGS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_SCRIPT = PROJECT_ROOT / "dashboard" / "app.py"
 SCREENSHOT_DIR = PROJECT_ROOT / "artifacts" / "screenshots"
-CHROMIUM = os.environ.get("USALAMA_CHROMIUM", "/usr/bin/chromium")
-# Without the networking switches Chromium keeps dialling Google hosts that this closed network
-# refuses; as root it needs --no-sandbox.
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-)
 HEALTH_TIMEOUT_S = 60.0
 ERROR_SELECTORS = ('[data-testid="stException"]', ".stException")
 TRACEBACK_MARK = "Traceback (most recent call last)"

@@ -274,6 +274,23 @@ def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def pg_demo_twin(postgres_server) -> Iterator[str]:
+    """The same demo as `demo_db_path` (seed, size and day), built once in PostgreSQL for the
+    session: the URL of a database that tests only read."""
+    from queries.demo import build_demo
+
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "demo_twin" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "demo_twin"'))
+    build_demo(postgres_server.url("demo_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
+    yield postgres_server.url("demo_twin")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "demo_twin" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(autouse=True)
 def raise_page_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """AppTest should see a page's exception itself; users see a message instead (a test that

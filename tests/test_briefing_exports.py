@@ -19,35 +19,20 @@ import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 from pypdf import PdfReader
-from sqlalchemy import create_engine, text
 
 from dashboard.briefing.deck import pptx_bytes
 from dashboard.briefing.pdf import pdf_bytes
 from dashboard.briefing.workbook import INDICATOR_COLUMNS, xlsx_bytes
 from queries.briefing import Briefing, build_briefing
 from queries.db import make_engine
-from queries.demo import build_demo
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
 from queries.rehab import referrals_by_month
-from tests.clock import TEST_AS_OF, TEST_TODAY
+from tests.clock import TEST_AS_OF
 from tests.query_support import raw_table
 
 THRESHOLD = 5
 START = TEST_AS_OF - dt.timedelta(days=27)
-
-
-@pytest.fixture(scope="module")
-def pg_briefing_twin(postgres_server) -> str:
-    """The same demo (seed, size and day) as `demo_db_path`, built in PostgreSQL."""
-    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "briefing_twin" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "briefing_twin"'))
-    build_demo(postgres_server.url("briefing_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
-    yield postgres_server.url("briefing_twin")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "briefing_twin" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +60,7 @@ SELECTIONS = ("national", "small_county")
 def engine_url(request, demo_db_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{demo_db_path}"
-    return request.getfixturevalue("pg_briefing_twin")
+    return request.getfixturevalue("pg_demo_twin")
 
 
 @pytest.fixture(scope="module", params=SELECTIONS)
@@ -327,11 +312,11 @@ def test_no_hidden_rehab_figure_appears_in_any_export(case, raw) -> None:
                 assert "not shown" in sentence and not re.search(r"\d", sentence.split(":")[1])
 
 
-def test_the_model_is_the_same_on_both_engines(demo_db_path, pg_briefing_twin) -> None:
+def test_the_model_is_the_same_on_both_engines(demo_db_path, pg_demo_twin) -> None:
     filters = Filters(start=START, end=TEST_AS_OF, preset="custom", counties=("001", "032"))
     now = dt.datetime(2026, 11, 28, 6, 0, tzinfo=dt.UTC)
     lite = build_briefing(make_engine(f"sqlite:///{demo_db_path}"), filters, THRESHOLD, now=now)
-    pg = build_briefing(make_engine(pg_briefing_twin), filters, THRESHOLD, now=now)
+    pg = build_briefing(make_engine(pg_demo_twin), filters, THRESHOLD, now=now)
     assert _rounded(lite.to_dict()) == _rounded(pg.to_dict())
 
 

@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from queries.demo import build_demo
 from queries.indicators import INDICATOR_KEYS
 from queries.indicators import cli as indicators_cli
-from tests.clock import TEST_AS_OF, TEST_TODAY
+from tests.clock import TEST_AS_OF
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,19 +25,6 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     code = indicators_cli.main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-@pytest.fixture(scope="module")
-def pg_twin(postgres_server) -> str:
-    """The same demo (seed, size and day) as `demo_db_path`, built in PostgreSQL."""
-    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "cli_twin" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "cli_twin"'))
-    build_demo(postgres_server.url("cli_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
-    yield postgres_server.url("cli_twin")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "cli_twin" WITH (FORCE)'))
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +46,9 @@ def _close(a, b) -> bool:
         ["--from", "2026-01-01", "--to", "2026-11-20", "--by-county"],
     ],
 )
-def test_same_numbers_on_sqlite_and_postgresql(capsys, demo_db_path, pg_twin, args) -> None:
+def test_same_numbers_on_sqlite_and_postgresql(capsys, demo_db_path, pg_demo_twin, args) -> None:
     code_lite, out_lite, _ = run_cli(capsys, "--url", f"sqlite:///{demo_db_path}", *args)
-    code_pg, out_pg, _ = run_cli(capsys, "--url", pg_twin, *args)
+    code_pg, out_pg, _ = run_cli(capsys, "--url", pg_demo_twin, *args)
     assert code_lite == code_pg == 0
     lite, pg = json.loads(out_lite), json.loads(out_pg)
     blocks = (
@@ -232,11 +218,11 @@ def test_missing_tables_are_named(tmp_path) -> None:
 @pytest.mark.parametrize("key", ["median_hours_to_resolve", "ra_on_time_rate", "people_trained"])
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
 def test_sql_prints_runnable_sql_that_gives_the_printed_value(
-    capsys, demo_db_path, pg_twin, key: str, engine_name: str
+    capsys, demo_db_path, pg_demo_twin, key: str, engine_name: str
 ) -> None:
     """`--sql KEY` shows the statement behind a figure: run as printed, it gives the value the
     command prints for the same selection."""
-    url = f"sqlite:///{demo_db_path}" if engine_name == "sqlite" else pg_twin
+    url = f"sqlite:///{demo_db_path}" if engine_name == "sqlite" else pg_demo_twin
     selection = ["--url", url, "--from", "2026-07-01", "--to", "2026-09-30", "--county", "032"]
     code, sql, _ = run_cli(capsys, *selection, "--sql", key)
     assert code == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from dashboard import data
 from dashboard.pages import visible_pages
@@ -117,25 +117,11 @@ def assert_same_values(left: list, right: list, where: str) -> None:
             assert a == b, f"{where} row {index}: {a!r} != {b!r}"
 
 
-@pytest.fixture(scope="module")
-def pg_source(postgres_server) -> str:
-    """The same demo as `demo_db_path` (seed, size, day), built in PostgreSQL."""
-    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "serving_twin" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "serving_twin"'))
-    build_demo(postgres_server.url("serving_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
-    yield postgres_server.url("serving_twin")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "serving_twin" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def source_url(request, demo_db_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{demo_db_path}"
-    return request.getfixturevalue("pg_source")
+    return request.getfixturevalue("pg_demo_twin")
 
 
 def test_every_page_query_gives_the_same_figures_on_the_copy(

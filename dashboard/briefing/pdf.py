@@ -15,6 +15,8 @@ from dashboard.briefing.html import TICKS, change_line, nice_max, tick_text
 from queries.briefing.model import Briefing, Chart, Slide
 
 CHROMIUM = os.environ.get("USALAMA_CHROMIUM", "/usr/bin/chromium")
+# Without the networking switches Chromium keeps dialling Google hosts that a closed network
+# refuses; as root it needs --no-sandbox. The browser tests launch it with the same switches.
 CHROMIUM_ARGS = (
     "--headless",
     "--no-sandbox",
@@ -23,6 +25,7 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--disable-quic",
 )
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SERIES_RGB = ((0x00, 0x72, 0xB2), (0xE6, 0x9F, 0x00))

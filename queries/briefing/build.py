@@ -36,6 +36,7 @@ from queries.briefing.sentences import (
 from queries.filters import Filters, comparison_period
 from queries.indicators import (
     INDICATOR_BY_KEY,
+    PROGRAMME_HEADLINE_KEYS,
     county_league,
     headline,
     indicators_frame,
@@ -49,16 +50,6 @@ from queries.significance import MEANINGFUL_Z, POISSON_TEST, SHARE_TEST
 from queries.targets import target_achievement_by_county
 from queries.trends import streams_by_week
 
-HEADLINE_KEYS = (
-    "incidents_reported",
-    "incident_rate_per_100k",
-    "incidents_resolved_7d_pct",
-    "ras_active",
-    "ra_reporting_rate",
-    "people_trained",
-    "rehab_referrals",
-    "referral_admission_30d_pct",
-)
 INCIDENT_KEYS = (
     "incidents_reported",
     "incident_rate_per_100k",
@@ -486,8 +477,8 @@ def build_briefing(
                 place,
                 against,
             ),
-            figures=[figures[key] for key in HEADLINE_KEYS],
-            source=_source(HEADLINE_KEYS, as_of),
+            figures=[figures[key] for key in PROGRAMME_HEADLINE_KEYS],
+            source=_source(PROGRAMME_HEADLINE_KEYS, as_of),
             notes=demo_note + ([invalid] if invalid else []),
         )
     )

@@ -72,6 +72,19 @@ class Indicator:
         return f"{builder.__module__}.{builder.__name__}"
 
 
+# The programme at a glance, one figure per stream: the Overview's cards and the briefing's
+# headline slide show these, in this order.
+PROGRAMME_HEADLINE_KEYS: tuple[str, ...] = (
+    "incidents_reported",
+    "incident_rate_per_100k",
+    "incidents_resolved_7d_pct",
+    "ras_active",
+    "ra_reporting_rate",
+    "people_trained",
+    "rehab_referrals",
+    "referral_admission_30d_pct",
+)
+
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "incidents_reported",
