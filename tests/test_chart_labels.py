@@ -80,6 +80,6 @@ def test_a_phone_gets_short_coverage_labels_that_fit() -> None:
     wide = coverage_figure(frame, dt.date(2026, 11, 27), 3.8)
     short = coverage_figure(frame, dt.date(2026, 11, 27), 3.8, short=True)
     assert "584.2% (701 of 120)" in wide.data[0].text
-    assert list(short.data[0].text) == ["no partner firm", "105%", "584%"]
+    assert list(short.data[0].text) == ["no firm", "105%", "584%"]
     # The phone's axis leaves room for its labels in ~170 px of plot area.
     assert short.layout.xaxis.range[1] >= range_for_labels(150.0, short.data[0].text, 170)[1]

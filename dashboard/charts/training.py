@@ -111,7 +111,7 @@ def coverage_figure(
     coverage = shown["coverage_pct"].astype("float64")
     top = float(coverage.max()) if coverage.notna().any() else 10.0
     labels = [
-        ("no partner firm" if short else f"{trained:,} trained, no partner firm")
+        ("no firm" if short else f"{trained:,} trained, no partner firm")
         if pd.isna(pct)
         else (f"{pct:.0f}%" if short else f"{pct:.1f}% ({trained:,} of {int(registered):,})")
         for pct, trained, registered in zip(
@@ -257,25 +257,25 @@ def target_figure(rows: pd.DataFrame, short: bool = False) -> go.Figure:
         layer="below",  # under the bars' labels, which would otherwise be struck through
     )
     elapsed = float(first["period_elapsed_pct"])
+    elapsed_note = ""
     if _is_flow(key) and first["actual_to"] < first["period_end"]:
+        # On a phone the two lines are too close for two notes: the subtitle names this one.
+        note = {} if short else dict(annotation=dict(text=f"{elapsed:.0f}% of period elapsed"))
+        if note:
+            note["annotation"]["font_size"] = 15
+            note["annotation_position"] = "top"
         fig.add_vline(
-            x=elapsed,
-            line=dict(color="#444", dash="dot", width=2),
-            annotation=dict(
-                text=f"{elapsed:.0f}% elapsed" if short else f"{elapsed:.0f}% of period elapsed",
-                font_size=15,
-            ),
-            # On a phone the two lines are close: one note at the top, the other at the bottom.
-            annotation_position="bottom" if short else "top",
-            layer="below",
+            x=elapsed, line=dict(color="#444", dash="dot", width=2), layer="below", **note
         )
+        if short:
+            elapsed_note = f"; dotted line: {elapsed:.0f}% of the period elapsed"
     name = spec.label if spec else key
     top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
     return horizontal_bars_layout(
         fig,
         f"{name}: actual as % of target, by county",
         f"Target period {period_text(first['period_start'], first['period_end'])}; "
-        f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}",
+        f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}" + elapsed_note,
         margin=dict(r=60, t=130),
         title_text="Actual as % of target",
         ticksuffix="%",
