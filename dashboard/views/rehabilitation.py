@@ -112,6 +112,10 @@ if len(admissions):
         "People in treatment vs places by county",
         height=charts.capacity_height(admissions),
         download=admissions,
+        narrow=(
+            charts.capacity_figure(admissions, threshold, end_label, short=True),
+            charts.capacity_height(admissions),
+        ),
     )
     st.caption(
         "In treatment now: referrals whose status today is 'admitted' and who were admitted on "
