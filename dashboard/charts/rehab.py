@@ -101,14 +101,15 @@ def _horizontal_axes(
     headroom: float,
     categories: list[str],
     texts: list[str] | None = None,
+    plot_px: float = 320,
     **value_axis: object,
 ) -> None:
     """The axes of horizontal bars: values from 0 to `headroom` times the longest drawn bar
-    (`top`, at least 1), or further where the bars' `texts` need room after them (in ~240 px
-    of plot area: a phone's), and the categories listed top down in this order."""
+    (`top`, at least 1), or further where the bars' `texts` need room after them in a plot
+    area `plot_px` wide, and the categories listed top down in this order."""
     end = max(top, 1.0) * headroom
     if texts:
-        end = max(end, range_for_labels(max(top, 1.0), texts, plot_px=240)[1])
+        end = max(end, range_for_labels(max(top, 1.0), texts, plot_px=plot_px)[1])
     fig.update_xaxes(title_text=value_title, range=[0, end], **value_axis)
     fig.update_yaxes(
         ticksuffix="  ",
@@ -274,7 +275,9 @@ def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     )
 
 
-def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.Figure:
+def funnel_figure(
+    frame: pd.DataFrame, threshold: int, period_label: str, plot_px: float = 700
+) -> go.Figure:
     """The funnel as horizontal bars, stages (referred → completed) in the rehab colour, then
     the outcomes (still in treatment, dropped out, declined) in grey; each bar reads
     'count (share of referrals)'."""
@@ -309,7 +312,8 @@ def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.
         margin=dict(t=110, r=40),
     )
     top = float(frame["referrals"].max()) if shown.any() else 0.0
-    _horizontal_axes(fig, "Referrals", top, 1.3, labels, texts=text)
+    # `plot_px`: the plot area's width, ~700 px full width on a laptop, ~150 on a phone.
+    _horizontal_axes(fig, "Referrals", top, 1.3, labels, texts=text, plot_px=plot_px)
     return fig
 
 
@@ -494,8 +498,7 @@ def capacity_figure(
         f"Grey: places; pink: in treatment now (status 'admitted' today, admitted by "
         f"{end_label}), at centres in each county"
     )
-    if short:
-        note += "; labels: in treatment (% of places)"
+    note += "; labels: people in treatment (% of places)"
     if hidden.any():
         note += f"; '{suppressed_label(threshold)}' and 'suppressed' = hidden by the privacy rule"
     fig.update_layout(
@@ -505,7 +508,15 @@ def capacity_figure(
         margin=dict(t=110, r=40),
     )
     top = float(ends.max()) if len(ends) else 0.0
-    _horizontal_axes(fig, "People / places", top, 1.45, list(rows["county_name"]), texts=labels)
+    _horizontal_axes(
+        fig,
+        "People / places",
+        top,
+        1.45,
+        list(rows["county_name"]),
+        texts=labels,
+        plot_px=150 if short else 700,
+    )
     return fig
 
 
