@@ -13,11 +13,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st
 
-from dashboard import access, data
+from dashboard import access, data, styles
 from dashboard.context import PageContext, set_current
 from dashboard.filter_bar import filter_bar
 from dashboard.pages import visible_pages
-from queries.db import DataSourceError, resolve_source
+from queries.db import DataSourceError, QueryTimeout, resolve_source
 from queries.filters import today_eat
 from queries.privacy import suppression_threshold
 from queries.reference import as_of_date
@@ -47,42 +47,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="auto",
 )
-st.html(
-    """<style>
-    [data-testid="stMetricValue"] { font-size: 2.4rem; line-height: 1.15; }
-    [data-testid="stMetricLabel"] p { font-size: 1.05rem; font-weight: 600; line-height: 1.3; }
-    [data-testid="stMetricDelta"] { font-size: 1rem; }
-    /* Streamlit cuts a card's label, value, delta and its description with an ellipsis on one
-       line; a card must never hide its words (a 4-card row at 1366 px is ~200 px a card), so
-       every text in a card wraps instead, between words where it can. */
-    [data-testid="stMetric"] .stMarkdownEllipsis,
-    [data-testid="stMetric"] .stMarkdownEllipsis p {
-        white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: break-word;
-    }
-    [data-testid="stMetric"] div:has(> [data-testid="stMetricDelta"]) {
-        flex-wrap: wrap; overflow: visible; row-gap: 0.25rem; height: auto;
-    }
-    [data-testid="stMetricDelta"] {
-        flex: 0 1 auto; min-width: 0; max-width: 100%; height: auto; border-radius: 0.75rem;
-    }
-    [data-testid="stMetricDeltaDescription"] { overflow: visible; min-width: 0; }
-    /* Projector: captions (and a card's "vs comparison period") at least 16 px. */
-    [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
-    p.chart-title { font-size: 1.45rem; font-weight: 700; margin: 0.6rem 0 0 0; line-height: 1.25; }
-    p.chart-subtitle { font-size: 1rem; color: #555; margin: 0.15rem 0 0 0; }
-    /* The sidebar script below draws nothing: it must not push the page down by a gap. */
-    [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] > script:only-child) {
-        display: none;
-    }
-    /* Streamlit leaves 6rem above the title; under its 3.75rem header, 4.5rem is enough, and
-       on a phone the saved space is a sixth of a screen of text. */
-    [data-testid="stMainBlockContainer"] { padding-top: 4.5rem; }
-    p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
-    /* A map or chart sent twice, fitted to a wide screen and to a phone's width: one shows. */
-    @media (min-width: 641px) { [class*="st-key-narrow-"] { display: none; } }
-    @media (max-width: 640px) { [class*="st-key-wide-"] { display: none; } }
-    </style>"""
-)
+styles.inject()
 
 # On a phone the sidebar covers most of the screen, and Streamlit leaves it open after a page is
 # chosen in it: close it once the chosen page is on its way. One listener per browser tab (the
@@ -108,11 +73,33 @@ st.html(
 )
 
 
-def _stop_with(message: str, cause: BaseException | None = None) -> None:
+CONTRACT = "reporting data contract v1.1 (docs/data-contract.md)"
+CHECKER = "`python -m queries.check` lists every difference"
+
+
+def _stop_with(message: str, cause: BaseException | None = None, retry: bool = False) -> None:
     if cause is not None:
         log.error("%s (%s: %s)", message, type(cause).__name__, cause)
     st.error(message, icon=":material/error:")
+    if retry:
+        # Failed queries are never cached, so running the page again asks the database afresh.
+        st.button("Retry", key="retry", icon=":material/refresh:")
     st.stop()
+
+
+def _stop_for_outage(exc: DataSourceError) -> None:
+    """A database that is slow or down: say which, offer a retry, and promise nothing more."""
+    if isinstance(exc, QueryTimeout):
+        message = (
+            f"The figures could not be drawn: {exc}. The database may be busy; retry, or choose "
+            "a shorter period or fewer counties."
+        )
+    else:
+        message = (
+            f"The reporting database cannot be reached: {exc}. The dashboard reconnects by "
+            "itself once the database answers again; nothing needs restarting."
+        )
+    _stop_with(message, exc, retry=True)
 
 
 def _ensure_demo(path: Path) -> None:
@@ -145,24 +132,24 @@ try:
     missing = data.contract_problems(source.url)
     if missing:
         _stop_with(
-            "The reporting database does not follow the data contract: missing "
+            f"The reporting database does not follow the {CONTRACT}: missing "
             + ", ".join(missing)
-            + ". Ask the ministry data team to add them; nothing was changed."
+            + f". Ask the ministry data team to add them ({CHECKER}); nothing was changed."
         )
     absent_columns = data.missing_columns(source.url)
     if absent_columns:
         _stop_with(
-            "The reporting database does not follow the data contract: "
+            f"The reporting database does not follow the {CONTRACT}: "
             + "; ".join(f"table {table} has no column {column}" for table, column in absent_columns)
             + ". Ask the ministry data team to add "
             + ("it" if len(absent_columns) == 1 else "them")
-            + "; nothing was changed."
+            + f" ({CHECKER}); nothing was changed."
         )
     counties = data.county_list(source.url)
     wards = data.ward_list(source.url)
     as_of = data.data_as_of(source.url)
 except DataSourceError as exc:
-    _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
+    _stop_for_outage(exc)
 
 grant = access.resolve_grant(source, counties)
 anchor = as_of_date(as_of, fallback=today_eat())
@@ -177,6 +164,7 @@ context = PageContext(
     as_of_date=anchor,
     grant=grant,
     notes=tuple(notes),
+    freshness=data.freshness_note(source.url),
 )
 set_current(context)
 
@@ -204,7 +192,7 @@ navigation = st.navigation(
 try:
     navigation.run()
 except DataSourceError as exc:
-    _stop_with(f"The reporting database cannot be used right now: {exc}. Try again later.", exc)
+    _stop_for_outage(exc)
 except Exception as exc:  # a page bug must not show a traceback to ministry users
     log.exception("page %s failed", navigation.title)
     if os.environ.get("USALAMA_RAISE_PAGE_ERRORS") == "1":

@@ -17,7 +17,7 @@ from dashboard import downloads, formatting, theme
 from dashboard.access import log_export
 from dashboard.context import PageContext
 from queries.indicators import INDICATOR_BY_KEY, Indicator
-from queries.privacy import labelled_for_display, suppressed_label
+from queries.privacy import ROUNDING_NOTE, labelled_for_display, suppressed_label
 from queries.significance import POISSON_TEST, SHARE_TEST
 
 TEST_HELP = {"poisson": POISSON_TEST, "two_proportion": SHARE_TEST}
@@ -243,6 +243,8 @@ def data_table(
         placeholder="–",
         column_config=pinned,
     )
+    # The grid shows ~16 rows at a time; a printed page gets the whole table (styles.PRINT_CSS).
+    st.html(f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>')
     raw = table if download is None else download
     stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
     audit = (context.grant.identity, context.filters.to_query_params())
@@ -308,7 +310,8 @@ def about_rows(context: PageContext, name: str) -> list[tuple[str, str]]:
         (
             "Privacy rule",
             f"Rehabilitation counts from 1 to {context.threshold - 1} read "
-            f"'{suppressed_label(context.threshold)}'; other hidden cells read 'suppressed'.",
+            f"'{suppressed_label(context.threshold)}'; other hidden cells read 'suppressed'. "
+            + ROUNDING_NOTE,
         ),
         ("Definitions", "Glossary page of the dashboard."),
     ]
@@ -320,8 +323,8 @@ def suppression_note(context: PageContext) -> None:
     st.caption(
         f"Privacy rule: rehabilitation counts from 1 to {context.threshold - 1} are shown as "
         f"'{label}'. 'Suppressed' marks a larger count hidden so that a total cannot give a "
-        "small one away, and a percentage or median that would reveal a small count. Changes "
-        "are not shown where either period is hidden."
+        "small one away, and a percentage or median that would reveal a small count. "
+        f"{ROUNDING_NOTE} Changes are not shown where either period is hidden."
     )
 
 

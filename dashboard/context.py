@@ -29,6 +29,8 @@ class PageContext:
         as_of_date: the contract's as-of date D, which every period preset ends on.
         grant: who is looking, with which role and county scope.
         notes: what was ignored in the link the user opened (until they change the filters).
+        freshness: where the figures are read from and how fresh they are, when the app reads
+            a serving copy (queries.serving), else None.
     """
 
     source: DatabaseSource
@@ -40,6 +42,7 @@ class PageContext:
     as_of_date: dt.date
     grant: Grant
     notes: tuple[str, ...] = ()
+    freshness: str | None = None
 
     @property
     def url(self) -> str:
@@ -79,7 +82,10 @@ class PageContext:
         """The source line every chart and table carries."""
         as_of = f"{self.as_of:%d %b %Y %H:%M} EAT" if self.as_of else "no reports yet"
         synthetic = " SYNTHETIC DEMO DATA." if self.source.is_demo else ""
-        return f"Source: Usalama Mitaani reporting database, data as of {as_of}.{synthetic}"
+        freshness = f" {self.freshness}" if self.freshness else ""
+        return (
+            f"Source: Usalama Mitaani reporting database, data as of {as_of}.{synthetic}{freshness}"
+        )
 
 
 def set_current(context: PageContext) -> None:

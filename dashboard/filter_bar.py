@@ -35,8 +35,12 @@ _NOTES_KEY = "_filters_notes"
 _LAST_RANGE_KEY = "_filters_last_range"
 
 
+# Parameters a page owns (the Briefing's slide and snapshot): not filters, kept as they are.
+PAGE_PARAMS = ("slide", "snapshot")
+
+
 def _current_url_params() -> dict[str, str]:
-    return {key: st.query_params[key] for key in st.query_params}
+    return {key: st.query_params[key] for key in st.query_params if key not in PAGE_PARAMS}
 
 
 def _seed_widgets(filters: Filters) -> None:
@@ -185,7 +189,8 @@ def filter_bar(
 
     params = filters.to_query_params()
     if _current_url_params() != params:
-        st.query_params.from_dict(params)
+        kept = {key: st.query_params[key] for key in PAGE_PARAMS if key in st.query_params}
+        st.query_params.from_dict({**params, **kept})
     st.session_state[_URL_KEY] = params
     st.session_state[_LAST_RANGE_KEY] = (filters.start, filters.end)
     notes_for, notes = st.session_state.get(_NOTES_KEY, ({}, []))

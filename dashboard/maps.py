@@ -248,16 +248,27 @@ def degrees_per_pixel(zoom: float) -> float:
     return 360 / (TILE_PX * 2**zoom)
 
 
+def density_cell_degrees(counties: pd.DataFrame | None) -> float:
+    """The grid the density map's counts are taken on (`queries.incidents.incident_density`):
+    a quarter of the hexagons' radius, so each hexagon sums some fifty cells and its shade is
+    that of the incidents inside it, near enough (a cell on a hexagon's edge counts wholly to
+    one side). Rounded, so that the same view asks for the same grid (one cached query)."""
+    radius_m = hexagon_radius_m(*_bounds(counties, pd.DataFrame({"latitude": [], "longitude": []})))
+    return round(radius_m / 4 / (KM_PER_DEGREE * 1000), 5)
+
+
 def incident_density_deck(
     points: pd.DataFrame,
     counties: pd.DataFrame | None = None,
     width_px: int = VIEW_WIDTH_PX,
     height_px: int = VIEW_HEIGHT_PX,
 ) -> pdk.Deck:
-    """A density map of incident GPS points: hexagons coloured by how many incidents fall in them.
+    """A density map of incidents: hexagons coloured by how many incidents fall in them.
 
     Args:
-        points: one row per incident drawn, with latitude and longitude (already inside Kenya).
+        points: incidents counted on a fine grid (`queries.incidents.incident_density`): one row
+            per cell, with latitude and longitude (the cell's centre, inside Kenya) and
+            incidents; each hexagon sums the cells whose centre falls in it.
         counties: the selected counties (county_name, latitude, longitude centroid, area_km2);
             the initial view is fitted to them and their centroids are marked (and named: the
             most populous first, as many as fit without overlapping, at most 12), since offline
@@ -275,8 +286,15 @@ def incident_density_deck(
         pdk.Layer(
             "HexagonLayer",
             id="incident-density",
-            data=points[["longitude", "latitude"]].round(5),
+            data=points[["longitude", "latitude", "incidents"]].round(
+                {"longitude": 5, "latitude": 5}
+            ),
             get_position=["longitude", "latitude"],
+            # Each row is a cell of many incidents: hexagons sum them, not the rows.
+            get_color_weight="incidents",
+            color_aggregation=pdk.types.String("SUM"),
+            get_elevation_weight="incidents",
+            elevation_aggregation=pdk.types.String("SUM"),
             radius=radius,
             extruded=False,
             coverage=0.92,

@@ -133,6 +133,12 @@ COUNTY_PROFILE = Page(
         "referral_admission_30d_pct",
     ),
 )
+BRIEFING = Page(
+    title="Briefing",
+    file="briefing.py",
+    url_path="briefing",
+    icon=":material/slideshow:",
+)
 GLOSSARY = Page(
     title="Glossary",
     file="glossary.py",
@@ -155,6 +161,7 @@ PAGES: tuple[Page, ...] = (
     TRAINING,
     REHABILITATION,
     COUNTY_PROFILE,
+    BRIEFING,
     GLOSSARY,
     DATA_QUALITY,
 )

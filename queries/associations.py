@@ -53,9 +53,14 @@ NO_RA = "no_ra"
 
 
 def is_registered(filters: Filters) -> list[ColumnElement]:
-    """`ras_registered`: RAs registered by the end of the period and not suspended."""
+    """`ras_registered`: RAs registered by the end of the period and not suspended. An RA whose
+    status is NULL is not known to be suspended, so it counts (`status <> 'suspended'` alone
+    would drop it silently, being NULL)."""
     ras = residents_associations
-    return [*until_end_where(ras.c.registered_on, filters), ras.c.status != "suspended"]
+    return [
+        *until_end_where(ras.c.registered_on, filters),
+        or_(ras.c.status.is_(None), ras.c.status != "suspended"),
+    ]
 
 
 def ra_active_in_period(filters: Filters) -> ColumnElement:
@@ -109,6 +114,15 @@ def is_joint_forum() -> ColumnElement:
     )
 
 
+def joint_forum_known() -> ColumnElement:
+    """`joint_forum_pct`'s denominator test: whether the presence columns settle the joint test.
+    A forum with NULL presence is left out of the share's numerator and denominator unless the
+    known columns decide it anyway (police absent: not joint; police and NGAO present: joint);
+    SQL's three-valued logic gives exactly that, since the test is NULL when and only when it
+    is undecided."""
+    return is_joint_forum().is_not(None)
+
+
 def reports_in_period(filters: Filters, due_only: bool = True) -> list[ColumnElement]:
     """Monthly-report rows whose month (its first day) lies in the period, for RAs in the area
     (the query must join `residents_associations`); with `due_only`, only months whose deadline
@@ -131,7 +145,8 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
 
     Columns: [dimension columns], ras_registered, ras_active, ra_reporting_rate,
     ra_on_time_rate, forums_held, forum_attendance, joint_forum_pct, and the counts the shares
-    rest on: n_reports_due, n_reports_submitted, n_reports_on_time, n_joint_forums. Reporting
+    rest on: n_reports_due, n_reports_submitted, n_reports_on_time, n_joint_forums,
+    n_joint_known (forums whose presence columns settle the joint test). Reporting
     counts only report rows already due at the as-of date.
     """
     ras = residents_associations
@@ -166,6 +181,7 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
             func.count().label("held"),
             func.sum(forums.c.attendance).label("attendance"),
             sqld.count_where(is_joint_forum()).label("joint"),
+            sqld.count_where(joint_forum_known()).label("joint_known"),
         )
         .where(*forums_in_period(filters))
         .group_by(*forum_keys)
@@ -173,20 +189,25 @@ def ra_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> S
     joined, _, (reg, rep, frm), dims = join_onto_dimension(
         filters, grain, [registered, reporting, held]
     )
-    return select(
-        *dims,
-        zero_if_null(reg.c.registered).label("ras_registered"),
-        zero_if_null(reg.c.active).label("ras_active"),
-        rep.c.reporting_rate.label("ra_reporting_rate"),
-        rep.c.on_time_rate.label("ra_on_time_rate"),
-        zero_if_null(frm.c.held).label("forums_held"),
-        zero_if_null(frm.c.attendance).label("forum_attendance"),
-        sqld.pct(frm.c.joint, frm.c.held).label("joint_forum_pct"),
-        zero_if_null(rep.c.due).label("n_reports_due"),
-        zero_if_null(rep.c.submitted).label("n_reports_submitted"),
-        zero_if_null(rep.c.on_time).label("n_reports_on_time"),
-        zero_if_null(frm.c.joint).label("n_joint_forums"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            zero_if_null(reg.c.registered).label("ras_registered"),
+            zero_if_null(reg.c.active).label("ras_active"),
+            rep.c.reporting_rate.label("ra_reporting_rate"),
+            rep.c.on_time_rate.label("ra_on_time_rate"),
+            zero_if_null(frm.c.held).label("forums_held"),
+            zero_if_null(frm.c.attendance).label("forum_attendance"),
+            sqld.pct(frm.c.joint, frm.c.joint_known).label("joint_forum_pct"),
+            zero_if_null(rep.c.due).label("n_reports_due"),
+            zero_if_null(rep.c.submitted).label("n_reports_submitted"),
+            zero_if_null(rep.c.on_time).label("n_reports_on_time"),
+            zero_if_null(frm.c.joint).label("n_joint_forums"),
+            zero_if_null(frm.c.joint_known).label("n_joint_known"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def ra_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
@@ -361,7 +382,9 @@ def forums_by_county_select(dialect: str, filters: Filters) -> Select:
             func.count().label("held"),
             func.sum(forums.c.attendance).label("attendance"),
             sqld.count_where(is_joint_forum()).label("joint"),
+            sqld.count_where(joint_forum_known()).label("joint_known"),
             sqld.count_where(forums.c.police_present).label("police"),
+            func.count(forums.c.attendance).label("attendance_known"),
         )
         .where(*forums_in_period(filters))
         .group_by(forums.c.county_code)
@@ -377,7 +400,8 @@ def forums_by_county_select(dialect: str, filters: Filters) -> Select:
             func.coalesce(held.c.attendance, 0).label("forum_attendance"),
             func.coalesce(held.c.joint, 0).label("joint_forums_count"),
             func.coalesce(held.c.police, 0).label("police_present_count"),
-            sqld.pct(held.c.joint, n).label("joint_forum_pct"),
+            sqld.pct(held.c.joint, held.c.joint_known).label("joint_forum_pct"),
+            func.coalesce(held.c.attendance_known, 0).label("forums_with_attendance"),
         )
         .select_from(dims.outerjoin(held, held.c.county_code == dims.c.county_code))
         .order_by(dims.c.county_name)
@@ -396,8 +420,9 @@ def forums_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     frame["joint_forum_pct"] = pd.to_numeric(frame["joint_forum_pct"]).astype("float64")
     for column in ("forums_held", "forum_attendance", "joint_forums_count", "police_present_count"):
         frame[column] = frame[column].astype("int64")
-    held = frame["forums_held"].astype("float64").replace(0, np.nan)
-    frame["attendance_per_forum"] = frame["forum_attendance"] / held
+    # Per forum whose attendance is known (NULL attendance adds nothing to the sum).
+    known = frame.pop("forums_with_attendance").astype("float64").replace(0, np.nan)
+    frame["attendance_per_forum"] = frame["forum_attendance"] / known
     return frame
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import types as sa_types
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql import Select
@@ -33,6 +35,36 @@ DEMO_PATH_ENV_VAR = "USALAMA_DEMO_DB"
 
 class DataSourceError(RuntimeError):
     """The reporting database cannot be used; the message is fit to show to a user."""
+
+
+class QueryTimeout(DataSourceError):
+    """The database did not answer within the statement timeout (USALAMA_STATEMENT_TIMEOUT_MS)."""
+
+
+TIMEOUT_ENV_VAR = "USALAMA_STATEMENT_TIMEOUT_MS"
+DEFAULT_TIMEOUT_MS = 60_000
+
+
+def statement_timeout_ms(environ: Mapping[str, str] | None = None) -> int:
+    """The longest a dashboard query may run, in milliseconds: env USALAMA_STATEMENT_TIMEOUT_MS,
+    default 60,000 (one minute); 0 means no limit. A value that is not a whole number of
+    milliseconds is logged and the default applies."""
+    raw = (os.environ if environ is None else environ).get(TIMEOUT_ENV_VAR, "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_MS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        log.error(
+            "%s=%r is not a whole number of milliseconds; using %d",
+            TIMEOUT_ENV_VAR,
+            raw,
+            DEFAULT_TIMEOUT_MS,
+        )
+        return DEFAULT_TIMEOUT_MS
+    return value
 
 
 @dataclass(frozen=True)
@@ -110,6 +142,8 @@ def make_engine(url: str, read_only: bool = True) -> Engine:
         raise DataSourceError(str(exc)) from exc
 
     kwargs: dict[str, Any] = {}
+    # The dashboard's reads are limited in time; the demo builder's writes are not.
+    timeout_ms = statement_timeout_ms() if read_only else 0
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if read_only and database and database != ":memory:":
@@ -120,12 +154,18 @@ def make_engine(url: str, read_only: bool = True) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False}
     elif parsed.get_backend_name() == "postgresql":
         # A database that is down should fail a page in seconds, not hang it.
-        kwargs["connect_args"] = {"connect_timeout": 10}
+        kwargs["connect_args"] = {
+            "connect_timeout": 10,
+            **dialect.timeout_connect_args("postgresql", timeout_ms),
+        }
+    elif parsed.get_backend_name() == "duckdb" and read_only:
+        kwargs["connect_args"] = {"read_only": True}
     try:
         engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
         raise DataSourceError(f"no database driver for this URL: {exc}") from exc
 
+    dialect.install_statement_timer(engine, timeout_ms)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _register_sqlite_functions)
     elif engine.dialect.name == "postgresql":
@@ -147,7 +187,7 @@ def missing_tables(engine: Engine) -> list[str]:
         inspector = inspect(engine)
         present = set(inspector.get_table_names()) | set(inspector.get_view_names())
     except SQLAlchemyError as exc:
-        raise DataSourceError(f"the database cannot be reached: {_first_line(exc)}") from exc
+        raise _unreachable(exc) from exc
     return [name for name in metadata.tables if name not in present]
 
 
@@ -171,7 +211,7 @@ def missing_columns(engine: Engine) -> list[tuple[str, str]]:
             if name not in absent
         }
     except SQLAlchemyError as exc:
-        raise DataSourceError(f"the database cannot be reached: {_first_line(exc)}") from exc
+        raise _unreachable(exc) from exc
     return [
         (name, column.name)
         for name, table in metadata.tables.items()
@@ -179,6 +219,55 @@ def missing_columns(engine: Engine) -> list[tuple[str, str]]:
         for column in table.columns
         if column.name not in present[name] and column.name not in OPTIONAL_COLUMNS
     ]
+
+
+def type_kind(column_type: Any) -> str | None:
+    """The contract's kind of a SQLAlchemy type (text, integer, number, date, timestamp,
+    boolean), or None when the database does not say (a SQLite view's computed column)."""
+    kinds = (
+        (sa_types.Boolean, "boolean"),
+        (sa_types.Integer, "integer"),
+        (sa_types.Numeric, "number"),  # Float is a Numeric
+        (sa_types.DateTime, "timestamp"),
+        (sa_types.Date, "date"),
+        (sa_types.String, "text"),
+    )
+    return next((kind for cls, kind in kinds if isinstance(column_type, cls)), None)
+
+
+# A stored kind the contract's kind accepts besides itself: whole numbers are numbers, and
+# SQLite, which has no boolean type, may declare a flag INTEGER.
+_ALSO_ACCEPTED = {"number": {"integer"}, "boolean": {"integer"}}
+
+
+def wrong_types(engine: Engine) -> list[tuple[str, str, str, str]]:
+    """(table, column, expected kind, stored type) for contract columns whose declared type is
+    not the contract's; columns whose type the database does not declare are not judged.
+
+    Raises:
+        DataSourceError: the database cannot be reached.
+    """
+    absent = set(missing_tables(engine))
+    try:
+        inspector = inspect(engine)
+        declared = {
+            name: {column["name"]: column["type"] for column in inspector.get_columns(name)}
+            for name in metadata.tables
+            if name not in absent
+        }
+    except SQLAlchemyError as exc:
+        raise _unreachable(exc) from exc
+    found = []
+    for name, table in metadata.tables.items():
+        for column in table.columns:
+            stored = declared.get(name, {}).get(column.name)
+            if stored is None:
+                continue
+            expected, kind = type_kind(column.type), type_kind(stored)
+            if kind is None or kind == expected or kind in _ALSO_ACCEPTED.get(expected, ()):
+                continue
+            found.append((name, column.name, expected or "?", str(stored)))
+    return found
 
 
 def check_contract(engine: Engine) -> None:
@@ -203,10 +292,26 @@ def read_frame(engine: Engine, statement: Select) -> pd.DataFrame:
             columns = list(result.keys())
             rows = result.fetchall()
     except SQLAlchemyError as exc:
+        if dialect.is_timeout(exc):
+            log.error("query stopped after the %d ms statement timeout", statement_timeout_ms())
+            raise _timeout_error() from exc
         log.error("query failed: %s", _first_line(exc))
         log.debug("query failure detail", exc_info=True)
         raise DataSourceError(f"the database query failed: {_first_line(exc)}") from exc
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _timeout_error() -> QueryTimeout:
+    return QueryTimeout(
+        f"the database did not answer within {statement_timeout_ms() / 1000:g} seconds, the "
+        f"limit set for this dashboard ({TIMEOUT_ENV_VAR})"
+    )
+
+
+def _unreachable(exc: BaseException) -> DataSourceError:
+    if dialect.is_timeout(exc):
+        return _timeout_error()
+    return DataSourceError(f"the database cannot be reached: {_first_line(exc)}")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,5 +1,8 @@
 """Every SQL construct that differs between SQLite and PostgreSQL, each as one named function.
 
+DuckDB (the serving copy, `queries.serving`) speaks PostgreSQL's SQL here, with one difference:
+its FLOAT is single precision (below).
+
 No other module writes `strftime`, `date_trunc`, `julianday` or `percentile_cont`. Each function
 takes the SQLAlchemy dialect name ("sqlite" or "postgresql") and returns a Core expression whose
 result is the same on both engines.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import time
 
 from sqlalchemy import (
     Date,
@@ -16,9 +20,13 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    String,
+    and_,
     case,
     cast,
+    event,
     func,
+    literal,
     literal_column,
     null,
     type_coerce,
@@ -31,7 +39,7 @@ from sqlalchemy.types import NullType
 
 from queries.filters import EAT_OFFSET
 
-SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+SUPPORTED_DIALECTS = ("sqlite", "postgresql", "duckdb")
 
 
 class UnsupportedDialect(ValueError):
@@ -80,6 +88,13 @@ def _compile_normalised(element: _Normalised, compiler, **kw) -> str:
 def _compile_normalised_sqlite(element: _Normalised, compiler, **kw) -> str:
     function = "datetime" if isinstance(element.type, DateTime) else "date"
     return f"{function}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Float, "duckdb")
+def _compile_float_duckdb(element: Float, compiler, **kw) -> str:
+    # PostgreSQL's FLOAT is double precision; DuckDB's is single precision, which would round
+    # every share and median of the serving copy (queries.serving) to 7 digits.
+    return "DOUBLE"
 
 
 def normalised(column: ColumnElement) -> ColumnElement:
@@ -242,6 +257,15 @@ def median(dialect: str, value: ColumnElement) -> ColumnElement:
     return type_coerce(expr, Float())
 
 
+def floor_non_negative(dialect: str, value: ColumnElement) -> ColumnElement:
+    """floor() of an expression known to be >= 0, as an integer. SQLite's floor() exists only
+    when it is built with its math functions; for a non-negative value truncation is the same.
+    (PostgreSQL's and DuckDB's CAST to integer rounds instead, so they use floor.)"""
+    if dialect == "sqlite":
+        return cast(value, Integer)
+    return cast(func.floor(value), Integer)
+
+
 def pct(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
     """100 * numerator / denominator as a float, null when the denominator is zero or null."""
     return type_coerce(
@@ -270,3 +294,100 @@ class SqliteMedian:
 
     def finalize(self) -> float | None:
         return statistics.median(self.values) if self.values else None
+
+
+def stored_spelling(dialect: str, column: ColumnElement) -> ColumnElement | None:
+    """How a TIMESTAMP or DATE value is spelled in storage, as a pattern ('YYYY-MM-DD hh:mm:ss',
+    'YYYY-MM-DDThh:mm:ssZ', 'YYYY-MM-DD', ..., or 'unreadable' when SQLite cannot read it as a
+    date at all); None on PostgreSQL, whose columns are real timestamps and dates.
+
+    SQLite keeps these columns as text: writers that spell them differently usually differ in
+    more than spelling (one writes local time, say), so the contract checker reports it.
+    """
+    check_supported(dialect)
+    if dialect != "sqlite":
+        return None
+    raw = type_coerce(column, String)
+
+    def glob(pattern: str) -> ColumnElement:
+        return raw.op("GLOB")(pattern)
+
+    def joined(*parts: ColumnElement) -> ColumnElement:
+        result = parts[0]
+        for part in parts[1:]:
+            result = result.op("||")(part)
+        return result
+
+    time_part = case(
+        (func.length(raw) > 10, joined(func.substr(raw, 11, 1), literal("hh:mm:ss"))),
+        else_=literal(""),
+    )
+    fraction = case((glob("*:[0-9][0-9].[0-9]*"), literal(".fff")), else_=literal(""))
+    zone = case(
+        (glob("*Z"), literal("Z")),
+        (and_(func.length(raw) > 19, glob("*[+-][0-9][0-9]:[0-9][0-9]")), literal("+hh:mm")),
+        else_=literal(""),
+    )
+    return case(
+        (func.typeof(raw) != "text", joined(literal("not text: "), func.typeof(raw))),
+        (func.datetime(raw).is_(None), literal("unreadable")),
+        else_=joined(literal("YYYY-MM-DD"), time_part, fraction, zone),
+    )
+
+
+def timeout_connect_args(dialect: str, timeout_ms: int) -> dict[str, str]:
+    """Connection arguments that make the server cancel any statement running longer than
+    `timeout_ms` (0: no limit). PostgreSQL: `statement_timeout` set at connect, so it holds for
+    the whole session; SQLite has no such setting (see `install_statement_timer`)."""
+    check_supported(dialect)
+    if dialect == "postgresql" and timeout_ms > 0:
+        return {"options": f"-c statement_timeout={int(timeout_ms)}"}
+    return {}
+
+
+class _StatementTimer:
+    """SQLite's stand-in for a statement timeout: SQLite calls `expired` every few thousand
+    virtual-machine steps, and a true answer interrupts the running statement
+    ('interrupted'). The deadline is set as each statement starts, and covers its fetching."""
+
+    STEPS = 10_000
+
+    def __init__(self, timeout_ms: int) -> None:
+        self.seconds = timeout_ms / 1000.0
+        self.deadline: float | None = None
+
+    def start(self, *_args: object) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def expired(self) -> int:
+        return int(self.deadline is not None and time.monotonic() > self.deadline)
+
+
+def install_statement_timer(engine: Engine, timeout_ms: int) -> None:
+    """On SQLite, interrupt any statement that runs longer than `timeout_ms` (0: no limit),
+    through SQLite's progress handler; nothing to do on PostgreSQL (`timeout_connect_args`)."""
+    if engine.dialect.name != "sqlite" or timeout_ms <= 0:
+        return
+
+    def on_connect(dbapi_connection, record) -> None:
+        timer = _StatementTimer(timeout_ms)
+        dbapi_connection.set_progress_handler(timer.expired, _StatementTimer.STEPS)
+        record.info["statement_timer"] = timer
+
+    def before_execute(connection, *_args) -> None:
+        # Connection.info is the pooled DBAPI connection's record.info, set above.
+        timer = connection.info.get("statement_timer")
+        if timer is not None:
+            timer.start()
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "before_cursor_execute", before_execute)
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a database error is a statement cancelled for running too long: PostgreSQL's
+    query_canceled (SQLSTATE 57014) or SQLite's 'interrupted' from `install_statement_timer`."""
+    original = getattr(exc, "orig", exc)
+    if getattr(original, "sqlstate", None) == "57014":
+        return True
+    return type(original).__name__ == "OperationalError" and "interrupted" in str(original)

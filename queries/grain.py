@@ -62,7 +62,9 @@ def join_onto_dimension(filters: Filters, grain: Grain, parts: Sequence[Select])
 
     Returns:
         (the joined FROM clause, the dimension subquery, the parts as subqueries, the dimension's
-        output columns without population).
+        output columns without population). Measures selects order by those columns: without an
+        ORDER BY a parallel engine (PostgreSQL, DuckDB) returns groups in any order, and the
+        order decides which cell secondary suppression hides when counts tie.
     """
     dimension = dimension_select(filters, grain).subquery("dimension")
     key = {"county": "county_code", "ward": "ward_code"}.get(grain or "")

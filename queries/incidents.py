@@ -71,8 +71,7 @@ AGE_BANDS: tuple[tuple[str, int | None], ...] = (
 )
 AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _ in AGE_BANDS)
 
-# Kenya's bounding box: points outside it are data-entry errors and are not drawn.
-MAP_POINT_CAP = 200_000
+# Kenya's bounding box (queries.geography): points outside it are data-entry errors, not drawn.
 COORDINATE_STATUSES = ("in_kenya", "outside_kenya", "missing")
 
 WardOrder = Literal["count", "increase"]
@@ -174,18 +173,22 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
     reported = zero_if_null(period.c.reported)
     # Null population (a ward selection: wards have no census figure) gives a null rate.
     rate = type_coerce(100000.0 * reported / func.nullif(dimension.c.population, 0), Float())
-    return select(
-        *dims,
-        reported.label("incidents_reported"),
-        rate.label("incident_rate_per_100k"),
-        sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
-        sqld.pct(period.c.resolved_7d, period.c.followed_7d).label("incidents_resolved_7d_pct"),
-        period.c.median_ack.label("median_hours_to_acknowledge"),
-        period.c.median_resolve.label("median_hours_to_resolve"),
-        zero_if_null(open_.c.open).label("open_incidents"),
-        zero_if_null(period.c.followed_7d).label("n_followed_7d"),
-        zero_if_null(period.c.resolved_7d).label("n_resolved_7d"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            reported.label("incidents_reported"),
+            rate.label("incident_rate_per_100k"),
+            sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
+            sqld.pct(period.c.resolved_7d, period.c.followed_7d).label("incidents_resolved_7d_pct"),
+            period.c.median_ack.label("median_hours_to_acknowledge"),
+            period.c.median_resolve.label("median_hours_to_resolve"),
+            zero_if_null(open_.c.open).label("open_incidents"),
+            zero_if_null(period.c.followed_7d).label("n_followed_7d"),
+            zero_if_null(period.c.resolved_7d).label("n_resolved_7d"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def incident_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
@@ -664,32 +667,43 @@ def incidents_by_coordinate_status(engine: Engine, filters: Filters) -> pd.DataF
     )
 
 
-def incident_points_select(
-    dialect: str, filters: Filters, stride: int = 1, cap: int = MAP_POINT_CAP
-) -> Select:
-    """GPS points of incidents reported in the period inside Kenya, every `stride`-th id.
+def incident_density_select(dialect: str, filters: Filters, cell_degrees: float) -> Select:
+    """Incidents reported in the period inside Kenya, counted on a square grid of
+    `cell_degrees` (cells aligned on whole multiples from -90/-180, so any two selections share
+    cell edges).
 
-    Grain: one row per incident drawn (at most `cap`), by id. Columns: latitude, longitude.
+    Grain: one row per grid cell with incidents, ordered by cell. Columns: row, col (cell
+    indices), incidents.
     """
-    statement = select(incidents.c.latitude, incidents.c.longitude).where(
-        *reported_in_period(filters), _in_kenya()
+    cell = literal(float(cell_degrees), Float)
+    # Shifted to be non-negative: floor() is then a plain truncation on every engine.
+    row = sqld.floor_non_negative(dialect, (incidents.c.latitude + 90.0) / cell).label("row")
+    col = sqld.floor_non_negative(dialect, (incidents.c.longitude + 180.0) / cell).label("col")
+    inner = select(row, col).where(*reported_in_period(filters), _in_kenya()).subquery("cells")
+    return (
+        select(inner.c.row, inner.c.col, func.count().label("incidents"))
+        .group_by(inner.c.row, inner.c.col)
+        .order_by(inner.c.row, inner.c.col)
     )
-    if stride > 1:
-        statement = statement.where(incidents.c.id % stride == 0)
-    return statement.order_by(incidents.c.id).limit(cap)
 
 
-def incident_points(engine: Engine, filters: Filters, cap: int = MAP_POINT_CAP) -> pd.DataFrame:
-    """Incident GPS points for the density map (the only detail rows pulled: capped).
+def incident_density(engine: Engine, filters: Filters, cell_degrees: float) -> pd.DataFrame:
+    """Every incident reported in the period inside Kenya, counted per grid cell for the
+    density map: a few thousand rows whatever the number of incidents, so the page never ships
+    millions of points to the browser (and nothing is sampled).
 
-    Only points inside Kenya's bounding box are returned. When there are more than `cap`, a
-    deterministic sample is drawn: every k-th incident id (k = ceil(n / cap)), at most `cap`.
-    Grain: one row per incident drawn. Columns: latitude, longitude (float).
+    Grain: one row per cell with incidents. Columns: latitude, longitude (the cell's centre,
+    float), incidents (int).
     """
-    status = incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
-    drawable = int(status.loc["in_kenya", "count"])
-    stride = max(1, math.ceil(drawable / cap)) if cap > 0 else 1
+    if not cell_degrees > 0:
+        raise ValueError(f"cell_degrees must be positive, not {cell_degrees!r}")
     frame = read_frame(
-        engine, incident_points_select(sqld.dialect_of(engine), filters, stride, cap)
+        engine, incident_density_select(sqld.dialect_of(engine), filters, cell_degrees)
     )
-    return as_float(frame, ["latitude", "longitude"])
+    return pd.DataFrame(
+        {
+            "latitude": (frame["row"].astype("float64") + 0.5) * cell_degrees - 90.0,
+            "longitude": (frame["col"].astype("float64") + 0.5) * cell_degrees - 180.0,
+            "incidents": frame["incidents"].astype("int64"),
+        }
+    )

@@ -1,9 +1,13 @@
-"""Small-cell suppression of rehabilitation figures (the contract's privacy rule).
+"""Disclosure control of rehabilitation figures (the contract's privacy rule).
 
 Counts between 1 and threshold-1 are removed from frames before they leave the query layer: the
 number becomes NaN and a companion `<column>_suppressed` flag is set, so no page, download or
 briefing can show it by accident. Secondary suppression then hides a further cell wherever a
-published total would let a reader subtract their way back to a suppressed one.
+published total would let a reader subtract their way back to a suppressed one. Every count
+that is shown is then rounded to the nearest multiple of 5, and every rehab share is computed
+from rounded counts, so that two selections (one county with and without a small one, periods a
+day apart) differ by a multiple of 5 and no difference names a small count: "suppress, then round
+to the nearest 5", as OpenSAFELY and NHS England publish (see docs/data-contract.md).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 5
+# Every shown rehab count is a multiple of this; fixed, unlike the threshold, because the
+# differencing guarantee rests on it being at least the default threshold.
+ROUNDING_BASE = 5
 THRESHOLD_ENV_VAR = "USALAMA_SUPPRESSION_THRESHOLD"
 SUPPRESSED_PCT = "suppressed"
 
@@ -58,6 +65,13 @@ def suppression_threshold(
 def suppressed_label(threshold: int) -> str:
     """How a suppressed count is shown: '<5' for the default threshold."""
     return f"<{threshold}"
+
+
+ROUNDING_NOTE = (
+    f"Every other rehabilitation count is rounded to the nearest {ROUNDING_BASE}, and its "
+    "percentages are of the rounded counts, so that two selections cannot be subtracted to "
+    "reveal a small count."
+)
 
 
 def is_small(count: float | None, threshold: int) -> bool:
@@ -104,6 +118,24 @@ def gives_away(hidden_values: Sequence[float], threshold: int) -> bool:
     return False
 
 
+def rounded(values: pd.Series | float, base: int = ROUNDING_BASE) -> pd.Series | float:
+    """Counts rounded to the nearest multiple of `base` (NaN stays NaN). Counts are whole
+    numbers and the base is odd, so there is never a tie (with base 5: 0-2 down, 3-4 up)."""
+    numbers = values.astype("float64") if isinstance(values, pd.Series) else float(values)
+    return np.floor(numbers / base + 0.5) * base
+
+
+def rounded_pct(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """100 x rounded numerator / rounded denominator, NaN where the rounded denominator is 0.
+
+    A share of true counts, printed unrounded, names its fraction (13/29 = 44.83%); a share of
+    rounded counts times the shown, rounded denominator gives back only the rounded numerator.
+    """
+    top = rounded(pd.to_numeric(numerator, errors="coerce"))
+    bottom = rounded(pd.to_numeric(denominator, errors="coerce"))
+    return (100.0 * top / bottom.where(bottom > 0)).astype("float64")
+
+
 def suppress_counts(
     frame: pd.DataFrame,
     count_column: str,
@@ -126,8 +158,9 @@ def suppress_counts(
             which the margins must protect like any other.
 
     Returns:
-        A copy with the hidden counts set to NaN, `<count_column>_suppressed` flags, and
-        `<count_column>_small` flags for the counts hidden because they are small themselves.
+        A copy with the hidden counts set to NaN, every shown count rounded to the nearest 5
+        (`rounded`), `<count_column>_suppressed` flags, and `<count_column>_small` flags for the
+        counts hidden because they are small themselves.
     """
     result = frame.copy()
     counts = pd.to_numeric(result[count_column], errors="coerce").astype("float64")
@@ -153,7 +186,7 @@ def suppress_counts(
                     continue
                 hidden.loc[candidates.sort_values(kind="stable").index[0]] = True
                 changed = True
-    result[count_column] = counts.mask(hidden)
+    result[count_column] = rounded(counts).mask(hidden)
     result[flag_column(count_column)] = hidden.to_numpy()
     result[small_column(count_column)] = counts.between(1, threshold - 1).to_numpy()
     return result

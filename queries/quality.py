@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, func, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    Table,
+    and_,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import types as sa_types
 
 from queries import dialect as sqld
 from queries.db import read_frame
@@ -24,7 +39,13 @@ from queries.schema import (
     trainings,
     wards,
 )
-from queries.where import area_where, county_where, period_where
+from queries.where import (
+    after_day_where,
+    area_where,
+    before_day_where,
+    county_where,
+    period_where,
+)
 
 # Event tables are checked over the selected period; the rest (registers) as they stand.
 _PERIOD_COLUMNS = {
@@ -43,13 +64,21 @@ _TABLES = {
 }
 
 
-def _period_where(table_name: str, filters: Filters) -> list:
+def _period_where(table_name: str, filters: Filters, whole_tables: bool = False) -> list:
     column = _PERIOD_COLUMNS.get(table_name)
-    return period_where(column, filters) if column is not None else []
+    return period_where(column, filters) if column is not None and not whole_tables else []
 
 
-def unknown_values_select(filters: Filters) -> Select:
-    """Values outside the contract's allowed lists, per table and column.
+def _place(table: Table, filters: Filters) -> list:
+    """The area restriction of a table: county and ward where it has them."""
+    if "ward_code" in table.c:
+        return area_where(table, filters)
+    return county_where(table.c.county_code, filters) if "county_code" in table.c else []
+
+
+def unknown_values_select(filters: Filters, whole_tables: bool = False) -> Select:
+    """Values outside the contract's allowed lists, per table and column, over the period (or,
+    with `whole_tables`, every row).
 
     Grain: one row per table, column and unknown value. Columns: table_name, column_name,
     value, row_count. NULL is not counted (nullable columns may be empty).
@@ -68,7 +97,7 @@ def unknown_values_select(filters: Filters) -> Select:
             .where(
                 column.is_not(None),
                 column.not_in(allowed),
-                *_period_where(table_name, filters),
+                *_period_where(table_name, filters, whole_tables),
                 *area_where(table, filters),
             )
             .group_by(column)
@@ -87,70 +116,119 @@ def _protect_referral_counts(frame: pd.DataFrame, threshold: int) -> pd.DataFram
     return protected
 
 
-def unknown_values(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+def unknown_values(
+    engine: Engine, filters: Filters, threshold: int, whole_tables: bool = False
+) -> pd.DataFrame:
     """See `unknown_values_select`; referral counts of 1 to threshold-1 are hidden."""
-    return _protect_referral_counts(read_frame(engine, unknown_values_select(filters)), threshold)
+    frame = read_frame(engine, unknown_values_select(filters, whole_tables))
+    return _protect_referral_counts(frame, threshold)
 
 
-def quality_checks_select(filters: Filters) -> Select:
-    """Counts of rows that break a rule of the contract, over the selection.
+# How each table's rows are named in a finding.
+NOUNS = {
+    "incidents": "Incident",
+    "forums": "Forum",
+    "trainings": "Training",
+    "rehab_referrals": "Referral",
+    "rehab_centres": "Rehab centre",
+    "residents_associations": "Residents' association",
+    "security_firms": "Security firm",
+    "wards": "Ward",
+    "targets": "Target",
+}
 
-    Grain: one row per check. Columns: check, table_name, row_count.
-    """
-    in_period = [*_period_where("incidents", filters), *area_where(incidents, filters)]
+
+def _rule_checks() -> list[tuple[str, Table, ColumnElement]]:
+    """(finding, table, condition a row breaks) for every row-level rule of the contract."""
+    i, r = incidents, rehab_referrals
     outside_kenya = or_(
-        not_(incidents.c.latitude.between(*KENYA_LATITUDE)),
-        not_(incidents.c.longitude.between(*KENYA_LONGITUDE)),
+        not_(i.c.latitude.between(*KENYA_LATITUDE)),
+        not_(i.c.longitude.between(*KENYA_LONGITUDE)),
     )
-    ward_mismatch = (
-        ~select(wards.c.code)
-        .where(
-            wards.c.code == incidents.c.ward_code, wards.c.county_code == incidents.c.county_code
-        )
-        .exists()
-    )
-    unknown_county = (
-        ~select(counties.c.code).where(counties.c.code == incidents.c.county_code).exists()
-    )
-    resolved_mismatch = or_(
-        and_(incidents.c.status == "resolved", incidents.c.resolved_at.is_(None)),
-        and_(incidents.c.status != "resolved", incidents.c.resolved_at.is_not(None)),
-    )
-    checks = [
+
+    def before(later: ColumnElement, earlier: ColumnElement) -> ColumnElement:
+        return sqld.normalised(later) < sqld.normalised(earlier)
+
+    checks: list[tuple[str, Table, ColumnElement]] = [
         (
             "Incident coordinates outside Kenya",
-            "incidents",
-            and_(
-                incidents.c.latitude.is_not(None), incidents.c.longitude.is_not(None), outside_kenya
-            ),
+            i,
+            and_(i.c.latitude.is_not(None), i.c.longitude.is_not(None), outside_kenya),
         ),
         (
             "Incident without coordinates",
-            "incidents",
-            or_(incidents.c.latitude.is_(None), incidents.c.longitude.is_(None)),
+            i,
+            or_(i.c.latitude.is_(None), i.c.longitude.is_(None)),
         ),
-        ("Incident in an unknown county", "incidents", unknown_county),
         (
-            "Incident ward not in its county",
-            "incidents",
-            and_(incidents.c.ward_code.is_not(None), ward_mismatch),
+            "Incident resolved_at does not match status",
+            i,
+            or_(
+                and_(i.c.status == "resolved", i.c.resolved_at.is_(None)),
+                and_(i.c.status != "resolved", i.c.resolved_at.is_not(None)),
+            ),
         ),
-        ("Incident resolved_at does not match status", "incidents", resolved_mismatch),
         (
             "Incident acknowledged before it was reported",
-            "incidents",
-            sqld.normalised(incidents.c.acknowledged_at) < sqld.normalised(incidents.c.reported_at),
+            i,
+            before(i.c.acknowledged_at, i.c.reported_at),
+        ),
+        ("Incident resolved before it was reported", i, before(i.c.resolved_at, i.c.reported_at)),
+        ("Referral assessed before it was referred", r, before(r.c.assessed_on, r.c.referred_on)),
+        ("Referral admitted before it was referred", r, before(r.c.admitted_on, r.c.referred_on)),
+        ("Referral admitted before it was assessed", r, before(r.c.admitted_on, r.c.assessed_on)),
+        ("Referral completed before it was admitted", r, before(r.c.completed_on, r.c.admitted_on)),
+        (
+            "Training with more certified or female than participants",
+            trainings,
+            or_(
+                trainings.c.certified > trainings.c.participants,
+                trainings.c.participants_female > trainings.c.participants,
+            ),
+        ),
+        (
+            "Security firm with no officers registered",
+            security_firms,
+            security_firms.c.officers_registered <= 0,
         ),
     ]
-    parts = [
-        select(
-            literal(name).label("check"),
-            literal(table).label("table_name"),
-            sqld.count_where(condition).label("row_count"),
-        ).where(*in_period)
-        for name, table, condition in checks
-    ]
+    for table in metadata.sorted_tables:
+        noun = NOUNS.get(table.name)
+        if noun and "county_code" in table.c:
+            known = select(counties.c.code).where(counties.c.code == table.c.county_code)
+            checks.append((f"{noun} in an unknown county", table, ~known.exists()))
+        if noun and "ward_code" in table.c:
+            in_county = select(wards.c.code).where(
+                wards.c.code == table.c.ward_code, wards.c.county_code == table.c.county_code
+            )
+            checks.append(
+                (
+                    f"{noun} ward not in its county",
+                    table,
+                    and_(table.c.ward_code.is_not(None), ~in_county.exists()),
+                )
+            )
+    return checks
+
+
+def quality_checks_select(filters: Filters, whole_tables: bool = False) -> Select:
+    """Counts of rows that break a rule of the contract, over the selection (event tables over
+    the period; with `whole_tables`, every row in the area).
+
+    Grain: one row per check. Columns: check, table_name, row_count.
+    """
+    by_table: dict[str, list[tuple[str, ColumnElement]]] = {}
+    tables: dict[str, Table] = {}
+    for name, table, condition in _rule_checks():
+        by_table.setdefault(table.name, []).append((name, condition))
+        tables[table.name] = table
+    parts = []
+    for table_name, checks in by_table.items():
+        table = tables[table_name]
+        where = [*_period_where(table_name, filters, whole_tables), *_place(table, filters)]
+        parts += _one_scan(table, checks, where)
     ras = residents_associations
+    months = [] if whole_tables else period_where(ra_monthly_reports.c.month, filters)
     parts.append(
         select(
             literal("Monthly report submitted before its month").label("check"),
@@ -161,46 +239,17 @@ def quality_checks_select(filters: Filters) -> Select:
             ).label("row_count"),
         )
         .select_from(ra_monthly_reports.join(ras, ras.c.id == ra_monthly_reports.c.ra_id))
-        .where(
-            *period_where(ra_monthly_reports.c.month, filters),
-            *area_where(ras, filters),
-        )
-    )
-    parts.append(
-        select(
-            literal("Referral admitted before it was referred").label("check"),
-            literal("rehab_referrals").label("table_name"),
-            sqld.count_where(
-                sqld.normalised(rehab_referrals.c.admitted_on)
-                < sqld.normalised(rehab_referrals.c.referred_on)
-            ).label("row_count"),
-        ).where(*_period_where("rehab_referrals", filters), *area_where(rehab_referrals, filters))
-    )
-    parts.append(
-        select(
-            literal("Training with more certified or female than participants").label("check"),
-            literal("trainings").label("table_name"),
-            sqld.count_where(
-                or_(
-                    trainings.c.certified > trainings.c.participants,
-                    trainings.c.participants_female > trainings.c.participants,
-                )
-            ).label("row_count"),
-        ).where(*_period_where("trainings", filters), *area_where(trainings, filters))
-    )
-    parts.append(
-        select(
-            literal("Security firm with no officers registered").label("check"),
-            literal("security_firms").label("table_name"),
-            sqld.count_where(security_firms.c.officers_registered <= 0).label("row_count"),
-        ).where(*county_where(security_firms.c.county_code, filters))
+        .where(*months, *area_where(ras, filters))
     )
     return select(union_all(*parts).subquery("checks"))
 
 
-def quality_checks(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+def quality_checks(
+    engine: Engine, filters: Filters, threshold: int, whole_tables: bool = False
+) -> pd.DataFrame:
     """See `quality_checks_select`; referral counts of 1 to threshold-1 are hidden."""
-    return _protect_referral_counts(read_frame(engine, quality_checks_select(filters)), threshold)
+    frame = read_frame(engine, quality_checks_select(filters, whole_tables))
+    return _protect_referral_counts(frame, threshold)
 
 
 def required_nulls_select(filters: Filters) -> Select:
@@ -244,3 +293,144 @@ def required_nulls(engine: Engine, filters: Filters, threshold: int) -> pd.DataF
     frame = read_frame(engine, required_nulls_select(filters))
     frame["row_count"] = frame["row_count"].astype("int64")
     return _protect_referral_counts(frame, threshold)
+
+
+# Columns that record events: none may lie after today or before 2020 (registers such as
+# rehab_centres.opened_on, targets and programme_start may; they are plans or history).
+EVENT_DATE_COLUMNS = {
+    "incidents": ("reported_at", "occurred_at", "acknowledged_at", "resolved_at"),
+    "forums": ("held_on",),
+    "trainings": ("held_on",),
+    "rehab_referrals": ("referred_on", "assessed_on", "admitted_on", "completed_on"),
+    "ra_monthly_reports": ("month", "submitted_on"),
+}
+EARLIEST_EVENT = dt.date(2020, 1, 1)
+
+
+def table_checks_select(filters: Filters, today: dt.date) -> Select:
+    """Checks over whole tables (a row dated outside every period, or a second row with the same
+    key, would hide from a period filter): duplicate keys, and event dates after `today` (an EAT
+    date) or before 2020. Tables without a county are checked for national users only.
+
+    Grain: one row per check and table. Columns: check, table_name, row_count (for duplicates,
+    the rows whose key another row shares).
+    """
+    parts = []
+    for table in metadata.sorted_tables:
+        if "county_code" not in table.c and filters.county_codes is not None:
+            continue
+        place = county_where(table.c.county_code, filters) if "county_code" in table.c else []
+        keys = list(table.primary_key.columns)
+        shared = (
+            select(func.count().label("n"))
+            .select_from(table)
+            .where(*place)
+            .group_by(*keys)
+            .having(func.count() > 1)
+            .subquery(f"dup_{table.name}")
+        )
+        parts.append(
+            select(
+                literal(f"Duplicate {', '.join(k.name for k in keys)}").label("check"),
+                literal(table.name).label("table_name"),
+                func.coalesce(func.sum(shared.c.n), 0).label("row_count"),
+            )
+        )
+        dates = []
+        for name in EVENT_DATE_COLUMNS.get(table.name, ()):
+            column = table.c[name]
+            dates.append((f"{name} in the future", and_(*after_day_where(column, today))))
+            dates.append((f"{name} before 2020", and_(*before_day_where(column, EARLIEST_EVENT))))
+        if dates:
+            parts += _one_scan(table, dates, place, suffix="dates")
+    return select(union_all(*parts).subquery("table_checks"))
+
+
+def _one_scan(
+    table: Table,
+    checks: list[tuple[str, ColumnElement]],
+    where: list,
+    suffix: str = "rules",
+) -> list[Select]:
+    """One row (check, table_name, row_count) per check, counted in a single scan of the table
+    (a CTE with every check's count, read once per check), so a large table is read once."""
+    counts = (
+        select(*(sqld.count_where(c).label(f"n{i}") for i, (_, c) in enumerate(checks)))
+        .select_from(table)
+        .where(*where)
+        .cte(f"{suffix}_{table.name}")
+    )
+    return [
+        select(
+            literal(name).label("check"),
+            literal(table.name).label("table_name"),
+            counts.c[f"n{i}"].label("row_count"),
+        )
+        for i, (name, _) in enumerate(checks)
+    ]
+
+
+def table_checks(engine: Engine, filters: Filters, threshold: int, today: dt.date) -> pd.DataFrame:
+    """See `table_checks_select`; referral counts of 1 to threshold-1 are hidden."""
+    frame = read_frame(engine, table_checks_select(filters, today))
+    frame["row_count"] = frame["row_count"].astype("int64")
+    return _protect_referral_counts(frame, threshold)
+
+
+def timestamp_spellings_select(dialect: str, filters: Filters) -> Select | None:
+    """How the TIMESTAMP and DATE columns are spelled in storage, per table and column (SQLite
+    only: None on PostgreSQL, whose columns are typed). NULLs are not counted.
+
+    Grain: one row per table, column and spelling. Columns: table_name, column_name, spelling,
+    row_count.
+    """
+    parts = []
+    for table in metadata.sorted_tables:
+        if "county_code" not in table.c and filters.county_codes is not None:
+            continue
+        place = county_where(table.c.county_code, filters) if "county_code" in table.c else []
+        for column in table.columns:
+            if not isinstance(column.type, (sa_types.Date, sa_types.DateTime)):
+                continue
+            spelling = sqld.stored_spelling(dialect, column)
+            if spelling is None:
+                return None
+            inner = (
+                select(spelling.label("spelling"))
+                .where(column.is_not(None), *place)
+                .subquery(f"spell_{table.name}_{column.name}")
+            )
+            parts.append(
+                select(
+                    literal(table.name).label("table_name"),
+                    literal(column.name).label("column_name"),
+                    inner.c.spelling,
+                    func.count().label("row_count"),
+                ).group_by(inner.c.spelling)
+            )
+    return select(union_all(*parts).subquery("spellings"))
+
+
+def mixed_spellings(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """See `timestamp_spellings_select`, keeping only columns spelled more than one way or with
+    values SQLite cannot read (exact counts; empty on PostgreSQL).
+
+    Grain: one row per table, column and spelling. Columns: table_name, column_name, spelling,
+    row_count.
+    """
+    columns = ["table_name", "column_name", "spelling", "row_count"]
+    built = timestamp_spellings_select(sqld.dialect_of(engine), filters)
+    if built is None:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c == "row_count" else "str") for c in columns}
+        )
+    frame = read_frame(engine, built)
+    frame["row_count"] = frame["row_count"].astype("int64")
+    per_column = frame.groupby(["table_name", "column_name"])["spelling"].transform("nunique")
+    unreadable = frame["spelling"].str.startswith(("unreadable", "not text"))
+    return frame[(per_column > 1) | unreadable].sort_values(columns[:3]).reset_index(drop=True)
+
+
+def timestamp_spellings(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """See `mixed_spellings`; referral counts of 1 to threshold-1 are hidden."""
+    return _protect_referral_counts(mixed_spellings(engine, filters), threshold)

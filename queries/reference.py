@@ -45,7 +45,7 @@ def ward_list(engine: Engine) -> pd.DataFrame:
             wards.c.constituency,
             wards.c.latitude,
             wards.c.longitude,
-        ).order_by(wards.c.county_code, wards.c.name),
+        ).order_by(wards.c.county_code, wards.c.name, wards.c.code),
     )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -48,6 +47,8 @@ from queries.privacy import (
     flag_column,
     is_small,
     protect_cells,
+    rounded,
+    rounded_pct,
     small_column,
     suppress_counts,
     suppress_ratio,
@@ -172,6 +173,15 @@ _REHAB_SUPPORT = {
 }
 
 
+# Each rehab share's numerator and denominator count.
+_REHAB_SHARES = {
+    "referral_admission_pct": ("n_admitted", "rehab_referrals"),
+    "referral_admission_30d_pct": ("n_admitted_30d", "n_followed_30d"),
+    "referral_completion_pct": ("n_completed", "n_completion_base"),
+    "referral_youth_pct": ("n_youth", "rehab_referrals"),
+}
+
+
 def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
     """Rehabilitation indicators before suppression, with the counts each one rests on.
 
@@ -203,26 +213,30 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
     )
     joined, _, (ref,), dims = join_onto_dimension(filters, grain, [referred])
     n = _zero(ref.c.referrals)
-    return select(
-        *dims,
-        n.label("rehab_referrals"),
-        sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
-        sqld.pct(ref.c.admitted_30d, ref.c.followed_30d).label("referral_admission_30d_pct"),
-        sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
-        ref.c.median_days.label("median_days_to_admission"),
-        sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
-        _zero(ref.c.admitted).label("n_admitted"),
-        _zero(ref.c.completed).label("n_completed"),
-        _zero(ref.c.completion_base).label("n_completion_base"),
-        _zero(ref.c.with_admission).label("n_with_admission"),
-        _zero(ref.c.youth).label("n_youth"),
-        (n - _zero(ref.c.admitted)).label("n_not_admitted"),
-        (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
-        (n - _zero(ref.c.youth)).label("n_not_youth"),
-        _zero(ref.c.followed_30d).label("n_followed_30d"),
-        _zero(ref.c.admitted_30d).label("n_admitted_30d"),
-        (_zero(ref.c.followed_30d) - _zero(ref.c.admitted_30d)).label("n_not_admitted_30d"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            n.label("rehab_referrals"),
+            sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
+            sqld.pct(ref.c.admitted_30d, ref.c.followed_30d).label("referral_admission_30d_pct"),
+            sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
+            ref.c.median_days.label("median_days_to_admission"),
+            sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
+            _zero(ref.c.admitted).label("n_admitted"),
+            _zero(ref.c.completed).label("n_completed"),
+            _zero(ref.c.completion_base).label("n_completion_base"),
+            _zero(ref.c.with_admission).label("n_with_admission"),
+            _zero(ref.c.youth).label("n_youth"),
+            (n - _zero(ref.c.admitted)).label("n_not_admitted"),
+            (_zero(ref.c.completion_base) - _zero(ref.c.completed)).label("n_dropped_out"),
+            (n - _zero(ref.c.youth)).label("n_not_youth"),
+            _zero(ref.c.followed_30d).label("n_followed_30d"),
+            _zero(ref.c.admitted_30d).label("n_admitted_30d"),
+            (_zero(ref.c.followed_30d) - _zero(ref.c.admitted_30d)).label("n_not_admitted_30d"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def rehab_measures(
@@ -238,6 +252,10 @@ def rehab_measures(
     filters = with_as_of(engine, filters)
     frame = read_frame(engine, rehab_measures_select(sqld.dialect_of(engine), filters, grain))
     frame = as_float(frame, list(REHAB_RATIO_KEYS))
+    # Shares are published from rounded counts (queries.privacy.rounded_pct), so that a share
+    # times its shown denominator gives back no more than the rounded numerator.
+    for key, (numerator, denominator) in _REHAB_SHARES.items():
+        frame[key] = rounded_pct(frame[numerator], frame[denominator])
     for key, support in _REHAB_SUPPORT.items():
         frame = suppress_ratio(frame, key, support, threshold)
     protection = _rehab_page_protection(engine, filters, threshold, grain, frame)
@@ -273,61 +291,67 @@ def _rehab_page_protection(
             protection[key][:] = True
         return protection
     if grain is None:
-        selections = {frame.index[0]: filters}
+        protected = {frame.index[0]: protected_referrals(engine, filters, threshold)}
     else:
         counts = frame["rehab_referrals"].astype("float64")
-        selections = {
-            row: replace(filters, counties=(code,), wards=())
-            for row, code in frame["county_code"].items()
-            if counts[row] >= threshold
-        }
-    for row, selection in selections.items():
-        hidden = headline_hidden(protected_referrals(engine, selection, threshold))
-        for key, is_hidden in hidden.items():
+        rows = {code: row for row, code in frame["county_code"].items() if counts[row] >= threshold}
+        raws = _read_raw_per_county(engine, filters, list(rows)) if rows else {}
+        protected = {rows[code]: _protected(raw, threshold) for code, raw in raws.items()}
+    for row, cells in protected.items():
+        for key, is_hidden in headline_hidden(cells).items():
             protection[key][row] = is_hidden
     return protection
 
 
-def referral_counts_select(dialect: str, filters: Filters) -> Select:
+def referral_counts_select(dialect: str, filters: Filters, per_county: bool = False) -> Select:
     """Referrals in the period by each enumerated column, before suppression.
 
-    Grain: one row per dimension per bucket that has referrals. Columns: dimension (source,
-    substance, sex, age_band, status), value (an allowed value or 'other'), referrals.
+    Grain: one row per dimension per bucket that has referrals (per county too with
+    `per_county`). Columns: [county_code], dimension (source, substance, sex, age_band, status),
+    value (an allowed value or 'other'), referrals.
     """
     sqld.check_supported(dialect)
     r = rehab_referrals
+    split = [r.c.county_code] if per_county else []
     parts = []
     for dimension, allowed in DIMENSIONS.items():
         # Bucket in a subquery so the outer GROUP BY names a plain column: PostgreSQL would see
         # the CASE's bound parameters in SELECT and GROUP BY as different expressions.
         inner = (
-            select(bucketed(r.c[dimension], allowed).label("value"))
+            select(*split, bucketed(r.c[dimension], allowed).label("value"))
             .where(*referred_in_period(filters))
             .subquery(f"by_{dimension}")
         )
+        keys = [inner.c.county_code] if per_county else []
         parts.append(
             select(
+                *keys,
                 literal(dimension).label("dimension"),
                 inner.c.value,
                 func.count().label(COUNT),
-            ).group_by(inner.c.value)
+            ).group_by(*keys, inner.c.value)
         )
     union = union_all(*parts).subquery("counts")
-    return select(union.c.dimension, union.c.value, union.c[COUNT])
+    return select(*union.c)
 
 
-def referrals_by_month_select(dialect: str, filters: Filters) -> Select:
+def referrals_by_month_select(dialect: str, filters: Filters, per_county: bool = False) -> Select:
     """Referrals in the period by calendar month, before suppression.
 
-    Grain: one row per month with referrals. Columns: month_start (date), referrals.
+    Grain: one row per month with referrals (per county too with `per_county`). Columns:
+    [county_code], month_start (date), referrals.
     """
     r = rehab_referrals
+    split = [r.c.county_code] if per_county else []
     inner = (
-        select(sqld.month_start(dialect, r.c.referred_on).label("month_start"))
+        select(*split, sqld.month_start(dialect, r.c.referred_on).label("month_start"))
         .where(*referred_in_period(filters))
         .subquery("months")
     )
-    return select(inner.c.month_start, func.count().label(COUNT)).group_by(inner.c.month_start)
+    keys = [inner.c.county_code] if per_county else []
+    return select(*keys, inner.c.month_start, func.count().label(COUNT)).group_by(
+        *keys, inner.c.month_start
+    )
 
 
 def centres_by_kind_select(dialect: str, filters: Filters) -> Select:
@@ -414,14 +438,34 @@ class _Raw:
 def _read_raw(engine: Engine, filters: Filters) -> _Raw:
     dialect = sqld.dialect_of(engine)
     counts = read_frame(engine, referral_counts_select(dialect, filters))
+    months = read_frame(engine, referrals_by_month_select(dialect, filters))
+    return _raw_from(counts, months, filters)
+
+
+def _read_raw_per_county(engine: Engine, filters: Filters, codes: Sequence[str]) -> dict[str, _Raw]:
+    """`_read_raw` of each county `code` on its own (wards dropped), in two statements for all."""
+    dialect = sqld.dialect_of(engine)
+    whole = replace(filters, counties=tuple(codes), wards=())
+    counts = read_frame(engine, referral_counts_select(dialect, whole, per_county=True))
+    months = read_frame(engine, referrals_by_month_select(dialect, whole, per_county=True))
+    return {
+        code: _raw_from(
+            counts.loc[counts["county_code"] == code],
+            months.loc[months["county_code"] == code],
+            filters,
+        )
+        for code in codes
+    }
+
+
+def _raw_from(counts: pd.DataFrame, months: pd.DataFrame, filters: Filters) -> _Raw:
     by_dimension = {}
     for dimension, allowed in DIMENSIONS.items():
         part = counts.loc[counts["dimension"] == dimension].set_index("value")[COUNT]
         full = part.reindex(list(with_other(allowed)), fill_value=0).astype("int64")
         by_dimension[dimension] = full.rename_axis(dimension).reset_index()
 
-    months = read_frame(engine, referrals_by_month_select(dialect, filters))
-    months["month_start"] = pd.to_datetime(months["month_start"])
+    months = months.assign(month_start=pd.to_datetime(months["month_start"]))
     grid = pd.date_range(
         pd.Timestamp(filters.start.replace(day=1)), pd.Timestamp(filters.end), freq="MS"
     )
@@ -513,7 +557,8 @@ class ProtectedReferrals:
     threshold: int
 
     def shown(self, name: str) -> float:
-        return float("nan") if name in self.hidden else self.values[name]
+        """The cell as published: NaN where hidden, else rounded to the nearest 5."""
+        return float("nan") if name in self.hidden else float(rounded(self.values[name]))
 
 
 def protected_referrals(engine: Engine, filters: Filters, threshold: int) -> ProtectedReferrals:
@@ -524,7 +569,10 @@ def protected_referrals(engine: Engine, filters: Filters, threshold: int) -> Pro
     other two, so those three are hidden together.
     """
     sqld.check_supported(sqld.dialect_of(engine))
-    raw = _read_raw(engine, filters)
+    return _protected(_read_raw(engine, filters), threshold)
+
+
+def _protected(raw: _Raw, threshold: int) -> ProtectedReferrals:
     values, relations = _cells(raw)
     completed, finished = values["status:completed"], values["finished_treatment"]
     ratio_published = finished > 0 and not (
@@ -636,10 +684,12 @@ def referrals_by_stage(engine: Engine, filters: Filters, threshold: int) -> pd.D
     names = [_STAGE_CELL[s] for s in rows]
     result = _count_frame(protected, frame, "stage", names)
     result.insert(1, "kind", frame["kind"])
-    total = protected.values[COUNT]
     hide = [n in protected.hidden or COUNT in protected.hidden for n in names]
-    pct = [100.0 * protected.values[n] / total if total else np.nan for n in names]
-    result["of_referrals_pct"] = pd.Series(pct, dtype="float64").mask(pd.Series(hide))
+    pct = rounded_pct(
+        pd.Series([protected.values[n] for n in names]),
+        pd.Series([protected.values[COUNT]] * len(names)),
+    )
+    result["of_referrals_pct"] = pct.mask(pd.Series(hide))
     result[flag_column("of_referrals_pct")] = hide
     return result
 
@@ -724,7 +774,10 @@ def current_admissions_by_county(engine: Engine, filters: Filters, threshold: in
     frame = read_frame(
         engine, current_admissions_by_county_select(sqld.dialect_of(engine), filters)
     )
-    frame["occupancy_pct"] = pd.to_numeric(frame["occupancy_pct"]).astype("float64")
+    # Capacity is shown exactly, so occupancy rests on the rounded admissions.
+    capacity = pd.to_numeric(frame["capacity"]).astype("float64")
+    admissions = rounded(pd.to_numeric(frame["current_admissions"]))
+    frame["occupancy_pct"] = 100.0 * admissions / capacity.where(capacity > 0)
     frame = suppress_counts(frame, "current_admissions", threshold)
     hidden = frame[flag_column("current_admissions")].astype(bool)
     frame["occupancy_pct"] = frame["occupancy_pct"].mask(hidden)

@@ -67,7 +67,12 @@ def _elapsed_pct(start: dt.date, end: dt.date, to: dt.date) -> float:
     return 100.0 * max((to - start).days + 1, 0) / days if days > 0 else np.nan
 
 
-def target_achievement_by_county(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+def target_achievement_by_county(
+    engine: Engine,
+    filters: Filters,
+    threshold: int,
+    indicators: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """Each target overlapping the period against the actual value over the target's own period.
 
     A target (e.g. a county's FY 2025/26 people_trained) is compared with its indicator computed
@@ -82,8 +87,14 @@ def target_achievement_by_county(engine: Engine, filters: Filters, threshold: in
     the actual covers), period_elapsed_pct (share of the target period's days up to
     actual_to), actual, target, achieved_pct (100 x actual / target; null without an actual),
     actual_suppressed, achieved_pct_suppressed.
+
+    Args:
+        indicators: only the targets of these indicator keys (the briefing's training slide
+            needs two; computing the others' actuals would cost a query per stream); None: all.
     """
     wanted = read_frame(engine, targets_overlapping_select(filters))
+    if indicators is not None:
+        wanted = wanted[wanted["indicator"].isin(indicators)].reset_index(drop=True)
     columns = [
         "county_code",
         "county_name",

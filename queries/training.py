@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Float, Select, cast, func, null, select
+from sqlalchemy import ColumnElement, Engine, Float, Select, case, cast, func, null, select
 
 from queries import dialect as sqld
 from queries.db import read_frame
@@ -57,6 +57,12 @@ def _trained_by_select(filters: Filters, dimension: str) -> Select:
         func.coalesce(func.sum(rows.c.participants_female), 0).label("female_count"),
         func.coalesce(func.sum(rows.c.participants_youth), 0).label("youth_count"),
         func.coalesce(func.sum(rows.c.certified), 0).label("certified_count"),
+        *(
+            func.coalesce(
+                func.sum(case((rows.c[column].is_not(None), rows.c.participants))), 0
+            ).label(f"{column}_base")
+            for column in SHARE_NUMERATORS.values()
+        ),
     ).group_by(rows.c[dimension])
 
 
@@ -64,12 +70,17 @@ def _trained_by(engine: Engine, filters: Filters, dimension: str) -> pd.DataFram
     raw = read_frame(engine, _trained_by_select(filters, dimension))
     values = list(_ALLOWED[dimension]) + ([OTHER] if OTHER in set(raw[dimension]) else [])
     counts = ["sessions_count", "people_trained", "female_count", "youth_count", "certified_count"]
+    bases = [f"{column}_base" for column in SHARE_NUMERATORS.values()]
     frame = pd.DataFrame({dimension: values}).merge(raw, on=dimension, how="left")
-    frame[counts] = frame[counts].fillna(0).astype("int64")
-    people = frame["people_trained"].astype("float64").replace(0, np.nan)
-    frame["female_pct"] = 100.0 * frame["female_count"] / people
-    frame["youth_pct"] = 100.0 * frame["youth_count"] / people
-    frame["certified_pct"] = 100.0 * frame["certified_count"] / people
+    frame[counts + bases] = frame[counts + bases].fillna(0).astype("int64")
+    for share, count, column in zip(
+        ("female_pct", "youth_pct", "certified_pct"),
+        ("female_count", "youth_count", "certified_count"),
+        SHARE_NUMERATORS.values(),
+        strict=True,
+    ):
+        base = frame.pop(f"{column}_base").astype("float64").replace(0, np.nan)
+        frame[share] = 100.0 * frame[count] / base
     return frame
 
 
@@ -185,6 +196,22 @@ def private_security_coverage_by_county(engine: Engine, filters: Filters) -> pd.
 # the page's breakdowns reuse these conditions.
 
 
+# Each training share and the column that is its numerator.
+SHARE_NUMERATORS = {
+    "trained_female_pct": "participants_female",
+    "trained_youth_pct": "participants_youth",
+    "trained_certified_pct": "certified",
+}
+
+
+def participants_where_known(column: ColumnElement) -> ColumnElement:
+    """A training share's denominator: summed participants of the sessions whose `column` (the
+    share's numerator) is known. A session with NULL female, youth or certified counts is left
+    out of that share's numerator and denominator, and stays in `people_trained` and the other
+    shares."""
+    return func.sum(case((column.is_not(None), trainings.c.participants)))
+
+
 def trainings_in_period(filters: Filters) -> list[ColumnElement]:
     """`people_trained` and its shares: training sessions held in the period in the area whose
     participants are known. A session with NULL participants is left out of every share's
@@ -231,6 +258,10 @@ def training_measures_select(dialect: str, filters: Filters, grain: Grain = None
             func.sum(trainings.c.participants_female).label("female"),
             func.sum(trainings.c.participants_youth).label("youth"),
             func.sum(trainings.c.certified).label("certified"),
+            *(
+                participants_where_known(trainings.c[column]).label(f"{column}_base")
+                for column in SHARE_NUMERATORS.values()
+            ),
         )
         .where(*trainings_in_period(filters))
         .group_by(*keys)
@@ -255,14 +286,18 @@ def training_measures_select(dialect: str, filters: Filters, grain: Grain = None
         if len(subs) == 3
         else cast(null(), Float)
     )
-    return select(
-        *dims,
-        zero_if_null(sess.c.participants).label("people_trained"),
-        sqld.pct(sess.c.female, sess.c.participants).label("trained_female_pct"),
-        sqld.pct(sess.c.youth, sess.c.participants).label("trained_youth_pct"),
-        sqld.pct(sess.c.certified, sess.c.participants).label("trained_certified_pct"),
-        coverage.label("private_security_coverage_pct"),
-    ).select_from(joined)
+    return (
+        select(
+            *dims,
+            zero_if_null(sess.c.participants).label("people_trained"),
+            sqld.pct(sess.c.female, sess.c.participants_female_base).label("trained_female_pct"),
+            sqld.pct(sess.c.youth, sess.c.participants_youth_base).label("trained_youth_pct"),
+            sqld.pct(sess.c.certified, sess.c.certified_base).label("trained_certified_pct"),
+            coverage.label("private_security_coverage_pct"),
+        )
+        .select_from(joined)
+        .order_by(*dims)
+    )
 
 
 def training_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:

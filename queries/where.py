@@ -33,6 +33,22 @@ def between_where(column: ColumnElement, start: dt.date, end: dt.date) -> list[C
     return [compare(column, ">=", start), compare(column, "<=", end)]
 
 
+def before_day_where(column: ColumnElement, day: dt.date) -> list[ColumnElement]:
+    """`column` lies before the EAT date `day` (a TIMESTAMP before 00:00 EAT that day)."""
+    if _is_timestamp(column):
+        lower, _ = utc_bounds_of_eat_dates(day, day)
+        return [compare(column, "<", lower)]
+    return [compare(column, "<", day)]
+
+
+def after_day_where(column: ColumnElement, day: dt.date) -> list[ColumnElement]:
+    """`column` lies after the EAT date `day` (a TIMESTAMP from 00:00 EAT the day after)."""
+    if _is_timestamp(column):
+        _, upper = utc_bounds_of_eat_dates(day, day)
+        return [compare(column, ">=", upper)]
+    return [compare(column, ">", day)]
+
+
 def period_where(column: ColumnElement, filters: Filters) -> list[ColumnElement]:
     """`column` lies in the selected period (inclusive EAT dates)."""
     return between_where(column, filters.start, filters.end)

@@ -27,8 +27,9 @@ VIEWPORTS = {"projector": (1920, 1080), "phone": (390, 844)}
 # Messages the app shows instead of a page when something went wrong.
 FAILURE_TEXTS = (
     "could not be drawn",
-    "cannot be used right now",
-    "does not follow the data contract",
+    "cannot be reached",
+    "did not answer within",
+    "does not follow the reporting data contract",
 )
 
 

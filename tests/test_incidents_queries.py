@@ -461,14 +461,34 @@ def test_compstat_window_dates() -> None:
 def test_coordinates_and_points(engine: Engine) -> None:
     status = q.incidents_by_coordinate_status(engine, JULY).set_index("coordinate_status")
     assert status["count"].to_dict() == {"in_kenya": 5, "outside_kenya": 3, "missing": 6}
-    points = q.incident_points(engine, JULY)
-    assert list(points.columns) == ["latitude", "longitude"]
-    assert points.to_numpy().ravel().tolist() == pytest.approx(
-        [value for i in (2, 7, 11, 12, 13) for value in IN_KENYA[i]]
-    )
-    # Over the cap, every k-th id is drawn (k = ceil(5 / 2) = 3: only id 12), never more.
-    capped = q.incident_points(engine, JULY, cap=2)
-    assert capped.to_numpy().ravel().tolist() == pytest.approx(list(IN_KENYA[12]))
+    # Every drawable incident is on the density grid, nothing sampled.
+    assert int(q.incident_density(engine, JULY, 0.01)["incidents"].sum()) == 5
+
+
+@pytest.mark.parametrize("cell", [0.01, 0.5, 3.0])
+def test_density_grid_counts_every_drawable_incident_in_its_cell(engine: Engine, cell) -> None:
+    # Worked out by hand from the rows: the five July incidents with coordinates inside Kenya
+    # (ids 2, 7, 11, 12, 13), each in the cell floor((lat + 90) / cell), floor((lon + 180) / cell).
+    expected: dict[tuple[int, int], int] = {}
+    for i in (2, 7, 11, 12, 13):
+        latitude, longitude = IN_KENYA[i]
+        key = (math.floor((latitude + 90) / cell), math.floor((longitude + 180) / cell))
+        expected[key] = expected.get(key, 0) + 1
+    grid = q.incident_density(engine, JULY, cell)
+    assert list(grid.columns) == ["latitude", "longitude", "incidents"]
+    shown = {
+        (math.floor((la + 90) / cell), math.floor((lo + 180) / cell)): n
+        for la, lo, n in grid.itertuples(index=False)
+    }
+    assert shown == expected
+    # Each cell is drawn at its centre.
+    for la, lo, _ in grid.itertuples(index=False):
+        assert ((la + 90) / cell) % 1 == pytest.approx(0.5)
+        assert ((lo + 180) / cell) % 1 == pytest.approx(0.5)
+    empty = Filters(start=D(2030, 1, 7), end=D(2030, 1, 13), preset="custom")
+    assert q.incident_density(engine, empty, cell).empty
+    with pytest.raises(ValueError):
+        q.incident_density(engine, JULY, 0)
 
 
 def test_area_and_scope_restrictions(engine: Engine) -> None:
@@ -498,7 +518,7 @@ def test_a_period_without_incidents(engine: Engine) -> None:
     response = q.response_hours_by_county(engine, empty)
     assert response[["median_hours_to_acknowledge", "median_hours_to_resolve"]].isna().all().all()
     assert q.incidents_by_ward(engine, empty).empty
-    assert q.incident_points(engine, empty).empty
+    assert q.incident_density(engine, empty, 0.01).empty
     # Every open incident is still open in 2030, and older than 30 days.
     ages = q.open_incidents_by_age(engine, empty)
     assert ages.groupby("age_band")["count"].sum().to_dict() == {

@@ -244,12 +244,13 @@ EXPECTED_TOTAL = {
     "trained_youth_pct": 40.0,
     "trained_certified_pct": 90.0,
     "private_security_coverage_pct": 100 * 160 / 1400,
+    # Rehab counts are shown rounded to the nearest 5, and shares are of rounded counts.
     "rehab_referrals": 15,
-    "referral_admission_pct": 60.0,
-    "referral_admission_30d_pct": 60.0,  # 9 of 15, each within 10 days
+    "referral_admission_pct": 100 * 10 / 15,  # 9 of 15, shown as 10 of 15
+    "referral_admission_30d_pct": 100 * 10 / 15,  # 9 of 15, each within 10 days: 10 of 15
     "referral_completion_pct": NAN,  # 6 of 7: the single drop-out would show (complement rule)
     "median_days_to_admission": 5.0,  # 1..8 and 10
-    "referral_youth_pct": 100 * 7 / 15,
+    "referral_youth_pct": 100 * 5 / 15,  # 7 of 15, shown as 5 of 15
 }
 
 EXPECTED_BY_COUNTY = {
@@ -363,8 +364,9 @@ def test_every_indicator_by_county_with_suppression(engine: Engine) -> None:
 def test_county_selection_restricts_every_stream(engine: Engine) -> None:
     mombasa = replace(PERIOD, counties=("001",))
     row = indicators_frame(engine, mombasa, threshold=5).iloc[0]
-    # Alone, Mombasa's 12 needs no protection, and neither does its youth share.
-    expected = dict(EXPECTED_BY_COUNTY["001"], rehab_referrals=12.0, referral_youth_pct=50.0)
+    # Alone, Mombasa's 12 needs no protection, and neither does its youth share; 12 is shown
+    # as 10 and its 6 youths as 5 (rounded to the nearest 5), so the share is 5 of 10.
+    expected = dict(EXPECTED_BY_COUNTY["001"], rehab_referrals=10.0, referral_youth_pct=50.0)
     wrong = {k: (row[k], v) for k, v in expected.items() if not same(row[k], v, tol=1e-12)}
     assert wrong == {}
 
@@ -466,7 +468,7 @@ def test_ward_grain_and_ward_selection(empty_db_url: str) -> None:
     one_ward = replace(PERIOD, counties=("001",), wards=("W1",))
     row = indicators_frame(engine, one_ward, 5).iloc[0]
     assert row["incidents_reported"] == 2 and pd.isna(row["incident_rate_per_100k"])
-    assert row["rehab_referrals"] == 7
+    assert row["rehab_referrals"] == 5  # 7, rounded to the nearest 5
     assert headline(engine, one_ward, 5).set_index("indicator").loc["open_incidents", "value"] == 1
 
 

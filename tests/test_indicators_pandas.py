@@ -134,24 +134,28 @@ def expected_indicators(
     with_admission = ref["admitted_on"].notna().sum()
     youth = ref["age_band"].isin(["15_19", "20_24", "25_34"]).sum()
     small = lambda *counts: any(1 <= c < 5 for c in counts)  # noqa: E731
+    # The documented rounding: every shown rehab count to the nearest 5 (0-2 down, 3-4 up),
+    # and every rehab share of the rounded counts.
+    to5 = lambda count: 5 * ((int(count) + 2) // 5)  # noqa: E731
+    share = lambda hits, cases: _pct(to5(hits), to5(cases))  # noqa: E731
     month_old = ref[ref["referred_on"] <= as_of - pd.Timedelta(days=30)]
     in_month = ((month_old["admitted_on"] - month_old["referred_on"]).dt.days <= 30).sum()
     followed_n = len(month_old)
     out |= {
-        "rehab_referrals": math.nan if small(n) else n,
+        "rehab_referrals": math.nan if small(n) else to5(n),
         "referral_admission_pct": math.nan
         if small(admitted, n - admitted, n)
-        else _pct(admitted, n),
+        else share(admitted, n),
         "referral_completion_pct": math.nan
         if small(completed, finished - completed, finished)
-        else _pct(completed, finished),
+        else share(completed, finished),
         "median_days_to_admission": math.nan
         if small(with_admission)
         else _median((ref["admitted_on"] - ref["referred_on"]).dt.days.astype(float)),
-        "referral_youth_pct": math.nan if small(youth, n - youth, n) else _pct(youth, n),
+        "referral_youth_pct": math.nan if small(youth, n - youth, n) else share(youth, n),
         "referral_admission_30d_pct": math.nan
         if small(in_month, followed_n - in_month, followed_n)
-        else _pct(in_month, followed_n),
+        else share(in_month, followed_n),
     }
     return out
 

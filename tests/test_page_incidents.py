@@ -21,6 +21,7 @@ from queries import incidents as q
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.geography import counties_frame
+from queries.reference import county_list
 from queries.schema import INCIDENT_CATEGORIES
 from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
 
@@ -87,13 +88,21 @@ def check_page(at: AppTest, db: Path, filters: Filters) -> None:
         tables_with(at, "County")[0], charts.compstat_table(q.compstat_by_county(engine, filters))
     )
 
-    drawn = len(q.incident_points(engine, filters))
-    placed = charts.coordinate_table(q.incidents_by_coordinate_status(engine, filters), drawn)
+    status = q.incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
+    drawn = int(status.loc["in_kenya", "count"])
+    # The map's grid holds every drawable incident (counted in SQL, not sampled).
+    everywhere = county_list(engine)
+    codes = filters.county_codes
+    selected = everywhere if codes is None else everywhere[everywhere["county_code"].isin(codes)]
+    grid = q.incident_density(engine, filters, maps.density_cell_degrees(selected))
+    assert int(grid["incidents"].sum()) == drawn
+    placed = charts.coordinate_table(q.incidents_by_coordinate_status(engine, filters))
+    assert placed["count"].tolist()[0] == drawn
     assert_same(tables_with(at, "Incidents")[0], placed)
     caption = " ".join(c.value for c in at.caption)
     assert f"{drawn:,} incidents drawn" in caption
-    assert f"{int(placed['count'].iloc[3]):,} without GPS coordinates" in caption
-    assert f"{int(placed['count'].iloc[2]):,} with coordinates outside Kenya" in caption
+    assert f"{int(placed['count'].iloc[2]):,} without GPS coordinates" in caption
+    assert f"{int(placed['count'].iloc[1]):,} with coordinates outside Kenya" in caption
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=IDS)
@@ -267,8 +276,13 @@ def test_coordinate_table_accounts_for_every_incident() -> None:
     status = pd.DataFrame(
         {"coordinate_status": ["in_kenya", "outside_kenya", "missing"], "count": [10, 2, 5]}
     )
-    table = charts.coordinate_table(status, drawn=7)
-    assert table["count"].tolist() == [7, 3, 2, 5]
+    table = charts.coordinate_table(status)
+    assert table["Incidents"].tolist() == [
+        "Drawn on the map",
+        "Coordinates outside Kenya (not drawn)",
+        "No coordinates (not drawn)",
+    ]
+    assert table["count"].tolist() == [10, 2, 5]
     assert int(table["count"].sum()) == 17
 
 
@@ -291,7 +305,13 @@ def deck_json(deck: pdk.Deck) -> dict:
 
 
 def test_density_deck_draws_hexagons_without_a_basemap() -> None:
-    points = pd.DataFrame({"latitude": [-0.30, -0.31, -1.29], "longitude": [36.07, 36.08, 36.8]})
+    points = pd.DataFrame(
+        {
+            "latitude": [-0.30, -0.31, -1.29],
+            "longitude": [36.07, 36.08, 36.8],
+            "incidents": [4, 1, 9],
+        }
+    )
     deck = maps.incident_density_deck(points, COUNTIES)
     spec = deck_json(deck)
     outline, hexagons = spec["layers"][:2]
@@ -300,6 +320,10 @@ def test_density_deck_draws_hexagons_without_a_basemap() -> None:
     assert hexagons["@@type"] == "HexagonLayer"
     assert len(hexagons["data"]) == 3
     assert hexagons["colorScaleType"] == "quantile"
+    # Each row is a grid cell: hexagons sum its incidents, they do not count rows.
+    assert [row["incidents"] for row in hexagons["data"]] == [4, 1, 9]
+    assert hexagons["getColorWeight"] == "@@=incidents"
+    assert hexagons["colorAggregation"] == "SUM"
     assert not spec.get("mapStyle")
     assert [layer["@@type"] for layer in spec["layers"][2:]] == ["ScatterplotLayer", "TextLayer"]
     view = spec["initialViewState"]
@@ -308,7 +332,9 @@ def test_density_deck_draws_hexagons_without_a_basemap() -> None:
 
 
 def test_density_deck_fits_kenya_and_handles_no_points() -> None:
-    deck = maps.incident_density_deck(pd.DataFrame({"latitude": [], "longitude": []}))
+    deck = maps.incident_density_deck(
+        pd.DataFrame({"latitude": [], "longitude": [], "incidents": []})
+    )
     view = deck_json(deck)["initialViewState"]
     south, north, west, east = maps.KENYA_BOUNDS
     assert south < view["latitude"] < north and west < view["longitude"] < east
@@ -320,7 +346,9 @@ def test_density_deck_fits_kenya_and_handles_no_points() -> None:
 
 
 def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties() -> None:
-    points = pd.DataFrame({"latitude": [-0.3] * 200 + [4.9], "longitude": [36.07] * 200 + [41.9]})
+    points = pd.DataFrame(
+        {"latitude": [-0.3] * 200 + [4.9], "longitude": [36.07] * 200 + [41.9], "incidents": 1}
+    )
     one = COUNTIES.iloc[:1]
     view = deck_json(maps.incident_density_deck(points, one))["initialViewState"]
     assert view["zoom"] > 7  # the one stray point in the far north-east does not zoom out
@@ -364,7 +392,7 @@ def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -
     assert tuple(side.layout.xaxis.domain) != (0.0, 1.0)  # two panels side by side
     assert tuple(stacked.layout.xaxis.domain) == tuple(stacked.layout.xaxis2.domain) == (0, 1)
     # The phone's drawing fits Kenya's width (8 degrees) in 350 px: a lower zoom.
-    points = pd.DataFrame({"latitude": [-1.29], "longitude": [36.8]})
+    points = pd.DataFrame({"latitude": [-1.29], "longitude": [36.8], "incidents": [1]})
     real = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
     wide = deck_json(maps.incident_density_deck(points, real))["initialViewState"]
     phone = deck_json(
@@ -374,3 +402,11 @@ def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -
     )["initialViewState"]
     assert phone["zoom"] < wide["zoom"]
     assert 8.0 * maps.TILE_PX * 2 ** phone["zoom"] / 360 <= maps.PHONE_WIDTH_PX
+
+
+def test_density_grid_is_finer_than_the_hexagons_it_fills() -> None:
+    # A quarter of the hexagon radius: some fifty cells a hexagon, whatever the area shown.
+    national = maps.density_cell_degrees(None)
+    one = maps.density_cell_degrees(COUNTIES.iloc[1:])  # Nairobi alone: a small area
+    assert national == pytest.approx(15_000 / 4 / (maps.KM_PER_DEGREE * 1000), abs=1e-5)
+    assert 0 < one < national

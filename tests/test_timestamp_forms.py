@@ -191,7 +191,6 @@ def _query_functions() -> list:
         incidents.compstat_by_county,
         incidents.incident_increase_by_ward,
         incidents.incident_measures,
-        incidents.incident_points,
         incidents.incidents_by_category,
         incidents.incidents_by_channel,
         incidents.incidents_by_ward,

@@ -365,7 +365,8 @@ def test_targets_overlapping_the_period_against_their_own_period(engine: Engine)
         ("001", "forums_held"): (D(2025, 8, 31), fy_elapsed, 2.0, 10.0, 20.0),
         ("032", "forums_held"): (D(2025, 7, 31), 100.0, 1.0, 4.0, 25.0),
         ("032", "private_security_coverage_pct"): (D(2025, 8, 31), fy_elapsed, 25.0, 10.0, 250.0),
-        ("047", "rehab_referrals"): (D(2025, 8, 31), fy_elapsed, 8.0, 100.0, 8.0),
+        # 8 referrals, shown rounded to the nearest 5: 10, so 10% of the target of 100.
+        ("047", "rehab_referrals"): (D(2025, 8, 31), fy_elapsed, 10.0, 100.0, 10.0),
         ("047", "incidents_resolved_pct"): (D(2025, 8, 31), 100.0, 50.0, 50.0, 100.0),
         ("032", "not_an_indicator"): (D(2025, 8, 31), fy_elapsed, NAN, 5.0, NAN),
     }
@@ -387,9 +388,9 @@ def test_small_rehab_actuals_are_hidden_with_their_achievement(engine: Engine) -
     mombasa = rows[("001", "rehab_referrals", FY[0])]
     assert mombasa["actual_suppressed"] and mombasa["achieved_pct_suppressed"]
     assert pd.isna(mombasa["actual"]) and pd.isna(mombasa["achieved_pct"])
-    # With a threshold of 3 the 3 referrals show.
+    # With a threshold of 3 the 3 referrals show, rounded to the nearest 5.
     rows = _targets(target_achievement_by_county(engine, JUL_AUG, threshold=3))
-    assert same(rows[("001", "rehab_referrals", FY[0])]["actual"], 3.0)
+    assert same(rows[("001", "rehab_referrals", FY[0])]["actual"], 5.0)
 
 
 def test_targets_follow_the_county_choice_and_the_selected_end(engine: Engine) -> None:
@@ -397,8 +398,8 @@ def test_targets_follow_the_county_choice_and_the_selected_end(engine: Engine) -
         engine, Filters(start=JUL_AUG.start, end=JUL_AUG.end, counties=("047",)), threshold=5
     )
     assert set(nairobi["indicator"]) == {"rehab_referrals", "incidents_resolved_pct"}
-    # Alone, Nairobi's 8 referrals need no secondary suppression either.
-    assert same(nairobi.set_index("indicator").loc["rehab_referrals", "actual"], 8.0)
+    # Alone, Nairobi's 8 referrals need no secondary suppression either (shown as 10).
+    assert same(nairobi.set_index("indicator").loc["rehab_referrals", "actual"], 10.0)
     # Selecting only August still measures the FY target from 1 July; ending on 19 July cuts
     # the actual there.
     august = _targets(

@@ -17,7 +17,7 @@ from queries.indicators import (
     significance_test,
     source_tables,
 )
-from queries.privacy import suppressed_label
+from queries.privacy import ROUNDING_NOTE, suppressed_label
 from queries.significance import POISSON_TEST, SHARE_TEST
 
 STREAM_TITLES = {
@@ -85,8 +85,8 @@ label = suppressed_label(context.threshold)
 st.markdown(
     f"Rehabilitation counts from 1 to {context.threshold - 1} are shown as '{label}', and a "
     "larger count that would let a reader work such a count out of a total, or a percentage or "
-    "median resting on one, as 'suppressed'. The rule holds on screen, in charts and in every "
-    "download, and no change is shown where either period is hidden."
+    f"median resting on one, as 'suppressed'. {ROUNDING_NOTE} The rule holds on screen, in "
+    "charts and in every download, and no change is shown where either period is hidden."
 )
 
 for stream, title in STREAM_TITLES.items():

@@ -100,7 +100,6 @@ st.caption(
 )
 
 st.subheader("Where incidents were reported")
-points = load(q.incident_points)
 status = load(q.incidents_by_coordinate_status)
 codes = filters.county_codes
 selected = (
@@ -108,6 +107,8 @@ selected = (
     if codes is None
     else context.counties[context.counties["county_code"].isin(codes)]
 )
+# Counted in SQL on a grid: the browser gets a few thousand cells, never millions of points.
+cells = load(q.incident_density, cell_degrees=maps.density_cell_degrees(selected))
 st.markdown(
     f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
     "incidents reported in it: darker = more (six shades, each covering a sixth of the "
@@ -120,22 +121,17 @@ for key, width_px, height_px in (
 ):
     with st.container(key=key):
         st.pydeck_chart(
-            maps.incident_density_deck(points, selected, width_px=width_px, height_px=height_px),
+            maps.incident_density_deck(cells, selected, width_px=width_px, height_px=height_px),
             width="stretch",
             height=height_px,
         )
-placed = charts.coordinate_table(status, len(points))
+placed = charts.coordinate_table(status)
 counts = dict(zip(placed["Incidents"], placed["count"]))
 left_out = int(placed["count"].iloc[1:].sum())
 st.caption(
-    f"{len(points):,} incidents drawn. Left out: {left_out:,} — "
+    f"{counts['Drawn on the map']:,} incidents drawn. Left out: {left_out:,} — "
     f"{counts['No coordinates (not drawn)']:,} without GPS coordinates, "
     f"{counts['Coordinates outside Kenya (not drawn)']:,} with coordinates outside Kenya"
-    + (
-        f", {counts['Inside Kenya, left out of the sample']:,} not in the drawn sample"
-        if counts["Inside Kenya, left out of the sample"]
-        else ""
-    )
     + ". No basemap is loaded: the outline is Kenya's border; dots mark county centroids. "
     + context.source_note()
 )

@@ -214,7 +214,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "%",
         "Share of forums with police and NGAO or private security present.",
         True,
-        share_counts=("n_joint_forums", "forums_held"),
+        share_counts=("n_joint_forums", "n_joint_known"),
     ),
     Indicator(
         "people_trained",

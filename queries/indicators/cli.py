@@ -15,10 +15,11 @@ import logging
 import sys
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from queries.access import AccessConfigError, access_config
 from queries.db import (
@@ -55,11 +56,9 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m queries.indicators",
-        description="Print every contract indicator for a period and a set of counties.",
-    )
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that say what to compute for whom: --url, --from, --to, --county, --as-of
+    and --as (shared with `python -m dashboard.briefing`)."""
     parser.add_argument(
         "--url",
         help="SQLAlchemy database URL (default: REPORTING_DB_URL, "
@@ -93,14 +92,6 @@ def _parser() -> argparse.ArgumentParser:
         help="the as-of date D, YYYY-MM-DD: nothing after it counts as known (default: the EAT "
         "date of the latest incident report)",
     )
-    parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
-    parser.add_argument("--format", choices=("json", "csv"), default="json")
-    parser.add_argument(
-        "--sql",
-        metavar="KEY",
-        choices=INDICATOR_KEYS,
-        help="print the SQL of one indicator for this database's engine instead of its value",
-    )
     parser.add_argument(
         "--as",
         dest="identity",
@@ -108,6 +99,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="EMAIL",
         help="apply this user's access scope from [access] in .streamlit/secrets.toml "
         "(required when the deployment has login configured)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m queries.indicators",
+        description="Print every contract indicator for a period and a set of counties.",
+    )
+    add_selection_arguments(parser)
+    parser.add_argument("--by-county", action="store_true", help="one set of indicators per county")
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument(
+        "--sql",
+        metavar="KEY",
+        choices=INDICATOR_KEYS,
+        help="print the SQL of one indicator for this database's engine instead of its value",
     )
     return parser
 
@@ -154,14 +161,24 @@ def _row_dict(row: pd.Series, threshold: int) -> dict[str, float | int | str | N
     return {key: output_value(row, key, threshold) for key in INDICATOR_KEYS}
 
 
-def run(argv: Sequence[str] | None = None) -> str:
-    """Compute and render the output text.
+@dataclass(frozen=True)
+class Selection:
+    """What a command computes: the database, the filters (scope and as-of resolved), the
+    privacy threshold, and whether the database is the synthetic demo."""
+
+    engine: Engine
+    filters: Filters
+    threshold: int
+    is_demo: bool
+
+
+def selection_from_args(args: argparse.Namespace, comparison: str = "previous") -> Selection:
+    """Check the arguments of `add_selection_arguments` and open the selection they name.
 
     Raises:
         UsageError: a bad argument (the message names it).
         DataSourceError: the database cannot be used.
     """
-    args = _parser().parse_args(argv)
     identities = args.identity or []
     if len(identities) > 1:
         # The last of several would silently win: say which one is meant instead.
@@ -173,7 +190,8 @@ def run(argv: Sequence[str] | None = None) -> str:
         raise UsageError(
             f"--to {args.end} is after --as-of {args.as_of}: nothing after it is known"
         )
-    url = args.url or resolve_source().url
+    source = None if args.url else resolve_source()
+    url = args.url or source.url
     engine = make_engine(url)
     check_contract(engine)
     known = set(read_frame(engine, select(counties.c.code))["code"])
@@ -194,8 +212,22 @@ def run(argv: Sequence[str] | None = None) -> str:
             counties=tuple(args.county),
             scope=scope,
             as_of=args.as_of,
+            comparison=comparison,
         ),
     )
+    return Selection(engine, filters, threshold, bool(source and source.is_demo))
+
+
+def run(argv: Sequence[str] | None = None) -> str:
+    """Compute and render the output text.
+
+    Raises:
+        UsageError: a bad argument (the message names it).
+        DataSourceError: the database cannot be used.
+    """
+    args = _parser().parse_args(argv)
+    selection = selection_from_args(args)
+    engine, filters, threshold = selection.engine, selection.filters, selection.threshold
     grain = "county" if args.by_county else None
     if args.sql:
         return indicator_sql(args.sql, engine.dialect, filters, grain) + ";"

@@ -1,0 +1,247 @@
+"""The briefing's slides as HTML: 1920x1080, large type, high contrast, charts as inline SVG.
+
+The Briefing page shows these slides and the PDF prints them, so the screen and the e-mailed file
+read the same. Every text from the model is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from queries.briefing.model import Briefing, Chart, Figure, Slide
+
+SLIDE_W, SLIDE_H = 1920, 1080
+SERIES_COLOURS = ("#0072B2", "#E69F00")
+ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
+# Five steps of an axis that tops at 1, 2, 2.5, 5 or 10 x 10^n are round numbers.
+TICKS = 5
+
+CSS = """
+.bslide { width: 1920px; height: 1080px; box-sizing: border-box; padding: 48px 72px 36px;
+  background: #ffffff; color: #111111; font-family: 'DejaVu Sans', Arial, sans-serif;
+  display: flex; flex-direction: column; overflow: hidden; position: relative; }
+.bslide h1 { font-size: 56px; line-height: 1.1; margin: 0 0 18px 0; font-weight: 700; }
+.bslide .sentences { margin: 0 0 22px 0; }
+.bslide .sentences p { font-size: 30px; line-height: 1.3; margin: 0 0 10px 0; }
+.bslide .sentences p.lead { font-size: 40px; font-weight: 700; line-height: 1.2; }
+.bslide .body { flex: 1; display: flex; gap: 48px; min-height: 0; }
+.bslide .figures { display: grid; gap: 18px 36px; align-content: start; flex: 1; }
+.bslide .figures.wide { grid-template-columns: repeat(4, 1fr); }
+.bslide .figures.half { grid-template-columns: repeat(2, 1fr); }
+.bslide .figure div { line-height: 1.2; }
+.bslide .figure .label { font-size: 26px; font-weight: 700; color: #333333; }
+.bslide .figure .value { font-size: 72px; font-weight: 700; line-height: 1.05; }
+.bslide .figures.half .figure .value { font-size: 64px; }
+.bslide .figure .change { font-size: 24px; color: #333333; }
+.bslide .figure .change.up { color: #005A8C; font-weight: 700; }
+.bslide .figure .change.down { color: #9A3C00; font-weight: 700; }
+.bslide .charts { flex: 1.15; display: flex; flex-direction: column; gap: 12px; min-height: 0; }
+.bslide .chart { flex: 1; min-height: 0; }
+.bslide .chart img { width: 100%; height: 100%; object-fit: contain; object-position: left top; }
+.bslide .definitions { font-size: 21px; line-height: 1.28; columns: 2; column-gap: 56px; }
+.bslide .definitions p { font-size: 21px; line-height: 1.28; margin: 0 0 8px 0; break-inside: avoid; }
+.bslide .footer span:last-child { white-space: nowrap; }
+.bslide .footer { font-size: 20px; color: #333333; border-top: 2px solid #111111;
+  padding-top: 10px; margin-top: 14px; display: flex; justify-content: space-between; gap: 32px; }
+.bslide p.notes { font-size: 22px; color: #333333; margin: 0 0 8px 0; }
+"""
+
+
+def change_line(figure: Figure) -> tuple[str, str]:
+    """(text, css class) of the line under a figure."""
+    if figure.hidden:
+        return "Hidden under the privacy rule", ""
+    if figure.change_text is None:
+        return (figure.note and "Not compared") or "No change shown", ""
+    if figure.test is None:
+        verdict = "not tested"
+    else:
+        verdict = "meaningful" if figure.meaningful else "within normal variation"
+    css = figure.direction if figure.meaningful and figure.direction != "flat" else ""
+    return f"{ARROWS[figure.direction or 'flat']} {figure.change_text} · {verdict}", css or ""
+
+
+def _figure(figure: Figure) -> str:
+    text, css = change_line(figure)
+    return (
+        f'<div class="figure"><div class="label">{escape(figure.label)}</div>'
+        f'<div class="value">{escape(figure.text)}</div>'
+        f'<div class="change {css}">{escape(text)}</div></div>'
+    )
+
+
+def tick_text(value: float) -> str:
+    """An axis tick: '1,250', '12.5'."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def nice_max(value: float) -> float:
+    """The top of a value axis: 1, 2, 2.5, 5 or 10 times a power of ten, at least `value`."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10.0 * magnitude
+
+
+def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
+    """A chart as SVG: a line, or grouped columns or bars; a None value is a gap."""
+    values = [v for s in chart.series for v in s.values if v is not None]
+    top = nice_max(max(values, default=0.0))
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img" aria-label="{escape(chart.title)}" font-family="DejaVu Sans, Arial">',
+        f'<text x="0" y="30" font-size="28" font-weight="700" fill="#111">{escape(chart.title)}</text>',
+    ]
+    if not values:
+        parts.append(
+            f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" font-size="26" text-anchor="middle" '
+            f'fill="#333">{escape(chart.note or "No values to show.")}</text></svg>'
+        )
+        return "".join(parts)
+    legend_h = 34 if len(chart.series) > 1 else 0
+    if chart.kind == "bar":
+        left, right, plot_top, bottom = 230, width - 60, 50 + legend_h, height - 40
+    else:
+        left, right, plot_top, bottom = 90, width - 20, 50 + legend_h, height - 50
+    for index, series in enumerate(chart.series if legend_h else []):
+        x = left + index * 260
+        colour = SERIES_COLOURS[index % 2]
+        parts.append(f'<rect x="{x}" y="46" width="22" height="22" fill="{colour}"/>')
+        parts.append(
+            f'<text x="{x + 30}" y="65" font-size="22" fill="#111">{escape(series.name)}</text>'
+        )
+    n = max(len(chart.categories), 1)
+    if chart.kind == "bar":
+        span = right - left
+        for tick in range(TICKS + 1):
+            x = left + span * tick / TICKS
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{plot_top}" x2="{x:.1f}" y2="{bottom}" stroke="#ccc"/>'
+                f'<text x="{x:.1f}" y="{bottom + 28}" font-size="20" text-anchor="middle" '
+                f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
+            )
+        # A few categories do not make bars as tall as the chart: at most 110 px a category.
+        band = min((bottom - plot_top) / n, 110)
+        bar_h = band * 0.8 / max(len(chart.series), 1)
+        for c, category in enumerate(chart.categories):
+            y0 = plot_top + c * band
+            parts.append(
+                f'<text x="{left - 10}" y="{y0 + band / 2 + 8:.1f}" font-size="22" '
+                f'text-anchor="end" fill="#111">{escape(category)}</text>'
+            )
+            for s, series in enumerate(chart.series):
+                value = series.values[c]
+                if value is None:
+                    continue
+                w = span * value / top
+                parts.append(
+                    f'<rect x="{left}" y="{y0 + band * 0.1 + s * bar_h:.1f}" width="{w:.1f}" '
+                    f'height="{bar_h:.1f}" fill="{SERIES_COLOURS[s % 2]}"/>'
+                )
+    else:
+        span = bottom - plot_top
+        for tick in range(TICKS + 1):
+            y = bottom - span * tick / TICKS
+            parts.append(
+                f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ccc"/>'
+                f'<text x="{left - 10}" y="{y + 7:.1f}" font-size="20" text-anchor="end" '
+                f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
+            )
+        band = (right - left) / n
+        every = max(1, -(-n // 10))
+        for c, category in enumerate(chart.categories):
+            if c % every == 0:
+                parts.append(
+                    f'<text x="{left + band * (c + 0.5):.1f}" y="{bottom + 32}" font-size="20" '
+                    f'text-anchor="middle" fill="#111">{escape(category)}</text>'
+                )
+        for s, series in enumerate(chart.series):
+            colour = SERIES_COLOURS[s % 2]
+            if chart.kind == "line":
+                points = [
+                    (left + band * (c + 0.5), bottom - span * v / top)
+                    for c, v in enumerate(series.values)
+                    if v is not None
+                ]
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+                parts.append(
+                    f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="5"/>'
+                )
+                parts.extend(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{colour}"/>' for x, y in points
+                )
+            else:
+                bar_w = band * 0.7 / max(len(chart.series), 1)
+                for c, value in enumerate(series.values):
+                    if value is None:
+                        continue
+                    h = span * value / top
+                    x = left + band * c + band * 0.15 + s * bar_w
+                    parts.append(
+                        f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{bar_w:.1f}" '
+                        f'height="{h:.1f}" fill="{colour}"/>'
+                    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def chart_img(chart: Chart, width: int, height: int) -> str:
+    """The chart as an `<img>` of its SVG (a data URI): the page's HTML sanitiser drops inline
+    SVG, an image it keeps."""
+    data = base64.b64encode(chart_svg(chart, width, height).encode()).decode()
+    return (
+        f'<img alt="{escape(chart.title)}" src="data:image/svg+xml;base64,{data}" '
+        f'width="{width}" height="{height}">'
+    )
+
+
+def slide_html(model: Briefing, slide: Slide, number: int) -> str:
+    """One slide as a 1920x1080 `<section>` (needs `CSS`)."""
+    sentences = "".join(
+        f'<p class="{"lead" if index == 0 else ""}">{escape(text)}</p>'
+        for index, text in enumerate(slide.sentences)
+    )
+    if slide.definitions:
+        body = '<div class="definitions">' + "".join(
+            f"<p><b>{escape(label)}</b>: {escape(text)}</p>" for label, text in slide.definitions
+        )
+        body += "".join(f"<p>{escape(note)}</p>" for note in slide.notes) + "</div>"
+        notes = ""
+    else:
+        layout = "half" if slide.charts else "wide"
+        figures = f'<div class="figures {layout}">{"".join(map(_figure, slide.figures))}</div>'
+        charts = ""
+        if slide.charts:
+            height = 640 // len(slide.charts)
+            charts = '<div class="charts">' + "".join(
+                f'<div class="chart">{chart_img(chart, 860, height)}</div>'
+                for chart in slide.charts
+            )
+            charts += "</div>"
+        body = figures + charts
+        notes = "".join(f'<p class="notes">{escape(note)}</p>' for note in slide.notes)
+    footer = (
+        f'<div class="footer"><span>{escape(slide.source)}</span>'
+        f"<span>{escape(model.period_text)} · {number}/{len(model.slides)}</span></div>"
+    )
+    return (
+        f'<section class="bslide" data-slide="{number}"><h1>{escape(slide.title)}</h1>'
+        f'<div class="sentences">{sentences}</div><div class="body">{body}</div>'
+        f"{notes}{footer}</section>"
+    )
+
+
+def document_html(model: Briefing) -> str:
+    """Every slide in one HTML document, one slide per printed page (for the PDF)."""
+    slides = "".join(slide_html(model, s, i) for i, s in enumerate(model.slides, start=1))
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{escape(model.title)}</title><style>"
+        "@page { size: 1920px 1080px; margin: 0; } html, body { margin: 0; padding: 0; }"
+        ".bslide { break-after: page; }"
+        f"{CSS}</style></head><body>{slides}</body></html>"
+    )

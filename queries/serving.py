@@ -1,0 +1,543 @@
+"""The serving copy: a local DuckDB file that mirrors the reporting database, for fast reads.
+
+At millions of incidents a PostgreSQL row store needs seconds for the dashboard's scans and
+medians; a columnar copy answers the same SQL in milliseconds. Evidence and other BI tools read
+from such extracts for the same reason. The copy holds the contract tables exactly as the source
+serves them (no aggregation, so medians and every other indicator are computed from the same
+rows by the same query-layer SQL: `queries.dialect` renders PostgreSQL's SQL for DuckDB).
+
+- **Full load**: every contract table, read from the source and written in one DuckDB
+  transaction; readers keep seeing the previous copy until it commits, so a page never waits.
+- **Incremental refresh**: tables whose source has `updated_at` are read from the last watermark
+  (`updated_at >= watermark`, rows upserted by primary key); tables without it are reloaded.
+  Deletions and rows whose `updated_at` is NULL reach the copy at the next full load, which runs
+  when the copy is older than the full-resync interval (the contract: deletions happen only in
+  full reloads).
+- **Restarts**: the copy is a file; a restarted app reads it at once and refreshes behind.
+- **Scope and privacy** are untouched: the same query layer, with the same Filters and
+  suppression, runs on the copy.
+
+Only one process can open a DuckDB file (FIELD-NOTES): each app server keeps its own copy.
+The reporting database is only read; the copy is the app's own file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    Table,
+    create_engine,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import make_url
+
+from queries.db import missing_columns, missing_tables
+from queries.filters import EAT_OFFSET
+from queries.schema import metadata
+
+log = logging.getLogger(__name__)
+
+PATH_ENV_VAR = "USALAMA_SERVING_COPY"
+REFRESH_SECONDS_ENV_VAR = "USALAMA_SERVING_REFRESH_SECONDS"
+FULL_HOURS_ENV_VAR = "USALAMA_SERVING_FULL_HOURS"
+MEMORY_ENV_VAR = "USALAMA_SERVING_MEMORY"
+DEFAULT_REFRESH_SECONDS = 300
+DEFAULT_FULL_HOURS = 24
+DEFAULT_MEMORY = "1GB"
+
+META_TABLE = "usalama_serving_meta"
+UPDATED_AT = "updated_at"
+NULL_TEXT = "\\N"
+_CHUNK_ROWS = 50_000
+
+
+class SourceNotConforming(RuntimeError):
+    """The source lacks a contract table or column: the copy is not refreshed from it."""
+
+
+@dataclass(frozen=True)
+class TableRefresh:
+    """What one refresh did to one table."""
+
+    table: str
+    mode: str  # "full" or "incremental"
+    rows: int  # rows read from the source
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CopyState:
+    """How fresh the copy is: `refreshed_at` is when the last refresh began reading the source
+    (the copy holds everything the source held then), `full_at` when the last full load began;
+    both UTC. `changes` counts refreshes that changed rows, so caches can key on it."""
+
+    source: str
+    refreshed_at: dt.datetime
+    full_at: dt.datetime
+    changes: int
+
+
+def configured_path(environ: dict[str, str] | None = None) -> Path | None:
+    """The copy's file from USALAMA_SERVING_COPY, or None when the app reads the source directly."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(PATH_ENV_VAR, "").strip()
+    return Path(value) if value and value.lower() not in {"off", "0", "no"} else None
+
+
+def _env_number(name: str, default: float, environ: dict[str, str] | None = None) -> float:
+    environ = os.environ if environ is None else environ
+    try:
+        return float(environ.get(name, "") or default)
+    except ValueError:
+        log.warning("ignoring %s=%r: not a number", name, environ.get(name))
+        return default
+
+
+def refresh_seconds() -> float:
+    return _env_number(REFRESH_SECONDS_ENV_VAR, DEFAULT_REFRESH_SECONDS)
+
+
+def full_resync_after() -> dt.timedelta:
+    return dt.timedelta(hours=_env_number(FULL_HOURS_ENV_VAR, DEFAULT_FULL_HOURS))
+
+
+def duckdb_type(column) -> str:
+    """The DuckDB type that holds a contract column's values exactly."""
+    sql_type = column.type
+    if isinstance(sql_type, DateTime):
+        return "TIMESTAMP"
+    if isinstance(sql_type, Date):
+        return "DATE"
+    if isinstance(sql_type, Boolean):
+        return "BOOLEAN"
+    if isinstance(sql_type, BigInteger):
+        return "BIGINT"
+    if isinstance(sql_type, Integer):
+        return "INTEGER"
+    if isinstance(sql_type, Float):
+        return "DOUBLE"
+    return "VARCHAR"
+
+
+def _columns(table: Table) -> list:
+    """The contract columns of a table, with `updated_at` last (every copy table carries it)."""
+    columns = [column for column in table.columns if column.name != UPDATED_AT]
+    return [*columns, table.c[UPDATED_AT]] if UPDATED_AT in table.c else columns
+
+
+def _copy_columns(table: Table) -> list[tuple[str, str]]:
+    columns = [(column.name, duckdb_type(column)) for column in _columns(table)]
+    if UPDATED_AT not in table.c:
+        columns.append((UPDATED_AT, "TIMESTAMP"))
+    return columns
+
+
+def _primary_key(table: Table) -> list[str]:
+    return [column.name for column in table.primary_key.columns]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class ServingCopy:
+    """A DuckDB copy of one reporting database, refreshed in place (see the module docstring)."""
+
+    def __init__(self, source: Engine, path: Path, memory_limit: str | None = None) -> None:
+        self.source = source
+        self.path = Path(path)
+        self.source_label = make_url(str(source.url)).render_as_string(hide_password=True)
+        self.memory_limit = memory_limit or os.environ.get(MEMORY_ENV_VAR) or DEFAULT_MEMORY
+        self._engine: Engine | None = None
+        self._refresh_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._current: CopyState | None = None
+        self._current_read = False
+        self.last_error: str | None = None
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The engine the query layer reads the copy through (dialect name 'duckdb')."""
+        if self._engine is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._engine = create_engine(
+                f"duckdb:///{self.path}",
+                connect_args={
+                    "config": {"threads": os.cpu_count() or 2, "memory_limit": self.memory_limit}
+                },
+            )
+        return self._engine
+
+    def state(self) -> CopyState | None:
+        """How fresh the copy is, or None while it holds no complete load of this source."""
+        if not self.path.exists() and self._engine is None:
+            return None
+        with self.engine.connect() as connection:
+            present = inspect(connection).get_table_names()
+            if META_TABLE not in present:
+                return None
+            rows = connection.exec_driver_sql(
+                f"SELECT source, min(refreshed_at), min(full_at), max(changes), count(*) "
+                f"FROM {META_TABLE} GROUP BY source"
+            ).fetchall()
+        complete = [
+            row for row in rows if row[0] == self.source_label and row[4] == len(metadata.tables)
+        ]
+        if not complete:
+            return None
+        source, refreshed_at, full_at, changes, _ = complete[0]
+        return CopyState(source, refreshed_at, full_at, int(changes or 0))
+
+    @property
+    def current(self) -> CopyState | None:
+        """The copy's state as of its last refresh in this process (read from the file once):
+        cheap enough to ask on every query."""
+        if not self._current_read:
+            try:
+                self._current = self.state()
+            except Exception as exc:  # a corrupt or locked file: the app reads the source
+                self.last_error = f"{type(exc).__name__}: {_first_line(exc)}"
+                log.warning("serving copy %s unusable: %s", self.path, self.last_error)
+                self._current = None
+            self._current_read = True
+        return self._current
+
+    @property
+    def ready(self) -> bool:
+        return self.current is not None
+
+    def freshness_note(self) -> str:
+        """One line for every page: which data it shows and how fresh they are."""
+        current = self.current
+        if current is None:
+            return (
+                "Reading the reporting database directly while the dashboard's fast copy is built."
+            )
+        refreshed = f"{current.refreshed_at + EAT_OFFSET:%d %b %H:%M}"
+        note = f"Served from the dashboard's copy, refreshed {refreshed} EAT."
+        if self.last_error:
+            note += " The last refresh failed (the reporting database did not answer); retrying."
+        return note
+
+    # -- refreshing --------------------------------------------------------------------------
+
+    def refresh(self, full: bool | None = None) -> list[TableRefresh]:
+        """Bring the copy up to date with the source; `full=None` decides by the copy's age.
+
+        Runs one refresh at a time; the copy stays readable throughout (one DuckDB transaction).
+        """
+        with self._refresh_lock:
+            started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            state = None if full else self.state()
+            if full is None:
+                full = state is None or started - state.full_at >= full_resync_after()
+            full = full or state is None
+            source_columns = self._source_columns()
+            watermarks = {} if full else self._watermarks()
+            with tempfile.TemporaryDirectory(prefix="usalama-serving-") as folder:
+                extracts: list[tuple[Table, Path, str, float, int]] = []
+                for table in metadata.tables.values():
+                    began = time.perf_counter()
+                    has_updated_at = UPDATED_AT in source_columns[table.name]
+                    since = watermarks.get(table.name) if has_updated_at else None
+                    mode = "incremental" if since is not None else "full"
+                    path = Path(folder) / f"{table.name}.csv"
+                    rows = self._extract(table, source_columns[table.name], since, path)
+                    extracts.append((table, path, mode, time.perf_counter() - began, rows))
+                report = self._load(extracts, started, full, state)
+            self._current, self._current_read = self.state(), True
+        log.info(
+            "serving copy %s refreshed (%s): %s",
+            self.path,
+            "full" if full else "incremental",
+            ", ".join(f"{r.table} {r.mode} {r.rows} rows {r.seconds:.2f}s" for r in report),
+        )
+        return report
+
+    def _source_columns(self) -> dict[str, set[str]]:
+        """The source's columns per contract table; raises `SourceNotConforming` when a table or
+        a required column is missing (a copy with NULLs in its place would be silently wrong)."""
+        absent_tables = missing_tables(self.source)
+        absent_columns = missing_columns(self.source)
+        if absent_tables or absent_columns:
+            raise SourceNotConforming(
+                "the reporting database does not follow the data contract: "
+                + "; ".join(
+                    [f"missing table {name}" for name in absent_tables]
+                    + [f"table {table} has no column {column}" for table, column in absent_columns]
+                )
+            )
+        inspector = inspect(self.source)
+        return {
+            name: {column["name"] for column in inspector.get_columns(name)}
+            for name in metadata.tables
+        }
+
+    def _watermarks(self) -> dict[str, dt.datetime]:
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                f"SELECT table_name, watermark FROM {META_TABLE} WHERE source = $1 "
+                "AND watermark IS NOT NULL",
+                (self.source_label,),
+            ).fetchall()
+        return dict(rows)
+
+    def _extract(
+        self, table: Table, present: set[str], since: dt.datetime | None, path: Path
+    ) -> int:
+        """Write the table's rows (those updated since `since`, or all) to a CSV file."""
+        columns = [column for column in _columns(table) if column.name in present]
+        if self.source.dialect.name == "postgresql":
+            return _extract_postgres(self.source, table, columns, since, path)
+        return _extract_rows(self.source, table, columns, since, path)
+
+    def _load(
+        self,
+        extracts: list[tuple[Table, Path, str, float, int]],
+        started: dt.datetime,
+        full: bool,
+        state: CopyState | None,
+    ) -> list[TableRefresh]:
+        raw = self.engine.raw_connection()
+        try:
+            duck = raw.driver_connection
+            duck.execute("BEGIN TRANSACTION")
+            try:
+                self._create_tables(duck)
+                changed = full
+                report = []
+                for table, path, mode, extract_seconds, rows in extracts:
+                    began = time.perf_counter()
+                    changed = self._load_table(duck, table, path, mode, rows) > 0 or changed
+                    watermark = duck.execute(
+                        f"SELECT max({UPDATED_AT}) FROM {table.name}"
+                    ).fetchone()[0]
+                    duck.execute(f"DELETE FROM {META_TABLE} WHERE table_name = ?", [table.name])
+                    duck.execute(
+                        f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, 0, ?)",
+                        [
+                            table.name,
+                            self.source_label,
+                            watermark,
+                            started,
+                            started if full else state.full_at,
+                            rows,
+                        ],
+                    )
+                    seconds = extract_seconds + time.perf_counter() - began
+                    report.append(TableRefresh(table.name, mode, rows, seconds))
+                # One counter for the whole copy, raised by every refresh that changed rows.
+                previous = state.changes if state else 0
+                duck.execute(f"UPDATE {META_TABLE} SET changes = ?", [previous + int(changed)])
+                duck.execute("COMMIT")
+            except BaseException:
+                duck.execute("ROLLBACK")
+                raise
+        finally:
+            raw.close()
+        return report
+
+    def _create_tables(self, duck) -> None:
+        duck.execute(
+            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (table_name VARCHAR, source VARCHAR, "
+            "watermark TIMESTAMP, refreshed_at TIMESTAMP, full_at TIMESTAMP, changes BIGINT, "
+            "rows_read BIGINT)"
+        )
+        for table in metadata.tables.values():
+            columns = ", ".join(f"{name} {kind}" for name, kind in _copy_columns(table))
+            duck.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
+
+    def _load_table(self, duck, table: Table, path: Path, mode: str, rows: int) -> int:
+        """Apply one extract; returns how many rows it changed (0 for an empty increment)."""
+        copy_columns = _copy_columns(table)
+        with path.open() as file:
+            header = next(csv.reader(file), [])
+        types = dict(copy_columns)
+        reader = (
+            f"read_csv({_quote(str(path))}, header=true, nullstr={_quote(NULL_TEXT)}, "
+            "allow_quoted_nulls=false, auto_detect=false, quote='\"', escape='\"', columns={"
+            + ", ".join(f"{_quote(name)}: {_quote(types[name])}" for name in header)
+            + "})"
+        )
+        names = ", ".join(header)
+        if mode == "full":
+            duck.execute(f"DELETE FROM {table.name}")
+            if rows:
+                duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {reader}")
+            return rows
+        if not rows:
+            return 0
+        keys = _primary_key(table)
+        duck.execute(f"CREATE OR REPLACE TEMP TABLE increment AS SELECT {names} FROM {reader}")
+        matches = " AND ".join(f"{table.name}.{key} = increment.{key}" for key in keys)
+        duck.execute(f"DELETE FROM {table.name} USING increment WHERE {matches}")
+        duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM increment")
+        duck.execute("DROP TABLE increment")
+        return rows
+
+    # -- background refresh ------------------------------------------------------------------
+
+    def start(self, every_seconds: float | None = None) -> None:
+        """Refresh now and then every `every_seconds` (0: once) in a daemon thread; returns at
+        once. A failed refresh (source down) keeps the last copy serving and is in `last_error`."""
+        if self._thread is not None:
+            return
+        interval = refresh_seconds() if every_seconds is None else every_seconds
+
+        def loop() -> None:
+            # A restarted app whose copy is still fresh waits until its refresh is due.
+            current = self.current
+            if interval > 0 and current is not None:
+                age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - current.refreshed_at
+                if self._stop.wait(max(0.0, interval - age.total_seconds())):
+                    return
+            while not self._stop.is_set():
+                try:
+                    self.refresh()
+                    self.last_error = None
+                except Exception as exc:  # the source may be down: keep serving the last copy
+                    self.last_error = f"{type(exc).__name__}: {_first_line(exc)}"
+                    log.warning("serving copy refresh failed: %s", self.last_error)
+                    log.debug("serving copy refresh failure", exc_info=True)
+                if interval <= 0 or self._stop.wait(interval):
+                    return
+
+        self._thread = threading.Thread(target=loop, name="usalama-serving-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _extract_rows(engine: Engine, table: Table, columns: list, since, path: Path) -> int:
+    """Any SQLAlchemy source: rows through the driver, values in the engine's canonical form
+    (on SQLite the contract types read every ISO spelling of a timestamp as one)."""
+    statement = select(*columns)
+    if since is not None:
+        statement = statement.where(table.c[UPDATED_AT] >= since)
+    count = 0
+    with path.open("w", newline="") as file, engine.connect() as connection:
+        writer = csv.writer(file)
+        writer.writerow([column.name for column in columns])
+        result = connection.execution_options(stream_results=True, yield_per=_CHUNK_ROWS).execute(
+            statement
+        )
+        for partition in result.partitions():
+            writer.writerows([_csv_value(value) for value in row] for row in partition)
+            count += len(partition)
+    return count
+
+
+def _extract_postgres(engine: Engine, table: Table, columns: list, since, path: Path) -> int:
+    """PostgreSQL: COPY ... TO STDOUT, an order of magnitude faster than fetching rows.
+
+    Timestamps and dates are cast so that a `timestamptz` or text view reads as UTC wall time
+    (the session is in UTC: `queries.db`)."""
+    from psycopg import sql
+
+    def rendered(column) -> sql.Composable:
+        name = sql.Identifier(column.name)
+        if isinstance(column.type, DateTime):
+            return sql.SQL("CAST({} AS timestamp) AS {}").format(name, name)
+        if isinstance(column.type, Date):
+            return sql.SQL("CAST({} AS date) AS {}").format(name, name)
+        return name
+
+    query = sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(rendered(column) for column in columns), sql.Identifier(table.name)
+    )
+    if since is not None:
+        query = sql.SQL("{} WHERE {} >= {}").format(
+            query, sql.Identifier(UPDATED_AT), sql.Literal(since)
+        )
+    copy = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL {})").format(
+        query, sql.Literal(NULL_TEXT)
+    )
+    raw = engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        with path.open("wb") as file, connection.cursor() as cursor:
+            with cursor.copy(copy) as stream:
+                for block in stream:
+                    file.write(block)
+            rows = cursor.rowcount
+        connection.rollback()
+    finally:
+        raw.close()
+    return max(rows, 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m queries.serving --url URL --copy PATH [--full]`: build or refresh a copy ahead
+    of the app (it must not be running on the same file: DuckDB lets one process open it)."""
+    import argparse
+
+    from queries.db import DataSourceError, make_engine
+
+    parser = argparse.ArgumentParser(prog="python -m queries.serving", description=main.__doc__)
+    parser.add_argument("--url", required=True, help="SQLAlchemy URL of the reporting database")
+    parser.add_argument("--copy", required=True, type=Path, help="the DuckDB file to write")
+    parser.add_argument("--full", action="store_true", help="reload every table in full")
+    args = parser.parse_args(argv)
+    try:
+        copy = ServingCopy(make_engine(args.url), args.copy)
+        began = time.perf_counter()
+        report = copy.refresh(full=True if args.full else None)
+    except (DataSourceError, SourceNotConforming) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a locked or corrupt copy file, a dropped connection
+        print(f"error: the copy could not be refreshed: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    for item in report:
+        print(f"{item.table:<24}{item.mode:<13}{item.rows:>12,} rows{item.seconds:>9.2f} s")
+    print(
+        f"{'total':<37}{sum(r.rows for r in report):>12,} rows{time.perf_counter() - began:>9.2f} s"
+    )
+    copy.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

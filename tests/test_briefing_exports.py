@@ -1,0 +1,419 @@
+"""The briefing's deck, workbook and PDF against the query layer and the raw rows, on SQLite and
+PostgreSQL, for the whole country and for one small county; and no hidden rehab figure in any.
+
+Expectations are computed independently where they can be: pandas over the demo's raw rows for
+counts (incidents and forums per week, referrals, targets), the query layer's own suppressed
+frames for what the privacy rule hides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from pptx import Presentation
+from pypdf import PdfReader
+from sqlalchemy import create_engine, text
+
+from dashboard.briefing.deck import pptx_bytes
+from dashboard.briefing.pdf import pdf_bytes
+from dashboard.briefing.workbook import INDICATOR_COLUMNS, xlsx_bytes
+from queries.briefing import Briefing, build_briefing
+from queries.db import make_engine
+from queries.demo import build_demo
+from queries.filters import Filters
+from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
+from queries.rehab import referrals_by_month
+from tests.clock import TEST_AS_OF, TEST_TODAY
+from tests.query_support import raw_table
+
+THRESHOLD = 5
+START = TEST_AS_OF - dt.timedelta(days=27)
+
+
+@pytest.fixture(scope="module")
+def pg_briefing_twin(postgres_server) -> str:
+    """The same demo (seed, size and day) as `demo_db_path`, built in PostgreSQL."""
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "briefing_twin" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "briefing_twin"'))
+    build_demo(postgres_server.url("briefing_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
+    yield postgres_server.url("briefing_twin")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "briefing_twin" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+def raw(demo_db_path: Path) -> dict[str, pd.DataFrame]:
+    return {
+        name: raw_table(demo_db_path, name)
+        for name in ("incidents", "forums", "rehab_referrals", "targets", "counties")
+    }
+
+
+def _small_county(raw: dict[str, pd.DataFrame]) -> str:
+    """A county with 1 to 4 referrals in the period, found from the raw rows."""
+    referred = pd.to_datetime(raw["rehab_referrals"]["referred_on"]).dt.date
+    in_period = raw["rehab_referrals"][(referred >= START) & (referred <= TEST_AS_OF)]
+    counts = in_period["county_code"].value_counts()
+    small = sorted(counts[(counts >= 1) & (counts < THRESHOLD)].index)
+    assert small, "the demo plants small rehab counts; none found in the period"
+    return str(small[0])
+
+
+SELECTIONS = ("national", "small_county")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine_url(request, demo_db_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{demo_db_path}"
+    return request.getfixturevalue("pg_briefing_twin")
+
+
+@pytest.fixture(scope="module", params=SELECTIONS)
+def case(request, engine_url: str, raw) -> dict:
+    """One selection's filters, model and the three files, built once per engine."""
+    counties = () if request.param == "national" else (_small_county(raw),)
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom", counties=counties)
+    engine = make_engine(engine_url)
+    model = build_briefing(engine, filters, THRESHOLD)
+    return {
+        "name": request.param,
+        "engine": engine,
+        "filters": filters,
+        "model": model,
+        "pptx": Presentation(io.BytesIO(pptx_bytes(model))),
+        "xlsx": load_workbook(io.BytesIO(xlsx_bytes(model))),
+        "pdf": PdfReader(io.BytesIO(pdf_bytes(model))),
+    }
+
+
+def _eat_dates(frame: pd.DataFrame, column: str) -> pd.Series:
+    stamps = pd.to_datetime(frame[column], format="mixed")
+    return (stamps + pd.Timedelta(hours=3)).dt.date
+
+
+def _in(frame: pd.DataFrame, counties: tuple[str, ...]) -> pd.Series:
+    return frame["county_code"].isin(counties) if counties else pd.Series(True, frame.index)
+
+
+def _whole_weeks(days: pd.Series) -> list[float]:
+    """Counts per Monday-start week wholly inside the period, from a series of EAT dates."""
+    first_monday = START + dt.timedelta(days=(7 - START.weekday()) % 7)
+    weeks = []
+    monday = first_monday
+    while monday + dt.timedelta(days=6) <= TEST_AS_OF:
+        weeks.append(float(((days >= monday) & (days <= monday + dt.timedelta(days=6))).sum()))
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
+def _charts(presentation) -> dict[str, list[list[float | None]]]:
+    """Every native chart of the deck: title -> each series' values."""
+    found = {}
+    for slide in presentation.slides:
+        for shape in slide.shapes:
+            if shape.has_chart:
+                chart = shape.chart
+                title = chart.chart_title.text_frame.text
+                found[title] = [list(series.values) for series in chart.plots[0].series]
+    return found
+
+
+def test_one_slide_per_model_slide_and_the_expected_slides(case) -> None:
+    model: Briefing = case["model"]
+    keys = [slide.key for slide in model.slides]
+    counties = list(case["filters"].counties)
+    assert keys == [
+        "headline",
+        "incidents",
+        "associations",
+        "training",
+        "rehabilitation",
+        *[f"county-{code}" for code in counties],
+        "definitions",
+    ]
+    assert len(case["pptx"].slides) == len(model.slides)
+    assert len(case["pdf"].pages) == len(model.slides)
+    for page in case["pdf"].pages:  # one 16:9 slide a page
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == (1440.0, 810.0)
+    titles = [
+        next(s.text_frame.text for s in slide.shapes if s.name == "Title")
+        for slide in case["pptx"].slides
+    ]
+    assert titles == [slide.title for slide in model.slides]
+
+
+def _nearest_5(count) -> float:
+    """The documented rounding, worked out here: to the nearest 5, 0-2 down and 3-4 up."""
+    return float(5 * math.floor(int(count) / 5 + 0.5))
+
+
+def test_charts_are_native_and_their_values_equal_the_raw_rows(case, raw) -> None:
+    counties = case["filters"].counties
+    charts = _charts(case["pptx"])
+    incidents = raw["incidents"][_in(raw["incidents"], counties)]
+    assert charts["Incidents reported per week"] == [
+        _whole_weeks(pd.Series(_eat_dates(incidents, "reported_at")))
+    ]
+    forums = raw["forums"][_in(raw["forums"], counties)]
+    assert charts["Forums held per week"] == [_whole_weeks(forums["held_on"].dt.date)]
+    # Rehab by month: the query layer's own suppressed frame (a hidden month is a gap), and
+    # every shown month equals the raw count rounded to the nearest 5 (the privacy rule).
+    monthly = referrals_by_month(case["engine"], case["filters"], THRESHOLD)
+    expected = [
+        None if hidden else float(value)
+        for value, hidden in zip(monthly["referrals"], monthly["referrals_suppressed"], strict=True)
+    ]
+    assert charts["Rehabilitation referrals by month"] == [expected]
+    referrals = raw["rehab_referrals"][_in(raw["rehab_referrals"], counties)]
+    referred = pd.to_datetime(referrals["referred_on"])
+    for month, value in zip(monthly["month_start"], expected, strict=True):
+        if value is not None:
+            same_month = (
+                (referred.dt.to_period("M") == pd.Timestamp(month).to_period("M"))
+                & (referred.dt.date >= START)
+                & (referred.dt.date <= TEST_AS_OF)
+            )
+            assert value == _nearest_5(same_month.sum())
+
+
+def test_the_target_chart_equals_the_targets_table(case, raw) -> None:
+    charts = _charts(case["pptx"])
+    title = next((t for t in charts if t.startswith("People trained against target")), None)
+    model_chart = next(
+        (c for s in case["model"].slides for c in s.charts if c.title == title), None
+    )
+    assert title is not None and model_chart is not None
+    names = dict(zip(raw["counties"]["code"], raw["counties"]["name"], strict=True))
+    targets = raw["targets"][raw["targets"]["indicator"] == "people_trained"]
+    by_name = {
+        names[code]: float(target)
+        for code, target, start, end in zip(
+            targets["county_code"],
+            targets["target"],
+            targets["period_start"],
+            targets["period_end"],
+            strict=True,
+        )
+        if start.date() <= TEST_AS_OF and end.date() >= START
+    }
+    assert charts[title][1] == [by_name[name] for name in model_chart.categories]
+
+
+def _number_equal(cell: object, expected: float) -> bool:
+    return isinstance(cell, int | float) and math.isclose(cell, expected, rel_tol=1e-14)
+
+
+def test_the_indicators_sheet_holds_every_indicator_unrounded(case, raw) -> None:
+    book = case["xlsx"]
+    assert book.sheetnames[0] == "Indicators"
+    rows = list(book["Indicators"].iter_rows(values_only=True))
+    assert rows[0] == INDICATOR_COLUMNS
+    assert [row[0] for row in rows[1:]] == list(INDICATOR_KEYS)
+    frame = headline(case["engine"], case["filters"], THRESHOLD).set_index("indicator")
+    for key, label, value, _comparison, change, unit in rows[1:]:
+        expected = frame.loc[key]
+        assert label == INDICATOR_BY_KEY[key].label and unit == INDICATOR_BY_KEY[key].unit
+        if bool(expected["suppressed"]):
+            assert value in ("<5", "suppressed")
+            assert change is None
+        elif pd.isna(expected["value"]):
+            assert value is None
+        else:
+            assert _number_equal(value, float(expected["value"])), key
+        if not pd.isna(expected["change"]) and not bool(expected["suppressed"]):
+            assert _number_equal(change, float(expected["change"])), key
+    # The count itself, from the raw rows.
+    counties = case["filters"].counties
+    incidents = raw["incidents"][_in(raw["incidents"], counties)]
+    days = pd.Series(_eat_dates(incidents, "reported_at"))
+    count = float(((days >= START) & (days <= TEST_AS_OF)).sum())
+    by_key = {row[0]: row for row in rows[1:]}
+    assert by_key["incidents_reported"][2] == count
+
+
+def test_every_table_is_a_sheet_with_codes_as_text(case) -> None:
+    book = case["xlsx"]
+    tables = [t for s in case["model"].slides for t in s.tables]
+    assert book.sheetnames == ["Indicators", *[t.name for t in tables], "About"]
+    sheet = book["Incidents by county"]
+    header = [c.value for c in sheet[1]]
+    assert header[0] == "county_code"
+    codes = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert codes and all(c.data_type == "s" and re.fullmatch(r"\d{3}", c.value) for c in codes)
+    for table in tables:
+        rows = list(book[table.name].iter_rows(min_row=2, values_only=True))
+        assert len(rows) == len(table.rows)
+        for got, want in zip(rows, table.rows, strict=True):
+            assert [_same_cell(g, w) for g, w in zip(got, want, strict=True)] == [True] * len(want)
+
+
+def _same_cell(got: object, want: object) -> bool:
+    """Excel keeps 15 significant digits: a float comes back within 1e-14, anything else equal."""
+    if isinstance(want, float) and not isinstance(want, bool):
+        return isinstance(got, int | float) and math.isclose(got, want, rel_tol=1e-14)
+    return got == want
+
+
+def _pptx_text(presentation) -> str:
+    parts = []
+    for slide in presentation.slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if shape.has_table:
+                parts.extend(cell.text for row in shape.table.rows for cell in row.cells)
+        parts.append(slide.notes_slide.notes_text_frame.text)
+    return "\n".join(parts)
+
+
+REHAB_COUNT_SHOWN = re.compile(r"Rehab referrals\s*\n\s*([0-9][0-9,]*)\b")
+
+
+def test_no_hidden_rehab_figure_appears_in_any_export(case, raw) -> None:
+    """The small county's referrals (1-4, from the raw rows) read '<5' and appear nowhere as a
+    number: not as a figure, a chart value, a cell, or in the slides' text or the PDF's."""
+    model: Briefing = case["model"]
+    rehab = {f.key: f for s in model.slides for f in s.figures if f.key == "rehab_referrals"}
+    counties = case["filters"].counties
+    referrals = raw["rehab_referrals"][_in(raw["rehab_referrals"], counties)]
+    referred = pd.to_datetime(referrals["referred_on"]).dt.date
+    true_count = int(((referred >= START) & (referred <= TEST_AS_OF)).sum())
+    if case["name"] == "small_county":
+        assert 1 <= true_count < THRESHOLD
+        assert rehab["rehab_referrals"].hidden and rehab["rehab_referrals"].text == "<5"
+    # Chart values: no rehab chart holds a small count.
+    for title, series in _charts(case["pptx"]).items():
+        if "ehab" in title:
+            assert not any(v is not None and 1 <= v < THRESHOLD for s in series for v in s)
+    # Workbook: no rehab cell holds a small count, and hidden figures are text.
+    for sheet in case["xlsx"].worksheets:
+        header = [str(c.value) for c in sheet[1]]
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            if sheet.title == "Indicators":
+                key, value = row[0], row[2]
+                if (
+                    INDICATOR_BY_KEY[key].stream == "rehab"
+                    and INDICATOR_BY_KEY[key].kind == "count"
+                ):
+                    assert not (isinstance(value, int | float) and 1 <= value < THRESHOLD)
+                continue
+            for name, value in zip(header, row, strict=False):
+                if "referral" in name:
+                    assert not (isinstance(value, int | float) and 1 <= value < THRESHOLD)
+    # Text: wherever "Rehab referrals" is followed by a number, it is not a small one; and a
+    # hidden figure's true value is never written after its label.
+    texts = [_pptx_text(case["pptx"]), "\n".join(p.extract_text() for p in case["pdf"].pages)]
+    for shown in texts:
+        for match in REHAB_COUNT_SHOWN.finditer(shown):
+            number = int(match.group(1).replace(",", ""))
+            assert not 1 <= number < THRESHOLD, match.group(0)
+        if case["name"] == "small_county":
+            assert f"Rehab referrals\n{true_count}\n" not in shown
+            assert "<5" in shown
+    # Sentences never describe a hidden figure.
+    for slide in model.slides:
+        for sentence in slide.sentences:
+            if sentence.startswith("Rehab referrals") and rehab["rehab_referrals"].hidden:
+                assert "not shown" in sentence and not re.search(r"\d", sentence.split(":")[1])
+
+
+def test_the_model_is_the_same_on_both_engines(demo_db_path, pg_briefing_twin) -> None:
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom", counties=("001", "032"))
+    now = dt.datetime(2026, 11, 28, 6, 0, tzinfo=dt.UTC)
+    lite = build_briefing(make_engine(f"sqlite:///{demo_db_path}"), filters, THRESHOLD, now=now)
+    pg = build_briefing(make_engine(pg_briefing_twin), filters, THRESHOLD, now=now)
+    assert _rounded(lite.to_dict()) == _rounded(pg.to_dict())
+
+
+def _rounded(value: object) -> object:
+    """Floats to 9 significant digits (SQLite and PostgreSQL sum floats in other orders)."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def test_the_model_survives_json(case) -> None:
+    model: Briefing = case["model"]
+    assert Briefing.from_json(model.to_json()) == model
+
+
+def test_targets_of_chosen_indicators_are_the_full_frames_rows(demo_db_path) -> None:
+    """The briefing asks only for training targets; they equal those rows of the full frame."""
+    from queries.targets import target_achievement_by_county
+
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom")
+    everything = target_achievement_by_county(engine, filters, THRESHOLD)
+    keys = ("people_trained", "private_security_coverage_pct")
+    chosen = target_achievement_by_county(engine, filters, THRESHOLD, keys)
+    expected = everything[everything["indicator"].isin(keys)].reset_index(drop=True)
+    assert len(chosen) > 0 and set(everything["indicator"]) > set(keys)
+    pd.testing.assert_frame_equal(chosen, expected)
+
+
+def _referral_counts(raw, start: dt.date, end: dt.date) -> pd.Series:
+    referred = pd.to_datetime(raw["rehab_referrals"]["referred_on"]).dt.date
+    rows = raw["rehab_referrals"][(referred >= start) & (referred <= end)]
+    return rows["county_code"].value_counts()
+
+
+def test_no_small_count_can_be_worked_out_between_the_county_slides_and_the_total(
+    demo_db_path, raw
+) -> None:
+    """Two counties, one with 1-4 referrals in the comparison period only: the headline's
+    total and change, and each county slide's value and change, must not let a reader subtract
+    their way to the small count, in either period."""
+    before_start, before_end = START - dt.timedelta(days=28), START - dt.timedelta(days=1)
+    now, before = (
+        _referral_counts(raw, START, TEST_AS_OF),
+        _referral_counts(raw, before_start, before_end),
+    )
+    small_before = [
+        c for c in before.index if 1 <= before[c] < THRESHOLD and now.get(c, 0) >= THRESHOLD
+    ]
+    large = [c for c in now.index if now[c] >= 15 and before.get(c, 0) >= 15]
+    assert small_before and large, "the demo should have such counties"
+    pair = (large[0], small_before[0])
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom", counties=pair)
+    model = build_briefing(make_engine(f"sqlite:///{demo_db_path}"), filters, THRESHOLD)
+
+    def known(figure):
+        current = figure.value
+        previous = None if figure.change is None or current is None else current - figure.change
+        return current, previous
+
+    total = known(next(f for f in model.slides[0].figures if f.key == "rehab_referrals"))
+    by_county = {
+        slide.key.removeprefix("county-"): known(
+            next(f for f in slide.figures if f.key == "rehab_referrals")
+        )
+        for slide in model.slides
+        if slide.key.startswith("county-")
+    }
+    # Shown counts are the true ones rounded to the nearest 5 (queries.privacy).
+    truth = {c: (_nearest_5(now.get(c, 0)), _nearest_5(before.get(c, 0))) for c in pair}
+    for period in (0, 1):
+        for code, values in by_county.items():
+            if values[period] is not None:
+                assert values[period] == truth[code][period]
+                assert not 1 <= values[period] < THRESHOLD
+        unknown = [code for code, values in by_county.items() if values[period] is None]
+        if total[period] is not None and len(unknown) == 1:
+            worked_out = total[period] - sum(
+                v[period] for c, v in by_county.items() if c not in unknown
+            )
+            assert not 1 <= worked_out < THRESHOLD, (period, unknown, worked_out)

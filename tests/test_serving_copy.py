@@ -1,0 +1,336 @@
+"""The serving copy (queries.serving) gives exactly the figures of the reporting database.
+
+Every query-layer call that the pages make (recorded by running every page in AppTest) is run on
+the source and on the DuckDB copy, for a SQLite and a PostgreSQL source: the frames must be equal.
+Then the refresh: new and changed rows arrive incrementally, deletions with a full load, a source
+that goes away leaves the last copy serving, and a broken copy file sends the app back to the
+source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from dashboard import data
+from dashboard.pages import visible_pages
+from queries import reference, serving
+from queries.db import make_engine
+from queries.demo import build_demo
+from queries.indicators import headline
+from queries.serving import ServingCopy
+from tests.app_support import clear_caches, filters_of, open_page, path_of, run_app, use_demo_db
+from tests.clock import TEST_TODAY
+
+# Selections that exercise every grain: national, one county, several counties with a year's
+# comparison, a custom quarter, one ward.
+SELECTIONS = [
+    {},
+    {"county": "032"},
+    {"county": "001,032,047", "compare": "last_year", "period": "last_month"},
+    {"period": "custom", "from": "2025-07-01", "to": "2025-09-30"},
+    {"period": "since_launch"},
+]
+
+
+@pytest.fixture(scope="module")
+def page_calls(demo_db_path: Path) -> list[tuple[str, object, tuple]]:
+    """Every (query function, Filters, keyword arguments) the pages load, for SELECTIONS."""
+    calls: dict[tuple, None] = {}
+    original = data._load
+    monkeypatch = pytest.MonkeyPatch()
+
+    def recording(qualified_name, url, filters, kwargs, generation):
+        calls[(qualified_name, filters, kwargs)] = None
+        return original(qualified_name, url, filters, kwargs, generation)
+
+    monkeypatch.setattr(data, "_load", recording)
+    monkeypatch.setenv("USALAMA_RAISE_PAGE_ERRORS", "1")
+    monkeypatch.delenv(serving.PATH_ENV_VAR, raising=False)
+    try:
+        for params in SELECTIONS:
+            for page in visible_pages(sees_data_quality=False):
+                open_page(demo_db_path, monkeypatch, params, path_of(page))
+    finally:
+        monkeypatch.undo()
+        clear_caches()
+    return list(calls)
+
+
+def _call(qualified_name: str, engine, filters, kwargs):
+    import importlib
+
+    module_name, _, function_name = qualified_name.rpartition(".")
+    function = getattr(importlib.import_module(module_name), function_name)
+    return function(engine, filters, **dict(kwargs))
+
+
+def assert_same(source, copy, where: str) -> None:
+    """Equal values, whatever the driver's Python types (int vs numpy int, None vs NaN)."""
+    if dataclasses.is_dataclass(source) and not isinstance(source, type):
+        # A model (the briefing) compares field by field, less the time it was made.
+        fields = {f.name for f in dataclasses.fields(source)} - {"generated_at"}
+        for name in sorted(fields):
+            assert_same(getattr(source, name), getattr(copy, name), f"{where}.{name}")
+    elif isinstance(source, pd.DataFrame):
+        assert list(source.columns) == list(copy.columns), where
+        assert len(source) == len(copy), where
+        for column in source.columns:
+            assert_same_values(source[column].tolist(), copy[column].tolist(), f"{where}:{column}")
+    elif isinstance(source, dict):
+        assert source.keys() == copy.keys(), where
+        for key in source:
+            assert_same(source[key], copy[key], f"{where}[{key}]")
+    elif isinstance(source, (list, tuple)):
+        assert len(source) == len(copy), where
+        for index, (a, b) in enumerate(zip(source, copy, strict=True)):
+            assert_same(a, b, f"{where}[{index}]")
+    else:
+        assert_same_values([source], [copy], where)
+
+
+def _missing(value) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    )
+
+
+def assert_same_values(left: list, right: list, where: str) -> None:
+    for index, (a, b) in enumerate(zip(left, right, strict=True)):
+        if _missing(a) or _missing(b):
+            assert _missing(a) and _missing(b), f"{where} row {index}: {a!r} != {b!r}"
+        elif isinstance(a, (float, np.floating)) or isinstance(b, (float, np.floating)):
+            assert float(a) == pytest.approx(float(b), rel=1e-9, abs=1e-9), (
+                f"{where} row {index}: {a!r} != {b!r}"
+            )
+        else:
+            assert a == b, f"{where} row {index}: {a!r} != {b!r}"
+
+
+@pytest.fixture(scope="module")
+def pg_source(postgres_server) -> str:
+    """The same demo as `demo_db_path` (seed, size, day), built in PostgreSQL."""
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "serving_twin" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "serving_twin"'))
+    build_demo(postgres_server.url("serving_twin"), seed=42, incidents=20_000, today=TEST_TODAY)
+    yield postgres_server.url("serving_twin")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "serving_twin" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def source_url(request, demo_db_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{demo_db_path}"
+    return request.getfixturevalue("pg_source")
+
+
+def test_every_page_query_gives_the_same_figures_on_the_copy(
+    page_calls, source_url: str, tmp_path: Path
+) -> None:
+    source = make_engine(source_url)
+    copy = ServingCopy(source, tmp_path / "copy.duckdb")
+    report = copy.refresh()
+    assert {item.mode for item in report} == {"full"}
+    assert copy.engine.dialect.name == "duckdb"
+
+    # The recorded calls cover every page's tables, including the medians and the rehab
+    # suppression, which must hold on the copy exactly as on the source.
+    names = {name for name, _, _ in page_calls}
+    assert {"queries.indicators.headline", "queries.indicators.county_league"} <= names
+    assert len(page_calls) >= 40
+    for qualified_name, filters, kwargs in page_calls:
+        if qualified_name.startswith("queries.quality."):
+            continue  # the data-quality page always reads the source (dashboard.data)
+        assert_same(
+            _call(qualified_name, source, filters, kwargs),
+            _call(qualified_name, copy.engine, filters, kwargs),
+            f"{qualified_name} {filters} {kwargs}",
+        )
+    assert_same(reference.county_list(source), reference.county_list(copy.engine), "counties")
+    assert_same(reference.ward_list(source), reference.ward_list(copy.engine), "wards")
+    assert reference.data_as_of(source) == reference.data_as_of(copy.engine)
+    copy.stop()
+
+
+def _writable_sqlite(demo_db_path: Path, tmp_path: Path) -> str:
+    path = tmp_path / "source.sqlite"
+    shutil.copy(demo_db_path, path)
+    return f"sqlite:///{path}"
+
+
+def _row_counts(engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+            for name in ("incidents", "rehab_referrals", "counties")
+        }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def writable_source(request, demo_db_path: Path, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return _writable_sqlite(demo_db_path, tmp_path)
+    url = request.getfixturevalue("make_pg_database")()
+    build_demo(url, seed=42, incidents=2_000, today=TEST_TODAY)
+    return url
+
+
+def test_refresh_brings_new_changed_and_deleted_rows(writable_source: str, tmp_path: Path) -> None:
+    writer = make_engine(writable_source, read_only=False)
+    copy = ServingCopy(make_engine(writable_source), tmp_path / "copy.duckdb")
+    copy.refresh()
+    first = copy.current
+    assert _row_counts(copy.engine) == _row_counts(writer)
+
+    with writer.begin() as connection:
+        latest = connection.execute(text("SELECT max(updated_at) FROM incidents")).scalar_one()
+        later = pd.Timestamp(latest).to_pydatetime() + dt.timedelta(minutes=5)
+        new_id = connection.execute(text("SELECT max(id) + 1 FROM incidents")).scalar_one()
+        changed_id = connection.execute(
+            text("SELECT min(id) FROM incidents WHERE status = 'reported'")
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, reported_at, county_code, category, channel, "
+                "severity, status, updated_at) VALUES (:id, :at, '032', 'theft', 'hatua_app', "
+                "'low', 'reported', :at)"
+            ),
+            {"id": new_id, "at": later},
+        )
+        connection.execute(
+            text("UPDATE incidents SET status = 'dismissed', updated_at = :at WHERE id = :id"),
+            {"id": changed_id, "at": later},
+        )
+    report = {item.table: item for item in copy.refresh()}
+    assert report["incidents"].mode == "incremental"
+    # Only the rows updated since the last watermark are read (and the watermark row itself).
+    assert report["incidents"].rows <= 3
+    assert copy.current.changes == first.changes + 1
+    assert _row_counts(copy.engine) == _row_counts(writer)
+    with copy.engine.connect() as connection:
+        status = connection.execute(
+            text(f"SELECT status FROM incidents WHERE id = {int(changed_id)}")
+        ).scalar_one()
+        added = connection.execute(
+            text(f"SELECT count(*) FROM incidents WHERE id = {int(new_id)}")
+        ).scalar_one()
+    assert (status, added) == ("dismissed", 1)
+
+    # A deletion reaches the copy at the next full load, not before (the contract's rule).
+    with writer.begin() as connection:
+        connection.execute(text("DELETE FROM incidents WHERE id = :id"), {"id": new_id})
+    copy.refresh(full=False)
+    assert _row_counts(copy.engine)["incidents"] == _row_counts(writer)["incidents"] + 1
+    copy.refresh(full=True)
+    assert _row_counts(copy.engine) == _row_counts(writer)
+    copy.stop()
+    writer.dispose()
+
+
+def test_a_copy_survives_a_restart_and_a_source_that_goes_away(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    source_url = _writable_sqlite(demo_db_path, tmp_path)
+    path = tmp_path / "copy.duckdb"
+    copy = ServingCopy(make_engine(source_url), path)
+    copy.refresh()
+    expected = headline(make_engine(source_url), filters_of({}), 5)
+    copy.stop()
+
+    # A new process (here: a new object) reads the file at once, before any refresh; then its
+    # refresh finds the source gone.
+    restarted = ServingCopy(make_engine(source_url), path)
+    Path(source_url.removeprefix("sqlite:///")).unlink()
+    assert restarted.ready
+    restarted.start(every_seconds=0)
+    restarted._thread.join(timeout=60)
+    assert restarted.last_error  # the refresh failed: the source is gone
+    assert restarted.ready
+    assert "The last refresh failed" in restarted.freshness_note()
+    assert_same(expected, headline(restarted.engine, filters_of({}), 5), "headline")
+    restarted.stop()
+
+
+def test_the_app_reads_the_copy_and_says_how_fresh_it_is(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    copy = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path)
+    copy.refresh()
+    refreshed = copy.current.refreshed_at + dt.timedelta(hours=3)
+    copy.stop()
+
+    use_demo_db(demo_db_path, monkeypatch)
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "0")
+    clear_caches()
+    at = run_app({"county": "032"})
+    captions = " ".join(caption.value for caption in at.sidebar.caption)
+    assert f"Served from the dashboard's copy, refreshed {refreshed:%d %b %H:%M} EAT" in captions
+    assert data.engine(f"sqlite:///{demo_db_path}").dialect.name == "duckdb"
+    assert not at.exception
+    clear_caches()
+
+
+def test_a_broken_copy_file_sends_the_app_back_to_the_source(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    path.write_bytes(b"this is not a DuckDB file" * 100)
+    use_demo_db(demo_db_path, monkeypatch)
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "0")
+    clear_caches()
+    at = run_app({})
+    assert not at.exception
+    captions = " ".join(caption.value for caption in at.sidebar.caption)
+    assert "Reading the reporting database directly" in captions
+    assert "serving copy" in caplog.text
+    clear_caches()
+
+
+def test_the_command_builds_a_copy_and_refuses_a_missing_source(
+    demo_db_path: Path, tmp_path: Path, capsys
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    assert serving.main(["--url", f"sqlite:///{demo_db_path}", "--copy", str(path)]) == 0
+    out = capsys.readouterr().out
+    incidents_line = next(line for line in out.splitlines() if line.startswith("incidents"))
+    with make_engine(f"sqlite:///{demo_db_path}").connect() as connection:
+        expected = connection.execute(text("SELECT count(*) FROM incidents")).scalar_one()
+    assert f"{expected:,} rows" in incidents_line and "full" in incidents_line
+
+    missing = tmp_path / "absent.sqlite"
+    assert serving.main(["--url", f"sqlite:///{missing}", "--copy", str(path)]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_fresh_copy_is_not_refreshed_again_before_it_is_due(
+    demo_db_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    copy = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path)
+    copy.refresh()
+    first = copy.current
+    copy.stop()
+
+    restarted = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path)
+    restarted.start(every_seconds=3600)
+    restarted._stop.wait(1.0)
+    assert restarted.current == first  # nothing refreshed: the copy is minutes old, not an hour
+    restarted.stop()
+    assert not restarted._thread.is_alive()
