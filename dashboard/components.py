@@ -181,10 +181,12 @@ def figure(
     if narrow is None:
         _plotly(fig, height)
     else:
+        # Keyed: the two drawings may be identical (e.g. every label hidden), and Streamlit
+        # refuses two equal charts without keys.
         with st.container(key=f"wide-{_slug(name)}"):
-            _plotly(fig, height)
+            _plotly(fig, height, key=f"chart-wide-{_slug(name)}")
         with st.container(key=f"narrow-{_slug(name)}"):
-            _plotly(*narrow)
+            _plotly(*narrow, key=f"chart-narrow-{_slug(name)}")
     # The source goes under the chart as page text, which wraps on a phone; inside the figure
     # Plotly would clip it.
     st.caption(context.source_note())
@@ -192,7 +194,7 @@ def figure(
         data_table(table, context, name, download=download)
 
 
-def _plotly(fig: go.Figure, height: int) -> None:
+def _plotly(fig: go.Figure, height: int, key: str | None = None) -> None:
     """Draw a figure (its title already taken out) in the house template."""
     fig.update_layout(
         template=theme.TEMPLATE_NAME, height=height, title_text="", title_subtitle_text=""
@@ -206,6 +208,7 @@ def _plotly(fig: go.Figure, height: int) -> None:
         theme=None,
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        key=key,
     )
 
 

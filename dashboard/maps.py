@@ -94,6 +94,7 @@ def choose_labels(
     *,
     limit: int = MAX_LABELS,
     selected: tuple[str, ...] = (),
+    within: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """The places to name, so that no two names overlap: greedy, in order of importance.
 
@@ -107,6 +108,8 @@ def choose_labels(
         height_deg: the text height in degrees of latitude.
         limit: at most this many names.
         selected: county codes named first, whatever their rank (still without overlaps).
+        within: the west and east longitudes the map shows at first; a name that would run
+            past either edge is left out rather than cut.
 
     Returns:
         The chosen rows, in the order they were chosen.
@@ -126,6 +129,8 @@ def choose_labels(
             str(row["county_name"]), row["label_longitude"], row["label_latitude"], height_deg
         )
         if any(boxes_overlap(box, other) for other in boxes):
+            continue
+        if within is not None and (box[0] < within[0] or box[2] > within[1]):
             continue
         chosen.append(index)
         boxes.append(box)
@@ -314,7 +319,13 @@ def incident_density_deck(
             label_longitude=ranked["longitude"],
             label_latitude=ranked["latitude"] + 0.8 * height_deg,
         )
-        labels = choose_labels(places, height_deg, limit=MAX_LABELS)
+        half_width = width_px / 2 * degrees_per_pixel(view.zoom)
+        labels = choose_labels(
+            places,
+            height_deg,
+            limit=MAX_LABELS,
+            within=(view.longitude - half_width, view.longitude + half_width),
+        )
         layers += [
             pdk.Layer(
                 "ScatterplotLayer",

@@ -62,3 +62,24 @@ def test_settlement_panels_name_the_types_once_and_stack_on_a_phone() -> None:
     narrow = settlement_figure(_by_type(), "p", columns=1)
     domains = [narrow.layout[f"xaxis{n}"].domain for n in ("", "2", "3", "4")]
     assert all(tuple(domain) == (0.0, 1.0) for domain in domains)  # one column, four rows
+
+
+def test_a_phone_gets_short_coverage_labels_that_fit() -> None:
+    import datetime as dt
+
+    from dashboard.charts.training import coverage_figure
+
+    frame = pd.DataFrame(
+        {
+            "county_name": ["Murang'a", "Nyeri", "Kirinyaga"],
+            "officers_trained_count": [701, 1096, 406],
+            "officers_registered_count": [120.0, 1045.0, None],
+            "coverage_pct": [584.2, 104.9, None],
+        }
+    )
+    wide = coverage_figure(frame, dt.date(2026, 11, 27), 3.8)
+    short = coverage_figure(frame, dt.date(2026, 11, 27), 3.8, short=True)
+    assert "584.2% (701 of 120)" in wide.data[0].text
+    assert list(short.data[0].text) == ["no firm", "105%", "584%"]
+    # The phone's axis leaves room for its labels in ~170 px of plot area.
+    assert short.layout.xaxis.range[1] >= range_for_labels(150.0, short.data[0].text, 170)[1]

@@ -23,7 +23,7 @@ from dashboard.charts.county_map import (
     map_table,
     rate_colours,
 )
-from dashboard.maps import KENYA_OUTLINE_PATH, TILE_PX, boxes_overlap, label_box
+from dashboard.maps import KENYA_OUTLINE_PATH, TILE_PX, boxes_overlap, choose_labels, label_box
 from queries.geography import counties_frame
 from tests.app_support import open_page
 
@@ -293,3 +293,18 @@ def test_the_map_table_holds_the_same_figures() -> None:
     assert shown["Incidents reported"].tolist() == [40.0, 10.0, 0.0]
     assert raw["county_code"].tolist() == ["047", "001", "032"]
     assert raw["incidents_change_pct"].tolist()[0] == -2.5
+
+
+def test_a_name_that_would_run_past_the_map_edge_is_left_out() -> None:
+    places = pd.DataFrame(
+        {
+            "county_code": ["041", "047"],
+            "county_name": ["Homa Bay", "Nairobi"],
+            "label_longitude": [34.45, 36.82],
+            "label_latitude": [-0.5, -1.2],
+        }
+    )
+    everyone = choose_labels(places, 0.3)
+    assert list(everyone["county_name"]) == ["Homa Bay", "Nairobi"]
+    inside = choose_labels(places, 0.3, within=(34.2, 41.0))  # Homa Bay's name starts at 33.9
+    assert list(inside["county_name"]) == ["Nairobi"]

@@ -16,6 +16,7 @@ from dashboard.maps import (
     KENYA_BOUNDS,
     choose_labels,
     county_names_layer,
+    degrees_per_pixel,
     fitted_view,
     kenya_outline_layer,
 )
@@ -122,7 +123,22 @@ def county_names(data: pd.DataFrame, size: MapSize, selected: tuple[str, ...] = 
         label_longitude=places["longitude"],
         label_latitude=places["latitude"] + radius_deg + 0.6 * size.label_height_deg,
     )
-    return choose_labels(places, size.label_height_deg, limit=LABELLED_COUNTIES, selected=selected)
+    view = kenya_view(size)
+    half_width = size.width_px / 2 * degrees_per_pixel(view.zoom)
+    return choose_labels(
+        places,
+        size.label_height_deg,
+        limit=LABELLED_COUNTIES,
+        selected=selected,
+        within=(view.longitude - half_width, view.longitude + half_width),
+    )
+
+
+def kenya_view(size: MapSize) -> pdk.ViewState:
+    """Kenya fitted into the drawing's viewport."""
+    return fitted_view(
+        *KENYA_BOUNDS, width_px=size.width_px, height_px=size.height_px, min_zoom=3.0
+    )
 
 
 def county_map_deck(
@@ -206,9 +222,7 @@ def county_map_deck(
     layers.append(county_names_layer(named, size.label_height_deg, colour=[30, 30, 30, 255]))
     return pdk.Deck(
         layers=layers,
-        initial_view_state=fitted_view(
-            *KENYA_BOUNDS, width_px=size.width_px, height_px=size.height_px, min_zoom=3.0
-        ),
+        initial_view_state=kenya_view(size),
         map_style=None,
         map_provider=None,
         tooltip=tooltip,

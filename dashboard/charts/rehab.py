@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts.common import figure_title, horizontal_bars
+from dashboard.charts.common import figure_title, horizontal_bars, range_for_labels
 from queries.privacy import (
     SUPPRESSED_PCT,
     flag_column,
@@ -100,11 +100,17 @@ def _horizontal_axes(
     top: float,
     headroom: float,
     categories: list[str],
+    texts: list[str] | None = None,
+    plot_px: float = 320,
     **value_axis: object,
 ) -> None:
     """The axes of horizontal bars: values from 0 to `headroom` times the longest drawn bar
-    (`top`, at least 1), and the categories listed top down in this order."""
-    fig.update_xaxes(title_text=value_title, range=[0, max(top, 1.0) * headroom], **value_axis)
+    (`top`, at least 1), or further where the bars' `texts` need room after them in a plot
+    area `plot_px` wide, and the categories listed top down in this order."""
+    end = max(top, 1.0) * headroom
+    if texts:
+        end = max(end, range_for_labels(max(top, 1.0), texts, plot_px=plot_px)[1])
+    fig.update_xaxes(title_text=value_title, range=[0, end], **value_axis)
     fig.update_yaxes(
         ticksuffix="  ",
         title_text=None,
@@ -269,7 +275,9 @@ def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     )
 
 
-def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.Figure:
+def funnel_figure(
+    frame: pd.DataFrame, threshold: int, period_label: str, plot_px: float = 700
+) -> go.Figure:
     """The funnel as horizontal bars, stages (referred → completed) in the rehab colour, then
     the outcomes (still in treatment, dropped out, declined) in grey; each bar reads
     'count (share of referrals)'."""
@@ -304,7 +312,8 @@ def funnel_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.
         margin=dict(t=110, r=40),
     )
     top = float(frame["referrals"].max()) if shown.any() else 0.0
-    _horizontal_axes(fig, "Referrals", top, 1.3, labels)
+    # `plot_px`: the plot area's width, ~700 px full width on a laptop, ~150 on a phone.
+    _horizontal_axes(fig, "Referrals", top, 1.3, labels, texts=text, plot_px=plot_px)
     return fig
 
 
@@ -390,7 +399,8 @@ def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
             y=rows["capacity"],
             marker_color=REHAB_COLOUR,
             text=[
-                f"{c:,} places · {n:,} centre{'s' if n != 1 else ''}"
+                # Two short lines fit a narrow bar; one long line was shrunk to a speck.
+                f"{c:,} places<br>{n:,} centre{'s' if n != 1 else ''}"
                 for c, n in zip(rows["capacity"], rows["centres"])
             ],
             textposition="outside",
@@ -406,7 +416,7 @@ def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
         margin=dict(t=110),
     )
     top = float(rows["capacity"].max()) if len(rows) else 0.0
-    fig.update_yaxes(title_text="Places (beds)", range=[0, max(top, 1.0) * 1.2])
+    fig.update_yaxes(title_text="Places (beds)", range=[0, max(top, 1.0) * 1.3])
     fig.update_xaxes(title_text=None)
     return fig
 
@@ -429,9 +439,12 @@ def capacity_height(frame: pd.DataFrame) -> int:
     return max(340, 210 + 32 * len(frame))
 
 
-def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.Figure:
+def capacity_figure(
+    frame: pd.DataFrame, threshold: int, end_label: str, short: bool = False
+) -> go.Figure:
     """Per county, the places in its centres (grey) with the people in treatment there drawn
-    over them; hidden admissions read '<5' and have no bar."""
+    over them; hidden admissions read '<5' and have no bar. `short`: labels '78 (8%)' for a
+    phone, the subtitle saying what they count."""
     rows = _capacity_rows(frame)
     hidden = rows["current_admissions_suppressed"].to_numpy()
     fig = go.Figure()
@@ -458,7 +471,10 @@ def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.F
     )
     hidden_labels = hidden_text(rows, "current_admissions", threshold)
     labels = [
-        hidden_label if h else (f"{n:,.0f} in treatment" + (f" ({p:.0f}%)" if pd.notna(p) else ""))
+        hidden_label
+        if h
+        else (f"{n:,.0f}" + ("" if short else " in treatment"))
+        + (f" ({p:.0f}%)" if pd.notna(p) else "")
         for n, p, h, hidden_label in zip(
             rows["current_admissions"], rows["occupancy_pct"], hidden, hidden_labels
         )
@@ -482,6 +498,7 @@ def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.F
         f"Grey: places; pink: in treatment now (status 'admitted' today, admitted by "
         f"{end_label}), at centres in each county"
     )
+    note += "; labels: people in treatment (% of places)"
     if hidden.any():
         note += f"; '{suppressed_label(threshold)}' and 'suppressed' = hidden by the privacy rule"
     fig.update_layout(
@@ -491,7 +508,15 @@ def capacity_figure(frame: pd.DataFrame, threshold: int, end_label: str) -> go.F
         margin=dict(t=110, r=40),
     )
     top = float(ends.max()) if len(ends) else 0.0
-    _horizontal_axes(fig, "People / places", top, 1.45, list(rows["county_name"]))
+    _horizontal_axes(
+        fig,
+        "People / places",
+        top,
+        1.45,
+        list(rows["county_name"]),
+        texts=labels,
+        plot_px=150 if short else 700,
+    )
     return fig
 
 

@@ -42,11 +42,12 @@ def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) ->
     """
     colours = theme.colours_for(dimension)
     shown = frame.sort_values("people_trained", kind="stable")
+    texts = [f"{n:,}" for n in shown["people_trained"]]
     fig = horizontal_bars(
         shown["people_trained"],
         [label(code) for code in shown[dimension]],
         [colours.get(code, theme.OTHER_GREY) for code in shown[dimension]],
-        [f"{n:,}" for n in shown["people_trained"]],
+        texts,
         "%{y}: %{x:,} people in %{customdata:,} sessions<extra></extra>",
         customdata=shown["sessions_count"],
     )
@@ -56,7 +57,8 @@ def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) ->
         f"People trained by {_DIMENSION_TITLES[dimension]}",
         f"{period_label}; summed participants",
         title_text="People trained",
-        range=[0, max(top, 1.0) * 1.25],
+        # About 200 px of plot area beside long topic names in a half-width chart.
+        range=range_for_labels(max(top, 1.0), texts, plot_px=200),
         separatethousands=True,
     )
 
@@ -90,7 +92,9 @@ def coverage_height(frame: pd.DataFrame) -> int:
 COVERAGE_AXIS_CAP = 150.0
 
 
-def coverage_figure(frame: pd.DataFrame, end: dt.date, overall_pct: float | None) -> go.Figure:
+def coverage_figure(
+    frame: pd.DataFrame, end: dt.date, overall_pct: float | None, short: bool = False
+) -> go.Figure:
     """Horizontal bars of private-security training coverage (%) per county, labelled with
     the officers trained and registered; counties without a partner firm are listed at the
     bottom without a bar.
@@ -99,17 +103,17 @@ def coverage_figure(frame: pd.DataFrame, end: dt.date, overall_pct: float | None
         frame: `private_security_coverage_by_county` rows.
         end: the end of the selected period.
         overall_pct: the selection's coverage (the headline value), drawn as a dashed line.
+        short: labels with the percentage only, for a phone (the table has the counts).
     """
     shown = _coverage_rows(frame).sort_values(
         ["coverage_pct", "officers_trained_count"], kind="stable", na_position="first"
     )
     coverage = shown["coverage_pct"].astype("float64")
     top = float(coverage.max()) if coverage.notna().any() else 10.0
-    axis_end = min(max(top, 10.0), COVERAGE_AXIS_CAP) * 1.45
     labels = [
-        f"{trained:,} trained, no partner firm"
+        ("no firm" if short else f"{trained:,} trained, no partner firm")
         if pd.isna(pct)
-        else f"{pct:.1f}% ({trained:,} of {int(registered):,})"
+        else (f"{pct:.0f}%" if short else f"{pct:.1f}% ({trained:,} of {int(registered):,})")
         for pct, trained, registered in zip(
             coverage,
             shown["officers_trained_count"],
@@ -132,9 +136,13 @@ def coverage_figure(frame: pd.DataFrame, end: dt.date, overall_pct: float | None
         f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
         f"{end:%d %b %Y}" + overall_text,
         margin=dict(t=120, r=40),
-        title_text="Officers trained (% of officers at partner firms)",
+        title_text="% of officers trained"
+        if short
+        else "Officers trained (% of officers at partner firms)",
         ticksuffix="%",
-        range=[0, axis_end],
+        range=range_for_labels(
+            min(max(top, 10.0), COVERAGE_AXIS_CAP), labels, plot_px=170 if short else 320
+        ),
     )
 
 
@@ -205,9 +213,10 @@ def target_caption(rows: pd.DataFrame, threshold: int) -> str:
     return text
 
 
-def target_figure(rows: pd.DataFrame) -> go.Figure:
+def target_figure(rows: pd.DataFrame, short: bool = False) -> go.Figure:
     """Horizontal bars: actual as % of target per county, a solid line at 100% and, for
-    flows whose period is still running, a dotted line at the share of the period elapsed."""
+    flows whose period is still running, a dotted line at the share of the period elapsed.
+    `short`: labels with the percentage only, for a phone (the table has actual and target)."""
     first = rows.iloc[0]
     key = first["indicator"]
     spec = INDICATOR_BY_KEY.get(key)
@@ -224,7 +233,9 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
         "hidden"
         if hidden
         else (
-            f"{value_text(actual)} of {value_text(target)}"
+            ("" if pd.isna(pct) else f"{pct:.0f}%")
+            if short
+            else f"{value_text(actual)} of {value_text(target)}"
             + ("" if pd.isna(pct) else f" ({pct:.0f}%)")
         )
         for actual, target, pct, hidden in zip(
@@ -246,26 +257,30 @@ def target_figure(rows: pd.DataFrame) -> go.Figure:
         layer="below",  # under the bars' labels, which would otherwise be struck through
     )
     elapsed = float(first["period_elapsed_pct"])
+    elapsed_note = ""
     if _is_flow(key) and first["actual_to"] < first["period_end"]:
+        # On a phone the two lines are too close for two notes: the subtitle names this one.
+        note = {} if short else dict(annotation=dict(text=f"{elapsed:.0f}% of period elapsed"))
+        if note:
+            note["annotation"]["font_size"] = 15
+            note["annotation_position"] = "top"
         fig.add_vline(
-            x=elapsed,
-            line=dict(color="#444", dash="dot", width=2),
-            annotation=dict(text=f"{elapsed:.0f}% of period elapsed", font_size=15),
-            annotation_position="top",
-            layer="below",
+            x=elapsed, line=dict(color="#444", dash="dot", width=2), layer="below", **note
         )
+        if short:
+            elapsed_note = f"; dotted line: {elapsed:.0f}% of the period elapsed"
     name = spec.label if spec else key
     top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
     return horizontal_bars_layout(
         fig,
         f"{name}: actual as % of target, by county",
         f"Target period {period_text(first['period_start'], first['period_end'])}; "
-        f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}",
+        f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}" + elapsed_note,
         margin=dict(r=60, t=130),
         title_text="Actual as % of target",
         ticksuffix="%",
         # A full-width chart: about 700 px of plot area on a laptop.
-        range=range_for_labels(max(top, 100.0), texts, plot_px=700),
+        range=range_for_labels(max(top, 100.0), texts, plot_px=170 if short else 700),
     )
 
 

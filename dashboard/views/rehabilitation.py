@@ -71,6 +71,7 @@ else:
         "Referral funnel",
         height=480,
         download=stages,
+        narrow=(charts.funnel_figure(stages, threshold, period, plot_px=150), 480),
     )
     st.caption(
         "Stages follow each referral's status today. Assessed includes those declined, admitted, "
@@ -112,6 +113,10 @@ if len(admissions):
         "People in treatment vs places by county",
         height=charts.capacity_height(admissions),
         download=admissions,
+        narrow=(
+            charts.capacity_figure(admissions, threshold, end_label, short=True),
+            charts.capacity_height(admissions),
+        ),
     )
     st.caption(
         "In treatment now: referrals whose status today is 'admitted' and who were admitted on "

@@ -60,17 +60,18 @@ elif (
 ):
     st.info("No private security officers were trained or registered at partner firms here.")
 else:
+    overall = cards.set_index("indicator").at["private_security_coverage_pct", "value"]
     components.figure(
-        charts.coverage_figure(
-            coverage,
-            filters.end,
-            cards.set_index("indicator").at["private_security_coverage_pct", "value"],
-        ),
+        charts.coverage_figure(coverage, filters.end, overall),
         charts.coverage_table(coverage),
         context,
         "Private security officers trained",
         height=charts.coverage_height(coverage),
         download=coverage,
+        narrow=(
+            charts.coverage_figure(coverage, filters.end, overall, short=True),
+            charts.coverage_height(coverage),
+        ),
     )
     st.caption(
         "Coverage = participants of private-security trainings held from the programme launch "
@@ -113,6 +114,7 @@ else:
         + (INDICATOR_BY_KEY[indicator].label if indicator in INDICATOR_BY_KEY else indicator),
         height=charts.target_height(rows),
         download=rows,
+        narrow=(charts.target_figure(rows, short=True), charts.target_height(rows)),
     )
     st.caption(charts.target_caption(rows, context.threshold))
     if filters.ward_codes:
