@@ -300,7 +300,7 @@ class StatementLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.records: list[tuple[float, str, str]] = []
+        self.records: list[tuple[float, str, str, str]] = []
 
     def install(self) -> None:
         from sqlalchemy import Engine, event
@@ -313,10 +313,11 @@ class StatementLog:
 
     def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
         seconds = time.perf_counter() - conn.info["_bench_started"].pop()
+        record = (seconds, " ".join(statement.split()), _origin(), conn.dialect.name)
         with self._lock:
-            self.records.append((seconds, " ".join(statement.split()), _origin()))
+            self.records.append(record)
 
-    def take(self) -> list[tuple[float, str, str]]:
+    def take(self) -> list[tuple[float, str, str, str]]:
         with self._lock:
             taken, self.records = self.records, []
         return taken
@@ -443,9 +444,11 @@ def child_measure(url: str, case: PageCase) -> dict[str, Any]:
             "statements": len(records),
             "db_seconds": sum(r[0] for r in records),
             "slowest": [
-                {"seconds": s, "origin": origin, "sql": sql[:SQL_CHARS]}
-                for s, sql, origin in slowest
+                {"seconds": s, "origin": origin, "sql": sql[:SQL_CHARS], "engine": engine}
+                for s, sql, origin, engine in slowest
             ],
+            # Which engine answered: with a serving copy, "duckdb" once the copy is ready.
+            "engines": {e: sum(r[3] == e for r in records) for e in {r[3] for r in records}},
             "error": problem,
         }
         deep_link_missed = at._finished_page_script_hash != calc_hash(case.url_path)
@@ -456,6 +459,7 @@ def child_measure(url: str, case: PageCase) -> dict[str, Any]:
             error = f"{phase}: {problem}"
             break
     return {
+        "serving_copy": os.environ.get(SERVING_ENV_VAR),
         "import_seconds": import_seconds,
         "idle_rss_mb": idle_mb,
         "peak_rss_mb": peak_rss_mb(),
@@ -605,7 +609,9 @@ def format_slowest(results: Sequence[Mapping[str, Any]], phase: str = "cold") ->
         seen.add(key)
         out.append(f"{r['engine']} {size_label(r['incidents'])} {r['page']} ({phase}):")
         for s in r["phases"][phase]["slowest"]:
-            out.append(f"  {s['seconds']:7.3f} s  {s['origin'] or '?'}  {s['sql']}")
+            engine = s.get("engine")
+            tag = f" [{engine}]" if engine and engine != r["engine"] else ""
+            out.append(f"  {s['seconds']:7.3f} s{tag}  {s['origin'] or '?'}  {s['sql']}")
     return "\n".join(out)
 
 
@@ -703,13 +709,51 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def prepare_serving_copy(url: str, copy: Path) -> dict[str, Any]:
+    """Build or refresh the serving copy before the pages are opened (`python -m
+    queries.serving`), as a deployment does ahead of the app, and time it; without that module
+    (a branch before the serving copy) the variable is only passed on."""
+    import importlib.util
+
+    if importlib.util.find_spec("queries.serving") is None:
+        print(f"  (no queries.serving here: {SERVING_ENV_VAR} is only passed to the app)")
+        return {"copy": str(copy), "seconds": None, "note": "no queries.serving module"}
+    existed = copy.exists()
+    began = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "queries.serving", "--url", url, "--copy", str(copy)],
+        env=_child_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - began
+    how = "refreshed" if existed else "built"
+    print(
+        f"  serving copy {copy.name} {how} in {seconds:.1f} s"
+        + ("" if completed.returncode == 0 else f" FAILED: {completed.stderr.strip()[-300:]}"),
+        flush=True,
+    )
+    return {
+        "copy": str(copy),
+        "how": how,
+        "seconds": seconds,
+        "size_mb": copy.stat().st_size / 2**20 if copy.exists() else None,
+        "error": completed.stderr.strip()[-300:] if completed.returncode else None,
+    }
+
+
 def _measure_all(
     args: argparse.Namespace, engine: str, incidents: int, url: str, cases: list[PageCase]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     env: dict[str, str] = {}
     serving = args.serving == "on"
+    prepared = None
     if serving:
-        env[SERVING_ENV_VAR] = str(BENCH_DIR / f"serving-{engine}-{size_label(incidents)}.duckdb")
+        copy = BENCH_DIR / f"serving-{engine}-{size_label(incidents)}.duckdb"
+        env[SERVING_ENV_VAR] = str(copy)
+        prepared = prepare_serving_copy(url, copy)
     results = []
     for run in range(1, args.runs + 1):
         for case in cases:
@@ -722,6 +766,7 @@ def _measure_all(
                 "engine": engine,
                 "incidents": incidents,
                 "page": case.title,
+                "serving_prepared": prepared,
                 "run": run,
                 "serving": serving,
                 **measured,
