@@ -370,11 +370,9 @@ def _warm_imports() -> float:
     import plotly.express
     import plotly.graph_objects  # noqa: F401
     import pydeck  # noqa: F401
-    import streamlit  # noqa: F401
-    from streamlit.testing.v1 import AppTest
+    import streamlit
+    import streamlit.testing.v1  # noqa: F401
 
-    # The first AppTest run of a process sets up what every later run reuses.
-    AppTest.from_string("import streamlit as st\nst.write('ready')").run()
     for folder in ("queries", "dashboard"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
@@ -382,6 +380,13 @@ def _warm_imports() -> float:
                 continue  # page scripts and entry points run code when imported
             importlib.import_module(".".join(p for p in parts if p != "__init__"))
     return time.perf_counter() - began
+
+
+def _first_app_test_run() -> None:
+    """The first AppTest run of a process sets up what every later run reuses."""
+    from streamlit.testing.v1 import AppTest
+
+    AppTest.from_string("import streamlit as st\nst.write('ready')").run()
 
 
 def _app_test(case: PageCase, params: Mapping[str, str] | None = None):
@@ -404,13 +409,18 @@ def _problems(at: Any) -> str | None:
     return "; ".join(str(s).splitlines()[0][:300] for s in shown) or None
 
 
-def child_measure(url: str, case: PageCase) -> dict[str, Any]:
-    """Open one page in this (fresh) process and time cold, warm, period and county steps."""
+def child_measure(url: str, case: PageCase, import_seconds: float | None = None) -> dict[str, Any]:
+    """Open one page in this (fresh) process and time cold, warm, period and county steps.
+
+    `import_seconds` is given when the process was forked from one that had imported the app
+    (`child_zygote`); otherwise this process imports it first."""
     os.environ["REPORTING_DB_URL"] = url
     os.environ["USALAMA_RAISE_PAGE_ERRORS"] = "1"
     import logging
 
-    import_seconds = _warm_imports()
+    if import_seconds is None:
+        import_seconds = _warm_imports()
+    _first_app_test_run()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from streamlit.util import calc_hash
 
@@ -468,6 +478,47 @@ def child_measure(url: str, case: PageCase) -> dict[str, Any]:
     }
 
 
+RESULT_PREFIX = "BENCH-RESULT "
+
+
+def child_zygote(url: str) -> None:
+    """Import the app once, then for each page named on stdin (a JSON line) fork a new process
+    that measures it (`child_measure`) and exits; print each result on one prefixed line.
+
+    Every page still runs in its own process with empty caches, as with one interpreter per
+    page, without paying Python's start and the imports (2-4 s) each time."""
+    os.environ["REPORTING_DB_URL"] = url
+    os.environ["USALAMA_RAISE_PAGE_ERRORS"] = "1"
+    import_seconds = _warm_imports()
+    for line in sys.stdin:
+        case = _case_from_json(line)
+        read_fd, write_fd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the measuring process
+            os.close(read_fd)
+            try:
+                payload = json.dumps(child_measure(url, case, import_seconds))
+            except BaseException as exc:  # report, never fall back into the zygote's loop
+                payload = json.dumps({"phases": {}, "error": f"{type(exc).__name__}: {exc}"})
+            with os.fdopen(write_fd, "w") as out:
+                out.write(payload)
+            os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as result:
+            payload = result.read()
+        os.waitpid(pid, 0)
+        print(RESULT_PREFIX + (payload or json.dumps({"phases": {}, "error": "no result"})))
+        sys.stdout.flush()
+
+
+def _case_from_json(text: str) -> PageCase:
+    fields = json.loads(text)
+    fields["params"] = tuple(tuple(p) for p in fields["params"])
+    return PageCase(**fields)
+
+
 MEMORY_SESSIONS: tuple[dict[str, str], ...] = (
     {},
     {"period": "this_fy"},
@@ -486,6 +537,7 @@ def child_memory(url: str) -> dict[str, Any]:
     import logging
 
     _warm_imports()
+    _first_app_test_run()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from dashboard.pages import INCIDENTS
 
@@ -701,12 +753,51 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--child-build", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--child-measure", nargs=2, metavar=("URL", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--child-memory", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--child-zygote", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--spawn",
+        action="store_true",
+        help="start a new Python interpreter for every page, imports included, instead of "
+        "forking each page's process from one that imported the app",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.engines, args.runs = "100k", None, 1
     if args.memory is None:
         args.memory = "off" if args.quick or not (args.sizes or args.engines) else "on"
     return args
+
+
+class Zygote:
+    """A child that imported the app once and forks a fresh process for each page."""
+
+    def __init__(self, url: str, env: Mapping[str, str]) -> None:
+        self.log = (BENCH_DIR / "child.log").open("a")
+        self.log.write(f"\n=== {dt.datetime.now(dt.UTC):%H:%M:%S} zygote {url}\n")
+        self.log.flush()
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--child-zygote", url],
+            env=_child_env(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+
+    def measure(self, case: PageCase) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(case.__dict__) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(RESULT_PREFIX):
+                return json.loads(line.removeprefix(RESULT_PREFIX))
+        raise RuntimeError(f"the zygote stopped (exit {self.process.wait()}); see child.log")
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.log.close()
 
 
 def prepare_serving_copy(url: str, copy: Path) -> dict[str, Any]:
@@ -756,10 +847,15 @@ def _measure_all(
         prepared = prepare_serving_copy(url, copy)
     results = []
     for run in range(1, args.runs + 1):
+        zygote = None if args.spawn else Zygote(url, env)
         for case in cases:
             began = time.perf_counter()
             try:
-                measured = run_child(["--child-measure", url, json.dumps(case.__dict__)], env=env)
+                if zygote is None:
+                    argv = ["--child-measure", url, json.dumps(case.__dict__)]
+                    measured = run_child(argv, env=env)
+                else:
+                    measured = zygote.measure(case)
             except RuntimeError as exc:
                 measured = {"phases": {}, "error": str(exc)}
             result = {
@@ -780,6 +876,8 @@ def _measure_all(
                 + (f"  ERROR {measured['error']}" if measured.get("error") else ""),
                 flush=True,
             )
+        if zygote is not None:
+            zygote.close()
     memory = []
     if args.memory == "on":
         try:
@@ -797,9 +895,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(child_build(args.child_build[0], int(args.child_build[1]))))
         return 0
     if args.child_measure:
-        case_fields = json.loads(args.child_measure[1])
-        case_fields["params"] = tuple(tuple(p) for p in case_fields["params"])
-        print(json.dumps(child_measure(args.child_measure[0], PageCase(**case_fields))))
+        case = _case_from_json(args.child_measure[1])
+        print(json.dumps(child_measure(args.child_measure[0], case)))
+        return 0
+    if args.child_zygote:
+        child_zygote(args.child_zygote)
         return 0
     if args.child_memory:
         print(json.dumps(child_memory(args.child_memory)))
