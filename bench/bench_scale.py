@@ -300,7 +300,7 @@ class StatementLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.records: list[tuple[float, str, str]] = []
+        self.records: list[tuple[float, str, str, str]] = []
 
     def install(self) -> None:
         from sqlalchemy import Engine, event
@@ -313,10 +313,11 @@ class StatementLog:
 
     def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
         seconds = time.perf_counter() - conn.info["_bench_started"].pop()
+        record = (seconds, " ".join(statement.split()), _origin(), conn.dialect.name)
         with self._lock:
-            self.records.append((seconds, " ".join(statement.split()), _origin()))
+            self.records.append(record)
 
-    def take(self) -> list[tuple[float, str, str]]:
+    def take(self) -> list[tuple[float, str, str, str]]:
         with self._lock:
             taken, self.records = self.records, []
         return taken
@@ -369,11 +370,9 @@ def _warm_imports() -> float:
     import plotly.express
     import plotly.graph_objects  # noqa: F401
     import pydeck  # noqa: F401
-    import streamlit  # noqa: F401
-    from streamlit.testing.v1 import AppTest
+    import streamlit
+    import streamlit.testing.v1  # noqa: F401
 
-    # The first AppTest run of a process sets up what every later run reuses.
-    AppTest.from_string("import streamlit as st\nst.write('ready')").run()
     for folder in ("queries", "dashboard"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
@@ -381,6 +380,13 @@ def _warm_imports() -> float:
                 continue  # page scripts and entry points run code when imported
             importlib.import_module(".".join(p for p in parts if p != "__init__"))
     return time.perf_counter() - began
+
+
+def _first_app_test_run() -> None:
+    """The first AppTest run of a process sets up what every later run reuses."""
+    from streamlit.testing.v1 import AppTest
+
+    AppTest.from_string("import streamlit as st\nst.write('ready')").run()
 
 
 def _app_test(case: PageCase, params: Mapping[str, str] | None = None):
@@ -403,13 +409,18 @@ def _problems(at: Any) -> str | None:
     return "; ".join(str(s).splitlines()[0][:300] for s in shown) or None
 
 
-def child_measure(url: str, case: PageCase) -> dict[str, Any]:
-    """Open one page in this (fresh) process and time cold, warm, period and county steps."""
+def child_measure(url: str, case: PageCase, import_seconds: float | None = None) -> dict[str, Any]:
+    """Open one page in this (fresh) process and time cold, warm, period and county steps.
+
+    `import_seconds` is given when the process was forked from one that had imported the app
+    (`child_zygote`); otherwise this process imports it first."""
     os.environ["REPORTING_DB_URL"] = url
     os.environ["USALAMA_RAISE_PAGE_ERRORS"] = "1"
     import logging
 
-    import_seconds = _warm_imports()
+    if import_seconds is None:
+        import_seconds = _warm_imports()
+    _first_app_test_run()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from streamlit.util import calc_hash
 
@@ -443,9 +454,11 @@ def child_measure(url: str, case: PageCase) -> dict[str, Any]:
             "statements": len(records),
             "db_seconds": sum(r[0] for r in records),
             "slowest": [
-                {"seconds": s, "origin": origin, "sql": sql[:SQL_CHARS]}
-                for s, sql, origin in slowest
+                {"seconds": s, "origin": origin, "sql": sql[:SQL_CHARS], "engine": engine}
+                for s, sql, origin, engine in slowest
             ],
+            # Which engine answered: with a serving copy, "duckdb" once the copy is ready.
+            "engines": {e: sum(r[3] == e for r in records) for e in {r[3] for r in records}},
             "error": problem,
         }
         deep_link_missed = at._finished_page_script_hash != calc_hash(case.url_path)
@@ -456,12 +469,54 @@ def child_measure(url: str, case: PageCase) -> dict[str, Any]:
             error = f"{phase}: {problem}"
             break
     return {
+        "serving_copy": os.environ.get(SERVING_ENV_VAR),
         "import_seconds": import_seconds,
         "idle_rss_mb": idle_mb,
         "peak_rss_mb": peak_rss_mb(),
         "phases": phases,
         "error": error,
     }
+
+
+RESULT_PREFIX = "BENCH-RESULT "
+
+
+def child_zygote(url: str) -> None:
+    """Import the app once, then for each page named on stdin (a JSON line) fork a new process
+    that measures it (`child_measure`) and exits; print each result on one prefixed line.
+
+    Every page still runs in its own process with empty caches, as with one interpreter per
+    page, without paying Python's start and the imports (2-4 s) each time."""
+    os.environ["REPORTING_DB_URL"] = url
+    os.environ["USALAMA_RAISE_PAGE_ERRORS"] = "1"
+    import_seconds = _warm_imports()
+    for line in sys.stdin:
+        case = _case_from_json(line)
+        read_fd, write_fd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the measuring process
+            os.close(read_fd)
+            try:
+                payload = json.dumps(child_measure(url, case, import_seconds))
+            except BaseException as exc:  # report, never fall back into the zygote's loop
+                payload = json.dumps({"phases": {}, "error": f"{type(exc).__name__}: {exc}"})
+            with os.fdopen(write_fd, "w") as out:
+                out.write(payload)
+            os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as result:
+            payload = result.read()
+        os.waitpid(pid, 0)
+        print(RESULT_PREFIX + (payload or json.dumps({"phases": {}, "error": "no result"})))
+        sys.stdout.flush()
+
+
+def _case_from_json(text: str) -> PageCase:
+    fields = json.loads(text)
+    fields["params"] = tuple(tuple(p) for p in fields["params"])
+    return PageCase(**fields)
 
 
 MEMORY_SESSIONS: tuple[dict[str, str], ...] = (
@@ -482,6 +537,7 @@ def child_memory(url: str) -> dict[str, Any]:
     import logging
 
     _warm_imports()
+    _first_app_test_run()
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     from dashboard.pages import INCIDENTS
 
@@ -605,7 +661,9 @@ def format_slowest(results: Sequence[Mapping[str, Any]], phase: str = "cold") ->
         seen.add(key)
         out.append(f"{r['engine']} {size_label(r['incidents'])} {r['page']} ({phase}):")
         for s in r["phases"][phase]["slowest"]:
-            out.append(f"  {s['seconds']:7.3f} s  {s['origin'] or '?'}  {s['sql']}")
+            engine = s.get("engine")
+            tag = f" [{engine}]" if engine and engine != r["engine"] else ""
+            out.append(f"  {s['seconds']:7.3f} s{tag}  {s['origin'] or '?'}  {s['sql']}")
     return "\n".join(out)
 
 
@@ -695,6 +753,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--child-build", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--child-measure", nargs=2, metavar=("URL", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--child-memory", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--child-zygote", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--spawn",
+        action="store_true",
+        help="start a new Python interpreter for every page, imports included, instead of "
+        "forking each page's process from one that imported the app",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.engines, args.runs = "100k", None, 1
@@ -703,25 +768,101 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+class Zygote:
+    """A child that imported the app once and forks a fresh process for each page."""
+
+    def __init__(self, url: str, env: Mapping[str, str]) -> None:
+        self.log = (BENCH_DIR / "child.log").open("a")
+        self.log.write(f"\n=== {dt.datetime.now(dt.UTC):%H:%M:%S} zygote {url}\n")
+        self.log.flush()
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--child-zygote", url],
+            env=_child_env(env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+
+    def measure(self, case: PageCase) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(case.__dict__) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(RESULT_PREFIX):
+                return json.loads(line.removeprefix(RESULT_PREFIX))
+        raise RuntimeError(f"the zygote stopped (exit {self.process.wait()}); see child.log")
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+        self.log.close()
+
+
+def prepare_serving_copy(url: str, copy: Path) -> dict[str, Any]:
+    """Build or refresh the serving copy before the pages are opened (`python -m
+    queries.serving`), as a deployment does ahead of the app, and time it; without that module
+    (a branch before the serving copy) the variable is only passed on."""
+    import importlib.util
+
+    if importlib.util.find_spec("queries.serving") is None:
+        print(f"  (no queries.serving here: {SERVING_ENV_VAR} is only passed to the app)")
+        return {"copy": str(copy), "seconds": None, "note": "no queries.serving module"}
+    existed = copy.exists()
+    began = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "queries.serving", "--url", url, "--copy", str(copy)],
+        env=_child_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - began
+    how = "refreshed" if existed else "built"
+    print(
+        f"  serving copy {copy.name} {how} in {seconds:.1f} s"
+        + ("" if completed.returncode == 0 else f" FAILED: {completed.stderr.strip()[-300:]}"),
+        flush=True,
+    )
+    return {
+        "copy": str(copy),
+        "how": how,
+        "seconds": seconds,
+        "size_mb": copy.stat().st_size / 2**20 if copy.exists() else None,
+        "error": completed.stderr.strip()[-300:] if completed.returncode else None,
+    }
+
+
 def _measure_all(
     args: argparse.Namespace, engine: str, incidents: int, url: str, cases: list[PageCase]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     env: dict[str, str] = {}
     serving = args.serving == "on"
+    prepared = None
     if serving:
-        env[SERVING_ENV_VAR] = str(BENCH_DIR / f"serving-{engine}-{size_label(incidents)}.duckdb")
+        copy = BENCH_DIR / f"serving-{engine}-{size_label(incidents)}.duckdb"
+        env[SERVING_ENV_VAR] = str(copy)
+        prepared = prepare_serving_copy(url, copy)
     results = []
     for run in range(1, args.runs + 1):
+        zygote = None if args.spawn else Zygote(url, env)
         for case in cases:
             began = time.perf_counter()
             try:
-                measured = run_child(["--child-measure", url, json.dumps(case.__dict__)], env=env)
+                if zygote is None:
+                    argv = ["--child-measure", url, json.dumps(case.__dict__)]
+                    measured = run_child(argv, env=env)
+                else:
+                    measured = zygote.measure(case)
             except RuntimeError as exc:
                 measured = {"phases": {}, "error": str(exc)}
             result = {
                 "engine": engine,
                 "incidents": incidents,
                 "page": case.title,
+                "serving_prepared": prepared,
                 "run": run,
                 "serving": serving,
                 **measured,
@@ -735,6 +876,8 @@ def _measure_all(
                 + (f"  ERROR {measured['error']}" if measured.get("error") else ""),
                 flush=True,
             )
+        if zygote is not None:
+            zygote.close()
     memory = []
     if args.memory == "on":
         try:
@@ -752,9 +895,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(child_build(args.child_build[0], int(args.child_build[1]))))
         return 0
     if args.child_measure:
-        case_fields = json.loads(args.child_measure[1])
-        case_fields["params"] = tuple(tuple(p) for p in case_fields["params"])
-        print(json.dumps(child_measure(args.child_measure[0], PageCase(**case_fields))))
+        case = _case_from_json(args.child_measure[1])
+        print(json.dumps(child_measure(args.child_measure[0], case)))
+        return 0
+    if args.child_zygote:
+        child_zygote(args.child_zygote)
         return 0
     if args.child_memory:
         print(json.dumps(child_memory(args.child_memory)))
