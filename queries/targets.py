@@ -49,6 +49,16 @@ def targets_overlapping_select(filters: Filters) -> Select:
     )
 
 
+def indicators_with_targets(engine: Engine, filters: Filters) -> list[str]:
+    """The indicator keys that have a target overlapping the period in the selected counties,
+    so a page can offer them before computing any one's actuals (a stream's league each).
+
+    Grain: one entry per indicator key, sorted.
+    """
+    frame = read_frame(engine, targets_overlapping_select(filters))
+    return sorted(set(frame["indicator"]))
+
+
 def _stream_measures(
     engine: Engine, threshold: int
 ) -> dict[str, Callable[[Filters], pd.DataFrame]]:

@@ -9,7 +9,7 @@ from dashboard.charts import training as charts
 from dashboard.context import current
 from dashboard.pages import TRAINING
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
-from queries.targets import target_achievement_by_county
+from queries.targets import indicators_with_targets, target_achievement_by_county
 from queries.training import (
     people_trained_by_audience,
     people_trained_by_topic,
@@ -83,11 +83,10 @@ else:
     )
 
 st.subheader("Progress against targets")
-targets = data.load(target_achievement_by_county, url, filters, threshold=context.threshold)
-if targets.empty:
+present = set(data.load(indicators_with_targets, url, filters))
+if not present:
     st.info("No targets are set for the selected counties for periods overlapping this period.")
 else:
-    present = set(targets["indicator"])
     keys = [k for k in INDICATOR_KEYS if k in present] + sorted(present - set(INDICATOR_KEYS))
     indicator = st.selectbox(
         "Indicator",
@@ -95,6 +94,14 @@ else:
         index=keys.index("people_trained") if "people_trained" in keys else 0,
         format_func=lambda k: INDICATOR_BY_KEY[k].label if k in INDICATOR_BY_KEY else k,
         key="target_indicator",
+    )
+    # Only the chosen indicator's actuals: each stream's would cost a county league.
+    targets = data.load(
+        target_achievement_by_county,
+        url,
+        filters,
+        threshold=context.threshold,
+        indicators=(indicator,),
     )
     periods = charts.target_periods(targets, indicator)
     start, end = periods[0]
