@@ -183,7 +183,7 @@ def launch_chromium(playwright: Playwright, **launch_options: object) -> Browser
     )
 
 
-_APP_IDLE_JS = """() => {
+APP_IDLE_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app) return false;
     if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
@@ -203,9 +203,9 @@ def wait_for_streamlit(page: Page, timeout_ms: float = 30_000) -> None:
     """
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
     for _ in range(2):
-        page.wait_for_function(_APP_IDLE_JS, timeout=timeout_ms, polling=100)
+        page.wait_for_function(APP_IDLE_JS, timeout=timeout_ms, polling=100)
         page.wait_for_timeout(250)
-    page.wait_for_function(_APP_IDLE_JS, timeout=timeout_ms, polling=100)
+    page.wait_for_function(APP_IDLE_JS, timeout=timeout_ms, polling=100)
 
 
 def page_errors(page: Page) -> list[str]:
