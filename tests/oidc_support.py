@@ -36,7 +36,9 @@ def oidc_provider(users: Mapping[str, Mapping[str, Any]]) -> Iterator[str]:
     import werkzeug.serving
     from oidc_provider_mock import User, app
 
-    # The provider refuses plain http unless told that this is a test (Authlib's switch).
+    # The provider refuses plain http unless told that this is a test (Authlib's switch, read
+    # on each request, so it stays set while the provider runs and is restored afterwards).
+    before = os.environ.get("AUTHLIB_INSECURE_TRANSPORT")
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     provider = app(
         user_claims=[User(sub=sub, claims=dict(claims)) for sub, claims in users.items()],
@@ -51,6 +53,10 @@ def oidc_provider(users: Mapping[str, Mapping[str, Any]]) -> Iterator[str]:
         server.shutdown()
         thread.join(5)
         server.server_close()
+        if before is None:
+            os.environ.pop("AUTHLIB_INSECURE_TRANSPORT", None)
+        else:
+            os.environ["AUTHLIB_INSECURE_TRANSPORT"] = before
 
 
 def _toml_value(value: Any) -> str:

@@ -17,7 +17,8 @@ from tests.app_support import expected_cards, filters_of
 from tests.browser_support import metric_cards, page_errors, table_column, wait_for_streamlit
 from tests.oidc_support import app_with_login, log_in
 
-pytestmark = pytest.mark.browser
+# The provider (oidc-provider-mock) still uses Authlib APIs that Authlib has deprecated.
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 NATIONAL = "ps@example.go.ke"
 COORDINATOR = "nakuru@example.go.ke"
