@@ -16,13 +16,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.browser_support import free_port, serve_app, settle, wait_for_streamlit
+from tests.browser_support import free_port, serve_app, wait_for_streamlit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CLIENT_ID = "usalama-dashboard"
 CLIENT_SECRET = "test-client-secret"
+# Back from the provider, the app has drawn either a logged-in page or the no-access page.
+_LANDED_JS = """() => {
+    const text = document.body.innerText;
+    return text.includes('Viewing as') || text.includes('No access yet');
+}"""
 
 
 @contextmanager
@@ -143,10 +148,11 @@ def app_with_login(
 def log_in(page: Page, base_url: str, subject: str, path: str = "/") -> None:
     """Open the app, press "Log in", sign in at the provider as `subject`, and wait for the app."""
     page.goto(base_url + path)
-    wait_for_streamlit(page)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in").click(timeout=90_000)
     page.wait_for_url(lambda url: "/oauth2/authorize" in url, timeout=30_000)
     page.fill('input[name="sub"]', subject)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(lambda url: url.startswith(base_url), timeout=30_000)
-    settle(page)
+    # Idle alone is not enough: the app reports itself idle before its first run has drawn.
+    page.wait_for_function(_LANDED_JS, timeout=90_000, polling=100)
+    wait_for_streamlit(page, timeout_ms=90_000)
