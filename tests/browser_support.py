@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,6 +80,7 @@ def serve_app(
     script: str | os.PathLike[str] = APP_SCRIPT,
     timeout: float = HEALTH_TIMEOUT_S,
     show_error_details: str | None = "full",
+    options: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run `streamlit run SCRIPT` headless on 127.0.0.1 and yield its base URL.
 
@@ -95,6 +96,8 @@ def serve_app(
         show_error_details: overrides client.showErrorDetails so that tests (and page_errors)
             see the real exception; None keeps .streamlit/config.toml's setting, to test what
             users see.
+        options: more `streamlit run` options, e.g. `("--secrets.files", "/tmp/x/secrets.toml")`
+            to read secrets from a temporary file instead of the project's `.streamlit/`.
 
     Raises:
         RuntimeError: the server exited or did not answer in time (the message has its log).
@@ -118,6 +121,7 @@ def serve_app(
     ]
     if show_error_details is not None:
         command += ["--client.showErrorDetails", show_error_details]
+    command += list(options)
     process_env = {**os.environ, **(env or {})}
     with tempfile.TemporaryFile(prefix="streamlit-log-") as log:
 
@@ -168,7 +172,7 @@ def launch_chromium(playwright: Playwright, **launch_options: object) -> Browser
     )
 
 
-_APP_IDLE_JS = """() => {
+APP_IDLE_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app) return false;
     if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
@@ -188,9 +192,9 @@ def wait_for_streamlit(page: Page, timeout_ms: float = 30_000) -> None:
     """
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout_ms)
     for _ in range(2):
-        page.wait_for_function(_APP_IDLE_JS, timeout=timeout_ms, polling=100)
+        page.wait_for_function(APP_IDLE_JS, timeout=timeout_ms, polling=100)
         page.wait_for_timeout(250)
-    page.wait_for_function(_APP_IDLE_JS, timeout=timeout_ms, polling=100)
+    page.wait_for_function(APP_IDLE_JS, timeout=timeout_ms, polling=100)
 
 
 def page_errors(page: Page) -> list[str]:
@@ -239,3 +243,30 @@ def chromium_browser() -> Iterator[Browser]:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+_TABLES_JS = """() => [...document.querySelectorAll('.print-table table')].map((table) => ({
+    headers: [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim()),
+    rows: [...table.querySelectorAll('tbody tr')].map(
+        (tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())),
+}))"""
+
+
+def metric_cards(page: Page) -> dict[str, str]:
+    """The headline cards on the page: label -> value, as drawn."""
+    cards: dict[str, str] = {}
+    for metric in page.locator('[data-testid="stMetric"]').all():
+        label = metric.locator('[data-testid="stMetricLabel"]').first.text_content() or ""
+        value = metric.locator('[data-testid="stMetricValue"]').first.text_content() or ""
+        cards[label.strip()] = value.strip()
+    return cards
+
+
+def table_column(page: Page, headers: Sequence[str], column: str) -> list[str]:
+    """One column of the first table whose columns start with `headers`, read from the table's
+    HTML copy (the grid itself is drawn on a canvas), every row included."""
+    for table in page.evaluate(_TABLES_JS):
+        if table["headers"][: len(headers)] == list(headers) and column in table["headers"]:
+            index = table["headers"].index(column)
+            return [row[index] for row in table["rows"]]
+    raise AssertionError(f"no table with columns {list(headers)}... and {column} on {page.url}")
