@@ -87,10 +87,13 @@ def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) ->
     )
     assert_numbers(shown["Coverage %"], coverage["coverage_pct"])
 
-    targets = target_achievement_by_county(engine, filters, threshold=5)
-    if targets.empty:
+    every_target = target_achievement_by_county(engine, filters, threshold=5)
+    if every_target.empty:
         assert any("No targets are set" in i.value for i in at.info)
         return
+    # The page computes the chosen indicator's actuals only: people trained, by default.
+    assert "people_trained" in set(every_target["indicator"])
+    targets = every_target[every_target["indicator"] == "people_trained"]
     shown = _targets_shown(at)
     assert shown["Code"].tolist() == targets["county_code"].tolist()
     assert shown["Indicator"].tolist() == targets["indicator_label"].tolist()

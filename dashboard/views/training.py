@@ -128,7 +128,7 @@ else:
         st.caption("Targets are set per county: the comparison covers the whole county.")
     if INDICATOR_BY_KEY.get(indicator) and INDICATOR_BY_KEY[indicator].stream == "rehab":
         components.suppression_note(context)
-    with st.expander("Every target overlapping the period"):
+    with st.expander("Every target of this indicator overlapping the period"):
         components.data_table(
             charts.targets_table(targets, context.threshold),
             context,
