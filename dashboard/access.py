@@ -28,6 +28,16 @@ def _secrets_section(name: str) -> Mapping[str, Any] | None:
         return None
 
 
+def app_secrets() -> dict[str, Any] | None:
+    """The deployment's secrets as Streamlit reads them (`.streamlit/secrets.toml`, or wherever
+    `secrets.files` says), or None when there are none: the database URL and the privacy
+    threshold come from here, like `[auth]` and `[access]`."""
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+
+
 def auth_configured() -> bool:
     """True when the deployment configured OIDC login (`[auth]` in secrets.toml)."""
     return _secrets_section("auth") is not None

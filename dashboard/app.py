@@ -120,7 +120,7 @@ def _ensure_demo(path: Path) -> None:
 
 
 try:
-    source = resolve_source()
+    source = resolve_source(secrets=access.app_secrets())
 except DataSourceError as exc:
     _stop_with(f"The database settings cannot be read: {exc}", exc)
 
@@ -157,7 +157,7 @@ filters, notes = filter_bar(anchor, counties, wards, scope=grant.scope)
 context = PageContext(
     source=source,
     filters=filters,
-    threshold=suppression_threshold(),
+    threshold=suppression_threshold(secrets=access.app_secrets()),
     counties=counties,
     wards=wards,
     as_of=as_of,

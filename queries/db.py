@@ -88,21 +88,25 @@ def resolve_source(
     environ: dict[str, str] | None = None,
     secrets_file: Path = SECRETS_FILE,
     demo_path: Path | None = None,
+    secrets: Mapping[str, Any] | None = None,
 ) -> DatabaseSource:
-    """Resolve the database URL: env REPORTING_DB_URL, then secrets.toml, then the demo database
+    """Resolve the database URL: env REPORTING_DB_URL, then the secrets, then the demo database
     (at env USALAMA_DEMO_DB, default data/demo.sqlite).
 
-    In secrets.toml the URL is `url` under `[reporting_db]`, or a top-level `REPORTING_DB_URL`.
+    In the secrets the URL is `url` under `[reporting_db]`, or a top-level `REPORTING_DB_URL`.
+    `secrets` are the app's (Streamlit's, wherever `secrets.files` puts them); without them,
+    `secrets_file` is read (the commands).
     """
     environ = os.environ if environ is None else environ
     if environ.get(URL_ENV_VAR, "").strip():
         return DatabaseSource(environ[URL_ENV_VAR].strip(), False, "environment")
-    if secrets_file.exists():
+    if secrets is None and secrets_file.exists():
         try:
             secrets = tomllib.loads(secrets_file.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise DataSourceError(f"{secrets_file.name} cannot be read: {exc}") from exc
-        url = secrets.get("reporting_db", {}).get("url") or secrets.get(URL_ENV_VAR)
+    if secrets:
+        url = (secrets.get("reporting_db") or {}).get("url") or secrets.get(URL_ENV_VAR)
         if url:
             return DatabaseSource(str(url).strip(), False, "secrets")
     if demo_path is None:

@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,9 @@ SUPPRESSED_PCT = "suppressed"
 
 
 def suppression_threshold(
-    environ: dict[str, str] | None = None, secrets_file: Path | None = None
+    environ: dict[str, str] | None = None,
+    secrets_file: Path | None = None,
+    secrets: Mapping[str, Any] | None = None,
 ) -> int:
     """The deployment's threshold: env USALAMA_SUPPRESSION_THRESHOLD, then `[privacy] threshold`
     in secrets.toml, else 5. Values below 2 would disable the rule, so they are refused (logged)
@@ -44,7 +47,9 @@ def suppression_threshold(
     environ = os.environ if environ is None else environ
     raw: object = environ.get(THRESHOLD_ENV_VAR)
     secrets_file = SECRETS_FILE if secrets_file is None else secrets_file
-    if raw is None and secrets_file.exists():
+    if raw is None and secrets is not None:
+        raw = (secrets.get("privacy") or {}).get("threshold")
+    elif raw is None and secrets_file.exists():
         try:
             raw = tomllib.loads(secrets_file.read_text()).get("privacy", {}).get("threshold")
         except (OSError, tomllib.TOMLDecodeError):
