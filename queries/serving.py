@@ -67,6 +67,7 @@ DEFAULT_MEMORY = "1GB"
 META_TABLE = "usalama_serving_meta"
 UPDATED_AT = "updated_at"
 NULL_TEXT = "\\N"
+WATERMARK_OVERLAP = dt.timedelta(minutes=10)
 _CHUNK_ROWS = 50_000
 
 
@@ -261,7 +262,10 @@ class ServingCopy:
                 for table in metadata.tables.values():
                     began = time.perf_counter()
                     has_updated_at = UPDATED_AT in source_columns[table.name]
-                    since = watermarks.get(table.name) if has_updated_at else None
+                    watermark = watermarks.get(table.name) if has_updated_at else None
+                    # Re-read a margin before the watermark: a writer's transaction that
+                    # commits late may carry an updated_at older than rows already copied.
+                    since = None if watermark is None else watermark - WATERMARK_OVERLAP
                     mode = "incremental" if since is not None else "full"
                     path = Path(folder) / f"{table.name}.csv"
                     rows = self._extract(table, source_columns[table.name], since, path)
