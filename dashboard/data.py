@@ -171,13 +171,3 @@ def snapshot_store(path: str):
     from queries.briefing.snapshots import SnapshotStore
 
     return SnapshotStore(Path(path))
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner="Preparing the file…")
-def briefing_file(kind: str, model_json: str) -> bytes:
-    """The bytes of a briefing export ('pptx', 'xlsx' or 'pdf'), keyed by the model itself."""
-    from dashboard.briefing import deck, pdf, workbook
-    from queries.briefing import Briefing
-
-    writers = {"pptx": deck.pptx_bytes, "xlsx": workbook.xlsx_bytes, "pdf": pdf.pdf_bytes}
-    return writers[kind](Briefing.from_json(model_json))

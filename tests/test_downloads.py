@@ -108,7 +108,7 @@ def test_scorecard_download_holds_numbers_not_text(engine) -> None:
 
 
 def _offered(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Record every file a download button offers: file name -> bytes."""
+    """Record every file a download button offers, at once or when clicked: name -> bytes."""
     offered: dict[str, bytes] = {}
     add = MediaFileManager.add
 
@@ -117,7 +117,17 @@ def _offered(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
             offered[file_name] = path_or_data
         return add(self, path_or_data, mimetype, coordinates, file_name, **kwargs)
 
+    add_deferred = MediaFileManager.add_deferred
+
+    def recording_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        # A file built when its button is clicked (the Excel workbooks): build it here, as the
+        # click would.
+        if file_name:
+            offered[file_name] = data_callable()
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr(MediaFileManager, "add", recording)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_deferred)
     return offered
 
 

@@ -5,11 +5,14 @@ changes while a new one shows the new figures, and only the right people open or
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from pptx import Presentation
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 from dashboard.pages import BRIEFING
 from queries.briefing import build_briefing
@@ -42,6 +45,14 @@ def _slide_html(at) -> str:
 
 
 def test_the_page_shows_the_model_slide_by_slide(demo_db_path, monkeypatch, snapshot_db) -> None:
+    offered: dict[str, object] = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def recording(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        offered[str(file_name)] = data_callable
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
     at = open_page(demo_db_path, monkeypatch, {"county": "032", "slide": "2"}, BRIEFING.view)
     assert not at.exception, [e.value for e in at.exception]
     filters = Filters(start=TEST_AS_OF - dt.timedelta(days=27), end=TEST_AS_OF, counties=("032",))
@@ -58,6 +69,12 @@ def test_the_page_shows_the_model_slide_by_slide(demo_db_path, monkeypatch, snap
     assert at.query_params["slide"] == "3" and at.query_params["county"] == "032"
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download PowerPoint (.pptx)", "Download Excel (.xlsx)", "Download PDF"]
+    # The files are built when a button is clicked, from the model the page shows.
+    deck = next(make for name, make in offered.items() if name.endswith(".pptx"))
+    slides = Presentation(io.BytesIO(deck())).slides
+    assert len(slides) == len(model.slides)
+    pdf = next(make for name, make in offered.items() if name.endswith(".pdf"))
+    assert pdf().startswith(b"%PDF")
 
 
 def test_a_slide_number_out_of_range_is_kept_within_the_deck(
