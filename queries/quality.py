@@ -103,7 +103,10 @@ def unknown_values_select(filters: Filters, whole_tables: bool = False) -> Selec
             .group_by(column)
         )
     union = union_all(*parts).subquery("unknown")
-    return select(union).order_by(union.c.row_count.desc(), union.c.table_name)
+    # Ties in count are ordered by name, so every engine lists the findings alike.
+    return select(union).order_by(
+        union.c.row_count.desc(), union.c.table_name, union.c.column_name, union.c.value
+    )
 
 
 def _protect_referral_counts(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
