@@ -222,7 +222,7 @@ def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Ch
     chart = None
     if len(top):
         chart = Chart(
-            "Counties with the largest meaningful changes in incidents",
+            "Largest meaningful changes, by county",
             "bar",
             [str(n) for n in top["county_name"]],
             [
