@@ -146,28 +146,33 @@ def _initdb(server: PostgresServer) -> None:
     server.initdb_seconds = time.perf_counter() - began
 
 
+def pg_ctl_start(server: PostgresServer) -> None:
+    """`pg_ctl start` the cluster on `server.port` and wait for it; RuntimeError with the log."""
+    _run_pg(
+        server,
+        [
+            str(server.bin_dir / "pg_ctl"),
+            "--pgdata",
+            str(server.data_dir),
+            "--log",
+            str(server.log_path),
+            "--options",
+            f"-p {server.port}",
+            "--wait",
+            "--timeout",
+            "60",
+            "start",
+        ],
+        timeout=90,
+    )
+
+
 def _start(server: PostgresServer) -> None:
     for attempt in range(3):
         server.port = _free_port()
         began = time.perf_counter()
         try:
-            _run_pg(
-                server,
-                [
-                    str(server.bin_dir / "pg_ctl"),
-                    "--pgdata",
-                    str(server.data_dir),
-                    "--log",
-                    str(server.log_path),
-                    "--options",
-                    f"-p {server.port}",
-                    "--wait",
-                    "--timeout",
-                    "60",
-                    "start",
-                ],
-                timeout=90,
-            )
+            pg_ctl_start(server)
         except RuntimeError:
             # Another process may have taken the free port between the check and the start.
             if attempt < 2 and "could not bind" in server.log_tail():

@@ -28,7 +28,13 @@ from queries.db import (
 from queries.demo import build_demo
 from tests.app_support import clear_caches, run_app
 from tests.clock import TEST_TODAY
-from tests.pg_server import PostgresServer, _as_pg_user, start_postgres, stop_postgres
+from tests.pg_server import (
+    PostgresServer,
+    _as_pg_user,
+    pg_ctl_start,
+    start_postgres,
+    stop_postgres,
+)
 
 OPEN = {"access": {"open_role": "national"}}
 COUNT_TO_A_BILLION = select(literal_column("count(*)")).select_from(
@@ -57,17 +63,7 @@ def pause(server: PostgresServer) -> None:
 
 def resume(server: PostgresServer) -> None:
     """Start the paused server again, on the same port."""
-    _pg_ctl(
-        server,
-        "--log",
-        str(server.log_path),
-        "--options",
-        f"-p {server.port}",
-        "--wait",
-        "--timeout",
-        "60",
-        "start",
-    )
+    pg_ctl_start(server)
 
 
 @pytest.fixture(scope="module")
