@@ -16,10 +16,12 @@ from sqlalchemy.pool import NullPool
 from queries import check, demo
 from queries.db import make_engine
 from queries.schema import metadata
+from tests.clock import TEST_NOW, TEST_NOW_DATE
 from tests.rows import THREE_COUNTIES, insert_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = dt.datetime(2026, 12, 1, 9, 0)  # UTC: 1 December in EAT
+
+NOW = TEST_NOW  # UTC: a few days after the demo's snapshot (tests/clock.py)
 AT = dt.datetime(2025, 7, 10, 12, 0)
 
 
@@ -297,6 +299,8 @@ def test_the_data_quality_page_shows_the_checker_s_findings(
     assert "forums date held_on in the future 1 row" in lines
     assert "incidents.reported_at written as YYYY-MM-DDThh:mm:ss 1 row" in lines
 
+    # The page's "in the future" is the wall clock's: the same day as the checker's.
+    monkeypatch.setattr("queries.filters.today_eat", lambda: TEST_NOW_DATE)
     at = open_page(db, monkeypatch, {})
     at.radio(key="demo_role").set_value("admin").run()
     at.switch_page(DATA_QUALITY.view).run()
