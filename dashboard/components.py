@@ -248,11 +248,14 @@ def data_table(
     raw = table if download is None else download
     stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
     audit = (context.grant.identity, context.filters.to_query_params())
+    threshold = context.threshold
     csv_column, excel_column = st.columns(2)
     with csv_column:
         st.download_button(
             "Download CSV",
-            downloads.csv_bytes(raw, context.threshold),
+            # Both files are built when clicked, not on every run: per table they took 0.01 s
+            # (CSV) and 0.03 s (Excel), most of a warm page, and kept bytes per session.
+            lambda: downloads.csv_bytes(raw, threshold),
             file_name=f"{stem}.csv",
             mime="text/csv",
             key=f"download-{_slug(name)}",
@@ -261,13 +264,9 @@ def data_table(
             args=(audit[0], f"{name} (CSV)", audit[1]),
         )
     with excel_column:
-        about = about_rows(context, name)
-        threshold = context.threshold
         st.download_button(
             "Download Excel",
-            # Built when clicked, not on every run: a workbook per table took ~0.03 s each,
-            # 0.3-0.4 s of a cold page, and kept every table's bytes in memory per session.
-            lambda: downloads.excel_bytes(raw, threshold, name, about),
+            lambda: downloads.excel_bytes(raw, threshold, name, about_rows(context, name)),
             file_name=f"{stem}.xlsx",
             mime=EXCEL_MIME,
             key=f"download-xlsx-{_slug(name)}",
