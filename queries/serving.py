@@ -83,6 +83,7 @@ class TableRefresh:
     mode: str  # "full" or "incremental"
     rows: int  # rows read from the source
     seconds: float
+    changed: int = 0  # rows new or different in the copy (every row read, in a full refresh)
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,10 @@ class ServingCopy:
             "serving copy %s refreshed (%s): %s",
             self.path,
             "full" if full else "incremental",
-            ", ".join(f"{r.table} {r.mode} {r.rows} rows {r.seconds:.2f}s" for r in report),
+            ", ".join(
+                f"{r.table} {r.mode} {r.rows} rows read, {r.changed} changed, {r.seconds:.2f}s"
+                for r in report
+            ),
         )
         return report
 
@@ -334,7 +338,8 @@ class ServingCopy:
                 report = []
                 for table, path, mode, extract_seconds, rows in extracts:
                     began = time.perf_counter()
-                    changed = self._load_table(duck, table, path, mode, rows) > 0 or changed
+                    changes = self._load_table(duck, table, path, mode, rows, compare=not full)
+                    changed = changes > 0 or changed
                     watermark = duck.execute(
                         f"SELECT max({UPDATED_AT}) FROM {table.name}"
                     ).fetchone()[0]
@@ -351,7 +356,7 @@ class ServingCopy:
                         ],
                     )
                     seconds = extract_seconds + time.perf_counter() - began
-                    report.append(TableRefresh(table.name, mode, rows, seconds))
+                    report.append(TableRefresh(table.name, mode, rows, seconds, changes))
                 # One counter for the whole copy, raised by every refresh that changed rows.
                 previous = state.changes if state else 0
                 duck.execute(f"UPDATE {META_TABLE} SET changes = ?", [previous + int(changed)])
@@ -373,8 +378,16 @@ class ServingCopy:
             columns = ", ".join(f"{name} {kind}" for name, kind in _copy_columns(table))
             duck.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
 
-    def _load_table(self, duck, table: Table, path: Path, mode: str, rows: int) -> int:
-        """Apply one extract; returns how many rows it changed (0 for an empty increment)."""
+    def _load_table(
+        self, duck, table: Table, path: Path, mode: str, rows: int, compare: bool
+    ) -> int:
+        """Apply one extract; returns how many rows it really changed (`compare`; without it,
+        in a full refresh, every row read counts).
+
+        Counted, not assumed: an increment re-reads WATERMARK_OVERLAP of rows the copy already
+        holds, and a table without updated_at is read whole every time; counting those as
+        changes raised the copy's change counter (a key of every cached figure) on every
+        refresh of an idle database, so every page went cold every few minutes."""
         copy_columns = _copy_columns(table)
         with path.open() as file:
             header = next(csv.reader(file), [])
@@ -386,20 +399,43 @@ class ServingCopy:
             + "})"
         )
         names = ", ".join(header)
-        if mode == "full":
+        if mode == "full" and not compare:
             duck.execute(f"DELETE FROM {table.name}")
             if rows:
                 duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {reader}")
             return rows
+        if mode == "full":
+            source = reader if rows else f"{table.name} LIMIT 0"
+            duck.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {names} FROM {source}")
+            # Rows only in the new extract plus rows only in the copy (EXCEPT ALL keeps
+            # duplicates; NULLs compare equal, as a change test needs).
+            changed = duck.execute(
+                f"SELECT count(*) FROM ((SELECT {names} FROM incoming EXCEPT ALL "
+                f"SELECT {names} FROM {table.name}) UNION ALL (SELECT {names} FROM {table.name} "
+                f"EXCEPT ALL SELECT {names} FROM incoming))"
+            ).fetchone()[0]
+            if changed:
+                duck.execute(f"DELETE FROM {table.name}")
+                duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM incoming")
+            duck.execute("DROP TABLE incoming")
+            return int(changed)
         if not rows:
             return 0
         keys = _primary_key(table)
         duck.execute(f"CREATE OR REPLACE TEMP TABLE increment AS SELECT {names} FROM {reader}")
         matches = " AND ".join(f"{table.name}.{key} = increment.{key}" for key in keys)
+        # New or different rows: the increment less the copy's current version of those keys.
+        changed = duck.execute(
+            f"SELECT count(*) FROM (SELECT {names} FROM increment EXCEPT SELECT {names} "
+            f"FROM {table.name} WHERE EXISTS (SELECT 1 FROM increment WHERE {matches}))"
+        ).fetchone()[0]
+        if not changed:
+            duck.execute("DROP TABLE increment")
+            return 0
         duck.execute(f"DELETE FROM {table.name} USING increment WHERE {matches}")
         duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM increment")
         duck.execute("DROP TABLE increment")
-        return rows
+        return int(changed)
 
     # -- background refresh ------------------------------------------------------------------
 

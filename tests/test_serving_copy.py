@@ -258,6 +258,68 @@ def test_refresh_brings_new_changed_and_deleted_rows(writable_source: str, tmp_p
     writer.dispose()
 
 
+def test_a_refresh_that_changes_nothing_keeps_every_cached_figure(
+    writable_source: str, tmp_path: Path
+) -> None:
+    """An idle database: the overlap re-reads recent rows and the targets table (no updated_at)
+    is read whole, yet the change counter, a key of every cached figure, stays put; a changed
+    target or incident raises it once."""
+    writer = make_engine(writable_source, read_only=False)
+    copy = ServingCopy(make_engine(writable_source), tmp_path / "copy.duckdb")
+    copy.refresh()
+    before = copy.current.changes
+    report = {item.table: item for item in copy.refresh(full=False)}
+    assert report["incidents"].mode == "incremental" and report["incidents"].rows > 0
+    assert report["targets"].mode == "full" and report["targets"].rows > 0
+    assert (report["incidents"].changed, report["targets"].changed) == (0, 0)
+    assert copy.current.changes == before
+
+    with writer.begin() as connection:
+        key = connection.execute(
+            text("SELECT county_code, indicator, period_start, target FROM targets LIMIT 1")
+        ).one()
+        connection.execute(
+            text(
+                "UPDATE targets SET target = :target WHERE county_code = :county "
+                "AND indicator = :indicator AND period_start = :start"
+            ),
+            {
+                "target": key.target + 7,
+                "county": key.county_code,
+                "indicator": key.indicator,
+                "start": key.period_start,
+            },
+        )
+    report = {item.table: item for item in copy.refresh(full=False)}
+    # The changed row leaves the copy and its new version arrives: two rows differ.
+    assert report["targets"].changed == 2 and report["incidents"].changed == 0
+    assert copy.current.changes == before + 1
+    with copy.engine.connect() as connection:
+        stored = connection.execute(
+            text(
+                "SELECT target FROM targets WHERE county_code = :county "
+                "AND indicator = :indicator AND period_start = :start"
+            ),
+            {"county": key.county_code, "indicator": key.indicator, "start": key.period_start},
+        ).scalar_one()
+    assert stored == pytest.approx(key.target + 7)
+
+    with writer.begin() as connection:
+        latest = connection.execute(text("SELECT max(updated_at) FROM incidents")).scalar_one()
+        connection.execute(
+            text(
+                "UPDATE incidents SET severity = 'high', updated_at = :at WHERE id = "
+                "(SELECT min(id) FROM incidents WHERE severity <> 'high')"
+            ),
+            {"at": pd.Timestamp(latest).to_pydatetime() + dt.timedelta(minutes=1)},
+        )
+    report = {item.table: item for item in copy.refresh(full=False)}
+    assert report["incidents"].changed == 1 and report["targets"].changed == 0
+    assert copy.current.changes == before + 2
+    copy.stop()
+    writer.dispose()
+
+
 def test_a_copy_survives_a_restart_and_a_source_that_goes_away(
     demo_db_path: Path, tmp_path: Path
 ) -> None:
