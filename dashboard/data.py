@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,10 @@ log = logging.getLogger(__name__)
 
 # One TTL for every cached result: the reporting database is refreshed during the day.
 CACHE_TTL_SECONDS = int(os.environ.get("USALAMA_CACHE_TTL_SECONDS", "600"))
+# After the serving copy changes, recompute what users were looking at for at most this long.
+WARM_SECONDS_ENV_VAR = "USALAMA_WARM_SECONDS"
+DEFAULT_WARM_SECONDS = 60.0
+RECENT_CALLS = 64
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,6 +42,7 @@ def source_engine(url: str) -> Engine:
 @st.cache_resource(show_spinner=False)
 def _serving_copy(url: str, path: str) -> serving.ServingCopy:
     copy = serving.ServingCopy(source_engine(url), Path(path))
+    copy.after_change(lambda state: warm(url))
     copy.start()
     return copy
 
@@ -146,18 +154,90 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     """
     if not function.__module__.startswith("queries."):
         raise ValueError("only query-layer functions are cached")
-    return _load(
+    call = (
         f"{function.__module__}.{function.__qualname__}",
         url,
         filters,
         tuple(sorted(kwargs.items())),
-        None if _reads_source(function.__module__, url) else generation(url),
     )
+    if _reads_source(function.__module__, url):
+        return _load(*call, None)
+    _recent_calls.remember(call)
+    return _load(*call, generation(url))
+
+
+class _RecentCalls:
+    """The last RECENT_CALLS distinct cached calls, newest last (shared by every session: the
+    cache is too, and each call carries its user's scope in its Filters)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._calls: OrderedDict[tuple, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, call: tuple) -> None:
+        with self._lock:
+            self._calls[call] = None
+            self._calls.move_to_end(call)
+            while len(self._calls) > self.size:
+                self._calls.popitem(last=False)
+
+    def newest_first(self) -> list[tuple]:
+        with self._lock:
+            return list(reversed(self._calls))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+_recent_calls = _RecentCalls(RECENT_CALLS)
+
+
+def warm_seconds() -> float:
+    """How long a warm-up may run after each change of the copy (0 turns it off)."""
+    try:
+        return max(0.0, float(os.environ.get(WARM_SECONDS_ENV_VAR, DEFAULT_WARM_SECONDS)))
+    except ValueError:
+        log.warning(
+            "%s=%r is not a number of seconds",
+            WARM_SECONDS_ENV_VAR,
+            os.environ.get(WARM_SECONDS_ENV_VAR),
+        )
+        return DEFAULT_WARM_SECONDS
+
+
+def warm(url: str, budget_seconds: float | None = None) -> int:
+    """Recompute the most recent cached calls for `url` against the copy's new data, newest
+    first, so that users keep finding their figures ready after the copy changes (every cached
+    result is keyed by the copy's change counter, so a change makes them all cold). Runs in the
+    copy's refreshing thread; stops at the time budget or when a newer change arrives, whose
+    own warm-up follows. A call computed here fills the same cache entry a page would; a page
+    asking for it meanwhile waits for this computation rather than repeating it (Streamlit
+    locks each cache key). Returns how many results it computed."""
+    budget = warm_seconds() if budget_seconds is None else budget_seconds
+    began = time.perf_counter()
+    warmed_for = generation(url)
+    done = 0
+    for call in _recent_calls.newest_first():
+        if time.perf_counter() - began >= budget or generation(url) != warmed_for:
+            break
+        if call[1] != url:
+            continue
+        try:
+            _load(*call, warmed_for)
+            done += 1
+        except Exception:  # the page that needs it will show the failure; here, only log
+            log.warning("warm-up of %s failed", call[0], exc_info=True)
+    if done:
+        log.info("warmed %d cached results in %.1f s", done, time.perf_counter() - began)
+    return done
 
 
 def clear() -> None:
     """Forget every cached result (tests, and the 'refresh data' button)."""
     st.cache_data.clear()
+    _recent_calls.clear()
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,7 @@ class ServingCopy:
         self._current: CopyState | None = None
         self._current_read = False
         self.last_error: str | None = None
+        self._after_change: list[Callable[[CopyState], None]] = []
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -252,7 +254,9 @@ class ServingCopy:
         """
         with self._refresh_lock:
             started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            state = None if full else self.state()
+            # Read even for a full load: the change counter carries on from it (restarting at 1
+            # would give a new load the cache keys of results computed on an old one).
+            state = self.state()
             if full is None:
                 full = state is None or started - state.full_at >= full_resync_after()
             full = full or state is None
@@ -273,6 +277,9 @@ class ServingCopy:
                     extracts.append((table, path, mode, time.perf_counter() - began, rows))
                 report = self._load(extracts, started, full, state)
             self._current, self._current_read = self.state(), True
+        current = self._current
+        if current is not None and (state is None or current.changes != state.changes):
+            self._notify(current)
         log.info(
             "serving copy %s refreshed (%s): %s",
             self.path,
@@ -436,6 +443,18 @@ class ServingCopy:
         duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM increment")
         duck.execute("DROP TABLE increment")
         return int(changed)
+
+    def after_change(self, listener: Callable[[CopyState], None]) -> None:
+        """Call `listener(state)` after every refresh that changed the copy, in the refreshing
+        thread (the app recomputes what its users were looking at: dashboard/data.py)."""
+        self._after_change.append(listener)
+
+    def _notify(self, current: CopyState) -> None:
+        for listener in self._after_change:
+            try:
+                listener(current)
+            except Exception:  # a listener's failure must not fail the refresh
+                log.exception("serving copy listener %r failed", listener)
 
     # -- background refresh ------------------------------------------------------------------
 

@@ -51,7 +51,9 @@ def clear_caches() -> None:
     process, so a test that wants the app to read its own database clears them first."""
     import streamlit as st
 
-    st.cache_data.clear()
+    from dashboard import data
+
+    data.clear()  # the cached results, and the calls a serving copy's warm-up would replay
     st.cache_resource.clear()
 
 

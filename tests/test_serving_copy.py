@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from dashboard import data
 from dashboard.pages import visible_pages
-from queries import quality, reference, serving
+from queries import indicators, quality, reference, serving
 from queries.db import make_engine
 from queries.demo import build_demo
 from queries.indicators import headline
@@ -362,6 +362,68 @@ def test_the_app_reads_the_copy_and_says_how_fresh_it_is(
     assert f"Served from the dashboard's copy, refreshed {refreshed:%d %b %H:%M} EAT" in captions
     assert data.engine(f"sqlite:///{demo_db_path}").dialect.name == "duckdb"
     assert not at.exception
+    clear_caches()
+
+
+def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy changes (a new incident); its refresh recomputes the cached calls users made,
+    with the new data, so the next page finds them in the cache instead of computing them."""
+    source_url = _writable_sqlite(demo_db_path, tmp_path)
+    path = tmp_path / "copy.duckdb"
+    ServingCopy(make_engine(source_url), path).refresh()  # built ahead, as a deployment does
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")  # fresh: no refresh of its own
+    clear_caches()
+    computed: list[str] = []
+
+    def counted(engine, filters, threshold):
+        computed.append(engine.dialect.name)
+        return headline(engine, filters, threshold)
+
+    # data.load names the function by its import path, and _load imports it from there.
+    monkeypatch.setattr(indicators, "headline", counted)
+    filters = filters_of({})
+
+    def reported(frame: pd.DataFrame) -> float:
+        return frame.set_index("indicator").loc["incidents_reported", "value"]
+
+    before = reported(data.load(headline, source_url, filters, threshold=5))
+    assert computed == ["duckdb"]
+
+    writer = make_engine(source_url, read_only=False)
+    with writer.begin() as connection:
+        latest = connection.execute(
+            text(
+                "SELECT max(reported_at) AS reported_at, max(updated_at) AS updated_at FROM incidents"
+            )
+        ).one()
+        new_id = connection.execute(text("SELECT max(id) + 1 FROM incidents")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, reported_at, county_code, category, channel, "
+                "severity, status, updated_at) VALUES (:id, :at, '032', 'theft', 'hatua_app', "
+                "'low', 'reported', :updated)"
+            ),
+            {"id": new_id, "at": latest.reported_at, "updated": latest.updated_at},
+        )
+    writer.dispose()
+    data.serving_copy(source_url).refresh(full=False)
+    assert computed == ["duckdb", "duckdb"]  # recomputed by the refresh's warm-up
+
+    after = reported(data.load(headline, source_url, filters, threshold=5))
+    assert computed == ["duckdb", "duckdb"]  # the page found it ready
+    assert after == before + 1
+
+    monkeypatch.setenv(data.WARM_SECONDS_ENV_VAR, "0")  # warm-up off: the next change is lazy
+    with make_engine(source_url, read_only=False).begin() as connection:
+        connection.execute(text("DELETE FROM incidents WHERE id = :id"), {"id": new_id})
+    data.serving_copy(source_url).refresh(full=True)
+    assert computed == ["duckdb", "duckdb"]
+    assert reported(data.load(headline, source_url, filters, threshold=5)) == before
+    assert computed == ["duckdb", "duckdb", "duckdb"]
+    data.serving_copy(source_url).stop()
     clear_caches()
 
 
