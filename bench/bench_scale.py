@@ -5,7 +5,9 @@ Builds and caches demo databases under `.bench/` (a PostgreSQL cluster the bench
 then drives each page through AppTest in a fresh Python process per page and run: cold (empty
 caches), warm (a rerun), a period change (the Period widget, last 28 days -> this financial year)
 and a county change (the Counties widget, national -> Nakuru; the County profile goes from Nakuru
-to Nairobi). For each step it counts the SQL statements and sums the database's own time for them
+to Nairobi); with a serving copy, also the page after the copy changes (`changed`: the change
+counter raised as by a refresh, after the app's warm-up has run; its time is reported apart).
+For each step it counts the SQL statements and sums the database's own time for them
 (cursor execute durations), and reads the process's peak RSS. Prints a table, writes JSON to
 `.bench/results-<UTC time>.json`. Measures only; asserts nothing.
 
@@ -45,8 +47,8 @@ SEED = 42
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 ENGINES = ("postgresql", "sqlite")
 SERVING_ENV_VAR = "USALAMA_SERVING_COPY"
-PHASES = ("cold", "warm", "period", "back", "county")
-TABLE_PHASES = ("cold", "warm", "period", "county")
+PHASES = ("cold", "warm", "period", "back", "county", "changed")
+TABLE_PHASES = ("cold", "warm", "period", "county", "changed")
 PERIOD_FROM, PERIOD_TO = "last_28_days", "this_fy"
 COUNTY_TO, PROFILE_COUNTY, PROFILE_COUNTY_TO = "032", "032", "047"
 SLOWEST = 3
@@ -464,9 +466,12 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         "back": lambda: at.selectbox(key="f_preset").set_value(PERIOD_FROM).run(),
         "county": lambda: at.multiselect(key="f_counties").set_value([county_to]).run(),
     }
+    if os.environ.get(SERVING_ENV_VAR):
+        steps["changed"] = lambda: at.run()
     phases: dict[str, Any] = {}
     error = None
     for phase, step in steps.items():
+        warmup = _simulate_copy_change(url) if phase == "changed" else None
         statements.take()
         began = time.perf_counter()
         try:
@@ -489,6 +494,8 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
             "engines": {e: sum(r[3] == e for r in records) for e in {r[3] for r in records}},
             "error": problem,
         }
+        if warmup is not None:
+            phases[phase]["warmup_seconds"] = warmup
         deep_link_missed = at._finished_page_script_hash != calc_hash(case.url_path)
         if phase == "cold" and not case.default and deep_link_missed:
             problem = problem or "the deep link did not open the page"
@@ -505,6 +512,24 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         "phases": phases,
         "error": error,
     }
+
+
+def _simulate_copy_change(url: str) -> float | None:
+    """Raise the serving copy's change counter, as a refresh that changed rows does (every
+    cached figure goes cold), and run what follows such a refresh in the app (its warm-up,
+    dashboard/data.py) to the end. Returns the warm-up's seconds; the `changed` step then
+    times the page, as a user opening it after the refresh would see it."""
+    from dashboard import data
+
+    copy = data.serving_copy(url)
+    if copy is None or not copy.ready:
+        return None
+    with copy.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE usalama_serving_meta SET changes = changes + 1")
+    copy._current_read = False
+    began = time.perf_counter()
+    copy._notify(copy.current)
+    return time.perf_counter() - began
 
 
 RESULT_PREFIX = "BENCH-RESULT "
@@ -629,6 +654,13 @@ def summarise(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             row[f"{phase}_s"] = _spread([p["seconds"] for p in done])
             row[f"{phase}_n"] = _spread([p["statements"] for p in done], 0)
             row[f"{phase}_db"] = _spread([p["db_seconds"] for p in done])
+        row["warmup_s"] = _spread(
+            [
+                r["phases"]["changed"].get("warmup_seconds")
+                for r in runs
+                if "changed" in r.get("phases", {})
+            ]
+        )
         rows.append(row)
     return rows
 
@@ -641,6 +673,8 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("warm_s", "warm s"),
     ("period_s", "period s"),
     ("county_s", "county s"),
+    ("changed_s", "changed s"),
+    ("warmup_s", "warm-up s"),
     ("sql_n", "SQL n c/p/k"),
     ("db_s", "db s c/p/k"),
     ("peak_rss_mb", "RSS MB"),
