@@ -135,6 +135,7 @@ def target_achievement_by_county(
         comparison=filters.comparison,
         counties=filters.counties,
         scope=filters.scope,
+        as_of=filters.as_of,
     )
     for (start, to), group in wanted.groupby(["period_start", "actual_to"]):
         if start > to:

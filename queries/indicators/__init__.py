@@ -495,8 +495,13 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
     if codes is None or len(codes) != 1:
         raise ValueError("the scorecard needs exactly one county")
     code = codes[0]
+    # The same as-of date as the page (else every measure below looks it up again).
     everywhere = Filters(
-        start=filters.start, end=filters.end, preset=filters.preset, comparison=filters.comparison
+        start=filters.start,
+        end=filters.end,
+        preset=filters.preset,
+        comparison=filters.comparison,
+        as_of=filters.as_of,
     )
     by_county = indicators_frame(engine, everywhere, threshold, "county").set_index("county_code")
     national = indicators_frame(engine, everywhere, threshold).iloc[0]
