@@ -10,11 +10,14 @@ result is the same on both engines.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import statistics
 import time
+from collections.abc import Iterator
 
 from sqlalchemy import (
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -382,6 +385,31 @@ def install_statement_timer(engine: Engine, timeout_ms: int) -> None:
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "before_cursor_execute", before_execute)
+
+
+@contextlib.contextmanager
+def without_statement_timeout(connection: Connection) -> Iterator[None]:
+    """Lift the dashboard's statement timeout for the statements of this block on `connection`:
+    the serving copy's bulk reads of whole tables take longer than any page's query, and cutting
+    them off would leave the copy unbuilt (a 10M-row SQLite source was 'interrupted' at 60 s).
+
+    PostgreSQL: SET LOCAL, which ends with the block's transaction (the pool rolls it back), so
+    a pooled connection never keeps the lifted limit. SQLite: the connection's statement timer
+    (`install_statement_timer`) gets no deadline until the block ends."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        yield
+        return
+    timer = connection.info.get("statement_timer")
+    if timer is None:
+        yield
+        return
+    limit = timer.seconds
+    timer.seconds = float("inf")
+    try:
+        yield
+    finally:
+        timer.seconds = limit
 
 
 def is_timeout(exc: BaseException) -> bool:

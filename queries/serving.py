@@ -51,6 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from queries import dialect as sqld
 from queries.db import missing_columns, missing_tables
 from queries.filters import EAT_OFFSET
 from queries.schema import metadata
@@ -516,7 +517,11 @@ def _extract_rows(engine: Engine, table: Table, columns: list, since, path: Path
     if since is not None:
         statement = statement.where(table.c[UPDATED_AT] >= since)
     count = 0
-    with path.open("w", newline="") as file, engine.connect() as connection:
+    with (
+        path.open("w", newline="") as file,
+        engine.connect() as connection,
+        sqld.without_statement_timeout(connection),
+    ):
         writer = csv.writer(file)
         writer.writerow([column.name for column in columns])
         result = connection.execution_options(stream_results=True, yield_per=_CHUNK_ROWS).execute(
@@ -557,6 +562,9 @@ def _extract_postgres(engine: Engine, table: Table, columns: list, since, path: 
     try:
         connection = raw.driver_connection
         with path.open("wb") as file, connection.cursor() as cursor:
+            # A whole table takes longer than a page's query may; SET LOCAL ends with this
+            # transaction (rolled back below), so the pooled connection keeps its limit.
+            cursor.execute("SET LOCAL statement_timeout = 0")
             with cursor.copy(copy) as stream:
                 for block in stream:
                     file.write(block)

@@ -112,6 +112,39 @@ def test_postgresql_statements_stop_at_the_timeout(own_server, monkeypatch) -> N
     engine.dispose()
 
 
+def test_the_serving_copy_reads_whole_tables_past_the_page_timeout(
+    own_server, tmp_path, monkeypatch
+) -> None:
+    """A whole-table read for the serving copy outlasts the limit a page's query has, and must
+    not be cut off; the pooled connection keeps the page limit afterwards."""
+    import threading
+
+    from queries.serving import ServingCopy
+
+    url = own_server.url("outage")
+    monkeypatch.setenv(TIMEOUT_ENV_VAR, "300")
+    source = make_engine(url)
+    locker = create_engine(url).connect()
+    locker.execute(text("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE"))
+    # Released after a second: the copy's read of targets waits that long, past 0.3 s.
+    release = threading.Timer(1.0, lambda: (locker.rollback(), locker.close()))
+    release.start()
+    try:
+        copy = ServingCopy(source, tmp_path / "copy.duckdb")
+        report = {item.table: item for item in copy.refresh()}
+    finally:
+        release.join()
+    with create_engine(url).connect() as connection:
+        expected = connection.execute(text("SELECT count(*) FROM targets")).scalar_one()
+    assert report["targets"].rows == expected > 0
+    with source.connect() as connection:
+        assert connection.exec_driver_sql("SHOW statement_timeout").scalar_one() == "300ms"
+    with pytest.raises(QueryTimeout):
+        read_frame(source, select(literal_column("pg_sleep(30)").label("slept")))
+    copy.stop()
+    source.dispose()
+
+
 def test_a_locked_table_times_out_on_the_page_and_retry_recovers(own_server, monkeypatch):
     url = own_server.url("outage")
     monkeypatch.setenv("REPORTING_DB_URL", url)

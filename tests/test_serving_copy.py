@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, select, text
 
 from dashboard import data
 from dashboard.pages import visible_pages
 from queries import indicators, quality, reference, serving
-from queries.db import make_engine
+from queries.db import TIMEOUT_ENV_VAR, QueryTimeout, make_engine, read_frame
 from queries.demo import build_demo
 from queries.indicators import headline
+from queries.schema import incidents as incidents_table
 from queries.serving import ServingCopy
 from tests.app_support import clear_caches, filters_of, open_page, path_of, run_app, use_demo_db
 from tests.clock import TEST_TODAY
@@ -318,6 +319,22 @@ def test_a_refresh_that_changes_nothing_keeps_every_cached_figure(
     assert copy.current.changes == before + 2
     copy.stop()
     writer.dispose()
+
+
+def test_a_copy_is_built_from_a_source_slower_than_the_page_timeout(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading every incident of the demo takes far longer than 1 ms: a page's query is stopped
+    at that limit, the copy's whole-table reads are not."""
+    monkeypatch.setenv(TIMEOUT_ENV_VAR, "1")
+    source = make_engine(f"sqlite:///{demo_db_path}")
+    copy = ServingCopy(source, tmp_path / "copy.duckdb")
+    report = {item.table: item for item in copy.refresh()}
+    unlimited = create_engine(f"sqlite:///{demo_db_path}")
+    assert report["incidents"].rows == _row_counts(unlimited)["incidents"] > 0
+    with pytest.raises(QueryTimeout):
+        read_frame(source, select(incidents_table.c.id, incidents_table.c.reported_at))
+    copy.stop()
 
 
 def test_a_copy_survives_a_restart_and_a_source_that_goes_away(
