@@ -210,17 +210,20 @@ def warm_seconds() -> float:
 def warm(url: str, budget_seconds: float | None = None) -> int:
     """Recompute the most recent cached calls for `url` against the copy's new data, newest
     first, so that users keep finding their figures ready after the copy changes (every cached
-    result is keyed by the copy's change counter, so a change makes them all cold). Runs in the
-    copy's refreshing thread; stops at the time budget or when a newer change arrives, whose
-    own warm-up follows. A call computed here fills the same cache entry a page would; a page
-    asking for it meanwhile waits for this computation rather than repeating it (Streamlit
-    locks each cache key). Returns how many results it computed."""
+    result is keyed by the copy's change counter, so a change makes them all cold).
+
+    Runs in the copy's refreshing thread, so the next refresh waits for it; stops when the
+    budget is spent (checked between calls: one slow call may overrun it) or the copy stops.
+    A call computed here fills the same cache entry a page would; a page asking for it
+    meanwhile waits for this computation rather than repeating it (Streamlit locks each cache
+    key). Returns how many results it computed."""
     budget = warm_seconds() if budget_seconds is None else budget_seconds
     began = time.perf_counter()
+    copy = serving_copy(url)
     warmed_for = generation(url)
     done = 0
     for call in _recent_calls.newest_first():
-        if time.perf_counter() - began >= budget or generation(url) != warmed_for:
+        if time.perf_counter() - began >= budget or copy is None or copy.stopping:
             break
         if call[1] != url:
             continue
@@ -232,6 +235,22 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     if done:
         log.info("warmed %d cached results in %.1f s", done, time.perf_counter() - began)
     return done
+
+
+class _OutsideScripts(logging.Filter):
+    """Drops Streamlit's 'missing ScriptRunContext' warning from the copy's refreshing thread:
+    the warm-up calls cached functions there, whose spinner has no page to show on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.threadName == serving.REFRESH_THREAD_NAME
+            and "missing ScriptRunContext" in record.getMessage()
+        )
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    _OutsideScripts()
+)
 
 
 def clear() -> None:

@@ -163,6 +163,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+REFRESH_THREAD_NAME = "usalama-serving-refresh"
+
+
 class ServingCopy:
     """A DuckDB copy of one reporting database, refreshed in place (see the module docstring)."""
 
@@ -366,7 +369,10 @@ class ServingCopy:
                     seconds = extract_seconds + time.perf_counter() - began
                     report.append(TableRefresh(table.name, mode, rows, seconds, changes))
                 # One counter for the whole copy, raised by every refresh that changed rows.
-                previous = state.changes if state else 0
+                # Never lower than what this process has served: a copy whose state could not
+                # be read must not hand an old counter (old cache keys) to new data.
+                served = self._current.changes if self._current else 0
+                previous = max(state.changes if state else 0, served)
                 duck.execute(f"UPDATE {META_TABLE} SET changes = ?", [previous + int(changed)])
                 duck.execute("COMMIT")
             except BaseException:
@@ -431,11 +437,17 @@ class ServingCopy:
             return 0
         keys = _primary_key(table)
         duck.execute(f"CREATE OR REPLACE TEMP TABLE increment AS SELECT {names} FROM {reader}")
-        matches = " AND ".join(f"{table.name}.{key} = increment.{key}" for key in keys)
-        # New or different rows: the increment less the copy's current version of those keys.
+        # IS NOT DISTINCT FROM: a row whose key is NULL (a source breaking the contract) is
+        # replaced like any other, not added again and counted as a change on every refresh.
+        matches = " AND ".join(
+            f"{table.name}.{key} IS NOT DISTINCT FROM increment.{key}" for key in keys
+        )
+        # Rows that differ between the increment and the copy's rows for the same keys, both
+        # ways (EXCEPT ALL: a key held twice with different rows is a change too).
+        current = f"SELECT {names} FROM {table.name} WHERE EXISTS (SELECT 1 FROM increment WHERE {matches})"
         changed = duck.execute(
-            f"SELECT count(*) FROM (SELECT {names} FROM increment EXCEPT SELECT {names} "
-            f"FROM {table.name} WHERE EXISTS (SELECT 1 FROM increment WHERE {matches}))"
+            f"SELECT count(*) FROM ((SELECT {names} FROM increment EXCEPT ALL {current}) "
+            f"UNION ALL ({current} EXCEPT ALL SELECT {names} FROM increment))"
         ).fetchone()[0]
         if not changed:
             duck.execute("DROP TABLE increment")
@@ -444,6 +456,11 @@ class ServingCopy:
         duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM increment")
         duck.execute("DROP TABLE increment")
         return int(changed)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called: work done for the copy in its thread should end."""
+        return self._stop.is_set()
 
     def after_change(self, listener: Callable[[CopyState], None]) -> None:
         """Call `listener(state)` after every refresh that changed the copy, in the refreshing
@@ -484,7 +501,7 @@ class ServingCopy:
                 if interval <= 0 or self._stop.wait(interval):
                     return
 
-        self._thread = threading.Thread(target=loop, name="usalama-serving-refresh", daemon=True)
+        self._thread = threading.Thread(target=loop, name=REFRESH_THREAD_NAME, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -118,6 +118,7 @@ def test_the_serving_copy_reads_whole_tables_past_the_page_timeout(
     """A whole-table read for the serving copy outlasts the limit a page's query has, and must
     not be cut off; the pooled connection keeps the page limit afterwards."""
     import threading
+    import time
 
     from queries.serving import ServingCopy
 
@@ -126,14 +127,38 @@ def test_the_serving_copy_reads_whole_tables_past_the_page_timeout(
     source = make_engine(url)
     locker = create_engine(url).connect()
     locker.execute(text("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE"))
-    # Released after a second: the copy's read of targets waits that long, past 0.3 s.
-    release = threading.Timer(1.0, lambda: (locker.rollback(), locker.close()))
+    watcher = create_engine(url)
+    waited: list[bool] = []
+
+    def release_after_the_copy_has_waited() -> None:
+        # Once the copy's read of targets is seen waiting for the lock, hold it 0.6 s more:
+        # twice the limit a page's statement has.
+        deadline = time.monotonic() + 60
+        with watcher.connect() as connection:
+            while time.monotonic() < deadline and not waited:
+                waited.extend(
+                    connection.execute(
+                        text(
+                            "SELECT true FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query LIKE 'COPY%targets%'"
+                        )
+                    ).scalars()
+                )
+                connection.rollback()  # pg_stat_activity is a snapshot per transaction
+                time.sleep(0.05)
+        time.sleep(0.6)
+        locker.rollback()
+        locker.close()
+
+    release = threading.Thread(target=release_after_the_copy_has_waited)
     release.start()
     try:
         copy = ServingCopy(source, tmp_path / "copy.duckdb")
         report = {item.table: item for item in copy.refresh()}
     finally:
         release.join()
+        watcher.dispose()
+    assert waited and report["targets"].seconds > 0.6
     with create_engine(url).connect() as connection:
         expected = connection.execute(text("SELECT count(*) FROM targets")).scalar_one()
     assert report["targets"].rows == expected > 0
