@@ -25,8 +25,12 @@ from queries.filters import Filters
 
 log = logging.getLogger(__name__)
 
-# One TTL for every cached result: the reporting database is refreshed during the day.
+# One TTL for every cached result read from the reporting database itself, which changes during
+# the day; results read from the serving copy are keyed by its change counter instead.
 CACHE_TTL_SECONDS = int(os.environ.get("USALAMA_CACHE_TTL_SECONDS", "600"))
+# Query results kept at most (least recently used go first): bounds memory when the copy's
+# changes leave results of older generations behind.
+CACHE_MAX_RESULTS = 2000
 # After the serving copy changes, recompute what users were looking at for at most this long.
 WARM_SECONDS_ENV_VAR = "USALAMA_WARM_SECONDS"
 DEFAULT_WARM_SECONDS = 60.0
@@ -133,13 +137,13 @@ def _reads_source(module_name: str, url: str) -> bool:
     return module_name in _SOURCE_ONLY_MODULES and source_engine(url).dialect.name == "sqlite"
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner="Loading figures…")
+@st.cache_data(max_entries=CACHE_MAX_RESULTS, show_spinner="Loading figures…")
 def _load(
     qualified_name: str,
     url: str,
     filters: Filters,
     kwargs: tuple[tuple[str, Any], ...],
-    generation: int | None,
+    generation: int | str,
 ):
     module_name, _, function_name = qualified_name.rpartition(".")
     function = getattr(importlib.import_module(module_name), function_name)
@@ -161,9 +165,21 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
         tuple(sorted(kwargs.items())),
     )
     if _reads_source(function.__module__, url):
-        return _load(*call, None)
+        return _load(*call, _source_window())
+    copy_generation = generation(url)
+    if copy_generation is None:
+        return _load(*call, _source_window())
     _recent_calls.remember(call)
-    return _load(*call, generation(url))
+    return _load(*call, copy_generation)
+
+
+def _source_window() -> str:
+    """The cache key's data version for results read from the reporting database itself: the
+    current CACHE_TTL_SECONDS window, so they are recomputed at most that long after. Results
+    from the copy are keyed by its change counter instead and stay valid until it changes: a
+    database loaded in nightly batches keeps every page warm all day, where a TTL made them
+    all cold every ten minutes."""
+    return f"source@{int(time.time() // max(CACHE_TTL_SECONDS, 1))}"
 
 
 class _RecentCalls:

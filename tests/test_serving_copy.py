@@ -445,6 +445,44 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     clear_caches()
 
 
+def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expire(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the copy, a result is valid until the copy changes (a database loaded in batches
+    keeps pages warm all day); read from the source, it is recomputed after the TTL."""
+    source_url = _writable_sqlite(demo_db_path, tmp_path)
+    path = tmp_path / "copy.duckdb"
+    ServingCopy(make_engine(source_url), path).refresh()
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    clear_caches()
+    computed: list[str] = []
+
+    def counted(engine, filters, threshold):
+        computed.append(engine.dialect.name)
+        return headline(engine, filters, threshold)
+
+    monkeypatch.setattr(indicators, "headline", counted)
+    filters = filters_of({})
+    now = [1_000_000.0]
+    monkeypatch.setattr(data.time, "time", lambda: now[0])
+    data.load(headline, source_url, filters, threshold=5)
+    now[0] += 10 * data.CACHE_TTL_SECONDS
+    data.load(headline, source_url, filters, threshold=5)
+    assert computed == ["duckdb"]
+    data.serving_copy(source_url).stop()
+
+    monkeypatch.delenv(serving.PATH_ENV_VAR)
+    clear_caches()
+    data.load(headline, source_url, filters, threshold=5)
+    data.load(headline, source_url, filters, threshold=5)
+    assert computed == ["duckdb", "sqlite"]
+    now[0] += data.CACHE_TTL_SECONDS
+    data.load(headline, source_url, filters, threshold=5)
+    assert computed == ["duckdb", "sqlite", "sqlite"]
+    clear_caches()
+
+
 def test_a_broken_copy_file_sends_the_app_back_to_the_source(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
