@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, select, text
+from streamlit.runtime.caching import cache_utils
 
 from dashboard import data
 from dashboard.pages import visible_pages
@@ -455,6 +456,11 @@ def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expi
     ServingCopy(make_engine(source_url), path).refresh()
     monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
     monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    now = [1_000_000.0]
+    # One clock for the source's time window and for Streamlit's own TTL (its caches, made
+    # anew after clear_caches, read the timer when they are made).
+    monkeypatch.setattr(data.time, "time", lambda: now[0])
+    monkeypatch.setattr(cache_utils, "TTLCACHE_TIMER", lambda: now[0])
     clear_caches()
     computed: list[str] = []
 
@@ -464,8 +470,6 @@ def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expi
 
     monkeypatch.setattr(indicators, "headline", counted)
     filters = filters_of({})
-    now = [1_000_000.0]
-    monkeypatch.setattr(data.time, "time", lambda: now[0])
     data.load(headline, source_url, filters, threshold=5)
     now[0] += 10 * data.CACHE_TTL_SECONDS
     data.load(headline, source_url, filters, threshold=5)
