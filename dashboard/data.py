@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # One TTL for every cached result read from the reporting database itself, which changes during
 # the day; results read from the serving copy are keyed by its change counter instead.
 CACHE_TTL_SECONDS = int(os.environ.get("USALAMA_CACHE_TTL_SECONDS", "600"))
-# Query results kept at most (least recently used go first): bounds memory when the copy's
+# Query results kept at most (the least recently used go first): bounds memory when the copy's
 # changes leave results of older generations behind.
 CACHE_MAX_RESULTS = 2000
 # After the serving copy changes, recompute what users were looking at for at most this long.
