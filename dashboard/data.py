@@ -164,9 +164,7 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
         filters,
         tuple(sorted(kwargs.items())),
     )
-    if _reads_source(function.__module__, url):
-        return _load(*call, _source_window())
-    copy_generation = generation(url)
+    copy_generation = None if _reads_source(function.__module__, url) else generation(url)
     if copy_generation is None:
         return _load(*call, _source_window())
     _recent_calls.remember(call)

@@ -575,20 +575,18 @@ def _extract_postgres(engine: Engine, table: Table, columns: list, since, path: 
     copy = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL {})").format(
         query, sql.Literal(NULL_TEXT)
     )
-    raw = engine.raw_connection()
-    try:
-        connection = raw.driver_connection
-        with path.open("wb") as file, connection.cursor() as cursor:
-            # A whole table takes longer than a page's query may; SET LOCAL ends with this
-            # transaction (rolled back below), so the pooled connection keeps its limit.
-            cursor.execute("SET LOCAL statement_timeout = 0")
-            with cursor.copy(copy) as stream:
-                for block in stream:
-                    file.write(block)
-            rows = cursor.rowcount
-        connection.rollback()
-    finally:
-        raw.close()
+    # The COPY runs on the driver's own connection, inside the transaction in which the
+    # statement timeout is lifted; closing rolls it back, so the pooled connection keeps it.
+    with (
+        engine.connect() as connection,
+        sqld.without_statement_timeout(connection),
+        path.open("wb") as file,
+        connection.connection.driver_connection.cursor() as cursor,
+    ):
+        with cursor.copy(copy) as stream:
+            for block in stream:
+                file.write(block)
+        rows = cursor.rowcount
     return max(rows, 0)
 
 

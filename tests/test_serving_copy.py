@@ -384,25 +384,39 @@ def test_the_app_reads_the_copy_and_says_how_fresh_it_is(
     clear_caches()
 
 
-def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
-    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The copy changes (a new incident); its refresh recomputes the cached calls users made,
-    with the new data, so the next page finds them in the cache instead of computing them."""
+def _app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A writable copy of the demo as the app's source, with a serving copy built ahead (as a
+    deployment does) and fresh, so it does not refresh on its own; empty caches. Returns the
+    source's URL."""
     source_url = _writable_sqlite(demo_db_path, tmp_path)
     path = tmp_path / "copy.duckdb"
-    ServingCopy(make_engine(source_url), path).refresh()  # built ahead, as a deployment does
+    ServingCopy(make_engine(source_url), path).refresh()
     monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
-    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")  # fresh: no refresh of its own
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
     clear_caches()
+    return source_url
+
+
+def _counting_headline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make `headline` record the engine of every computation (not of cache hits); returns the
+    record. data.load names the function by its import path, and _load imports it from there."""
     computed: list[str] = []
 
     def counted(engine, filters, threshold):
         computed.append(engine.dialect.name)
         return headline(engine, filters, threshold)
 
-    # data.load names the function by its import path, and _load imports it from there.
     monkeypatch.setattr(indicators, "headline", counted)
+    return computed
+
+
+def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy changes (a new incident); its refresh recomputes the cached calls users made,
+    with the new data, so the next page finds them in the cache instead of computing them."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    computed = _counting_headline(monkeypatch)
     filters = filters_of({})
 
     def reported(frame: pd.DataFrame) -> float:
@@ -451,24 +465,13 @@ def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expi
 ) -> None:
     """From the copy, a result is valid until the copy changes (a database loaded in batches
     keeps pages warm all day); read from the source, it is recomputed after the TTL."""
-    source_url = _writable_sqlite(demo_db_path, tmp_path)
-    path = tmp_path / "copy.duckdb"
-    ServingCopy(make_engine(source_url), path).refresh()
-    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
-    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
     now = [1_000_000.0]
     # One clock for the source's time window and for Streamlit's own TTL (its caches, made
-    # anew after clear_caches, read the timer when they are made).
+    # anew by clear_caches in _app_on_a_copy, read the timer when they are made).
     monkeypatch.setattr(data.time, "time", lambda: now[0])
     monkeypatch.setattr(cache_utils, "TTLCACHE_TIMER", lambda: now[0])
-    clear_caches()
-    computed: list[str] = []
-
-    def counted(engine, filters, threshold):
-        computed.append(engine.dialect.name)
-        return headline(engine, filters, threshold)
-
-    monkeypatch.setattr(indicators, "headline", counted)
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    computed = _counting_headline(monkeypatch)
     filters = filters_of({})
     data.load(headline, source_url, filters, threshold=5)
     now[0] += 10 * data.CACHE_TTL_SECONDS
