@@ -280,6 +280,45 @@ def filters_from_choices(
     )
 
 
+def other_periods(filters: Filters) -> list[Filters]:
+    """The same selection over every other preset's period, as the filter bar makes them on
+    the same as-of date; for the comparison of a preset's period (a custom period equal to
+    one), the valid comparisons of every other preset. What one click on the Period widget
+    asks for next, so the serving copy's warm-up can have it ready (dashboard/data.py).
+
+    Only the period changes: scope, places, comparison and as-of date are kept, so a result
+    computed for one of these is exactly the one that user's page would ask for. Empty for a
+    custom period that is no preset's comparison, or without an as-of date."""
+    if filters.as_of is None:
+        return []
+    periods = {
+        preset: preset_period(preset, filters.as_of) for preset in PRESETS if preset != "custom"
+    }
+    periods = {preset: (start, end) for preset, (start, end) in periods.items() if start <= end}
+    chosen = (filters.start, filters.end)
+    if filters.preset in periods:
+        return [
+            replace(filters, start=start, end=end, preset=preset)
+            for preset, (start, end) in periods.items()
+            if preset != filters.preset
+        ]
+    if filters.preset != "custom":
+        return []
+    # A page asks for a comparison only when it is valid (pages compare nothing otherwise).
+    compared = [
+        comparison_period(start, end, filters.comparison)
+        for start, end in periods.values()
+        if comparison_problem(start, end, filters.comparison) is None
+    ]
+    if chosen not in compared:
+        return []
+    return [
+        replace(filters, start=start, end=end)
+        for start, end in dict.fromkeys(compared)
+        if (start, end) != chosen
+    ]
+
+
 # A value from a link is echoed back at most this long: enough to recognise, never a page.
 LINK_VALUE_SHOWN_CHARS = 40
 

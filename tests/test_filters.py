@@ -12,6 +12,7 @@ from queries.filters import (
     filters_from_choices,
     filters_from_query_params,
     financial_year_label,
+    other_periods,
     preset_period,
 )
 
@@ -164,3 +165,54 @@ def test_the_link_and_the_widgets_give_the_same_filters(preset: str) -> None:
         chosen.to_query_params(), TODAY, KNOWN, WARDS, scope=("032",)
     )
     assert parsed == chosen and notes == []
+
+
+def test_other_periods_are_the_filters_the_period_widget_would_make() -> None:
+    """What the warm-up prepares must be exactly the page's next cache key: the filter bar's
+    Filters for each other preset, with the user's scope, places and comparison."""
+    chosen = filters_from_choices(
+        "last_28_days", None, "last_year", ["032"], ["KEW-0900"], TODAY, scope=("032", "047")
+    )
+    others = other_periods(chosen)
+    assert {(f.preset, f.start, f.end) for f in others} == {
+        ("last_7_days", D(2026, 11, 22), TODAY),
+        ("last_90_days", D(2026, 8, 31), TODAY),
+        ("this_month", D(2026, 11, 1), TODAY),
+        ("last_month", D(2026, 10, 1), D(2026, 10, 31)),
+        ("this_quarter", D(2026, 10, 1), TODAY),
+        ("this_fy", D(2026, 7, 1), TODAY),
+        ("last_fy", D(2025, 7, 1), D(2026, 6, 30)),
+        ("since_launch", D(2025, 6, 8), TODAY),
+    }
+    for other in others:
+        assert other == filters_from_choices(
+            other.preset, None, "last_year", ["032"], ["KEW-0900"], TODAY, scope=("032", "047")
+        )
+        assert (other.scope, other.counties, other.wards) == (
+            ("032", "047"),
+            ("032",),
+            ("KEW-0900",),
+        )
+
+
+def test_other_periods_of_a_comparison_are_the_other_valid_comparisons() -> None:
+    chosen = filters_from_choices("last_28_days", None, "previous", [], [], TODAY)
+    compared = chosen.comparison_filters()  # 4-31 Oct 2026, also this month's comparison
+    # Last FY's and since launch's previous periods start before the launch: never asked for.
+    assert {(f.start, f.end) for f in other_periods(compared)} == {
+        (D(2026, 11, 15), D(2026, 11, 21)),  # last 7 days
+        (D(2026, 6, 2), D(2026, 8, 30)),  # last 90 days
+        (D(2026, 8, 31), D(2026, 9, 30)),  # last month
+        (D(2026, 8, 3), D(2026, 9, 30)),  # this quarter
+        (D(2026, 1, 31), D(2026, 6, 30)),  # this financial year
+    }
+    assert {f.preset for f in other_periods(compared)} == {"custom"}
+
+
+def test_a_period_that_no_preset_explains_has_no_other_periods() -> None:
+    custom = filters_from_choices(
+        "custom", (D(2026, 3, 3), D(2026, 4, 9)), "previous", [], [], TODAY
+    )
+    assert other_periods(custom) == []
+    without_as_of = Filters(start=D(2026, 11, 1), end=TODAY)
+    assert other_periods(without_as_of) == []

@@ -25,11 +25,13 @@ from dashboard.pages import visible_pages
 from queries import indicators, quality, reference, serving
 from queries.db import TIMEOUT_ENV_VAR, QueryTimeout, make_engine, read_frame
 from queries.demo import build_demo
+from queries.filters import PRESETS
 from queries.indicators import headline
 from queries.schema import incidents as incidents_table
 from queries.serving import ServingCopy
 from tests.app_support import clear_caches, filters_of, open_page, path_of, run_app, use_demo_db
 from tests.clock import TEST_TODAY
+from tests.query_support import raw_table
 
 # Selections that exercise every grain: national, one county, several counties with a year's
 # comparison, a custom quarter, one ward.
@@ -397,13 +399,18 @@ def _app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     return source_url
 
 
-def _counting_headline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make `headline` record the engine of every computation (not of cache hits); returns the
-    record. data.load names the function by its import path, and _load imports it from there."""
+def _counting_headline(
+    monkeypatch: pytest.MonkeyPatch, periods: list[str] | None = None
+) -> list[str]:
+    """Make `headline` record the engine of every computation (not of cache hits), and each
+    one's period preset in `periods` if given; returns the record of engines. data.load names
+    the function by its import path, and _load imports it from there."""
     computed: list[str] = []
 
     def counted(engine, filters, threshold):
         computed.append(engine.dialect.name)
+        if periods is not None:
+            periods.append(filters.preset)
         return headline(engine, filters, threshold)
 
     monkeypatch.setattr(indicators, "headline", counted)
@@ -414,9 +421,11 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The copy changes (a new incident); its refresh recomputes the cached calls users made,
-    with the new data, so the next page finds them in the cache instead of computing them."""
+    with the new data, then the same calls for every other period preset, so the next page,
+    and the next period chosen, are found in the cache instead of computed."""
     source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    computed = _counting_headline(monkeypatch)
+    periods: list[str] = []
+    computed = _counting_headline(monkeypatch, periods)
     filters = filters_of({})
 
     def reported(frame: pd.DataFrame) -> float:
@@ -443,19 +452,28 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
         )
     writer.dispose()
     data.serving_copy(source_url).refresh(full=False)
-    assert computed == ["duckdb", "duckdb"]  # recomputed by the refresh's warm-up
+    # Recomputed by the refresh's warm-up: the call users made first, then every other preset.
+    other_presets = [p for p in PRESETS if p not in ("custom", filters.preset)]
+    assert periods == [filters.preset, filters.preset, *other_presets]
+    assert set(computed) == {"duckdb"}
 
     after = reported(data.load(headline, source_url, filters, threshold=5))
-    assert computed == ["duckdb", "duckdb"]  # the page found it ready
+    this_fy = filters_of({"period": "this_fy"})
+    this_fy_reported = reported(data.load(headline, source_url, this_fy, threshold=5))
+    assert len(computed) == 2 + len(other_presets)  # the page, and its next period, were ready
     assert after == before + 1
+    incidents = raw_table(Path(make_engine(source_url).url.database), "incidents")
+    reported_day = (pd.to_datetime(incidents["reported_at"]) + pd.Timedelta(hours=3)).dt.date
+    assert this_fy_reported == reported_day.between(this_fy.start, this_fy.end).sum()
 
     monkeypatch.setenv(data.WARM_SECONDS_ENV_VAR, "0")  # warm-up off: the next change is lazy
     with make_engine(source_url, read_only=False).begin() as connection:
         connection.execute(text("DELETE FROM incidents WHERE id = :id"), {"id": new_id})
+    computed.clear()
     data.serving_copy(source_url).refresh(full=True)
-    assert computed == ["duckdb", "duckdb"]
+    assert computed == []
     assert reported(data.load(headline, source_url, filters, threshold=5)) == before
-    assert computed == ["duckdb", "duckdb", "duckdb"]
+    assert computed == ["duckdb"]
     data.serving_copy(source_url).stop()
     clear_caches()
 
