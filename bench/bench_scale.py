@@ -6,7 +6,9 @@ then drives each page through AppTest in a fresh Python process per page and run
 caches), warm (a rerun), a period change (the Period widget, last 28 days -> this financial year)
 and a county change (the Counties widget, national -> Nakuru; the County profile goes from Nakuru
 to Nairobi); with a serving copy, also the page after the copy changes (`changed`: the change
-counter raised as by a refresh, after the app's warm-up has run; its time is reported apart).
+counter raised as by a refresh, after the app's warm-up has run; its time is reported apart),
+and the period change made after it (`changed_period`: Nakuru, last 28 days -> this financial
+year, a period not yet asked for there, which the warm-up prepares).
 For each step it counts the SQL statements and sums the database's own time for them (execute
 and fetch: `StatementLog`), and reads the process's peak RSS. Prints a table, writes JSON to
 `.bench/results-<UTC time>.json`. Measures only; asserts nothing.
@@ -47,8 +49,8 @@ SEED = 42
 SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 ENGINES = ("postgresql", "sqlite")
 SERVING_ENV_VAR = "USALAMA_SERVING_COPY"
-PHASES = ("cold", "warm", "period", "back", "county", "changed")
-TABLE_PHASES = ("cold", "warm", "period", "county", "changed")
+PHASES = ("cold", "warm", "period", "back", "county", "changed", "changed_period")
+TABLE_PHASES = ("cold", "warm", "period", "county", "changed", "changed_period")
 PERIOD_FROM, PERIOD_TO = "last_28_days", "this_fy"
 COUNTY_TO, PROFILE_COUNTY, PROFILE_COUNTY_TO = "032", "032", "047"
 SLOWEST = 3
@@ -500,6 +502,7 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
     }
     if os.environ.get(SERVING_ENV_VAR):
         steps["changed"] = lambda: at.run()
+        steps["changed_period"] = lambda: at.selectbox(key="f_preset").set_value(PERIOD_TO).run()
     phases: dict[str, Any] = {}
     error = None
     for phase, step in steps.items():
@@ -707,6 +710,7 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("county_s", "county s"),
     ("changed_s", "changed s"),
     ("warmup_s", "warm-up s"),
+    ("changed_period_s", "then period s"),
     ("sql_n", "SQL n c/p/k"),
     ("db_s", "db s c/p/k"),
     ("peak_rss_mb", "RSS MB"),
