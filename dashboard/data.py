@@ -246,6 +246,12 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     ]
     plan = list(dict.fromkeys(recent + other_period_calls))
     done = 0
+    if recent:
+        try:  # what every page reads first, before any figure
+            for read in (contract_problems, missing_columns, data_as_of, county_list, ward_list):
+                read(url)
+        except Exception:
+            log.warning("warm-up of the reference data failed", exc_info=True)
     for call in plan:
         if time.perf_counter() - began >= budget or copy is None or copy.stopping:
             break

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pydeck as pdk
 import pytest
 
 from dashboard.charts.county_map import (
@@ -23,7 +24,14 @@ from dashboard.charts.county_map import (
     map_table,
     rate_colours,
 )
-from dashboard.maps import KENYA_OUTLINE_PATH, TILE_PX, boxes_overlap, choose_labels, label_box
+from dashboard.maps import (
+    KENYA_OUTLINE_PATH,
+    TILE_PX,
+    boxes_overlap,
+    choose_labels,
+    incident_density_deck,
+    label_box,
+)
 from queries.geography import counties_frame
 from tests.app_support import open_page
 
@@ -308,3 +316,17 @@ def test_a_name_that_would_run_past_the_map_edge_is_left_out() -> None:
     assert list(everyone["county_name"]) == ["Homa Bay", "Nairobi"]
     inside = choose_labels(places, 0.3, within=(34.2, 41.0))  # Homa Bay's name starts at 33.9
     assert list(inside["county_name"]) == ["Nairobi"]
+
+
+def test_the_maps_send_pydecks_json_without_its_indentation() -> None:
+    cells = pd.DataFrame(
+        {
+            "longitude": [36.8, 36.07, 39.66],
+            "latitude": [-1.28, -0.3, -4.05],
+            "incidents": [9, 4, 1],
+        }
+    )
+    for deck in (county_map_deck(_frame()), incident_density_deck(cells)):
+        sent = deck.to_json()
+        assert "\n" not in sent
+        assert json.loads(sent) == json.loads(pdk.Deck.to_json(deck))  # pydeck's own encoding

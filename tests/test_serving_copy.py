@@ -433,6 +433,14 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
 
     before = reported(data.load(headline, source_url, filters, threshold=5))
     assert computed == ["duckdb"]
+    ward_lists: list[str] = []
+    monkeypatch.setattr(
+        reference,
+        "ward_list",
+        lambda engine, ward_list=reference.ward_list: (
+            ward_lists.append(engine.dialect.name) or ward_list(engine)
+        ),
+    )
 
     writer = make_engine(source_url, read_only=False)
     with writer.begin() as connection:
@@ -458,6 +466,8 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     assert set(computed) == {"duckdb"}
 
     after = reported(data.load(headline, source_url, filters, threshold=5))
+    assert len(data.ward_list(source_url)) > 0
+    assert ward_lists == ["duckdb"]  # the reference data every page reads first, ready too
     this_fy = filters_of({"period": "this_fy"})
     this_fy_reported = reported(data.load(headline, source_url, this_fy, threshold=5))
     assert len(computed) == 2 + len(other_presets)  # the page, and its next period, were ready

@@ -14,6 +14,7 @@ import pydeck as pdk
 
 from dashboard.maps import (
     KENYA_BOUNDS,
+    CompactDeck,
     choose_labels,
     county_names_layer,
     degrees_per_pixel,
@@ -220,7 +221,7 @@ def county_map_deck(
     # as many as fit without two names overlapping.
     named = county_names(data, size, selected)
     layers.append(county_names_layer(named, size.label_height_deg, colour=[30, 30, 30, 255]))
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=kenya_view(size),
         map_style=None,
