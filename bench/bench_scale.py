@@ -563,7 +563,7 @@ def _simulate_copy_change(url: str) -> float | None:
         connection.exec_driver_sql("UPDATE usalama_serving_meta SET changes = changes + 1")
     copy._current_read = False
     began = time.perf_counter()
-    copy._notify(copy.current)
+    copy._notify(copy.current, True)
     return time.perf_counter() - began
 
 

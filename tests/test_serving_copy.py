@@ -488,6 +488,31 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     clear_caches()
 
 
+def test_a_refresh_that_changed_nothing_prepares_the_other_periods_of_new_views(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database loaded in nightly batches: refreshes change nothing all day, yet each one
+    prepares the other periods of what users looked at since, without recomputing that."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    periods: list[str] = []
+    computed = _counting_headline(monkeypatch, periods)
+    nakuru = filters_of({"county": "032"})
+    data.load(headline, source_url, nakuru, threshold=5)
+    changes = data.serving_copy(source_url).current.changes
+
+    data.serving_copy(source_url).refresh(full=False)
+    assert data.serving_copy(source_url).current.changes == changes
+    assert periods == [nakuru.preset] + [p for p in PRESETS if p not in ("custom", nakuru.preset)]
+    since_launch = filters_of({"county": "032", "period": "since_launch"})
+    data.load(headline, source_url, since_launch, threshold=5)
+    assert len(computed) == len(periods)  # found ready
+
+    data.serving_copy(source_url).refresh(full=False)
+    assert len(computed) == len(periods) == 9  # nothing new viewed: nothing computed
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
 def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expire(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
