@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -303,6 +305,45 @@ def read_frame(engine: Engine, statement: Select) -> pd.DataFrame:
         log.debug("query failure detail", exc_info=True)
         raise DataSourceError(f"the database query failed: {_first_line(exc)}") from exc
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+T = TypeVar("T")
+
+# Independent reads of one figure run side by side on these threads (`together`): a database
+# computes while Python shapes the rows of another. One small pool for the process bounds the
+# extra connections at QUERY_WORKERS whatever the number of sessions.
+QUERY_WORKERS = 2
+_query_workers = ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="usalama-query")
+_on_query_worker = threading.local()
+
+
+def together(*reads: Callable[[], T]) -> list[T]:
+    """Run independent reads at once and return their results in order; the first exception
+    raised (in that order) is raised here.
+
+    The calling thread runs the first read and then any other that no worker has started
+    (a busy pool never makes a page wait in line), so this is never slower than running them
+    one after another, and a read that itself calls `together` on a worker runs its parts in
+    turn there (a worker never waits for the pool it belongs to)."""
+    if len(reads) < 2 or getattr(_on_query_worker, "active", False):
+        return [read() for read in reads]
+    futures = [_query_workers.submit(_as_query_worker, read) for read in reads[1:]]
+    try:
+        results = [reads[0]()]
+        for read, future in zip(reads[1:], futures, strict=True):
+            results.append(read() if future.cancel() else future.result())
+        return results
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def _as_query_worker(read: Callable[[], T]) -> T:
+    _on_query_worker.active = True
+    try:
+        return read()
+    finally:
+        _on_query_worker.active = False
 
 
 def _timeout_error() -> QueryTimeout:

@@ -24,7 +24,7 @@ from sqlalchemy.sql.util import find_tables
 
 from queries import associations, incidents, rehab, training
 from queries.associations import months_starting_in, ra_measures
-from queries.db import read_frame
+from queries.db import read_frame, together
 from queries.filters import Filters, comparison_problem, latest_due_month
 from queries.grain import Grain
 from queries.incidents import incident_measures
@@ -415,7 +415,7 @@ def indicators_frame(
         "training": lambda: training_measures(engine, filters, grain),
         "rehab": lambda: rehab_measures(engine, filters, threshold, grain),
     }
-    parts = [measures[stream]() for stream in STREAMS if stream in streams]
+    parts = together(*(measures[stream] for stream in STREAMS if stream in streams))
     dims = [c for c in _DIMENSION_COLUMNS if c in parts[0]]
     merged = parts[0]
     for part in parts[1:]:
@@ -441,8 +441,10 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     forums_per_100k, trained_per_100k.
     """
     filters = with_as_of(engine, filters)
-    frame = indicators_frame(engine, filters, threshold, "county")
-    before = incident_measures(engine, filters.comparison_filters(), "county")
+    frame, before = together(
+        lambda: indicators_frame(engine, filters, threshold, "county"),
+        lambda: incident_measures(engine, filters.comparison_filters(), "county"),
+    )
     frame = frame.merge(
         before[["county_code", "incidents_reported"]].rename(
             columns={"incidents_reported": "incidents_previous"}
@@ -503,11 +505,14 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
         comparison=filters.comparison,
         as_of=filters.as_of,
     )
-    by_county = indicators_frame(engine, everywhere, threshold, "county").set_index("county_code")
-    national = indicators_frame(engine, everywhere, threshold).iloc[0]
     # The county alone: beside only the national total, none of its cells needs secondary
     # suppression, which the all-county frame applies on behalf of other counties.
-    alone = indicators_frame(engine, replace(everywhere, counties=(code,)), threshold).iloc[0]
+    by_county, national, alone = together(
+        lambda: indicators_frame(engine, everywhere, threshold, "county"),
+        lambda: indicators_frame(engine, everywhere, threshold),
+        lambda: indicators_frame(engine, replace(everywhere, counties=(code,)), threshold),
+    )
+    by_county, national, alone = by_county.set_index("county_code"), national.iloc[0], alone.iloc[0]
     rows = []
     for indicator in INDICATORS:
         flag = flag_column(indicator.key)
@@ -569,14 +574,16 @@ def headline(
     (hidden because it is a small count itself), comparison_suppressed, as_of.
     """
     filters = with_as_of(engine, filters)
-    current = indicators_frame(engine, filters, threshold, streams=streams).iloc[0]
     invalid = comparison_note(engine, filters)
-    previous = (
-        None
-        if invalid
-        else indicators_frame(engine, filters.comparison_filters(), threshold, streams=streams)
+    periods = [filters] if invalid else [filters, filters.comparison_filters()]
+    frames = together(
+        *(
+            functools.partial(indicators_frame, engine, period, threshold, streams=streams)
+            for period in periods
+        )
     )
-    previous = previous.iloc[0] if previous is not None else pd.Series(dtype=object)
+    current = frames[0].iloc[0]
+    previous = frames[1].iloc[0] if len(frames) > 1 else pd.Series(dtype=object)
     latest_due = _latest_due_month_figures(engine, filters, threshold, current, streams)
     rows = []
     for indicator in (i for i in INDICATORS if i.stream in streams):
