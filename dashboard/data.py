@@ -35,6 +35,9 @@ CACHE_MAX_RESULTS = 2000
 WARM_SECONDS_ENV_VAR = "USALAMA_WARM_SECONDS"
 DEFAULT_WARM_SECONDS = 60.0
 RECENT_CALLS = 64
+# The warm-up's guesses (other periods) wait until no page has asked for a figure for this
+# long: on two cores, speculative work must not slow the pages people are opening.
+QUIET_SECONDS = 1.0
 
 
 @st.cache_resource(show_spinner=False)
@@ -168,7 +171,27 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     if copy_generation is None:
         return _load(*call, _source_window())
     _recent_calls.remember(call)
+    _pages_asked.at = time.monotonic()
     return _load(*call, copy_generation)
+
+
+class _PagesAsked:
+    """When a page last asked for a figure from the copy (time.monotonic)."""
+
+    at = float("-inf")
+
+
+_pages_asked = _PagesAsked()
+
+
+def _wait_until_quiet(deadline: float, copy: serving.ServingCopy | None) -> bool:
+    """Wait until no page has asked for a figure for QUIET_SECONDS; False when the deadline
+    (time.perf_counter) passes or the copy stops first."""
+    while time.monotonic() - _pages_asked.at < QUIET_SECONDS:
+        if time.perf_counter() >= deadline or copy is None or copy.stopping:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _source_window() -> str:
@@ -229,7 +252,9 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     preset period (`other_periods`), newest first: a period change is what a user does next,
     and with exact medians over months of rows it costs seconds where a cached page costs a
     fifth of one. After a refresh that changed nothing, the recent calls are found cached
-    (milliseconds each) and only the other periods of calls made since are computed.
+    (milliseconds each) and only the other periods of calls made since are computed. Those
+    guesses wait while pages are asking for figures (`QUIET_SECONDS`), so they use only the
+    time the server would spend idle.
 
     Runs in the copy's refreshing thread, so the next refresh waits for it; stops when the
     budget is spent (checked between calls: one slow call may overrun it) or the copy stops.
@@ -254,8 +279,10 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 read(url)
         except Exception:
             log.warning("warm-up of the reference data failed", exc_info=True)
-    for call in plan:
+    for index, call in enumerate(plan):
         if time.perf_counter() - began >= budget or copy is None or copy.stopping:
+            break
+        if index >= len(recent) and not _wait_until_quiet(began + budget, copy):
             break
         try:
             _load(*call, warmed_for)

@@ -309,23 +309,41 @@ def read_frame(engine: Engine, statement: Select) -> pd.DataFrame:
 
 T = TypeVar("T")
 
-# Independent reads of one figure run side by side on these threads (`together`): a database
-# computes while Python shapes the rows of another. One small pool for the process bounds the
-# extra connections at QUERY_WORKERS whatever the number of sessions.
-QUERY_WORKERS = 2
-_query_workers = ThreadPoolExecutor(max_workers=QUERY_WORKERS, thread_name_prefix="usalama-query")
+# Independent reads of one figure may run side by side on these threads (`together`), so that a
+# database computes while Python shapes the rows of another. Off by default: on the 2-core
+# machine the issue sets, pages were no faster with 1 or 2 workers and the peak memory of five
+# sessions rose by 47-59 MB (README, "Reads side by side"); a server with more cores may differ.
+# One pool for the process bounds the extra connections whatever the number of sessions.
+QUERY_WORKERS_ENV_VAR = "USALAMA_QUERY_WORKERS"
+
+
+def _query_workers_wanted() -> int:
+    raw = os.environ.get(QUERY_WORKERS_ENV_VAR, "0")
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        log.warning(
+            "%s=%r is not a whole number: reading one figure at a time", QUERY_WORKERS_ENV_VAR, raw
+        )
+        return 0
+
+
+QUERY_WORKERS = _query_workers_wanted()
+_query_workers = ThreadPoolExecutor(
+    max_workers=max(QUERY_WORKERS, 1), thread_name_prefix="usalama-query"
+)
 _on_query_worker = threading.local()
 
 
 def together(*reads: Callable[[], T]) -> list[T]:
-    """Run independent reads at once and return their results in order; the first exception
-    raised (in that order) is raised here.
+    """Run independent reads, at once when QUERY_WORKERS allows, and return their results in
+    order; the first exception raised (in that order) is raised here.
 
     The calling thread runs the first read and then any other that no worker has started
     (a busy pool never makes a page wait in line), so this is never slower than running them
     one after another, and a read that itself calls `together` on a worker runs its parts in
     turn there (a worker never waits for the pool it belongs to)."""
-    if len(reads) < 2 or getattr(_on_query_worker, "active", False):
+    if len(reads) < 2 or QUERY_WORKERS == 0 or getattr(_on_query_worker, "active", False):
         return [read() for read in reads]
     futures = [_query_workers.submit(_as_query_worker, read) for read in reads[1:]]
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -509,6 +510,28 @@ def test_a_refresh_that_changed_nothing_prepares_the_other_periods_of_new_views(
 
     data.serving_copy(source_url).refresh(full=False)
     assert len(computed) == len(periods) == 9  # nothing new viewed: nothing computed
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
+def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On two cores, speculative work must not slow the pages being opened."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    periods: list[str] = []
+    _counting_headline(monkeypatch, periods)
+    filters = filters_of({})
+    data.load(headline, source_url, filters, threshold=5)  # a page asks: now
+    monkeypatch.setattr(data, "QUIET_SECONDS", 30.0)
+    began = time.perf_counter()
+    data.warm(source_url, budget_seconds=0.5)
+    assert periods == [filters.preset]  # the page's own figure was cached; no guess was made
+    assert time.perf_counter() - began < 5  # and it gave up at its budget
+
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    data.warm(source_url, budget_seconds=60)
+    assert periods == [filters.preset] + [p for p in PRESETS if p not in ("custom", filters.preset)]
     data.serving_copy(source_url).stop()
     clear_caches()
 
