@@ -564,7 +564,7 @@ def _simulate_copy_change(url: str) -> float | None:
         connection.exec_driver_sql("UPDATE usalama_serving_meta SET changes = changes + 1")
     copy._current_read = False
     began = time.perf_counter()
-    copy._notify(copy.current, True)
+    copy._notify(copy.current)
     return time.perf_counter() - began
 
 

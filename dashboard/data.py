@@ -49,7 +49,7 @@ def source_engine(url: str) -> Engine:
 @st.cache_resource(show_spinner=False)
 def _serving_copy(url: str, path: str) -> serving.ServingCopy:
     copy = serving.ServingCopy(source_engine(url), Path(path))
-    copy.after_refresh(lambda state, changed: warm(url))
+    copy.after_refresh(lambda state: warm(url))
     copy.start()
     return copy
 

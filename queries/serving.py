@@ -181,7 +181,7 @@ class ServingCopy:
         self._current: CopyState | None = None
         self._current_read = False
         self.last_error: str | None = None
-        self._after_refresh: list[Callable[[CopyState, bool], None]] = []
+        self._after_refresh: list[Callable[[CopyState], None]] = []
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -283,7 +283,7 @@ class ServingCopy:
             self._current, self._current_read = self.state(), True
         current = self._current
         if current is not None:
-            self._notify(current, state is None or current.changes != state.changes)
+            self._notify(current)
         log.info(
             "serving copy %s refreshed (%s): %s",
             self.path,
@@ -462,16 +462,16 @@ class ServingCopy:
         """Whether `stop()` was called: work done for the copy in its thread should end."""
         return self._stop.is_set()
 
-    def after_refresh(self, listener: Callable[[CopyState, bool], None]) -> None:
-        """Call `listener(state, changed)` after every refresh, in the refreshing thread;
-        `changed` says whether the copy's data changed (the app then recomputes what its users
-        were looking at, and either way prepares what they may ask next: dashboard/data.py)."""
+    def after_refresh(self, listener: Callable[[CopyState], None]) -> None:
+        """Call `listener(state)` after every refresh, changed or not, in the refreshing thread
+        (the app recomputes what its users were looking at and prepares what they may ask
+        next: dashboard/data.py)."""
         self._after_refresh.append(listener)
 
-    def _notify(self, current: CopyState, changed: bool) -> None:
+    def _notify(self, current: CopyState) -> None:
         for listener in self._after_refresh:
             try:
-                listener(current, changed)
+                listener(current)
             except Exception:  # a listener's failure must not fail the refresh
                 log.exception("serving copy listener %r failed", listener)
 
