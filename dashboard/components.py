@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import downloads, formatting, theme
+from dashboard import data, downloads, formatting, theme
 from dashboard.access import log_export
 from dashboard.context import PageContext
 from queries.indicators import INDICATOR_BY_KEY, Indicator
@@ -194,22 +194,53 @@ def figure(
         data_table(table, context, name, download=download)
 
 
-def _plotly(fig: go.Figure, height: int, key: str | None = None) -> None:
-    """Draw a figure (its title already taken out) in the house template."""
-    fig.update_layout(
-        template=theme.TEMPLATE_NAME, height=height, title_text="", title_subtitle_text=""
-    )
+class _SentFigure(go.Figure):
+    """A figure whose JSON is made already: `st.plotly_chart` asks a Figure for `to_dict()`
+    (and trusts it: Plotly validated it when it was built), so this hands over the styled
+    spec without Plotly copying and checking every property again on each rerun."""
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def _styled(fig: go.Figure, height: int) -> _SentFigure:
+    """The figure's JSON in the house template at this height, its title taken out (the page
+    shows it as text); the figure itself is left as it is, since drawings are shared."""
+    spec = fig.to_dict()
+    layout = spec.setdefault("layout", {})
+    layout["template"] = theme.template_json()
+    layout["height"] = height
+    title = layout.setdefault("title", {})
+    title["text"] = ""
+    title.setdefault("subtitle", {})["text"] = ""
     # The title and subtitle took about 70 px of the top margin; give it back.
-    top = fig.layout.margin.t
-    fig.update_layout(margin_t=40 if top is None else max(40, top - 70))
+    margin = layout.setdefault("margin", {})
+    top = margin.get("t")
+    margin["t"] = 40 if top is None else max(40, top - 70)
+    return _SentFigure(spec)
+
+
+def _plotly(fig: go.Figure, height: int, key: str | None = None) -> None:
+    """Draw a figure (its title already shown as text) in the house template."""
     # theme=None: Streamlit's chart theme would override the projector-sized template.
     st.plotly_chart(
-        fig,
+        data.derived(fig, ("styled", height), lambda: _styled(fig, height)),
         theme=None,
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
         key=key,
     )
+
+
+@data.drawing
+def _table_view(table: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str]:
+    """A table as the grid shows it (hidden cells labelled), and as a printed page shows it."""
+    shown = labelled_for_display(table, threshold)
+    return shown, f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>'
 
 
 def data_table(
@@ -227,7 +258,7 @@ def data_table(
             snake_case column names (which carry the unit) and `_suppressed` flags. None: the
             table itself.
     """
-    shown = labelled_for_display(table, context.threshold)
+    shown, printed = _table_view(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
     # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
@@ -244,7 +275,7 @@ def data_table(
         column_config=pinned,
     )
     # The grid shows ~16 rows at a time; a printed page gets the whole table (styles.PRINT_CSS).
-    st.html(f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>')
+    st.html(printed)
     raw = table if download is None else download
     stem = f"usalama-{_slug(name)}-{context.filters.start}-to-{context.filters.end}"
     audit = (context.grant.identity, context.filters.to_query_params())
@@ -339,25 +370,26 @@ def county_map(frame: pd.DataFrame, context: PageContext, measure: str) -> None:
     Two drawings are sent and CSS shows one (app.py): a wide one for laptops and projectors and
     one fitted to a phone's width, since a map's zoom is fixed when it is drawn.
     """
-    from dashboard import data
     from dashboard.charts.county_map import (
         MAP_MEASURES,
         NARROW,
         WIDE,
+        boundaries_file,
         county_geojson_path,
-        county_map_deck,
+        county_map_from_file,
         map_table,
     )
 
     label = MAP_MEASURES[measure][0]
     path = county_geojson_path()
     geojson = data.county_geojson(str(path)) if path else None
+    boundaries = boundaries_file(path) if geojson is not None else None
     st.markdown(f"**{label} by county, {context.period_label()}**")
     selected = context.filters.county_codes or ()
     for size, key in ((WIDE, "wide-county-map"), (NARROW, "narrow-county-map")):
         with st.container(key=key):
             st.pydeck_chart(
-                county_map_deck(frame, geojson, size, selected),
+                county_map_from_file(frame, boundaries, size, selected),
                 height=size.height_px,
                 width="stretch",
             )

@@ -1,4 +1,5 @@
-"""The app's only cache: engines, reference data, and every query result, keyed by arguments.
+"""The app's only cache: engines, reference data, every query result keyed by its arguments,
+and the figures drawn from those results keyed by their content.
 
 Every cached function takes all it depends on as arguments (URL, Filters with the user's scope,
 threshold), so one user's result can never be served to another with a different scope.
@@ -6,16 +7,23 @@ threshold), so one user's result can never be served to another with a different
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import enum
+import functools
+import hashlib
 import importlib
 import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -35,6 +43,9 @@ CACHE_MAX_RESULTS = 2000
 WARM_SECONDS_ENV_VAR = "USALAMA_WARM_SECONDS"
 DEFAULT_WARM_SECONDS = 60.0
 RECENT_CALLS = 64
+# Figures kept at most (the least recently used go first). Each is a few hundred KB at most:
+# aggregated frames, never rows of incidents.
+DRAWINGS_MAX = 256
 # The warm-up's guesses (other periods) wait until no page has asked for a figure for this
 # long: on two cores, speculative work must not slow the pages people are opening.
 QUIET_SECONDS = 1.0
@@ -321,6 +332,150 @@ def clear() -> None:
     """Forget every cached result (tests, and the 'refresh data' button)."""
     st.cache_data.clear()
     _recent_calls.clear()
+    _drawings.clear()
+
+
+class Unfingerprintable(TypeError):
+    """An argument whose content `fingerprint` cannot stand for."""
+
+
+def _frame_digest(hashes: pd.Series) -> str:
+    return hashlib.blake2b(hashes.to_numpy().tobytes(), digest_size=16).hexdigest()
+
+
+def fingerprint(value: Any) -> Any:
+    """A hashable stand-in for an argument's content: equal for equal content, whatever object
+    holds it (a cached frame is a new copy on every rerun). Frames and series by their values,
+    index, column names and dtypes; containers and frozen dataclasses by their parts. Raises
+    Unfingerprintable for anything else, whose content it cannot vouch for."""
+    if value is None or isinstance(value, (str, bytes, bool, int, float, dt.date, dt.time)):
+        return (type(value).__name__, value)
+    if isinstance(value, enum.Enum):
+        return (type(value).__qualname__, value.name)
+    if isinstance(value, np.generic):
+        return fingerprint(value.item())
+    try:
+        if isinstance(value, pd.DataFrame):
+            return (
+                "frame",
+                tuple(map(str, value.columns)),
+                tuple(map(str, value.dtypes)),
+                _frame_digest(pd.util.hash_pandas_object(value, index=True)),
+            )
+        if isinstance(value, pd.Series):
+            return (
+                "series",
+                str(value.name),
+                str(value.dtype),
+                _frame_digest(pd.util.hash_pandas_object(value, index=True)),
+            )
+    except TypeError as error:  # cells holding lists or dicts
+        raise Unfingerprintable(str(error)) from error
+    if isinstance(value, (tuple, list, frozenset)):
+        parts = sorted(map(repr, value)) if isinstance(value, frozenset) else value
+        return (type(value).__name__, tuple(fingerprint(part) for part in parts))
+    if isinstance(value, dict):
+        return ("dict", tuple((fingerprint(k), fingerprint(v)) for k, v in value.items()))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__qualname__,
+            tuple(fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value)),
+        )
+    raise Unfingerprintable(f"cannot fingerprint a {type(value).__qualname__}")
+
+
+class _Drawings:
+    """Figures drawn from query results, by builder and the content of its arguments; the
+    least recently used go first past `size`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._figures: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Any:
+        with self._lock:
+            figure = self._figures.get(key)
+            if figure is not None:
+                self._figures.move_to_end(key)
+            return figure
+
+    def put(self, key: tuple, figure: Any) -> None:
+        with self._lock:
+            self._figures[key] = figure
+            while len(self._figures) > self.size:
+                self._figures.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._figures)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._figures.clear()
+
+
+_drawings = _Drawings(DRAWINGS_MAX)
+Builder = TypeVar("Builder", bound=Callable[..., Any])
+Derived = TypeVar("Derived")
+
+
+_derivations: dict[int, dict[tuple, Any]] = {}
+_derivations_lock = threading.Lock()
+
+
+def derived(figure: Any, key: tuple, make: Callable[[], Derived]) -> Derived:
+    """What `make` derives from a drawn figure (e.g. its styled JSON), kept while the figure
+    lives (it goes with the figure when the drawings let it go). By the figure's identity:
+    Plotly figures cannot be dictionary keys, and pydeck serialises any attribute set on a
+    deck. `key` names what is derived and from which arguments."""
+    with _derivations_lock:
+        kept = _derivations.get(id(figure))
+        if kept is None:
+            kept = _derivations[id(figure)] = {}
+            weakref.finalize(figure, _derivations.pop, id(figure), None)
+    if key not in kept:
+        kept[key] = make()
+    return kept[key]
+
+
+def _handed_out(drawn: Any) -> Any:
+    """Frames handed out as shallow copies: with pandas' copy-on-write, a caller that changes
+    its copy changes nothing in the kept one. Figures are handed out as they are."""
+    if isinstance(drawn, (pd.DataFrame, pd.Series)):
+        return drawn.copy(deep=False)
+    if isinstance(drawn, tuple):
+        return tuple(_handed_out(part) for part in drawn)
+    return drawn
+
+
+def drawing(builder: Builder) -> Builder:
+    """Keep what a figure or table builder (query frames -> Plotly figure, pydeck deck, or a
+    table as shown) returns, by the content of its arguments: a warm page rerun then sends the figures it sent last time
+    instead of building them again (Plotly validates every property it is given: 10-50 ms a
+    figure, most of a warm page's time). A builder is a pure function of its arguments, so
+    the same content gives the same figure, for whichever session asks.
+
+    A figure returned is shared between reruns and sessions: callers must not change it
+    (`components.figure` styles a copy of its JSON, never the figure); a frame is a
+    copy-on-write copy. Arguments that
+    `fingerprint` cannot stand for make an uncached call. `builder.uncached` is the builder.
+    """
+
+    @functools.wraps(builder)
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        try:
+            key = (builder, fingerprint(args), fingerprint(dict(sorted(kwargs.items()))))
+        except Unfingerprintable as error:
+            log.debug("drawing %s without its cache: %s", builder.__qualname__, error)
+            return builder(*args, **kwargs)
+        figure = _drawings.get(key)
+        if figure is None:
+            figure = builder(*args, **kwargs)
+            _drawings.put(key, figure)
+        return _handed_out(figure)
+
+    drawn.uncached = builder  # type: ignore[attr-defined]
+    return drawn  # type: ignore[return-value]
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

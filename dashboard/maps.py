@@ -11,6 +11,7 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from dashboard.data import derived, drawing
 from dashboard.theme import FONT_FAMILY
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
 
@@ -251,7 +252,10 @@ class CompactDeck(pdk.Deck):
     578 -> 324 KB), which matters most on a phone."""
 
     def to_json(self) -> str:
-        return json.dumps(self, sort_keys=True, default=default_serialize)
+        # Made once per deck: a drawn deck is shared and never changed (data.drawing).
+        return derived(
+            self, ("json",), lambda: json.dumps(self, sort_keys=True, default=default_serialize)
+        )
 
 
 def degrees_per_pixel(zoom: float) -> float:
@@ -268,6 +272,7 @@ def density_cell_degrees(counties: pd.DataFrame | None) -> float:
     return round(radius_m / 4 / (KM_PER_DEGREE * 1000), 5)
 
 
+@drawing
 def incident_density_deck(
     points: pd.DataFrame,
     counties: pd.DataFrame | None = None,

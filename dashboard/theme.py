@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -120,6 +122,13 @@ def _register_template() -> None:
 
 
 _register_template()
+
+
+@functools.cache
+def template_json() -> dict:
+    """The house template as a figure's JSON holds it (layout.template): made once, since
+    Plotly would copy and validate it for every figure it is set on."""
+    return pio.templates[TEMPLATE_NAME].to_plotly_json()
 
 
 def colours_for(dimension: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from dashboard.charts.common import (
     overall_line,
     range_for_labels,
 )
+from dashboard.data import drawing
 
 _LABELS = {"ra_meeting": "RA meeting", "no_ra": "No RA linked", "other": "Other (unknown)"}
 
@@ -66,6 +67,7 @@ def undrawn_note(cells: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
+@drawing
 def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> go.Figure:
     """County x month heatmap of a reporting rate; blank where no report was expected.
 
@@ -135,6 +137,7 @@ def heatmap_height(cells: pd.DataFrame) -> int:
     return max(380, 230 + 30 * rows)
 
 
+@drawing
 def reporting_table(cells: pd.DataFrame) -> pd.DataFrame:
     """The heatmap's cells as shown in its table and CSV (only counties with expected reports)."""
     shown = drawn_cells(cells)
@@ -155,6 +158,7 @@ def reporting_table(cells: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@drawing
 def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figure:
     """Stacked bars of forums held per month by forum type; partial months are labelled."""
     colours = theme.colours_for("forum_type")
@@ -210,6 +214,7 @@ def county_bars_height(by_county: pd.DataFrame) -> int:
     return max(280, 200 + 28 * len(_with_forums(by_county)))
 
 
+@drawing
 def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
     """Horizontal bars: the share of each county's forums that were joint, with the overall
     share of the selection as a dashed line."""
@@ -237,6 +242,7 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
     )
 
 
+@drawing
 def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
     """Horizontal bars of summed forum attendance per county, with people per forum."""
     shown = _with_forums(by_county).sort_values("forum_attendance", kind="stable")
@@ -264,6 +270,7 @@ def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
     )
 
 
+@drawing
 def forums_by_county_table(by_county: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -287,6 +294,7 @@ _SETTLEMENT_PANELS = (
 )
 
 
+@drawing
 def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2) -> go.Figure:
     """Four small panels (registered, active, member households, forums) by settlement type;
     each has its own scale, since households outnumber RAs a hundredfold. `columns=1` stacks

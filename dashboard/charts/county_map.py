@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
+from dashboard.data import drawing
 from dashboard.maps import (
     KENYA_BOUNDS,
     CompactDeck,
@@ -238,6 +239,33 @@ MAP_MEASURES: dict[str, tuple[str, str, str]] = {
 }
 
 
+@drawing
+def county_map_from_file(
+    frame: pd.DataFrame,
+    boundaries: tuple[str, float] | None,
+    size: MapSize = WIDE,
+    selected: tuple[str, ...] = (),
+) -> pdk.Deck:
+    """`county_map_deck` with the county boundaries named by their file and its modification
+    time (`boundaries_file`) rather than passed whole, so the drawing is kept by a short key."""
+    from dashboard.data import county_geojson
+
+    geojson = None if boundaries is None else county_geojson(boundaries[0])
+    return county_map_deck(frame, geojson, size, selected)
+
+
+def boundaries_file(path: Path | None) -> tuple[str, float] | None:
+    """The boundaries file as `county_map_from_file` takes it: path and modification time
+    (None: no file, or it cannot be read, and the map draws circles)."""
+    if path is None:
+        return None
+    try:
+        return (str(path), path.stat().st_mtime)
+    except OSError:
+        return None
+
+
+@drawing
 def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.DataFrame:
     """One row per county of the league with its centroid, the measure, its rate per 100,000
     and tooltip texts. Grain: one row per county."""
@@ -276,6 +304,7 @@ def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.
     ]
 
 
+@drawing
 def map_table(frame: pd.DataFrame, measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The map's figures as a table (the same numbers, for anyone who cannot read the map), and
     its unrounded form for downloads. Grain: one row per county, largest value first."""

@@ -12,6 +12,7 @@ from dashboard.charts.common import (
     horizontal_bars,
     range_for_labels,
 )
+from dashboard.data import drawing
 from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
 from queries.incidents import AGE_BAND_LABELS, COMPSTAT_WINDOWS
 from queries.schema import OPEN_INCIDENT_STATUSES
@@ -57,6 +58,7 @@ def _no_data(fig: go.Figure, message: str = "No incidents in this selection") ->
     return fig
 
 
+@drawing
 def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
     """Stacked weekly bars, one colour per category (largest category at the bottom); weeks only
     partly inside the period are faded so nobody reads a short week as a fall."""
@@ -111,6 +113,7 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
     return fig
 
 
+@drawing
 def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> go.Figure:
     """Horizontal bars of a category or channel mix, largest at the top, count and share shown."""
     shown = mix.iloc[::-1]
@@ -139,6 +142,7 @@ def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> 
     return fig
 
 
+@drawing
 def response_hours_figure(
     response: pd.DataFrame, subtitle: str, stacked: bool = False
 ) -> go.Figure:
@@ -202,6 +206,7 @@ def response_hours_figure(
     return fig
 
 
+@drawing
 def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
     """Open incidents by days since reported, stacked by status, with the band total on top."""
     fig = go.Figure()
@@ -278,6 +283,7 @@ def _ward_layout(
     return fig
 
 
+@drawing
 def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     """The wards with most incidents, most at the top."""
     shown = wards.iloc[::-1]
@@ -299,6 +305,7 @@ def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     )
 
 
+@drawing
 def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     """The wards whose incidents rose most against the comparison period, largest at the top."""
     shown = wards.iloc[::-1]
@@ -325,6 +332,7 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     )
 
 
+@drawing
 def compstat_table(compstat: pd.DataFrame) -> pd.DataFrame:
     """The CompStat frame as shown: readable headers, changes rounded to one decimal."""
     shown = pd.DataFrame({"County": compstat["county_name"]})

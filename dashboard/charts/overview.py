@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard import formatting
 from dashboard.charts.common import figure_title
+from dashboard.data import drawing
 from dashboard.theme import STREAM_COLOURS
 from queries.trends import STREAM_LABELS
 
@@ -27,6 +28,7 @@ _UNITS = {
 COMPARISON_OPACITY = 0.5
 
 
+@drawing
 def stream_trend_figure(
     weekly: pd.DataFrame,
     stream: str,
@@ -105,6 +107,7 @@ def stream_trend_figure(
     return fig
 
 
+@drawing
 def trend_table(
     weekly: pd.DataFrame, stream: str, comparison: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -126,6 +129,7 @@ def trend_table(
     )
 
 
+@drawing
 def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The county league table as shown: readable column names, rehab cells labelled."""
     shown = pd.DataFrame(

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts.common import figure_title, horizontal_bars, range_for_labels
+from dashboard.data import drawing
 from queries.privacy import (
     SUPPRESSED_PCT,
     flag_column,
@@ -129,6 +130,7 @@ def _category_colours(dimension: str) -> dict[str, str]:
     return {}
 
 
+@drawing
 def category_figure(
     frame: pd.DataFrame, dimension: str, threshold: int, period_label: str
 ) -> go.Figure:
@@ -198,6 +200,7 @@ def _add_hidden_labels(
     )
 
 
+@drawing
 def category_table(frame: pd.DataFrame, dimension: str, threshold: int) -> pd.DataFrame:
     """The breakdown as shown and downloaded: readable names, whole counts, hidden ones '<5'."""
     return shown_table(
@@ -213,6 +216,7 @@ def category_table(frame: pd.DataFrame, dimension: str, threshold: int) -> pd.Da
     )
 
 
+@drawing
 def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.Figure:
     """Vertical bars of referrals per month; partial months are pale, hidden months carry a
     '<5' label at the axis."""
@@ -260,6 +264,7 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
     return fig
 
 
+@drawing
 def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return shown_table(
         pd.DataFrame(
@@ -275,6 +280,7 @@ def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     )
 
 
+@drawing
 def funnel_figure(
     frame: pd.DataFrame, threshold: int, period_label: str, plot_px: float = 700
 ) -> go.Figure:
@@ -317,6 +323,7 @@ def funnel_figure(
     return fig
 
 
+@drawing
 def funnel_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return shown_table(
         pd.DataFrame(
@@ -353,6 +360,7 @@ def hidden_median_counties(frame: pd.DataFrame) -> list[str]:
     return sorted(frame.loc[frame["median_days_to_admission_suppressed"], "county_name"])
 
 
+@drawing
 def median_days_figure(frame: pd.DataFrame, period_label: str) -> go.Figure:
     """Median days from referral to admission per county, longest wait on top. Counties whose
     median rests on too few admissions are left out (the page lists them)."""
@@ -375,6 +383,7 @@ def median_days_figure(frame: pd.DataFrame, period_label: str) -> go.Figure:
     return fig
 
 
+@drawing
 def median_days_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     return shown_table(
         pd.DataFrame(
@@ -389,6 +398,7 @@ def median_days_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     )
 
 
+@drawing
 def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
     """Places (beds) per kind of centre, each bar labelled with its number of centres."""
     rows = frame[frame["centres"] > 0]
@@ -439,6 +449,7 @@ def capacity_height(frame: pd.DataFrame) -> int:
     return max(340, 210 + 32 * len(frame))
 
 
+@drawing
 def capacity_figure(
     frame: pd.DataFrame, threshold: int, end_label: str, short: bool = False
 ) -> go.Figure:
@@ -520,6 +531,7 @@ def capacity_figure(
     return fig
 
 
+@drawing
 def capacity_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     rows = _capacity_rows(frame)
     return shown_table(
@@ -550,6 +562,7 @@ DISPLAY_NAMES = {
 }
 
 
+@drawing
 def shown_table(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """A table exactly as the page shows and downloads it: hidden cells labelled '<5' or
     'suppressed' (by `labelled_for_display`, which knows counts from ratios by their

@@ -14,6 +14,7 @@ from dashboard.charts.common import (
     overall_line,
     range_for_labels,
 )
+from dashboard.data import drawing
 from queries.filters import PROGRAMME_LAUNCH
 from queries.indicators import INDICATOR_BY_KEY
 from queries.privacy import SUPPRESSED_PCT, suppressed_label
@@ -31,6 +32,7 @@ def label(code: str) -> str:
     return _LABELS.get(code, theme.label(code))
 
 
+@drawing
 def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) -> go.Figure:
     """Horizontal bars of people trained per audience or topic, largest at the top, each
     category in its fixed colour.
@@ -92,6 +94,7 @@ def coverage_height(frame: pd.DataFrame) -> int:
 COVERAGE_AXIS_CAP = 150.0
 
 
+@drawing
 def coverage_figure(
     frame: pd.DataFrame, end: dt.date, overall_pct: float | None, short: bool = False
 ) -> go.Figure:
@@ -146,6 +149,7 @@ def coverage_figure(
     )
 
 
+@drawing
 def coverage_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -213,6 +217,7 @@ def target_caption(rows: pd.DataFrame, threshold: int) -> str:
     return text
 
 
+@drawing
 def target_figure(rows: pd.DataFrame, short: bool = False) -> go.Figure:
     """Horizontal bars: actual as % of target per county, a solid line at 100% and, for
     flows whose period is still running, a dotted line at the share of the period elapsed.
@@ -295,6 +300,7 @@ def _plain(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
 
 
+@drawing
 def targets_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Every target shown, with its actual; cells hidden by the privacy rule read '<5' and
     'suppressed' (in the CSV too). Those two columns are text throughout, since a column mixing
