@@ -30,7 +30,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from queries import db, reference, serving
-from queries.filters import Filters, other_periods
+from queries.filters import Filters, other_counties, other_periods
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ def source_engine(url: str) -> Engine:
     return db.make_engine(url)
 
 
-@st.cache_resource(show_spinner=False)
+# Released (cleared, or replaced) copies stop refreshing: their thread would otherwise go on
+# refreshing and warming a cache nobody reads.
+@st.cache_resource(show_spinner=False, on_release=lambda copy: copy.stop())
 def _serving_copy(url: str, path: str) -> serving.ServingCopy:
     copy = serving.ServingCopy(source_engine(url), Path(path))
     copy.after_refresh(lambda state: warm(url))
@@ -256,6 +258,19 @@ def warm_seconds() -> float:
         return DEFAULT_WARM_SECONDS
 
 
+def counties_most_looked_at(counties: pd.DataFrame) -> list[str]:
+    """County codes in the order the warm-up prepares them: the programme's counties first
+    (in the order they joined it: Nairobi, Nakuru and Mombasa launched it), the most populous
+    first among those that joined together, then the rest by population."""
+    joined = pd.to_datetime(counties["programme_start"], errors="coerce")
+    ordered = counties.assign(_joined=joined, _out=joined.isna()).sort_values(
+        ["_out", "_joined", "population", "county_code"],
+        ascending=[True, True, False, True],
+        kind="stable",
+    )
+    return ordered["county_code"].tolist()
+
+
 def warm(url: str, budget_seconds: float | None = None) -> int:
     """After each refresh of the copy: recompute the most recent cached calls for `url`
     against the copy's new data, newest first, so that users keep finding their figures ready
@@ -263,10 +278,12 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     change makes them all cold). Then, with the budget left, the same calls over every other
     preset period (`other_periods`), newest first: a period change is what a user does next,
     and with exact medians over months of rows it costs seconds where a cached page costs a
-    fifth of one. After a refresh that changed nothing, the recent calls are found cached
-    (milliseconds each) and only the other periods of calls made since are computed. Those
-    guesses wait while pages are asking for figures (`QUIET_SECONDS`), so they use only the
-    time the server would spend idle.
+    fifth of one. Then the same calls with one other county chosen (`other_counties`),
+    county by county (`counties_most_looked_at`), the next thing an official briefing on the
+    counties clicks. After a refresh that changed nothing, the recent calls are found cached
+    (milliseconds each) and only the guesses for calls made since are computed. Guesses wait
+    while pages are asking for figures (`QUIET_SECONDS`), so they use only the time the
+    server would spend idle.
 
     Runs in the copy's refreshing thread, so the next refresh waits for it; stops when the
     budget is spent (checked between calls: one slow call may overrun it) or the copy stops.
@@ -283,14 +300,27 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         for name, _, filters, kwargs in recent
         for other in other_periods(filters)
     ]
-    plan = list(dict.fromkeys(recent + other_period_calls))
-    done = 0
+    codes: list[str] = []
     if recent:
         try:  # what every page reads first, before any figure
             for read in (contract_problems, missing_columns, data_as_of, county_list, ward_list):
                 read(url)
+            codes = counties_most_looked_at(county_list(url))
         except Exception:
             log.warning("warm-up of the reference data failed", exc_info=True)
+    # County by county, so that each county's pages are whole before the next one's.
+    by_call = [
+        [(name, url, other, kwargs) for other in other_counties(filters, codes)]
+        for name, _, filters, kwargs in recent
+    ]
+    other_county_calls = [
+        calls[rank]
+        for rank in range(max(map(len, by_call), default=0))
+        for calls in by_call
+        if rank < len(calls)
+    ]
+    plan = list(dict.fromkeys(recent + other_period_calls + other_county_calls))
+    done = 0
     for index, call in enumerate(plan):
         if time.perf_counter() - began >= budget or copy is None or copy.stopping:
             break
@@ -303,11 +333,12 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
             log.warning("warm-up of %s failed", call[0], exc_info=True)
     if done:
         log.info(
-            "warmed %d of %d cached results (%d recent calls, the rest for other periods) "
-            "in %.1f s",
+            "warmed %d of %d cached results (%d recent calls, %d for other periods, the "
+            "rest for other counties) in %.1f s",
             done,
             len(plan),
             len(recent),
+            len(other_period_calls),
             time.perf_counter() - began,
         )
     return done

@@ -319,6 +319,29 @@ def other_periods(filters: Filters) -> list[Filters]:
     ]
 
 
+def other_counties(filters: Filters, county_codes: Iterable[str]) -> list[Filters]:
+    """The same selection with one other county chosen, for each of `county_codes` (in that
+    order) the user may see, as the filter bar makes it (wards cleared, since they belong to
+    the county left); and every county in scope again when one is chosen now. What one click
+    on the County widget asks for next, so the serving copy's warm-up can have it ready.
+
+    Only the counties change: scope, period, comparison and as-of date are kept. Empty for a
+    user who can see only one county."""
+    allowed = [
+        code
+        for code in dict.fromkeys(county_codes)
+        if filters.scope is None or code in filters.scope
+    ]
+    if len(allowed) < 2:
+        return []
+    chosen = [replace(filters, counties=(), wards=())] if filters.counties or filters.wards else []
+    return chosen + [
+        replace(filters, counties=(code,), wards=())
+        for code in allowed
+        if (code,) != filters.counties or filters.wards
+    ]
+
+
 # A value from a link is echoed back at most this long: enough to recognise, never a page.
 LINK_VALUE_SHOWN_CHARS = 40
 

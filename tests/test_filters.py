@@ -12,6 +12,7 @@ from queries.filters import (
     filters_from_choices,
     filters_from_query_params,
     financial_year_label,
+    other_counties,
     other_periods,
     preset_period,
 )
@@ -207,6 +208,37 @@ def test_other_periods_of_a_comparison_are_the_other_valid_comparisons() -> None
         (D(2026, 1, 31), D(2026, 6, 30)),  # this financial year
     }
     assert {f.preset for f in other_periods(compared)} == {"custom"}
+
+
+def test_other_counties_are_the_filters_the_county_widget_would_make() -> None:
+    """One other county chosen (wards cleared: they belong to the county left), and every
+    county again; period, comparison, scope and as-of kept."""
+    chosen = filters_from_choices("this_fy", None, "last_year", ["032"], ["KEW-0900"], TODAY)
+    others = other_counties(chosen, ["047", "032", "001", "047"])
+    assert others == [
+        filters_from_choices("this_fy", None, "last_year", [], [], TODAY),
+        filters_from_choices("this_fy", None, "last_year", ["047"], [], TODAY),
+        # Nakuru again, without the ward: what the county widget gives after a ward is cleared.
+        filters_from_choices("this_fy", None, "last_year", ["032"], [], TODAY),
+        filters_from_choices("this_fy", None, "last_year", ["001"], [], TODAY),
+    ]
+    national = filters_from_choices("last_28_days", None, "previous", [], [], TODAY)
+    assert other_counties(national, ["047", "032"]) == [
+        filters_from_choices("last_28_days", None, "previous", ["047"], [], TODAY),
+        filters_from_choices("last_28_days", None, "previous", ["032"], [], TODAY),
+    ]
+
+
+def test_other_counties_stay_within_the_users_scope() -> None:
+    two = ("032", "047")
+    chosen = filters_from_choices("this_fy", None, "previous", ["032"], [], TODAY, scope=two)
+    assert other_counties(chosen, ["001", "047", "032", "030"]) == [
+        filters_from_choices("this_fy", None, "previous", [], [], TODAY, scope=two),
+        filters_from_choices("this_fy", None, "previous", ["047"], [], TODAY, scope=two),
+    ]
+    one = filters_from_choices("this_fy", None, "previous", [], [], TODAY, scope=("032",))
+    assert one.counties == ("032",)
+    assert other_counties(one, ["001", "047", "032"]) == []
 
 
 def test_a_period_that_no_preset_explains_has_no_other_periods() -> None:

@@ -401,21 +401,33 @@ def _app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def _counting_headline(
-    monkeypatch: pytest.MonkeyPatch, periods: list[str] | None = None
+    monkeypatch: pytest.MonkeyPatch, views: list[tuple[str, tuple[str, ...]]] | None = None
 ) -> list[str]:
     """Make `headline` record the engine of every computation (not of cache hits), and each
-    one's period preset in `periods` if given; returns the record of engines. data.load names
-    the function by its import path, and _load imports it from there."""
+    one's period preset and chosen counties in `views` if given; returns the record of
+    engines. data.load names the function by its import path, and _load imports it there."""
     computed: list[str] = []
 
     def counted(engine, filters, threshold):
         computed.append(engine.dialect.name)
-        if periods is not None:
-            periods.append(filters.preset)
+        if views is not None:
+            views.append((filters.preset, filters.counties))
         return headline(engine, filters, threshold)
 
     monkeypatch.setattr(indicators, "headline", counted)
     return computed
+
+
+def _counties_in_warm_up_order(db: Path) -> list[str]:
+    """The demo's counties as the warm-up should take them, worked out here from the raw
+    table: programme counties by start date (the most populous first on a shared date), then
+    the others by population."""
+    counties = raw_table(db, "counties")
+    started = pd.to_datetime(counties["programme_start"], errors="coerce")
+    joined = counties[started.notna()].assign(started=started[started.notna()])
+    joined = joined.sort_values(["started", "population"], ascending=[True, False])
+    rest = counties[started.isna()].sort_values("population", ascending=False)
+    return joined["code"].tolist() + rest["code"].tolist()
 
 
 def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
@@ -425,8 +437,8 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     with the new data, then the same calls for every other period preset, so the next page,
     and the next period chosen, are found in the cache instead of computed."""
     source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    periods: list[str] = []
-    computed = _counting_headline(monkeypatch, periods)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    computed = _counting_headline(monkeypatch, views)
     filters = filters_of({})
 
     def reported(frame: pd.DataFrame) -> float:
@@ -461,9 +473,14 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
         )
     writer.dispose()
     data.serving_copy(source_url).refresh(full=False)
-    # Recomputed by the refresh's warm-up: the call users made first, then every other preset.
+    # Recomputed by the refresh's warm-up: the call users made first, then every other preset,
+    # then each county chosen alone.
     other_presets = [p for p in PRESETS if p not in ("custom", filters.preset)]
-    assert periods == [filters.preset, filters.preset, *other_presets]
+    national = [(preset, ()) for preset in (filters.preset, filters.preset, *other_presets)]
+    assert views[: len(national)] == national
+    assert views[len(national) :] == [
+        (filters.preset, (code,)) for code in _counties_in_warm_up_order(demo_db_path)
+    ]
     assert set(computed) == {"duckdb"}
 
     after = reported(data.load(headline, source_url, filters, threshold=5))
@@ -471,11 +488,15 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     assert ward_lists == ["duckdb"]  # the reference data every page reads first, ready too
     this_fy = filters_of({"period": "this_fy"})
     this_fy_reported = reported(data.load(headline, source_url, this_fy, threshold=5))
-    assert len(computed) == 2 + len(other_presets)  # the page, and its next period, were ready
+    nakuru = filters_of({"county": "032"})
+    nakuru_reported = reported(data.load(headline, source_url, nakuru, threshold=5))
+    assert len(computed) == len(views)  # the page, its next period and next county were ready
     assert after == before + 1
     incidents = raw_table(Path(make_engine(source_url).url.database), "incidents")
     reported_day = (pd.to_datetime(incidents["reported_at"]) + pd.Timedelta(hours=3)).dt.date
     assert this_fy_reported == reported_day.between(this_fy.start, this_fy.end).sum()
+    in_nakuru = reported_day.between(nakuru.start, nakuru.end) & (incidents["county_code"] == "032")
+    assert nakuru_reported == in_nakuru.sum()
 
     monkeypatch.setenv(data.WARM_SECONDS_ENV_VAR, "0")  # warm-up off: the next change is lazy
     with make_engine(source_url, read_only=False).begin() as connection:
@@ -495,21 +516,32 @@ def test_a_refresh_that_changed_nothing_prepares_the_other_periods_of_new_views(
     """A database loaded in nightly batches: refreshes change nothing all day, yet each one
     prepares the other periods of what users looked at since, without recomputing that."""
     source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    periods: list[str] = []
-    computed = _counting_headline(monkeypatch, periods)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    computed = _counting_headline(monkeypatch, views)
     nakuru = filters_of({"county": "032"})
     data.load(headline, source_url, nakuru, threshold=5)
     changes = data.serving_copy(source_url).current.changes
 
     data.serving_copy(source_url).refresh(full=False)
     assert data.serving_copy(source_url).current.changes == changes
-    assert periods == [nakuru.preset] + [p for p in PRESETS if p not in ("custom", nakuru.preset)]
+    presets = [nakuru.preset] + [p for p in PRESETS if p not in ("custom", nakuru.preset)]
+    others = [code for code in _counties_in_warm_up_order(demo_db_path) if code != "032"]
+    assert views == [(preset, ("032",)) for preset in presets] + [
+        (nakuru.preset, counties) for counties in [(), *[(code,) for code in others]]
+    ]
     since_launch = filters_of({"county": "032", "period": "since_launch"})
     data.load(headline, source_url, since_launch, threshold=5)
-    assert len(computed) == len(periods)  # found ready
+    assert len(computed) == len(views)  # found ready
 
+    views.clear()
     data.serving_copy(source_url).refresh(full=False)
-    assert len(computed) == len(periods) == 9  # nothing new viewed: nothing computed
+    # Only what is new: the counties of the since-launch view (its periods were ready).
+    assert views == [("since_launch", counties) for counties in [(), *[(code,) for code in others]]]
+    views.clear()
+    data.serving_copy(source_url).refresh(full=False)
+    assert views == []  # nothing new viewed: nothing computed
+    data.load(headline, source_url, filters_of({"county": "047"}), threshold=5)
+    assert views == []  # another county: found ready
     data.serving_copy(source_url).stop()
     clear_caches()
 
@@ -519,19 +551,20 @@ def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
 ) -> None:
     """On two cores, speculative work must not slow the pages being opened."""
     source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    periods: list[str] = []
-    _counting_headline(monkeypatch, periods)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    _counting_headline(monkeypatch, views)
     filters = filters_of({})
     data.load(headline, source_url, filters, threshold=5)  # a page asks: now
     monkeypatch.setattr(data, "QUIET_SECONDS", 30.0)
     began = time.perf_counter()
     data.warm(source_url, budget_seconds=0.5)
-    assert periods == [filters.preset]  # the page's own figure was cached; no guess was made
+    assert views == [(filters.preset, ())]  # the page's own figure was cached; no guess made
     assert time.perf_counter() - began < 5  # and it gave up at its budget
 
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
     data.warm(source_url, budget_seconds=60)
-    assert periods == [filters.preset] + [p for p in PRESETS if p not in ("custom", filters.preset)]
+    presets = [filters.preset] + [p for p in PRESETS if p not in ("custom", filters.preset)]
+    assert [preset for preset, counties in views if counties == ()] == presets
     data.serving_copy(source_url).stop()
     clear_caches()
 
