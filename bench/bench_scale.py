@@ -516,8 +516,8 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
     if os.environ.get(SERVING_ENV_VAR):
         steps["changed"] = lambda: at.run()
         steps["changed_period"] = lambda: at.selectbox(key="f_preset").set_value(PERIOD_TO).run()
-        steps["changed_county"] = (
-            lambda: at.multiselect(key="f_counties").set_value([CHANGED_COUNTY_TO]).run()
+        steps["changed_county"] = lambda: (
+            at.multiselect(key="f_counties").set_value([CHANGED_COUNTY_TO]).run()
         )
     phases: dict[str, Any] = {}
     error = None
