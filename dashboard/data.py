@@ -40,6 +40,9 @@ CACHE_TTL_SECONDS = int(os.environ.get("USALAMA_CACHE_TTL_SECONDS", "600"))
 # Query results kept at most (the least recently used go first): bounds memory when the copy's
 # changes leave results of older generations behind.
 CACHE_MAX_RESULTS = 2000
+# The warm-up computes at most this many results, so that its guesses can never push the
+# figures users are looking at out of the cache (which keeps CACHE_MAX_RESULTS).
+WARM_RESULTS_MAX = CACHE_MAX_RESULTS // 2
 # After the serving copy changes, recompute what users were looking at for at most this long.
 WARM_SECONDS_ENV_VAR = "USALAMA_WARM_SECONDS"
 DEFAULT_WARM_SECONDS = 60.0
@@ -320,6 +323,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         if rank < len(calls)
     ]
     plan = list(dict.fromkeys(recent + other_period_calls + other_county_calls))
+    plan = plan[:WARM_RESULTS_MAX]
     done = 0
     for index, call in enumerate(plan):
         if time.perf_counter() - began >= budget or copy is None or copy.stopping:

@@ -569,6 +569,24 @@ def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
     clear_caches()
 
 
+def test_the_warm_up_computes_no_more_than_half_of_what_the_cache_keeps(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guesses (47 counties, 8 periods for each call a page made) must never push the figures
+    users are looking at out of the cache."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    _counting_headline(monkeypatch, views)
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    monkeypatch.setattr(data, "WARM_RESULTS_MAX", 12)
+    data.load(headline, source_url, filters_of({}), threshold=5)
+    assert data.warm(source_url, budget_seconds=60) == 12
+    # The view itself (found cached), its 8 other periods, then the first 3 counties.
+    assert len(views) == 1 + 8 + 3
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
 def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expire(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
