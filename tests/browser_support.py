@@ -253,7 +253,11 @@ _TABLES_JS = """() => [...document.querySelectorAll('.print-table table')].map((
 
 
 def metric_cards(page: Page) -> dict[str, str]:
-    """The headline cards on the page: label -> value, as drawn."""
+    """The headline cards on the page: label -> value, as drawn. Waits for them first: on a
+    loaded machine a page reported idle may still be drawing its main area (a rerun after the
+    login, or after a link's county was corrected to the user's own)."""
+    page.locator('[data-testid="stMetric"]').first.wait_for(state="visible", timeout=60_000)
+    wait_for_streamlit(page, timeout_ms=60_000)
     cards: dict[str, str] = {}
     for metric in page.locator('[data-testid="stMetric"]').all():
         label = metric.locator('[data-testid="stMetricLabel"]').first.text_content() or ""
