@@ -513,15 +513,16 @@ def _handed_out(drawn: Any) -> Any:
 
 def drawing(builder: Builder) -> Builder:
     """Keep what a figure or table builder (query frames -> Plotly figure, pydeck deck, or a
-    table as shown) returns, by the content of its arguments: a warm page rerun then sends the figures it sent last time
-    instead of building them again (Plotly validates every property it is given: 10-50 ms a
-    figure, most of a warm page's time). A builder is a pure function of its arguments, so
-    the same content gives the same figure, for whichever session asks.
+    table as shown) returns, by the content of its arguments: a warm page rerun then sends
+    the figures it sent last time instead of building them again (Plotly validates every
+    property it is given: 10-50 ms a figure, most of a warm page's time). A builder is a pure
+    function of its arguments, so the same content gives the same figure, for whichever
+    session asks.
 
     A figure returned is shared between reruns and sessions: callers must not change it
     (`components.figure` styles a copy of its JSON, never the figure); a frame is a
-    copy-on-write copy. Arguments that
-    `fingerprint` cannot stand for make an uncached call. `builder.uncached` is the builder.
+    copy-on-write copy. Arguments that `fingerprint` cannot stand for make an uncached call.
+    `builder.uncached` is the builder itself.
     """
 
     @functools.wraps(builder)
