@@ -187,7 +187,7 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     copy_generation = None if _reads_source(function.__module__, url) else generation(url)
     if copy_generation is None:
         return _load(*call, _source_window())
-    _recent_calls.remember(call)
+    _recent_calls.put(call)
     _pages_asked.at = time.monotonic()
     return _load(*call, copy_generation)
 
@@ -220,32 +220,46 @@ def _source_window() -> str:
     return f"source@{int(time.time() // max(CACHE_TTL_SECONDS, 1))}"
 
 
-class _RecentCalls:
-    """The last RECENT_CALLS distinct cached calls, newest last (shared by every session: the
-    cache is too, and each call carries its user's scope in its Filters)."""
+class _Recent:
+    """A mapping that keeps its `size` most recently used entries, the least recently used
+    going first (shared by every session's thread, so locked)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._calls: OrderedDict[tuple, None] = OrderedDict()
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def remember(self, call: tuple) -> None:
+    def get(self, key: Any) -> Any:
+        """The value kept for `key` (now the most recently used), or None."""
         with self._lock:
-            self._calls[call] = None
-            self._calls.move_to_end(call)
-            while len(self._calls) > self.size:
-                self._calls.popitem(last=False)
+            value = self._entries.get(key)
+            if key in self._entries:
+                self._entries.move_to_end(key)
+            return value
 
-    def newest_first(self) -> list[tuple]:
+    def put(self, key: Any, value: Any = None) -> None:
         with self._lock:
-            return list(reversed(self._calls))
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def newest_first(self) -> list[Any]:
+        """The keys, the most recently used first."""
+        with self._lock:
+            return list(reversed(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
-            self._calls.clear()
+            self._entries.clear()
 
 
-_recent_calls = _RecentCalls(RECENT_CALLS)
+# The last RECENT_CALLS distinct cached calls (shared by every session: the cache is too, and
+# each call carries its user's scope in its Filters).
+_recent_calls = _Recent(RECENT_CALLS)
 
 
 def warm_seconds() -> float:
@@ -375,55 +389,44 @@ class Unfingerprintable(TypeError):
     """An argument whose content `fingerprint` cannot stand for."""
 
 
-class _ContentDigests:
-    """Content digests of frames by the digest of their pickle, the most recent kept.
+# Content digests of frames, by the digest of their pickle (`_content_digest`).
+_content_digests = _Recent(4 * DRAWINGS_MAX)
+
+
+def _content_digest(value: pd.DataFrame | pd.Series) -> str:
+    """A digest of a frame's content: its values, index, column names and dtypes.
 
     Hashing a frame's cells (`pd.util.hash_pandas_object`) costs 0.5-3 ms even for a small
     table, 20-30 ms a page; pickling it costs a tenth of that. But a pickle also records how
     the values are held (a query's Arrow chunks, a cache's compacted copy), so equal content
     can pickle differently. So the pickle's digest only finds a content digest already worked
     out: a rerun's frames, unpickled from the same cached bytes, pickle the same every time."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._digests: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def of(self, value: pd.DataFrame | pd.Series) -> str:
-        try:
-            pickled = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            layout = hashlib.blake2b(pickled, digest_size=20).hexdigest()
-        except Exception as error:  # a cell holding something that cannot be pickled
-            raise Unfingerprintable(str(error)) from error
-        with self._lock:
-            known = self._digests.get(layout)
-            if known is not None:
-                self._digests.move_to_end(layout)
-                return known
-        try:
-            cells = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
-        except TypeError as error:  # cells holding lists or dicts
-            raise Unfingerprintable(str(error)) from error
-        described = repr(
-            (value.columns.tolist(), [str(t) for t in value.dtypes])
-            if isinstance(value, pd.DataFrame)
-            else (value.name, str(value.dtype))
-        ).encode()
-        digest = hashlib.blake2b(described + cells, digest_size=20).hexdigest()
-        with self._lock:
-            self._digests[layout] = digest
-            while len(self._digests) > self.size:
-                self._digests.popitem(last=False)
-        return digest
-
-
-_content_digest = _ContentDigests(size=4 * DRAWINGS_MAX).of
+    try:
+        pickled = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        layout = hashlib.blake2b(pickled, digest_size=20).hexdigest()
+    except Exception as error:  # a cell holding something that cannot be pickled
+        raise Unfingerprintable(str(error)) from error
+    known = _content_digests.get(layout)
+    if known is not None:
+        return known
+    try:
+        cells = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+    except TypeError as error:  # cells holding lists or dicts
+        raise Unfingerprintable(str(error)) from error
+    described = repr(
+        (value.columns.tolist(), [str(t) for t in value.dtypes])
+        if isinstance(value, pd.DataFrame)
+        else (value.name, str(value.dtype))
+    ).encode()
+    digest = hashlib.blake2b(described + cells, digest_size=20).hexdigest()
+    _content_digests.put(layout, digest)
+    return digest
 
 
 def fingerprint(value: Any) -> Any:
     """A hashable stand-in for an argument's content: equal for equal content, whatever object
     holds it (a cached frame is a new copy on every rerun). Frames and series by their values,
-    index, column names and dtypes (`_ContentDigests`); containers and frozen dataclasses by
+    index, column names and dtypes (`_content_digest`); containers and frozen dataclasses by
     their parts. Raises Unfingerprintable for anything else, whose content it cannot vouch
     for."""
     if value is None or isinstance(value, (str, bytes, bool, int, float, dt.date, dt.time)):
@@ -447,37 +450,8 @@ def fingerprint(value: Any) -> Any:
     raise Unfingerprintable(f"cannot fingerprint a {type(value).__qualname__}")
 
 
-class _Drawings:
-    """Figures drawn from query results, by builder and the content of its arguments; the
-    least recently used go first past `size`."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._figures: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        with self._lock:
-            figure = self._figures.get(key)
-            if figure is not None:
-                self._figures.move_to_end(key)
-            return figure
-
-    def put(self, key: tuple, figure: Any) -> None:
-        with self._lock:
-            self._figures[key] = figure
-            while len(self._figures) > self.size:
-                self._figures.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._figures)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._figures.clear()
-
-
-_drawings = _Drawings(DRAWINGS_MAX)
+# Figures drawn from query results, by builder and the content of its arguments (`drawing`).
+_drawings = _Recent(DRAWINGS_MAX)
 Builder = TypeVar("Builder", bound=Callable[..., Any])
 Derived = TypeVar("Derived")
 

@@ -84,7 +84,7 @@ def test_what_it_cannot_vouch_for_is_refused():
 
 @pytest.fixture
 def drawings(monkeypatch):
-    kept = data._Drawings(size=3)
+    kept = data._Recent(size=3)
     monkeypatch.setattr(data, "_drawings", kept)
     return kept
 
