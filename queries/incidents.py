@@ -107,12 +107,12 @@ def resolved_count() -> ColumnElement:
 
 def median_hours_to_acknowledge(dialect: str) -> ColumnElement:
     """`median_hours_to_acknowledge`: over the group's incidents with acknowledged_at set."""
-    return sqld.median(dialect, hours_to_acknowledge(dialect))
+    return sqld.median_hours_between(dialect, incidents.c.reported_at, incidents.c.acknowledged_at)
 
 
 def median_hours_to_resolve(dialect: str) -> ColumnElement:
     """`median_hours_to_resolve`: over the group's incidents with resolved_at set."""
-    return sqld.median(dialect, hours_to_resolve(dialect))
+    return sqld.median_hours_between(dialect, incidents.c.reported_at, incidents.c.resolved_at)
 
 
 RESOLUTION_FOLLOW_UP_DAYS = 7
@@ -134,27 +134,45 @@ def is_open() -> ColumnElement:
     return incidents.c.status.in_(OPEN_INCIDENT_STATUSES)
 
 
-def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
+# The incident indicators a comparison period is read for: the like-for-like ones and the
+# counts their tests rest on. The others (the status share, the medians, open cases) are never
+# compared (`queries.indicators.Indicator.like_for_like`), and the medians and open cases are
+# what the statement costs: a sort of every incident of the period, a scan of all history.
+COMPARED_COLUMNS = (
+    "incidents_reported",
+    "incident_rate_per_100k",
+    "incidents_resolved_7d_pct",
+    "n_followed_7d",
+    "n_resolved_7d",
+)
+
+
+def incident_measures_select(
+    dialect: str, filters: Filters, grain: Grain = None, for_comparison: bool = False
+) -> Select:
     """Incident indicators; grain: one row overall, per county or per ward.
 
     Columns: [county_code, county_name | ward_code, ward_name, county_code], incidents_reported,
     incident_rate_per_100k, incidents_resolved_pct, incidents_resolved_7d_pct,
     median_hours_to_acknowledge, median_hours_to_resolve, open_incidents, and the counts the
     7-day share rests on: n_followed_7d (reported on or before D - 7), n_resolved_7d.
+    With `for_comparison`, only the dimension columns and `COMPARED_COLUMNS`.
     """
     keys = group_keys(incidents, grain)
+    counts = [
+        func.count().label("reported"),
+        resolved_count().label("resolved"),
+        sqld.count_where(followed_up_for_resolution(filters)).label("followed_7d"),
+        sqld.count_where(
+            and_(followed_up_for_resolution(filters), resolved_within_follow_up(dialect))
+        ).label("resolved_7d"),
+    ]
+    medians = [
+        median_hours_to_acknowledge(dialect).label("median_ack"),
+        median_hours_to_resolve(dialect).label("median_resolve"),
+    ]
     in_period = (
-        select(
-            *keys,
-            func.count().label("reported"),
-            resolved_count().label("resolved"),
-            sqld.count_where(followed_up_for_resolution(filters)).label("followed_7d"),
-            sqld.count_where(
-                and_(followed_up_for_resolution(filters), resolved_within_follow_up(dialect))
-            ).label("resolved_7d"),
-            median_hours_to_acknowledge(dialect).label("median_ack"),
-            median_hours_to_resolve(dialect).label("median_resolve"),
-        )
+        select(*keys, *counts, *([] if for_comparison else medians))
         .where(*reported_in_period(filters))
         .group_by(*keys)
     )
@@ -167,45 +185,47 @@ def incident_measures_select(dialect: str, filters: Filters, grain: Grain = None
         )
         .group_by(*keys)
     )
-    joined, dimension, (period, open_), dims = join_onto_dimension(
-        filters, grain, [in_period, still_open]
-    )
+    parts = [in_period] if for_comparison else [in_period, still_open]
+    joined, dimension, (period, *open_), dims = join_onto_dimension(filters, grain, parts)
     reported = zero_if_null(period.c.reported)
     # Null population (a ward selection: wards have no census figure) gives a null rate.
     rate = type_coerce(100000.0 * reported / func.nullif(dimension.c.population, 0), Float())
+    columns = {
+        "incidents_reported": reported,
+        "incident_rate_per_100k": rate,
+        "incidents_resolved_pct": sqld.pct(zero_if_null(period.c.resolved), reported),
+        "incidents_resolved_7d_pct": sqld.pct(period.c.resolved_7d, period.c.followed_7d),
+        "median_hours_to_acknowledge": None if for_comparison else period.c.median_ack,
+        "median_hours_to_resolve": None if for_comparison else period.c.median_resolve,
+        "open_incidents": None if for_comparison else zero_if_null(open_[0].c.open),
+        "n_followed_7d": zero_if_null(period.c.followed_7d),
+        "n_resolved_7d": zero_if_null(period.c.resolved_7d),
+    }
+    if for_comparison:
+        columns = {name: columns[name] for name in COMPARED_COLUMNS}
     return (
-        select(
-            *dims,
-            reported.label("incidents_reported"),
-            rate.label("incident_rate_per_100k"),
-            sqld.pct(zero_if_null(period.c.resolved), reported).label("incidents_resolved_pct"),
-            sqld.pct(period.c.resolved_7d, period.c.followed_7d).label("incidents_resolved_7d_pct"),
-            period.c.median_ack.label("median_hours_to_acknowledge"),
-            period.c.median_resolve.label("median_hours_to_resolve"),
-            zero_if_null(open_.c.open).label("open_incidents"),
-            zero_if_null(period.c.followed_7d).label("n_followed_7d"),
-            zero_if_null(period.c.resolved_7d).label("n_resolved_7d"),
-        )
+        select(*dims, *(column.label(name) for name, column in columns.items()))
         .select_from(joined)
         .order_by(*dims)
     )
 
 
-def incident_measures(engine: Engine, filters: Filters, grain: Grain = None) -> pd.DataFrame:
+def incident_measures(
+    engine: Engine, filters: Filters, grain: Grain = None, for_comparison: bool = False
+) -> pd.DataFrame:
     """Incident indicators (see `incident_measures_select`): one row overall, per county or
-    per ward."""
+    per ward; with `for_comparison`, only those a comparison period is read for."""
     filters = with_as_of(engine, filters)
-    frame = read_frame(engine, incident_measures_select(sqld.dialect_of(engine), filters, grain))
-    return as_float(
-        frame,
-        [
-            "incident_rate_per_100k",
-            "incidents_resolved_pct",
-            "incidents_resolved_7d_pct",
-            "median_hours_to_acknowledge",
-            "median_hours_to_resolve",
-        ],
-    )
+    statement = incident_measures_select(sqld.dialect_of(engine), filters, grain, for_comparison)
+    frame = read_frame(engine, statement)
+    floats = [
+        "incident_rate_per_100k",
+        "incidents_resolved_pct",
+        "incidents_resolved_7d_pct",
+        "median_hours_to_acknowledge",
+        "median_hours_to_resolve",
+    ]
+    return as_float(frame, [column for column in floats if column in frame.columns])
 
 
 def _change_pct(current: pd.Series, before: pd.Series) -> pd.Series:

@@ -12,7 +12,8 @@ from sqlalchemy import Engine
 
 from queries.db import make_engine
 from queries.filters import Filters
-from queries.indicators import INDICATOR_KEYS, headline, indicators_frame
+from queries.incidents import COMPARED_COLUMNS
+from queries.indicators import INDICATOR_KEYS, INDICATORS, headline, indicators_frame
 from queries.schema import metadata
 from tests.query_support import same
 from tests.rows import incident_row, insert_rows
@@ -404,6 +405,51 @@ def test_headline_compares_with_the_previous_period(engine: Engine) -> None:
     referrals = table.loc["rehab_referrals"]
     assert pd.isna(referrals["value"]) and referrals["small"]  # 3 in Nakuru on 20 July: "<5"
     assert pd.isna(referrals["change"])
+
+
+@pytest.mark.parametrize("grain", [None, "county"])
+def test_a_comparison_period_reads_only_the_compared_incident_indicators(
+    engine: Engine, grain
+) -> None:
+    """A comparison is read only for like-for-like indicators: the incident frame leaves out
+    the medians and open cases (the statement's costly parts), and what it keeps is exact."""
+    frame = indicators_frame(engine, PERIOD, threshold=5, grain=grain, for_comparison=True)
+    left_out = {
+        "incidents_resolved_pct",
+        "median_hours_to_acknowledge",
+        "median_hours_to_resolve",
+        "open_incidents",
+    }
+    assert not left_out & set(frame.columns)
+    expected = {None: [EXPECTED_TOTAL], "county": list(EXPECTED_BY_COUNTY.values())}[grain]
+    # Hand counts: reported on or before D - 7 (24 August: all of July), and of those the
+    # ones resolved within 7 days (3 and 7, in 10 and 4 hours).
+    followed = {None: [6], "county": [3, 3, 0]}[grain]
+    resolved = {None: [2], "county": [1, 1, 0]}[grain]
+    assert frame["n_followed_7d"].tolist() == followed
+    assert frame["n_resolved_7d"].tolist() == resolved
+    keys = ["incidents_reported", "incident_rate_per_100k", "incidents_resolved_7d_pct"]
+    keys += [k for k in INDICATOR_KEYS if not k.startswith(("incident", "median_hours", "open"))]
+    wrong = {
+        (i, k): (frame.iloc[i][k], row[k])
+        for i, row in enumerate(expected)
+        for k in keys
+        if not same(frame.iloc[i][k], row[k], tol=1e-12)
+    }
+    assert wrong == {}
+
+
+def test_every_compared_incident_indicator_is_read_for_a_comparison() -> None:
+    compared = {
+        column
+        for indicator in INDICATORS
+        if indicator.stream == "incidents" and indicator.like_for_like
+        for column in (indicator.key, indicator.poisson_count, *(indicator.share_counts or ()))
+        if column
+    }
+    assert compared <= set(COMPARED_COLUMNS)
+    never = {i.key for i in INDICATORS if i.stream == "incidents" and not i.like_for_like}
+    assert never and not never & set(COMPARED_COLUMNS)
 
 
 def test_no_comparison_before_the_launch(engine: Engine) -> None:

@@ -399,18 +399,22 @@ def indicators_frame(
     threshold: int,
     grain: Grain = None,
     streams: tuple[str, ...] = STREAMS,
+    for_comparison: bool = False,
 ) -> pd.DataFrame:
     """The contract's indicators for the selection: one row overall, per county or per ward.
 
     Args:
         streams: which indicator streams to compute (all by default); a page that shows one
             stream's cards need not query the other three.
+        for_comparison: the selection is a comparison period, read only for the indicators
+            that are compared: the incident ones that are not like-for-like are left out
+            (`incidents.COMPARED_COLUMNS`: its medians and open cases cost most of the page).
 
     Columns: the grain's dimension columns, then the keys of `INDICATOR_KEYS` of those
     streams, then `_suppressed` / `_small` flags of the rehab ones.
     """
     measures = {
-        "incidents": lambda: incident_measures(engine, filters, grain),
+        "incidents": lambda: incident_measures(engine, filters, grain, for_comparison),
         "ras": lambda: ra_measures(engine, filters, grain),
         "training": lambda: training_measures(engine, filters, grain),
         "rehab": lambda: rehab_measures(engine, filters, threshold, grain),
@@ -443,7 +447,9 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     filters = with_as_of(engine, filters)
     frame, before = together(
         lambda: indicators_frame(engine, filters, threshold, "county"),
-        lambda: incident_measures(engine, filters.comparison_filters(), "county"),
+        lambda: incident_measures(
+            engine, filters.comparison_filters(), "county", for_comparison=True
+        ),
     )
     frame = frame.merge(
         before[["county_code", "incidents_reported"]].rename(
@@ -578,7 +584,14 @@ def headline(
     periods = [filters] if invalid else [filters, filters.comparison_filters()]
     frames = together(
         *(
-            functools.partial(indicators_frame, engine, period, threshold, streams=streams)
+            functools.partial(
+                indicators_frame,
+                engine,
+                period,
+                threshold,
+                streams=streams,
+                for_comparison=period is not filters,
+            )
             for period in periods
         )
     )
