@@ -191,7 +191,7 @@ class ServingCopy:
         if self._engine is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._engine = create_engine(
-                f"duckdb:///{self.path}",
+                f"{sqld.DUCKDB_CACHING_DRIVER}:///{self.path}",
                 connect_args={
                     "config": {"threads": os.cpu_count() or 2, "memory_limit": self.memory_limit}
                 },

@@ -13,12 +13,13 @@ import dataclasses
 import datetime as dt
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from streamlit.runtime.caching import cache_utils
 
 from dashboard import data
@@ -138,6 +139,17 @@ def test_every_page_query_gives_the_same_figures_on_the_copy(
     assert {item.mode for item in report} == {"full"}
     assert copy.engine.dialect.name == "duckdb"
 
+    # The copy's engine keeps compiled statements (queries.dialect.DUCKDB_CACHING_DRIVER): a
+    # statement compiled for one selection is reused, with new values, for the next.
+    compiled = Counter()
+    event.listen(
+        copy.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, params, context, many: compiled.update(
+            [context.cache_hit.name]
+        ),
+    )
+
     # The recorded calls cover every page's tables, including the medians and the rehab
     # suppression, which must hold on the copy exactly as on the source.
     names = {name for name, _, _ in page_calls}
@@ -170,6 +182,7 @@ def test_every_page_query_gives_the_same_figures_on_the_copy(
     assert_same(reference.county_list(source), reference.county_list(copy.engine), "counties")
     assert_same(reference.ward_list(source), reference.ward_list(copy.engine), "wards")
     assert reference.data_as_of(source) == reference.data_as_of(copy.engine)
+    assert compiled["CACHE_HIT"] > compiled["CACHE_MISS"] > 0, compiled
     copy.stop()
 
 
