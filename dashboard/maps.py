@@ -13,12 +13,9 @@ from pydeck.bindings.json_tools import default_serialize
 
 from dashboard.data import derived, drawing
 from dashboard.theme import FONT_FAMILY
-from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
+from queries.geography import KENYA_BOUNDS, KM_PER_DEGREE, counties_extent, hexagon_radius_m
 
-# Kenya's bounding box, as the query layer uses it to decide which points are drawable.
-KENYA_BOUNDS = (*KENYA_LATITUDE, *KENYA_LONGITUDE)  # south, north, west, east
 KENYA_CENTRE = (0.1, 37.9)
-KM_PER_DEGREE = 111.32
 # The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.
 VIEW_WIDTH_PX = 800
 VIEW_HEIGHT_PX = 620
@@ -143,17 +140,7 @@ def _bounds(counties: pd.DataFrame | None, points: pd.DataFrame) -> tuple[float,
     """South, north, west, east of the area to show: the counties' extent (each county a square
     of its area around its centroid) widened to hold the points (their 1st to 99th
     percentiles, so one misplaced point cannot zoom the map out), else Kenya."""
-    boxes = []
-    if counties is not None and len(counties):
-        half = counties["area_km2"].fillna(0).clip(lower=1).pow(0.5) / 2 / KM_PER_DEGREE
-        boxes.append(
-            (
-                float((counties["latitude"] - half).min()),
-                float((counties["latitude"] + half).max()),
-                float((counties["longitude"] - half).min()),
-                float((counties["longitude"] + half).max()),
-            )
-        )
+    boxes = [box] if (box := counties_extent(counties)) else []
     if len(points):
         lat, lon = points["latitude"], points["longitude"]
         boxes.append(
@@ -200,12 +187,6 @@ def fitted_view(
         pitch=0,
         bearing=0,
     )
-
-
-def hexagon_radius_m(south: float, north: float, west: float, east: float) -> int:
-    """A hexagon size that gives some 60 hexagons across the area shown (400 m to 15 km)."""
-    span_km = max(north - south, east - west) * KM_PER_DEGREE
-    return int(min(max(span_km * 1000 / 60, 400), 15_000) // 50 * 50)
 
 
 def county_names_layer(
@@ -261,15 +242,6 @@ class CompactDeck(pdk.Deck):
 def degrees_per_pixel(zoom: float) -> float:
     """How many degrees of longitude one screen pixel spans at this zoom."""
     return 360 / (TILE_PX * 2**zoom)
-
-
-def density_cell_degrees(counties: pd.DataFrame | None) -> float:
-    """The grid the density map's counts are taken on (`queries.incidents.incident_density`):
-    a quarter of the hexagons' radius, so each hexagon sums some fifty cells and its shade is
-    that of the incidents inside it, near enough (a cell on a hexagon's edge counts wholly to
-    one side). Rounded, so that the same view asks for the same grid (one cached query)."""
-    radius_m = hexagon_radius_m(*_bounds(counties, pd.DataFrame({"latitude": [], "longitude": []})))
-    return round(radius_m / 4 / (KM_PER_DEGREE * 1000), 5)
 
 
 @drawing

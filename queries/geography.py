@@ -21,6 +21,8 @@ CENSUS_YEAR = 2019
 # out (and say how many they left out).
 KENYA_LATITUDE = (-4.9, 5.1)
 KENYA_LONGITUDE = (33.8, 42.0)
+KENYA_BOUNDS = (*KENYA_LATITUDE, *KENYA_LONGITUDE)  # south, north, west, east
+KM_PER_DEGREE = 111.32
 COUNTY_COLUMNS = ("code", "name", "population", "area_km2", "latitude", "longitude")
 WARD_COLUMNS = ("code", "name", "county_code", "constituency", "latitude", "longitude")
 
@@ -103,3 +105,41 @@ def wards_frame() -> pd.DataFrame:
         constituency centroid, see the module docstring). A fresh copy, safe to modify.
     """
     return _wards().copy()
+
+
+# The maps' geometry (dashboard.maps draws with it), here because the density map's grid is
+# chosen in the query layer (`queries.incidents.incident_density`): a grid that follows from
+# the selection alone is the same call for the page and for the warm-up that prepares the next
+# county (dashboard.data.warm).
+
+
+def counties_extent(counties: pd.DataFrame | None) -> tuple[float, float, float, float] | None:
+    """South, north, west, east of the counties (each a square of its area around its
+    centroid; columns area_km2, latitude, longitude), or None for no counties (or none with a
+    centroid)."""
+    if counties is not None:
+        counties = counties.dropna(subset=["latitude", "longitude"])
+    if counties is None or not len(counties):
+        return None
+    half = counties["area_km2"].fillna(0).clip(lower=1).pow(0.5) / 2 / KM_PER_DEGREE
+    return (
+        float((counties["latitude"] - half).min()),
+        float((counties["latitude"] + half).max()),
+        float((counties["longitude"] - half).min()),
+        float((counties["longitude"] + half).max()),
+    )
+
+
+def hexagon_radius_m(south: float, north: float, west: float, east: float) -> int:
+    """A hexagon size that gives some 60 hexagons across the area shown (400 m to 15 km)."""
+    span_km = max(north - south, east - west) * KM_PER_DEGREE
+    return int(min(max(span_km * 1000 / 60, 400), 15_000) // 50 * 50)
+
+
+def density_cell_degrees(counties: pd.DataFrame | None) -> float:
+    """The grid the density map's counts are taken on, for a map of these counties (all of
+    Kenya for none): a quarter of the hexagons' radius, so each hexagon sums some fifty cells
+    and its shade is that of the incidents inside it, near enough (a cell on a hexagon's edge
+    counts wholly to one side). Rounded, so that the same view asks for the same grid."""
+    radius_m = hexagon_radius_m(*(counties_extent(counties) or KENYA_BOUNDS))
+    return round(radius_m / 4 / (KM_PER_DEGREE * 1000), 5)

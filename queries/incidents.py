@@ -29,7 +29,7 @@ from sqlalchemy import (
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import PROGRAMME_LAUNCH, Filters, comparison_problem, one_year_earlier
-from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE
+from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE, density_cell_degrees
 from queries.grain import (
     OTHER,
     Grain,
@@ -41,7 +41,7 @@ from queries.grain import (
     week_starts,
     zero_if_null,
 )
-from queries.reference import programme_starts, with_as_of
+from queries.reference import county_list, programme_starts, with_as_of
 from queries.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_CHANNELS,
@@ -707,14 +707,25 @@ def incident_density_select(dialect: str, filters: Filters, cell_degrees: float)
     )
 
 
-def incident_density(engine: Engine, filters: Filters, cell_degrees: float) -> pd.DataFrame:
+def incident_density(
+    engine: Engine, filters: Filters, cell_degrees: float | None = None
+) -> pd.DataFrame:
     """Every incident reported in the period inside Kenya, counted per grid cell for the
     density map: a few thousand rows whatever the number of incidents, so the page never ships
     millions of points to the browser (and nothing is sampled).
 
+    The grid is `cell_degrees` wide, by default the one for a map of the selection's counties
+    (`geography.density_cell_degrees`; all of Kenya when none is chosen).
+
     Grain: one row per cell with incidents. Columns: latitude, longitude (the cell's centre,
     float), incidents (int).
     """
+    if cell_degrees is None:
+        counties = county_list(engine)
+        codes = filters.county_codes
+        if codes is not None:
+            counties = counties[counties["county_code"].isin(codes)]
+        cell_degrees = density_cell_degrees(counties)
     if not cell_degrees > 0:
         raise ValueError(f"cell_degrees must be positive, not {cell_degrees!r}")
     frame = read_frame(

@@ -3,6 +3,7 @@ PostgreSQL), and against independent pandas computations over the raw demo rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import sqlite3
@@ -489,6 +490,50 @@ def test_density_grid_counts_every_drawable_incident_in_its_cell(engine: Engine,
     assert q.incident_density(engine, empty, cell).empty
     with pytest.raises(ValueError):
         q.incident_density(engine, JULY, 0)
+
+
+def test_density_grid_follows_the_selected_counties(empty_db_url: str) -> None:
+    """Without a grid given, the grid is the one for a map of the selection, so a page and the
+    warm-up preparing its next county ask for the same thing. Worked out by hand: a county is
+    a square of its area round its centroid; the hexagon radius is a 60th of the wider side of
+    the extent (at least 400 m, in 50 m steps), and a cell a quarter of it, in degrees
+    (111.32 km each), to 5 places."""
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(
+        writer,
+        "counties",
+        [
+            dict(code="001", name="Small", area_km2=100, latitude=0.0, longitude=37.0),
+            dict(code="002", name="Larger", area_km2=400, latitude=1.0, longitude=38.0),
+        ],
+    )
+    points = [(0.0001, 37.0001), (0.002, 37.003), (0.95, 38.02), (1.04, 37.95)]
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            incident_row(
+                i,
+                "001" if lat < 0.5 else "002",
+                T(2025, 7, 10),
+                "reported",
+                latitude=lat,
+                longitude=lon,
+            )
+            for i, (lat, lon) in enumerate(points, start=1)
+        ],
+    )
+    writer.dispose()
+    engine = make_engine(empty_db_url)
+    # Both: south -0.0449, north 1.0898, west 36.9551, east 38.0898 -> 126.32 km -> 2,100 m.
+    # The small one alone: a 10 km square -> 167 m, so 400 m.
+    for counties, cell in (((), 0.00472), (("001",), 0.0009)):
+        chosen = dataclasses.replace(JULY, counties=counties)
+        by_default = q.incident_density(engine, chosen)
+        pd.testing.assert_frame_equal(by_default, q.incident_density(engine, chosen, cell))
+        assert int(by_default["incidents"].sum()) == (4 if not counties else 2)
+        for latitude in by_default["latitude"]:
+            assert ((latitude + 90) / cell) % 1 == pytest.approx(0.5)
 
 
 def test_area_and_scope_restrictions(engine: Engine) -> None:

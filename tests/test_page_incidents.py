@@ -20,7 +20,13 @@ from dashboard.pages import INCIDENTS
 from queries import incidents as q
 from queries.db import make_engine
 from queries.filters import Filters
-from queries.geography import counties_frame
+from queries.geography import (
+    KENYA_BOUNDS,
+    KM_PER_DEGREE,
+    counties_frame,
+    density_cell_degrees,
+    hexagon_radius_m,
+)
 from queries.reference import county_list
 from queries.schema import INCIDENT_CATEGORIES
 from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
@@ -94,7 +100,7 @@ def check_page(at: AppTest, db: Path, filters: Filters) -> None:
     everywhere = county_list(engine)
     codes = filters.county_codes
     selected = everywhere if codes is None else everywhere[everywhere["county_code"].isin(codes)]
-    grid = q.incident_density(engine, filters, maps.density_cell_degrees(selected))
+    grid = q.incident_density(engine, filters, density_cell_degrees(selected))
     assert int(grid["incidents"].sum()) == drawn
     placed = charts.coordinate_table(q.incidents_by_coordinate_status(engine, filters))
     assert placed["count"].tolist()[0] == drawn
@@ -336,7 +342,7 @@ def test_density_deck_fits_kenya_and_handles_no_points() -> None:
         pd.DataFrame({"latitude": [], "longitude": [], "incidents": []})
     )
     view = deck_json(deck)["initialViewState"]
-    south, north, west, east = maps.KENYA_BOUNDS
+    south, north, west, east = KENYA_BOUNDS
     assert south < view["latitude"] < north and west < view["longitude"] < east
     assert 4.5 <= view["zoom"] < 6.5
     assert [layer["id"] for layer in deck_json(deck)["layers"]] == [
@@ -372,9 +378,9 @@ def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties
 
 
 def test_hexagon_radius_follows_the_area_shown() -> None:
-    assert maps.hexagon_radius_m(*maps.KENYA_BOUNDS) == 15_000
-    assert maps.hexagon_radius_m(-1.4, -1.2, 36.7, 36.9) == 400
-    assert 400 < maps.hexagon_radius_m(-1.0, 0.5, 35.5, 36.6) < 15_000
+    assert hexagon_radius_m(*KENYA_BOUNDS) == 15_000
+    assert hexagon_radius_m(-1.4, -1.2, 36.7, 36.9) == 400
+    assert 400 < hexagon_radius_m(-1.0, 0.5, 35.5, 36.6) < 15_000
 
 
 def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -> None:
@@ -406,7 +412,7 @@ def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -
 
 def test_density_grid_is_finer_than_the_hexagons_it_fills() -> None:
     # A quarter of the hexagon radius: some fifty cells a hexagon, whatever the area shown.
-    national = maps.density_cell_degrees(None)
-    one = maps.density_cell_degrees(COUNTIES.iloc[1:])  # Nairobi alone: a small area
-    assert national == pytest.approx(15_000 / 4 / (maps.KM_PER_DEGREE * 1000), abs=1e-5)
+    national = density_cell_degrees(None)
+    one = density_cell_degrees(COUNTIES.iloc[1:])  # Nairobi alone: a small area
+    assert national == pytest.approx(15_000 / 4 / (KM_PER_DEGREE * 1000), abs=1e-5)
     assert 0 < one < national

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from streamlit.runtime.caching import cache_utils
 
 from dashboard import data
-from dashboard.pages import visible_pages
+from dashboard.pages import INCIDENTS, visible_pages
 from queries import indicators, quality, reference, serving
 from queries.db import TIMEOUT_ENV_VAR, QueryTimeout, make_engine, read_frame
 from queries.demo import build_demo
@@ -555,6 +555,40 @@ def test_a_refresh_that_changed_nothing_prepares_the_other_periods_of_new_views(
     assert views == []  # nothing new viewed: nothing computed
     data.load(headline, source_url, filters_of({"county": "047"}), threshold=5)
     assert views == []  # another county: found ready
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
+def test_after_the_warm_up_a_page_finds_its_next_county_ready(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every figure of the Incidents page, the density map's grid included (chosen from the
+    selection in the query layer, not passed in by the page), is prepared for another county:
+    choosing one runs no statement."""
+    path = tmp_path / "copy.duckdb"
+    ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path).refresh()
+    use_demo_db(demo_db_path, monkeypatch)
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    clear_caches()
+    source_url = f"sqlite:///{demo_db_path}"
+    at = run_app({}, INCIDENTS.view)
+    assert not at.exception
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    data.warm(source_url, budget_seconds=120)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        at.multiselect(key="f_counties").set_value(["032"]).run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert not at.exception
+    assert "Nakuru" in " ".join(m.value for m in at.markdown)
+    assert statements == []
     data.serving_copy(source_url).stop()
     clear_caches()
 

@@ -107,8 +107,9 @@ selected = (
     if codes is None
     else context.counties[context.counties["county_code"].isin(codes)]
 )
-# Counted in SQL on a grid: the browser gets a few thousand cells, never millions of points.
-cells = load(q.incident_density, cell_degrees=maps.density_cell_degrees(selected))
+# Counted in SQL on a grid for the selection: the browser gets a few thousand cells, never
+# millions of points.
+cells = load(q.incident_density)
 st.markdown(
     f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
     "incidents reported in it: darker = more (six shades, each covering a sixth of the "
