@@ -1,12 +1,13 @@
 """Every SQL construct that differs between SQLite and PostgreSQL, each as one named function.
 
-DuckDB (the serving copy, `queries.serving`) speaks PostgreSQL's SQL here, with one difference:
-its FLOAT is single precision (below); it also spells durations its faster way, and its engine
-keeps compiled statements (`DUCKDB_CACHING_DRIVER`).
+DuckDB (the serving copy, `queries.serving`) speaks PostgreSQL's SQL here, with one difference
+of meaning: its FLOAT is single precision (below). It also has a faster spelling of durations
+(`hours_between`, `median_hours_between`), and its engine keeps compiled statements
+(`DUCKDB_CACHING_DRIVER`).
 
-No other module writes `strftime`, `date_trunc`, `julianday` or `percentile_cont`. Each function
-takes the SQLAlchemy dialect name ("sqlite" or "postgresql") and returns a Core expression whose
-result is the same on both engines.
+No other module writes `strftime`, `date_trunc`, `julianday`, `date_diff` or `percentile_cont`.
+Each function takes the SQLAlchemy dialect name ("sqlite", "postgresql" or "duckdb") and returns
+a Core expression whose result is the same on every engine.
 """
 
 from __future__ import annotations
