@@ -511,14 +511,20 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
         comparison=filters.comparison,
         as_of=filters.as_of,
     )
-    # The county alone: beside only the national total, none of its cells needs secondary
-    # suppression, which the all-county frame applies on behalf of other counties.
-    by_county, national, alone = together(
+    # The county alone: beside only the national total, none of its rehab cells needs secondary
+    # suppression, which the all-county frame applies on behalf of other counties. The other
+    # streams are not suppressed, so the county's row of the all-county frame is the county
+    # alone: only the rehab stream is read again.
+    by_county, national, alone_rehab = together(
         lambda: indicators_frame(engine, everywhere, threshold, "county"),
         lambda: indicators_frame(engine, everywhere, threshold),
-        lambda: indicators_frame(engine, replace(everywhere, counties=(code,)), threshold),
+        lambda: indicators_frame(
+            engine, replace(everywhere, counties=(code,)), threshold, streams=("rehab",)
+        ),
     )
-    by_county, national, alone = by_county.set_index("county_code"), national.iloc[0], alone.iloc[0]
+    by_county, national = by_county.set_index("county_code"), national.iloc[0]
+    alone_rehab = alone_rehab.iloc[0]
+    alone = pd.concat([by_county.loc[code].drop(alone_rehab.index, errors="ignore"), alone_rehab])
     rows = []
     for indicator in INDICATORS:
         flag = flag_column(indicator.key)
