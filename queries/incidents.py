@@ -159,34 +159,32 @@ def incident_measures_select(
     With `for_comparison`, only the dimension columns and `COMPARED_COLUMNS`.
     """
     keys = group_keys(incidents, grain)
-    counts = [
+    in_period = select(
+        *keys,
         func.count().label("reported"),
         resolved_count().label("resolved"),
         sqld.count_where(followed_up_for_resolution(filters)).label("followed_7d"),
         sqld.count_where(
             and_(followed_up_for_resolution(filters), resolved_within_follow_up(dialect))
         ).label("resolved_7d"),
-    ]
-    medians = [
-        median_hours_to_acknowledge(dialect).label("median_ack"),
-        median_hours_to_resolve(dialect).label("median_resolve"),
-    ]
-    in_period = (
-        select(*keys, *counts, *([] if for_comparison else medians))
-        .where(*reported_in_period(filters))
-        .group_by(*keys)
     )
-    still_open = (
-        select(*keys, func.count().label("open"))
-        .where(
-            *until_end_where(incidents.c.reported_at, filters),
-            is_open(),
-            *area_where(incidents, filters),
+    if not for_comparison:
+        in_period = in_period.add_columns(
+            median_hours_to_acknowledge(dialect).label("median_ack"),
+            median_hours_to_resolve(dialect).label("median_resolve"),
         )
-        .group_by(*keys)
-    )
-    parts = [in_period] if for_comparison else [in_period, still_open]
-    joined, dimension, (period, *open_), dims = join_onto_dimension(filters, grain, parts)
+    parts = [in_period.where(*reported_in_period(filters)).group_by(*keys)]
+    if not for_comparison:
+        parts.append(
+            select(*keys, func.count().label("open"))
+            .where(
+                *until_end_where(incidents.c.reported_at, filters),
+                is_open(),
+                *area_where(incidents, filters),
+            )
+            .group_by(*keys)
+        )
+    joined, dimension, (period, *still_open), dims = join_onto_dimension(filters, grain, parts)
     reported = zero_if_null(period.c.reported)
     # Null population (a ward selection: wards have no census figure) gives a null rate.
     rate = type_coerce(100000.0 * reported / func.nullif(dimension.c.population, 0), Float())
@@ -195,12 +193,13 @@ def incident_measures_select(
         "incident_rate_per_100k": rate,
         "incidents_resolved_pct": sqld.pct(zero_if_null(period.c.resolved), reported),
         "incidents_resolved_7d_pct": sqld.pct(period.c.resolved_7d, period.c.followed_7d),
-        "median_hours_to_acknowledge": None if for_comparison else period.c.median_ack,
-        "median_hours_to_resolve": None if for_comparison else period.c.median_resolve,
-        "open_incidents": None if for_comparison else zero_if_null(open_[0].c.open),
-        "n_followed_7d": zero_if_null(period.c.followed_7d),
-        "n_resolved_7d": zero_if_null(period.c.resolved_7d),
     }
+    if not for_comparison:
+        columns["median_hours_to_acknowledge"] = period.c.median_ack
+        columns["median_hours_to_resolve"] = period.c.median_resolve
+        columns["open_incidents"] = zero_if_null(still_open[0].c.open)
+    columns["n_followed_7d"] = zero_if_null(period.c.followed_7d)
+    columns["n_resolved_7d"] = zero_if_null(period.c.resolved_7d)
     if for_comparison:
         columns = {name: columns[name] for name in COMPARED_COLUMNS}
     return (

@@ -587,20 +587,19 @@ def headline(
     """
     filters = with_as_of(engine, filters)
     invalid = comparison_note(engine, filters)
-    periods = [filters] if invalid else [filters, filters.comparison_filters()]
-    frames = together(
-        *(
+    reads = [functools.partial(indicators_frame, engine, filters, threshold, streams=streams)]
+    if not invalid:
+        reads.append(
             functools.partial(
                 indicators_frame,
                 engine,
-                period,
+                filters.comparison_filters(),
                 threshold,
                 streams=streams,
-                for_comparison=period is not filters,
+                for_comparison=True,
             )
-            for period in periods
         )
-    )
+    frames = together(*reads)
     current = frames[0].iloc[0]
     previous = frames[1].iloc[0] if len(frames) > 1 else pd.Series(dtype=object)
     latest_due = _latest_due_month_figures(engine, filters, threshold, current, streams)
