@@ -6,12 +6,18 @@ import datetime as dt
 
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
     Engine,
+    FromClause,
+    MetaData,
     Select,
     Table,
     and_,
+    exists,
     func,
+    inspect,
     literal,
     not_,
     or_,
@@ -310,10 +316,96 @@ EVENT_DATE_COLUMNS = {
 EARLIEST_EVENT = dt.date(2020, 1, 1)
 
 
-def table_checks_select(filters: Filters, today: dt.date) -> Select:
+# Keys held by more than one row, kept per table by the serving copy (`queries.serving`): over
+# ten million incidents, grouping every key takes about a second and most of DuckDB's memory on
+# each opening of the Data quality page, while the finding changes only when rows arrive.
+SHARED_KEYS_PREFIX = "usalama_shared_keys_"
+_shared_keys_metadata = MetaData()
+
+
+def _shared_keys_table(table: Table) -> Table:
+    keys = [column.name for column in table.primary_key.columns]
+    place = ["county_code"] if "county_code" in table.c and "county_code" not in keys else []
+    return Table(
+        SHARED_KEYS_PREFIX + table.name,
+        _shared_keys_metadata,
+        *(Column(name, table.c[name].type) for name in [*keys, *place]),
+        Column("row_count", BigInteger),
+    )
+
+
+SHARED_KEYS = {table.name: _shared_keys_table(table) for table in metadata.sorted_tables}
+
+
+def shared_keys_select(table: Table, among: FromClause | None = None) -> Select:
+    """The rows of `table` whose key another row shares, counted per key and county (the
+    county's rows of that key; a key may be shared across counties), for `SHARED_KEYS`.
+
+    `among`: only the keys found in this table or subquery (its columns named as the keys): a
+    refresh recounts only the keys it brought. A NULL key counts as a key like any other, as
+    in GROUP BY.
+
+    Grain: one row per shared key and county. Columns: the key columns, county_code (where the
+    table has it and it is not a key), row_count.
+    """
+    keys = [column.name for column in table.primary_key.columns]
+    grouping = [column.name for column in SHARED_KEYS[table.name].columns][:-1]
+
+    def same_key(left: FromClause, right: FromClause) -> ColumnElement:
+        return and_(*(left.c[key].is_not_distinct_from(right.c[key]) for key in keys))
+
+    rows = table
+    if among is not None:
+        rows = (
+            select(*(table.c[name] for name in grouping))
+            .where(exists().where(same_key(table, among)))
+            .subquery("among")
+        )
+    shared = (
+        select(*(rows.c[key] for key in keys))
+        .group_by(*(rows.c[key] for key in keys))
+        .having(func.count() > 1)
+        .subquery("shared")
+    )
+    return (
+        select(*(rows.c[name] for name in grouping), func.count().label("row_count"))
+        .where(exists().where(same_key(rows, shared)))
+        .group_by(*(rows.c[name] for name in grouping))
+    )
+
+
+def holds_shared_keys(engine: Engine) -> bool:
+    """Whether `engine` is a serving copy that keeps `SHARED_KEYS` (a copy made before it kept
+    them has none until its next refresh; any other database is read whole)."""
+    if sqld.dialect_of(engine) != "duckdb":
+        return False
+    present = set(inspect(engine).get_table_names())
+    return all(stored.name in present for stored in SHARED_KEYS.values())
+
+
+def _rows_sharing_a_key(table: Table, filters: Filters, stored: bool) -> Select:
+    """Per key held more than once within the place, its rows (n): from the table itself, or
+    from the copy's stored finding. The two agree: a key shared within some counties is shared
+    in the whole table, and the stored rows of those counties add up to its rows there."""
+    keys = [column.name for column in table.primary_key.columns]
+    source = SHARED_KEYS[table.name] if stored else table
+    rows = func.sum(source.c.row_count) if stored else func.count()
+    place = county_where(source.c.county_code, filters) if "county_code" in source.c else []
+    return (
+        select(rows.label("n"))
+        .select_from(source)
+        .where(*place)
+        .group_by(*(source.c[key] for key in keys))
+        .having(rows > 1)
+    )
+
+
+def table_checks_select(filters: Filters, today: dt.date, stored: bool = False) -> Select:
     """Checks over whole tables (a row dated outside every period, or a second row with the same
     key, would hide from a period filter): duplicate keys, and event dates after `today` (an EAT
     date) or before 2020. Tables without a county are checked for national users only.
+
+    `stored`: count duplicate keys from the serving copy's `SHARED_KEYS` (the same counts).
 
     Grain: one row per check and table. Columns: check, table_name, row_count (for duplicates,
     the rows whose key another row shares).
@@ -324,14 +416,7 @@ def table_checks_select(filters: Filters, today: dt.date) -> Select:
             continue
         place = county_where(table.c.county_code, filters) if "county_code" in table.c else []
         keys = list(table.primary_key.columns)
-        shared = (
-            select(func.count().label("n"))
-            .select_from(table)
-            .where(*place)
-            .group_by(*keys)
-            .having(func.count() > 1)
-            .subquery(f"dup_{table.name}")
-        )
+        shared = _rows_sharing_a_key(table, filters, stored).subquery(f"dup_{table.name}")
         parts.append(
             select(
                 literal(f"Duplicate {', '.join(k.name for k in keys)}").label("check"),
@@ -375,7 +460,7 @@ def _one_scan(
 
 def table_checks(engine: Engine, filters: Filters, threshold: int, today: dt.date) -> pd.DataFrame:
     """See `table_checks_select`; referral counts of 1 to threshold-1 are hidden."""
-    frame = read_frame(engine, table_checks_select(filters, today))
+    frame = read_frame(engine, table_checks_select(filters, today, holds_shared_keys(engine)))
     frame["row_count"] = frame["row_count"].astype("int64")
     return _protect_referral_counts(frame, threshold)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Column, Engine, MetaData, Table, create_engine, insert
+from sqlalchemy.pool import NullPool
 
 from queries import schema
 
@@ -140,3 +141,14 @@ def insert_rows(engine: Engine, table: str, rows: list[dict[str, Any]]) -> None:
         full = [row for row in full]
     with engine.begin() as connection:
         connection.execute(insert(schema.metadata.tables[table]), full)
+
+
+def create_loose_tables(url: str) -> None:
+    """The contract's tables with every column nullable and no keys: a view can hand the
+    dashboard duplicates and NULLs the contract forbids."""
+    loose = MetaData()
+    for table in schema.metadata.sorted_tables:
+        Table(table.name, loose, *(Column(c.name, c.type, nullable=True) for c in table.columns))
+    engine = create_engine(url, poolclass=NullPool)
+    loose.create_all(engine)
+    engine.dispose()

@@ -10,30 +10,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, Table, create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
 from queries import check, demo
 from queries.db import make_engine
 from queries.schema import metadata
 from tests.clock import TEST_NOW, TEST_NOW_DATE
-from tests.rows import THREE_COUNTIES, insert_rows
+from tests.rows import THREE_COUNTIES, create_loose_tables, insert_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
 NOW = TEST_NOW  # UTC: a few days after the demo's snapshot (tests/clock.py)
 AT = dt.datetime(2025, 7, 10, 12, 0)
-
-
-def _loose_schema(url: str) -> None:
-    """The contract's tables with every column nullable and no keys: a view can hand the
-    dashboard duplicates and NULLs the contract forbids."""
-    loose = MetaData()
-    for table in metadata.sorted_tables:
-        Table(table.name, loose, *(Column(c.name, c.type, nullable=True) for c in table.columns))
-    engine = create_engine(url, poolclass=NullPool)
-    loose.create_all(engine)
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,7 +30,7 @@ def loose_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'loose.sqlite'}"
     else:
         url = request.getfixturevalue("make_pg_database")()
-    _loose_schema(url)
+    create_loose_tables(url)
     writer = make_engine(url, read_only=False)
     insert_rows(writer, "counties", THREE_COUNTIES)
     insert_rows(writer, "wards", [dict(code="W1", county_code="001")])

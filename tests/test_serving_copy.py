@@ -30,10 +30,12 @@ from queries.demo import build_demo
 from queries.filters import PRESETS
 from queries.indicators import headline
 from queries.schema import incidents as incidents_table
+from queries.schema import metadata
 from queries.serving import ServingCopy
 from tests.app_support import clear_caches, filters_of, open_page, path_of, run_app, use_demo_db
 from tests.clock import TEST_TODAY
 from tests.query_support import raw_table
+from tests.rows import THREE_COUNTIES, create_loose_tables, insert_rows
 
 # Selections that exercise every grain: national, one county, several counties with a year's
 # comparison, a custom quarter, one ward.
@@ -712,3 +714,103 @@ def test_a_fresh_copy_is_not_refreshed_again_before_it_is_due(
     assert restarted.current == first  # nothing refreshed: the copy is minutes old, not an hour
     restarted.stop()
     assert not restarted._thread.is_alive()
+
+
+def _duplicate_rows_by_pandas(source: Engine, codes: tuple[str, ...] | None) -> dict[str, int]:
+    """Per contract table, the rows whose key another row shares within the counties (`codes`;
+    None: everywhere), counted with pandas over the source's raw rows."""
+    counted = {}
+    with source.connect() as connection:
+        for table in metadata.sorted_tables:
+            if codes is not None and "county_code" not in table.c:
+                continue  # tables without a county are checked for national users only
+            rows = pd.read_sql_query(text(f"SELECT * FROM {table.name}"), connection)
+            if codes is not None:
+                rows = rows[rows["county_code"].isin(codes)]
+            keys = [column.name for column in table.primary_key.columns]
+            per_key = rows.groupby(keys, dropna=False).size()
+            counted[table.name] = int(per_key[per_key > 1].sum())
+    return counted
+
+
+def _duplicate_findings(engine: Engine, filters) -> dict[str, int]:
+    found = quality.table_checks(engine, filters, 5, today=TEST_TODAY)
+    duplicates = found[found["check"].str.startswith("Duplicate")]
+    return dict(zip(duplicates["table_name"], duplicates["row_count"].astype(int), strict=True))
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_the_copy_keeps_the_duplicate_keys_of_a_source_without_keys(
+    engine_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A source whose tables have no primary key (a view, say) can hold two rows with one key.
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'loose.sqlite'}"
+    else:
+        url = request.getfixturevalue("make_pg_database")()
+    create_loose_tables(url)
+    writer = make_engine(url, read_only=False)
+    at = dt.datetime(2025, 7, 10, 12)
+    insert_rows(writer, "counties", THREE_COUNTIES)
+    insert_rows(writer, "wards", [dict(code="W1", county_code="001")] * 2)
+    insert_rows(writer, "ra_monthly_reports", [dict(ra_id=7, month=dt.date(2025, 7, 1))] * 2)
+    incident = dict(reported_at=at, updated_at=at - dt.timedelta(days=2))
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            dict(incident, id=1, county_code="001"),
+            dict(incident, id=2, county_code="001"),
+            dict(incident, id=2, county_code="001"),
+            dict(incident, id=3, county_code="001"),
+            dict(incident, id=3, county_code="032"),  # one key in two counties
+            *[dict(incident, id=4, county_code=code) for code in ("032", "032", "047")],
+            *[dict(incident, id=None, county_code="047")] * 2,  # NULL keys group together
+            # The latest row: the next increment reads it again (the watermark's margin).
+            dict(incident, id=5, county_code="001", updated_at=at - dt.timedelta(days=1)),
+        ],
+    )
+    source = make_engine(url)
+    copy = ServingCopy(source, tmp_path / "copy.duckdb")
+    copy.refresh()
+    # The copy's Data quality page reads the duplicates it keeps, not every key again.
+    assert quality.holds_shared_keys(copy.engine)
+    assert not quality.holds_shared_keys(source)
+    scopes = [None, ("001",), ("032", "047"), ("047",)]
+
+    def assert_findings_are_the_sources() -> None:
+        for codes in scopes:
+            filters = filters_of({}) if codes is None else filters_of({"county": ",".join(codes)})
+            expected = _duplicate_rows_by_pandas(source, codes)
+            assert _duplicate_findings(copy.engine, filters) == expected, codes
+            assert _duplicate_findings(source, filters) == expected, codes
+
+    assert_findings_are_the_sources()
+    assert _duplicate_rows_by_pandas(source, None)["incidents"] == 9
+    assert _duplicate_rows_by_pandas(source, ("001",))["incidents"] == 2
+
+    # An increment brings a second row for key 1 (in another county) and updates key 1's first
+    # row: both rows arrive (with key 5's), and only the keys it brought are counted again.
+    later = at + dt.timedelta(hours=1)
+    insert_rows(
+        writer, "incidents", [dict(reported_at=at, updated_at=later, id=1, county_code="047")]
+    )
+    with writer.begin() as connection:
+        connection.execute(
+            text("UPDATE incidents SET status = 'dismissed', updated_at = :at WHERE id = 1"),
+            {"at": later},
+        )
+    report = {item.table: item for item in copy.refresh(full=False)}
+    assert report["incidents"].mode == "incremental"
+    assert report["incidents"].rows == 3
+    assert_findings_are_the_sources()
+    assert _duplicate_rows_by_pandas(source, None)["incidents"] == 11
+
+    # A deletion arrives with the next full load, and the findings with it.
+    with writer.begin() as connection:
+        connection.execute(text("DELETE FROM incidents WHERE id = 3 AND county_code = '032'"))
+    copy.refresh(full=True)
+    assert_findings_are_the_sources()
+    assert _duplicate_rows_by_pandas(source, None)["incidents"] == 9
+    copy.stop()
+    writer.dispose()
