@@ -79,6 +79,15 @@ NULL_TEXT = "\\N"
 WATERMARK_OVERLAP = dt.timedelta(minutes=10)
 _CHUNK_ROWS = 50_000
 
+# The order a full load stores rows in, where it lets DuckDB skip most of a table (it keeps the
+# minimum and maximum of every column per group of 122,880 rows). Open cases are counted over
+# all history: stored by status, only the open statuses' groups are read, not ten million
+# statuses; within each status the rows run in time, so a period still skips the others.
+# Rows an increment brings are appended, a day's worth at most until the next full load.
+# At 10M, per incident statement (national, per county, one county, its wards; last 28 days):
+# 73-87 / 81-87 / 28-35 / 38-46 ms stored as loaded (in time) -> 38-45 / 40-41 / 14 / 19-22 ms.
+STORED_ORDER = {"incidents": ("status", "reported_at")}
+
 
 class SourceNotConforming(RuntimeError):
     """The source lacks a contract table or column: the copy is not refreshed from it."""
@@ -429,10 +438,14 @@ class ServingCopy:
             + "})"
         )
         names = ", ".join(header)
+        order = STORED_ORDER.get(table.name)
+        ordered = f" ORDER BY {', '.join(order)}" if order else ""
         if mode == "full" and not compare:
             duck.execute(f"DELETE FROM {table.name}")
             if rows:
-                duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {reader}")
+                duck.execute(
+                    f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {reader}{ordered}"
+                )
             return rows
         if mode == "full":
             source = reader if rows else f"{table.name} LIMIT 0"
@@ -446,7 +459,9 @@ class ServingCopy:
             ).fetchone()[0]
             if changed:
                 duck.execute(f"DELETE FROM {table.name}")
-                duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM incoming")
+                duck.execute(
+                    f"INSERT INTO {table.name} ({names}) SELECT {names} FROM incoming{ordered}"
+                )
             duck.execute("DROP TABLE incoming")
             return int(changed)
         if not rows:
