@@ -37,6 +37,7 @@ from queries.schema import (
     forums,
     incidents,
     metadata,
+    primary_key_names,
     ra_monthly_reports,
     rehab_centres,
     rehab_referrals,
@@ -324,7 +325,7 @@ _shared_keys_metadata = MetaData()
 
 
 def _shared_keys_table(table: Table) -> Table:
-    keys = [column.name for column in table.primary_key.columns]
+    keys = primary_key_names(table)
     place = ["county_code"] if "county_code" in table.c and "county_code" not in keys else []
     return Table(
         SHARED_KEYS_PREFIX + table.name,
@@ -348,7 +349,7 @@ def shared_keys_select(table: Table, among: FromClause | None = None) -> Select:
     Grain: one row per shared key and county. Columns: the key columns, county_code (where the
     table has it and it is not a key), row_count.
     """
-    keys = [column.name for column in table.primary_key.columns]
+    keys = primary_key_names(table)
     grouping = [column.name for column in SHARED_KEYS[table.name].columns][:-1]
 
     def same_key(left: FromClause, right: FromClause) -> ColumnElement:
@@ -387,7 +388,7 @@ def _rows_sharing_a_key(table: Table, filters: Filters, stored: bool) -> Select:
     """Per key held more than once within the place, its rows (n): from the table itself, or
     from the copy's stored finding. The two agree: a key shared within some counties is shared
     in the whole table, and the stored rows of those counties add up to its rows there."""
-    keys = [column.name for column in table.primary_key.columns]
+    keys = primary_key_names(table)
     source = SHARED_KEYS[table.name] if stored else table
     rows = func.sum(source.c.row_count) if stored else func.count()
     place = county_where(source.c.county_code, filters) if "county_code" in source.c else []

@@ -336,3 +336,8 @@ targets = Table(
 )
 
 CONTRACT_TABLES: tuple[str, ...] = tuple(metadata.tables)
+
+
+def primary_key_names(table: Table) -> list[str]:
+    """The names of a contract table's key columns, in key order."""
+    return [column.name for column in table.primary_key.columns]

@@ -61,7 +61,7 @@ from queries import dialect as sqld
 from queries.db import missing_columns, missing_tables
 from queries.filters import EAT_OFFSET
 from queries.quality import SHARED_KEYS, shared_keys_select
-from queries.schema import metadata
+from queries.schema import metadata, primary_key_names
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +169,6 @@ def _copy_columns(table: Table) -> list[tuple[str, str]]:
     if UPDATED_AT not in table.c:
         columns.append((UPDATED_AT, "TIMESTAMP"))
     return columns
-
-
-def _primary_key(table: Table) -> list[str]:
-    return [column.name for column in table.primary_key.columns]
 
 
 def _quote(text: str) -> str:
@@ -372,7 +368,7 @@ class ServingCopy:
                     stored = SHARED_KEYS[table.name].name
                     if stored not in present or full or (changes and mode == "full"):
                         statement = shared_keys_select(table)
-                        self._execute(duck, f"CREATE OR REPLACE TABLE {stored} AS", statement)
+                        self._execute(duck, statement, f"CREATE OR REPLACE TABLE {stored} AS")
                     elif changes:
                         self._recount_increment_keys(duck, table)
                     duck.execute("DROP TABLE IF EXISTS increment")
@@ -466,7 +462,7 @@ class ServingCopy:
             return int(changed)
         if not rows:
             return 0
-        keys = _primary_key(table)
+        keys = primary_key_names(table)
         duck.execute(f"CREATE OR REPLACE TEMP TABLE increment AS SELECT {names} FROM {reader}")
         # IS NOT DISTINCT FROM: a row whose key is NULL (a source breaking the contract) is
         # replaced like any other, not added again and counted as a change on every refresh.
@@ -486,25 +482,24 @@ class ServingCopy:
         duck.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM increment")
         return int(changed)  # the caller recounts the increment's keys, then drops it
 
-    def _execute(self, duck, prefix: str, statement) -> None:
-        """Run a query-layer statement on the copy's own connection, values inlined."""
+    def _execute(self, duck, statement, prefix: str = "") -> None:
+        """Run a query-layer statement on the copy's own connection, values inlined, after
+        `prefix` (say, CREATE TABLE ... AS)."""
         compiled = statement.compile(
             dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}
         )
-        duck.execute(f"{prefix} {compiled}")
+        duck.execute(f"{prefix} {compiled}".strip())
 
     def _recount_increment_keys(self, duck, table: Table) -> None:
         """Bring `SHARED_KEYS` up to date for the keys an increment brought: only theirs can
         have changed (tens of milliseconds, where recounting every key takes a second)."""
         stored = SHARED_KEYS[table.name]
-        keys = [column.name for column in table.primary_key.columns]
+        keys = primary_key_names(table)
         increment = sql_table("increment", *(sql_column(key) for key in keys))
         brought = and_(*(stored.c[key].is_not_distinct_from(increment.c[key]) for key in keys))
-        self._execute(duck, "", delete(stored).where(exists().where(brought)))
+        self._execute(duck, delete(stored).where(exists().where(brought)))
         recount = shared_keys_select(table, among=increment)
-        self._execute(
-            duck, "", insert(stored).from_select([c.name for c in stored.columns], recount)
-        )
+        self._execute(duck, insert(stored).from_select([c.name for c in stored.columns], recount))
 
     @property
     def stopping(self) -> bool:
