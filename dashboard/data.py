@@ -53,6 +53,9 @@ DRAWINGS_MAX = 256
 # The warm-up's guesses (other periods) wait until no page has asked for a figure for this
 # long: on two cores, speculative work must not slow the pages people are opening.
 QUIET_SECONDS = 1.0
+# "0" makes the copy prepare the next periods and counties of what users view only after each
+# refresh, not as soon as the server is quiet after a new view.
+PREPARE_AHEAD_ENV_VAR = "USALAMA_PREPARE_AHEAD"
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,6 +70,7 @@ def source_engine(url: str) -> Engine:
 def _serving_copy(url: str, path: str) -> serving.ServingCopy:
     copy = serving.ServingCopy(source_engine(url), Path(path))
     copy.after_refresh(lambda state: warm(url))
+    copy.between_refreshes(lambda: prepare_ahead(url))
     copy.start()
     return copy
 
@@ -187,9 +191,14 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     copy_generation = None if _reads_source(function.__module__, url) else generation(url)
     if copy_generation is None:
         return _load(*call, _source_window())
-    _recent_calls.put(call)
     _pages_asked.at = time.monotonic()
+    if _recent_calls.put(call) and prepares_ahead():
+        serving_copy(url).wake()  # a new view: prepare its next steps once the server is quiet
     return _load(*call, copy_generation)
+
+
+def prepares_ahead() -> bool:
+    return os.environ.get(PREPARE_AHEAD_ENV_VAR, "1").strip() != "0"
 
 
 class _PagesAsked:
@@ -201,14 +210,29 @@ class _PagesAsked:
 _pages_asked = _PagesAsked()
 
 
-def _wait_until_quiet(deadline: float, copy: serving.ServingCopy | None) -> bool:
+def _wait_until_quiet(
+    deadline: float, copy: serving.ServingCopy | None, url: str, warmed_for: int | None
+) -> bool:
     """Wait until no page has asked for a figure for QUIET_SECONDS; False when the deadline
-    (time.perf_counter) passes or the copy stops first."""
+    (time.perf_counter) passes, the copy stops or its data change first."""
     while time.monotonic() - _pages_asked.at < QUIET_SECONDS:
-        if time.perf_counter() >= deadline or copy is None or copy.stopping:
+        if _warm_must_end(deadline, copy, url, warmed_for):
             return False
         time.sleep(0.1)
-    return True
+    return not _warm_must_end(deadline, copy, url, warmed_for)
+
+
+def _warm_must_end(
+    deadline: float, copy: serving.ServingCopy | None, url: str, warmed_for: int | None
+) -> bool:
+    """The budget is spent, the copy stops, or its data changed (the warm-up after that
+    change takes over: results for the old data would never be asked for)."""
+    return (
+        time.perf_counter() >= deadline
+        or copy is None
+        or copy.stopping
+        or generation(url) != warmed_for
+    )
 
 
 def _source_window() -> str:
@@ -237,12 +261,15 @@ class _Recent:
                 self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Any, value: Any = None) -> None:
+    def put(self, key: Any, value: Any = None) -> bool:
+        """Keep `value` for `key`; True when `key` was not kept before."""
         with self._lock:
+            new = key not in self._entries
             self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+            return new
 
     def newest_first(self) -> list[Any]:
         """The keys, the most recently used first."""
@@ -288,78 +315,125 @@ def counties_most_looked_at(counties: pd.DataFrame) -> list[str]:
     return ordered["county_code"].tolist()
 
 
+def _rank_by_rank(alternatives: list[list[Any]]) -> list[Any]:
+    """Every list's first item, then every list's second, and so on: each call's most likely
+    alternative before any call's second, so that a whole page is ready for the next period
+    or county a user may choose before the one after."""
+    return [
+        calls[rank]
+        for rank in range(max(map(len, alternatives), default=0))
+        for calls in alternatives
+        if rank < len(calls)
+    ]
+
+
+# The calls the warm-up computed or found cached, with the copy's change counter they were
+# prepared for: a warm-up after a new view skips them instead of reading each one back.
+_prepared = _Recent(WARM_RESULTS_MAX)
+# One warm-up at a time: the copy's refreshing thread runs them in turn, but a warm-up called
+# from elsewhere (the benchmark) must not compete with one in progress.
+_warming = threading.Lock()
+
+
 def warm(url: str, budget_seconds: float | None = None) -> int:
     """After each refresh of the copy: recompute the most recent cached calls for `url`
     against the copy's new data, newest first, so that users keep finding their figures ready
     after the copy changes (every cached result is keyed by the copy's change counter, so a
     change makes them all cold). Then, with the budget left, the same calls over every other
-    preset period (`other_periods`), newest first: a period change is what a user does next,
-    and with exact medians over months of rows it costs seconds where a cached page costs a
-    fifth of one. Then the same calls with one other county chosen (`other_counties`),
-    county by county (`counties_most_looked_at`), the next thing an official briefing on the
-    counties clicks. After a refresh that changed nothing, the recent calls are found cached
-    (milliseconds each) and only the guesses for calls made since are computed. Guesses wait
-    while pages are asking for figures (`QUIET_SECONDS`), so they use only the time the
-    server would spend idle.
+    preset period (`other_periods`, the most asked first), period by period, so that a whole
+    page is ready for the next period before the one after: a period change is what a user
+    does next, and with exact medians over months of rows it costs seconds where a cached page
+    costs a fifth of one. Then the same calls with one other county chosen
+    (`other_counties`), county by county (`counties_most_looked_at`), the next thing an
+    official briefing on the counties clicks. Calls prepared before for the same data are
+    skipped, so a warm-up after a refresh that changed nothing, or after a new view
+    (`prepare_ahead`), computes only the guesses for calls made since. Guesses wait while
+    pages are asking for figures (`QUIET_SECONDS`), so they use only the time the server
+    would spend idle.
 
     Runs in the copy's refreshing thread, so the next refresh waits for it; stops when the
-    budget is spent (checked between calls: one slow call may overrun it) or the copy stops.
-    A call computed here fills the same cache entry a page would; a page asking for it
-    meanwhile waits for this computation rather than repeating it (Streamlit locks each cache
-    key). Returns how many results it computed or found cached."""
+    budget is spent (checked between calls: one slow call may overrun it), the copy stops or
+    its data change. A call computed here fills the same cache entry a page would; a page
+    asking for it meanwhile waits for this computation rather than repeating it (Streamlit
+    locks each cache key). Returns how many results it computed or found ready."""
     budget = warm_seconds() if budget_seconds is None else budget_seconds
-    began = time.perf_counter()
-    copy = serving_copy(url)
-    warmed_for = generation(url)
-    recent = [call for call in _recent_calls.newest_first() if call[1] == url]
-    other_period_calls = [
-        (name, url, other, kwargs)
-        for name, _, filters, kwargs in recent
-        for other in other_periods(filters)
-    ]
-    codes: list[str] = []
-    if recent:
-        try:  # what every page reads first, before any figure
-            for read in (contract_problems, missing_columns, data_as_of, county_list, ward_list):
-                read(url)
-            codes = counties_most_looked_at(county_list(url))
-        except Exception:
-            log.warning("warm-up of the reference data failed", exc_info=True)
-    # County by county, so that each county's pages are whole before the next one's.
-    by_call = [
-        [(name, url, other, kwargs) for other in other_counties(filters, codes)]
-        for name, _, filters, kwargs in recent
-    ]
-    other_county_calls = [
-        calls[rank]
-        for rank in range(max(map(len, by_call), default=0))
-        for calls in by_call
-        if rank < len(calls)
-    ]
-    plan = list(dict.fromkeys(recent + other_period_calls + other_county_calls))
-    plan = plan[:WARM_RESULTS_MAX]
-    done = 0
-    for index, call in enumerate(plan):
-        if time.perf_counter() - began >= budget or copy is None or copy.stopping:
-            break
-        if index >= len(recent) and not _wait_until_quiet(began + budget, copy):
-            break
-        try:
-            _load(*call, warmed_for)
-            done += 1
-        except Exception:  # the page that needs it will show the failure; here, only log
-            log.warning("warm-up of %s failed", call[0], exc_info=True)
-    if done:
-        log.info(
-            "warmed %d of %d cached results (%d recent calls, %d for other periods, the "
-            "rest for other counties) in %.1f s",
-            done,
-            len(plan),
-            len(recent),
-            len(other_period_calls),
-            time.perf_counter() - began,
+    with _warming:
+        began = time.perf_counter()
+        copy = serving_copy(url)
+        warmed_for = generation(url)
+        recent = [call for call in _recent_calls.newest_first() if call[1] == url]
+        other_period_calls = _rank_by_rank(
+            [
+                [(name, url, other, kwargs) for other in other_periods(filters)]
+                for name, _, filters, kwargs in recent
+            ]
         )
-    return done
+        codes: list[str] = []
+        if recent:
+            try:  # what every page reads first, before any figure
+                for read in (
+                    contract_problems,
+                    missing_columns,
+                    data_as_of,
+                    county_list,
+                    ward_list,
+                ):
+                    read(url)
+                codes = counties_most_looked_at(county_list(url))
+            except Exception:
+                log.warning("warm-up of the reference data failed", exc_info=True)
+        other_county_calls = _rank_by_rank(
+            [
+                [(name, url, other, kwargs) for other in other_counties(filters, codes)]
+                for name, _, filters, kwargs in recent
+            ]
+        )
+        plan = list(dict.fromkeys(recent + other_period_calls + other_county_calls))
+        plan = plan[:WARM_RESULTS_MAX]
+        done = computed = 0
+        deadline = began + budget
+        for index, call in enumerate(plan):
+            if _warm_must_end(deadline, copy, url, warmed_for):
+                break
+            if _prepared.get((call, warmed_for)):
+                done += 1
+                continue
+            if index >= len(recent) and not _wait_until_quiet(deadline, copy, url, warmed_for):
+                break
+            try:
+                _load(*call, warmed_for)
+            except Exception:  # the page that needs it will show the failure; here, only log
+                log.warning("warm-up of %s failed", call[0], exc_info=True)
+                continue
+            _prepared.put((call, warmed_for), True)
+            done += 1
+            computed += 1
+        if computed:
+            log.info(
+                "warmed %d of %d cached results (%d recent calls, %d for other periods, the "
+                "rest for other counties; %d were ready) in %.1f s",
+                done,
+                len(plan),
+                len(recent),
+                len(other_period_calls),
+                done - computed,
+                time.perf_counter() - began,
+            )
+        return done
+
+
+def prepare_ahead(url: str) -> None:
+    """After a page asked for something new (`load` wakes the copy's refreshing thread): once
+    the server is quiet, the warm-up prepares the other periods and counties of it at once,
+    rather than after the next refresh (up to USALAMA_SERVING_REFRESH_SECONDS later), so that
+    a user who looks at a page for a few seconds finds the next period ready. Off with
+    USALAMA_PREPARE_AHEAD=0."""
+    copy = serving_copy(url)
+    if copy is None or not copy.ready or not prepares_ahead():
+        return
+    began = time.perf_counter()
+    if _wait_until_quiet(began + warm_seconds(), copy, url, generation(url)):
+        warm(url, budget_seconds=max(0.0, warm_seconds() - (time.perf_counter() - began)))
 
 
 class _OutsideScripts(logging.Filter):
@@ -382,6 +456,7 @@ def clear() -> None:
     """Forget every cached result (tests, and the 'refresh data' button)."""
     st.cache_data.clear()
     _recent_calls.clear()
+    _prepared.clear()
     _drawings.clear()
 
 

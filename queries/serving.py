@@ -194,6 +194,8 @@ class ServingCopy:
         self._current_read = False
         self.last_error: str | None = None
         self._after_refresh: list[Callable[[CopyState], None]] = []
+        self._between_refreshes: list[Callable[[], None]] = []
+        self._woken = threading.Event()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -512,12 +514,42 @@ class ServingCopy:
         next: dashboard/data.py)."""
         self._after_refresh.append(listener)
 
+    def between_refreshes(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` in the refreshing thread, between two refreshes, each time `wake()`
+        was called since it last ran (the app prepares what its users may ask next as soon as
+        they have looked at something new, not at the next refresh). The next refresh waits
+        for it, as for the work after a refresh."""
+        self._between_refreshes.append(listener)
+
+    def wake(self) -> None:
+        """Ask the refreshing thread to run the `between_refreshes` listeners; returns at once.
+        Calls made while they run are answered by one more run after it."""
+        self._woken.set()
+
     def _notify(self, current: CopyState) -> None:
         for listener in self._after_refresh:
             try:
                 listener(current)
             except Exception:  # a listener's failure must not fail the refresh
                 log.exception("serving copy listener %r failed", listener)
+
+    def _wait_for_refresh(self, seconds: float) -> bool:
+        """Wait `seconds` for the next refresh, running the `between_refreshes` listeners each
+        time the copy is woken meanwhile. True when the copy is stopping."""
+        due = time.monotonic() + seconds
+        while not self._stop.is_set():
+            remaining = due - time.monotonic()
+            if remaining <= 0:
+                return False
+            if not self._woken.wait(remaining) or self._stop.is_set():
+                continue
+            self._woken.clear()
+            for listener in self._between_refreshes:
+                try:
+                    listener()
+                except Exception:  # a listener's failure must not stop the refreshes
+                    log.exception("serving copy listener %r failed", listener)
+        return True
 
     # -- background refresh ------------------------------------------------------------------
 
@@ -533,7 +565,7 @@ class ServingCopy:
             current = self.current
             if interval > 0 and current is not None:
                 age = dt.datetime.now(dt.UTC).replace(tzinfo=None) - current.refreshed_at
-                if self._stop.wait(max(0.0, interval - age.total_seconds())):
+                if self._wait_for_refresh(max(0.0, interval - age.total_seconds())):
                     return
             while not self._stop.is_set():
                 try:
@@ -543,7 +575,7 @@ class ServingCopy:
                     self.last_error = f"{type(exc).__name__}: {_first_line(exc)}"
                     log.warning("serving copy refresh failed: %s", self.last_error)
                     log.debug("serving copy refresh failure", exc_info=True)
-                if interval <= 0 or self._stop.wait(interval):
+                if interval <= 0 or self._wait_for_refresh(interval):
                     return
 
         self._thread = threading.Thread(target=loop, name=REFRESH_THREAD_NAME, daemon=True)
@@ -551,6 +583,7 @@ class ServingCopy:
 
     def stop(self) -> None:
         self._stop.set()
+        self._woken.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
         if self._engine is not None:

@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 
 from queries.filters import (
+    PRESETS,
+    PRESETS_MOST_ASKED,
     Filters,
     comparison_period,
     filters_from_choices,
@@ -194,6 +196,12 @@ def test_other_periods_are_the_filters_the_period_widget_would_make() -> None:
             ("032",),
             ("KEW-0900",),
         )
+
+
+def test_the_warm_up_order_of_periods_names_every_preset_once() -> None:
+    """A preset missing from the order would never be prepared; a typo would crash the
+    warm-up."""
+    assert sorted(PRESETS_MOST_ASKED) == sorted(p for p in PRESETS if p != "custom")
 
 
 def test_other_periods_of_a_comparison_are_the_other_valid_comparisons() -> None:

@@ -27,7 +27,6 @@ from dashboard.pages import INCIDENTS, visible_pages
 from queries import indicators, quality, reference, serving
 from queries.db import TIMEOUT_ENV_VAR, QueryTimeout, make_engine, read_frame
 from queries.demo import build_demo
-from queries.filters import PRESETS
 from queries.indicators import headline
 from queries.schema import incidents as incidents_table
 from queries.schema import metadata
@@ -411,6 +410,8 @@ def _app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     ServingCopy(make_engine(source_url), path).refresh()
     monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
     monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    # The tests call the warm-up themselves: none may run beside them after a new view.
+    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "0")
     clear_caches()
     return source_url
 
@@ -431,6 +432,20 @@ def _counting_headline(
 
     monkeypatch.setattr(indicators, "headline", counted)
     return computed
+
+
+# The other presets of a page opened on the default period (the last 28 days), in the order
+# the warm-up should prepare them: what officials report on first, the short periods last.
+OTHER_PRESETS_IN_WARM_UP_ORDER = [
+    "this_fy",
+    "since_launch",
+    "last_90_days",
+    "this_quarter",
+    "last_fy",
+    "last_month",
+    "this_month",
+    "last_7_days",
+]
 
 
 def _counties_in_warm_up_order(db: Path) -> list[str]:
@@ -490,8 +505,10 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
     data.serving_copy(source_url).refresh(full=False)
     # Recomputed by the refresh's warm-up: the call users made first, then every other preset,
     # then each county chosen alone.
-    other_presets = [p for p in PRESETS if p not in ("custom", filters.preset)]
-    national = [(preset, ()) for preset in (filters.preset, filters.preset, *other_presets)]
+    assert filters.preset == "last_28_days"
+    national = [
+        (preset, ()) for preset in (filters.preset, filters.preset, *OTHER_PRESETS_IN_WARM_UP_ORDER)
+    ]
     assert views[: len(national)] == national
     assert views[len(national) :] == [
         (filters.preset, (code,)) for code in _counties_in_warm_up_order(demo_db_path)
@@ -539,7 +556,8 @@ def test_a_refresh_that_changed_nothing_prepares_the_other_periods_of_new_views(
 
     data.serving_copy(source_url).refresh(full=False)
     assert data.serving_copy(source_url).current.changes == changes
-    presets = [nakuru.preset] + [p for p in PRESETS if p not in ("custom", nakuru.preset)]
+    assert nakuru.preset == "last_28_days"
+    presets = [nakuru.preset, *OTHER_PRESETS_IN_WARM_UP_ORDER]
     others = [code for code in _counties_in_warm_up_order(demo_db_path) if code != "032"]
     assert views == [(preset, ("032",)) for preset in presets] + [
         (nakuru.preset, counties) for counties in [(), *[(code,) for code in others]]
@@ -572,6 +590,7 @@ def test_after_the_warm_up_a_page_finds_its_next_county_ready(
     use_demo_db(demo_db_path, monkeypatch)
     monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
     monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "0")
     clear_caches()
     source_url = f"sqlite:///{demo_db_path}"
     at = run_app({}, INCIDENTS.view)
@@ -612,9 +631,78 @@ def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
 
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
     data.warm(source_url, budget_seconds=60)
-    presets = [filters.preset] + [p for p in PRESETS if p not in ("custom", filters.preset)]
+    assert filters.preset == "last_28_days"
+    presets = [filters.preset, *OTHER_PRESETS_IN_WARM_UP_ORDER]
     assert [preset for preset, counties in views if counties == ()] == presets
     data.serving_copy(source_url).stop()
+    clear_caches()
+
+
+def test_the_warm_up_prepares_a_whole_page_for_one_period_before_the_next(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page makes several calls; a user changing the period needs all of them for that
+    period, so every call's most asked period comes before any call's second."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    _counting_headline(monkeypatch, views)
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    nakuru, national = filters_of({"county": "032"}), filters_of({})
+    data.load(headline, source_url, nakuru, threshold=5)
+    data.load(headline, source_url, national, threshold=5)  # the newest call
+    views.clear()
+    data.warm(source_url, budget_seconds=60)
+    by_period = [view for view in views if view[0] != "last_28_days"]
+    assert by_period == [
+        (preset, counties)
+        for preset in OTHER_PRESETS_IN_WARM_UP_ORDER
+        for counties in ((), ("032",))
+    ]
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
+def test_a_new_view_gets_its_next_periods_and_counties_ready_before_the_next_refresh(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user opens a page, looks at it for a few seconds, then changes the period: the copy's
+    thread prepares that as soon as the server is quiet, not at the next refresh (an hour
+    away here), and without refreshing."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "1")
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.3)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    computed = _counting_headline(monkeypatch, views)
+    filters = filters_of({})
+    copy = data.serving_copy(source_url)
+    before = copy.current
+    data.load(headline, source_url, filters, threshold=5)
+    counties = _counties_in_warm_up_order(demo_db_path)
+    expected = [
+        (filters.preset, ()),
+        *((preset, ()) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER),
+        *((filters.preset, (code,)) for code in counties),
+    ]
+    waited = time.perf_counter()
+    while len(views) < len(expected) and time.perf_counter() - waited < 120:
+        time.sleep(0.1)
+    assert views == expected
+    assert copy.current == before  # prepared from the same data: no refresh ran
+    this_fy = data.load(headline, source_url, filters_of({"period": "this_fy"}), threshold=5)
+    nakuru = data.load(headline, source_url, filters_of({"county": "032"}), threshold=5)
+    assert len(computed) == len(expected)  # both were ready
+    assert not this_fy.empty and not nakuru.empty
+
+    # Those two views were new: their own next periods and counties are prepared in turn
+    # (Nakuru over this financial year among them), and nothing is computed twice.
+    waited = time.perf_counter()
+    while ("this_fy", ("032",)) not in views and time.perf_counter() - waited < 120:
+        time.sleep(0.1)
+    ready = len(computed)
+    data.load(headline, source_url, filters_of({"county": "032", "period": "this_fy"}), threshold=5)
+    assert len(computed) == ready
+    assert len(views) == len(set(views))
+    copy.stop()
     clear_caches()
 
 
