@@ -52,6 +52,9 @@ SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 ENGINES = ("postgresql", "sqlite")
 SERVING_ENV_VAR = "USALAMA_SERVING_COPY"
 SERVING_REFRESH_ENV_VAR = "USALAMA_SERVING_REFRESH_SECONDS"
+# How long the simulated user looks at a page before changing its period or county (--pause).
+PAUSE_ENV_VAR = "USALAMA_BENCH_PAUSE_SECONDS"
+PAUSED_PHASES = ("period", "county")
 PHASES = (
     "cold",
     "warm",
@@ -521,8 +524,11 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         )
     phases: dict[str, Any] = {}
     error = None
+    pause = float(os.environ.get(PAUSE_ENV_VAR) or 0)
     for phase, step in steps.items():
         warmup = _simulate_copy_change(url) if phase == "changed" else None
+        if phase in PAUSED_PHASES:
+            time.sleep(pause)  # a user looking at the page: the app may prepare meanwhile
         statements.take()
         began = time.perf_counter()
         try:
@@ -556,6 +562,7 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
             break
     return {
         "serving_copy": os.environ.get(SERVING_ENV_VAR),
+        "pause_seconds": pause,
         "import_seconds": import_seconds,
         "components_scan_seconds": _components_seconds,
         "idle_rss_mb": idle_mb,
@@ -864,6 +871,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="also measure one process's memory with 5 sessions (default on, off with --quick)",
     )
     parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds the user looks at the page before the period change and before the "
+        "county change (default 0: at once); the app's work meanwhile is not timed",
+    )
+    parser.add_argument(
         "--build-only", action="store_true", help="build (or check) the databases and stop"
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild even when cached")
@@ -878,6 +892,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "forking each page's process from one that imported the app",
     )
     args = parser.parse_args(argv)
+    if args.pause < 0:
+        parser.error("--pause must be 0 or more seconds")
     if args.quick:
         args.sizes, args.engines, args.runs = "100k", None, 1
     if args.memory is None:
@@ -955,7 +971,7 @@ def prepare_serving_copy(url: str, copy: Path) -> dict[str, Any]:
 def _measure_all(
     args: argparse.Namespace, engine: str, incidents: int, url: str, cases: list[PageCase]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    env: dict[str, str] = {}
+    env: dict[str, str] = {PAUSE_ENV_VAR: str(args.pause)}
     serving = args.serving == "on"
     prepared = None
     if serving:
@@ -1067,8 +1083,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if report["results"]:
         print()
         print(
-            f"Pages through AppTest, a fresh process each (serving copy {args.serving}); "
-            "seconds; SQL n = statements, db s = the database's own time for them, for the "
+            f"Pages through AppTest, a fresh process each (serving copy {args.serving}"
+            + (f"; period and county changed {args.pause:g} s after the page" if args.pause else "")
+            + "); seconds; SQL n = statements, db s = the database's own time for them, for the "
             "cold / period / county steps:"
         )
         print(format_table(report["results"]))

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "bench_scale.py"
 _spec = importlib.util.spec_from_file_location("bench_scale", SCRIPT)
 bench = importlib.util.module_from_spec(_spec)
@@ -107,3 +109,10 @@ def test_the_bench_command_line_answers_help() -> None:
     ).stdout
     for option in ("--sizes", "--engines", "--pages", "--runs", "--quick", "--serving"):
         assert option in shown
+
+
+def test_a_pause_before_the_changes_is_zero_or_more_seconds() -> None:
+    assert bench.parse_args(["--pause", "5"]).pause == 5.0
+    assert bench.parse_args([]).pause == 0.0
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--pause", "-1"])
