@@ -7,6 +7,7 @@ threshold), so one user's result can never be served to another with a different
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -192,8 +193,11 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     if copy_generation is None:
         return _load(*call, _source_window())
     _pages_asked.at = time.monotonic()
+    copy = serving_copy(url)
+    if _preparing.call != call:
+        copy.preempt()  # a guess being computed gives way (unless it is this very call)
     if _recent_calls.put(call) and prepares_ahead():
-        serving_copy(url).wake()  # a new view: prepare its next steps once the server is quiet
+        copy.wake()  # a new view: prepare its next steps once the server is quiet
     return _load(*call, copy_generation)
 
 
@@ -208,6 +212,16 @@ class _PagesAsked:
 
 
 _pages_asked = _PagesAsked()
+
+
+class _Preparing:
+    """The call the warm-up is computing, if any: a page asking for it waits for that
+    computation instead of interrupting it."""
+
+    call: Any = None
+
+
+_preparing = _Preparing()
 
 
 def _wait_until_quiet(
@@ -393,21 +407,16 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         done = computed = 0
         deadline = began + budget
         for index, call in enumerate(plan):
-            if _warm_must_end(deadline, copy, url, warmed_for):
-                break
             if _prepared.get((call, warmed_for)):
                 done += 1
                 continue
-            if index >= len(recent) and not _wait_until_quiet(deadline, copy, url, warmed_for):
+            outcome = _prepare(call, warmed_for, index >= len(recent), copy, url, deadline)
+            if outcome is None:
                 break
-            try:
-                _load(*call, warmed_for)
-            except Exception:  # the page that needs it will show the failure; here, only log
-                log.warning("warm-up of %s failed", call[0], exc_info=True)
-                continue
-            _prepared.put((call, warmed_for), True)
-            done += 1
-            computed += 1
+            if outcome:
+                _prepared.put((call, warmed_for), True)
+                done += 1
+                computed += 1
         if computed:
             log.info(
                 "warmed %d of %d cached results (%d recent calls, %d for other periods, the "
@@ -420,6 +429,38 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 time.perf_counter() - began,
             )
         return done
+
+
+def _prepare(
+    call: tuple,
+    warmed_for: int | None,
+    guess: bool,
+    copy: serving.ServingCopy | None,
+    url: str,
+    deadline: float,
+) -> bool | None:
+    """Compute one call of the warm-up: True when done, False when it failed, None when the
+    warm-up must end. A guess waits until no page is asking, and its statements give way to
+    a page that asks meanwhile (`ServingCopy.yielding`): it is then run again once the server
+    is quiet."""
+    while True:
+        if _warm_must_end(deadline, copy, url, warmed_for):
+            return None
+        if guess and not _wait_until_quiet(deadline, copy, url, warmed_for):
+            return None
+        _preparing.call = call
+        try:
+            with copy.yielding() if guess else contextlib.nullcontext():
+                _load(*call, warmed_for)
+            return True
+        except Exception as exc:
+            if guess and serving.was_preempted(exc):
+                continue
+            # The page that needs it will show the failure; here, only log.
+            log.warning("warm-up of %s failed", call[0], exc_info=True)
+            return False
+        finally:
+            _preparing.call = None
 
 
 def prepare_ahead(url: str) -> None:

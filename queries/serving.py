@@ -23,6 +23,7 @@ The reporting database is only read; the copy is the app's own file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import logging
@@ -31,11 +32,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -48,6 +50,7 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
+    event,
     exists,
     insert,
     inspect,
@@ -196,6 +199,11 @@ class ServingCopy:
         self._after_refresh: list[Callable[[CopyState], None]] = []
         self._between_refreshes: list[Callable[[], None]] = []
         self._woken = threading.Event()
+        # The thread whose statements give way to pages (`yielding`), and the cursor of the
+        # one it is running.
+        self._yielding_thread: int | None = None
+        self._yielding_cursor: Any = None
+        self._yielding_lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -210,7 +218,49 @@ class ServingCopy:
                     "config": {"threads": os.cpu_count() or 2, "memory_limit": self.memory_limit}
                 },
             )
+            event.listen(self._engine, "before_cursor_execute", self._statement_starts)
+            event.listen(self._engine, "after_cursor_execute", self._statement_ends)
+            event.listen(self._engine, "handle_error", self._statement_ends)
         return self._engine
+
+    # -- work that gives way to pages ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def yielding(self) -> Iterator[None]:
+        """Within it, the statements this thread runs on the copy give way to pages:
+        `preempt()` interrupts the one running (DuckDB's interrupt), whose caller then gets an
+        error that `was_preempted` recognises, and may run it again later. For speculative
+        work (the app's guesses of what users will ask next): on two cores, a page must not
+        wait for a statement nobody has asked for."""
+        with self._yielding_lock:
+            self._yielding_thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            with self._yielding_lock:
+                self._yielding_thread = self._yielding_cursor = None
+
+    def preempt(self) -> bool:
+        """Interrupt the statement running within `yielding`, if one is; True if one was."""
+        with self._yielding_lock:
+            if self._yielding_cursor is None:
+                return False
+            # Under the lock, the cursor is between its statement's start and end hooks; an
+            # interrupt reaching it just after the statement ended does not touch the next one.
+            self._yielding_cursor.interrupt()
+            self._yielding_cursor = None
+            return True
+
+    def _statement_starts(self, conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == self._yielding_thread:
+            with self._yielding_lock:
+                if threading.get_ident() == self._yielding_thread:
+                    self._yielding_cursor = cursor
+
+    def _statement_ends(self, *args: Any) -> None:
+        if threading.get_ident() == self._yielding_thread:
+            with self._yielding_lock:
+                self._yielding_cursor = None
 
     def state(self) -> CopyState | None:
         """How fresh the copy is, or None while it holds no complete load of this source."""
@@ -588,6 +638,22 @@ class ServingCopy:
             self._thread.join(timeout=60)
         if self._engine is not None:
             self._engine.dispose()
+
+
+def was_preempted(exc: BaseException) -> bool:
+    """Whether `exc` comes from a statement that `ServingCopy.preempt` interrupted (through
+    SQLAlchemy's wrapping and the query layer's own errors)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        if isinstance(error, duckdb.InterruptException):
+            return True
+        seen.add(id(error))
+        pending += [error.__cause__, error.__context__, getattr(error, "orig", None)]
+    return False
 
 
 def _first_line(exc: BaseException) -> str:
