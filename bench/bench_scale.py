@@ -10,7 +10,9 @@ counter raised as by a refresh, after the app's warm-up has run; its time is rep
 the period change made after it (`changed_period`: Nakuru, last 28 days -> this financial
 year, a period not yet asked for there, which the warm-up prepares), and then a county change
 (`changed_county`: to Mombasa, a county not yet asked for, which the warm-up prepares when its
-budget reaches it: the programme's counties come first).
+budget reaches it: the programme's counties come first). `--pause S` makes the simulated user
+look at the page S seconds (untimed) before the period change and before the county change,
+time the app may use to prepare them; by default they follow at once.
 For each step it counts the SQL statements and sums the database's own time for them (execute
 and fetch: `StatementLog`), and reads the process's peak RSS. Prints a table, writes JSON to
 `.bench/results-<UTC time>.json`. Measures only; asserts nothing.
@@ -18,6 +20,7 @@ and fetch: `StatementLog`), and reads the process's peak RSS. Prints a table, wr
     python bench/bench_scale.py --quick            # 100k, both engines, one run (the default)
     python bench/bench_scale.py --sizes 1m --engines postgresql,sqlite
     python bench/bench_scale.py --sizes 10m --engines postgresql --pages overview,incidents
+    python bench/bench_scale.py --sizes 10m --engines postgresql --serving on --pause 5
 """
 
 from __future__ import annotations

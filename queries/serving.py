@@ -203,6 +203,7 @@ class ServingCopy:
         # one it is running.
         self._yielding_thread: int | None = None
         self._yielding_cursor: Any = None
+        self._preempted = False
         self._yielding_lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------------
@@ -227,34 +228,41 @@ class ServingCopy:
 
     @contextlib.contextmanager
     def yielding(self) -> Iterator[None]:
-        """Within it, the statements this thread runs on the copy give way to pages:
-        `preempt()` interrupts the one running (DuckDB's interrupt), whose caller then gets an
-        error that `was_preempted` recognises, and may run it again later. For speculative
-        work (the app's guesses of what users will ask next): on two cores, a page must not
-        wait for a statement nobody has asked for."""
+        """Within it, the statements this thread runs on the copy give way to pages: after
+        `preempt()`, the one running is interrupted (DuckDB's interrupt) and none starts
+        (`Preempted`), so the caller gets an error that `was_preempted` recognises and may
+        run its work again later. For speculative work (the app's guesses of what users will
+        ask next): on two cores, a page must not wait for statements nobody has asked for."""
         with self._yielding_lock:
             self._yielding_thread = threading.get_ident()
+            self._preempted = False
         try:
             yield
         finally:
             with self._yielding_lock:
                 self._yielding_thread = self._yielding_cursor = None
+                self._preempted = False
 
     def preempt(self) -> bool:
-        """Interrupt the statement running within `yielding`, if one is; True if one was."""
+        """Make the work within `yielding` give way; True if some was under way."""
         with self._yielding_lock:
-            if self._yielding_cursor is None:
+            if self._yielding_thread is None:
                 return False
-            # Under the lock, the cursor is between its statement's start and end hooks; an
-            # interrupt reaching it just after the statement ended does not touch the next one.
-            self._yielding_cursor.interrupt()
-            self._yielding_cursor = None
+            self._preempted = True
+            if self._yielding_cursor is not None:
+                # Under the lock, the cursor is between its statement's start and end hooks;
+                # an interrupt reaching it just after the statement ended does not touch the
+                # next statement on that connection.
+                self._yielding_cursor.interrupt()
+                self._yielding_cursor = None
             return True
 
     def _statement_starts(self, conn, cursor, statement, parameters, context, executemany):
         if threading.get_ident() == self._yielding_thread:
             with self._yielding_lock:
                 if threading.get_ident() == self._yielding_thread:
+                    if self._preempted:
+                        raise Preempted("a page asked for figures")
                     self._yielding_cursor = cursor
 
     def _statement_ends(self, *args: Any) -> None:
@@ -640,6 +648,10 @@ class ServingCopy:
             self._engine.dispose()
 
 
+class Preempted(Exception):
+    """A statement within `ServingCopy.yielding` was not started: a page asked meanwhile."""
+
+
 def was_preempted(exc: BaseException) -> bool:
     """Whether `exc` comes from a statement that `ServingCopy.preempt` interrupted (through
     SQLAlchemy's wrapping and the query layer's own errors)."""
@@ -649,7 +661,7 @@ def was_preempted(exc: BaseException) -> bool:
         error = pending.pop()
         if error is None or id(error) in seen:
             continue
-        if isinstance(error, duckdb.InterruptException):
+        if isinstance(error, duckdb.InterruptException | Preempted):
             return True
         seen.add(id(error))
         pending += [error.__cause__, error.__context__, getattr(error, "orig", None)]

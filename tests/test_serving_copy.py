@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -758,36 +759,52 @@ def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expi
 LONG_STATEMENT = "SELECT sum(a.range * b.range) AS total FROM range(60000) a, range(60000) b"
 
 
-def test_a_statement_that_gives_way_is_interrupted_and_no_other_is(
+def test_statements_that_give_way_are_interrupted_or_not_started_and_no_others(
     demo_db_path: Path, tmp_path: Path
 ) -> None:
     copy = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), tmp_path / "copy.duckdb")
     errors: list[BaseException] = []
-    started = threading.Event()
+    ran: list[str] = []
+    running, go_on = threading.Event(), threading.Event()
 
-    def guess() -> None:
+    def guess(first_waits: bool) -> None:
         with copy.yielding():
-            started.set()
             try:
-                read_frame(copy.engine, select(text("1 AS one")))
+                if first_waits:
+                    read_frame(copy.engine, select(text("1 AS one")))
+                    ran.append("first")
+                    go_on.wait(10)
+                else:
+                    running.set()
                 read_frame(copy.engine, text(LONG_STATEMENT))
+                ran.append("long")
             except Exception as exc:
                 errors.append(exc)
 
     assert not copy.preempt()  # nothing gives way yet
-    worker = threading.Thread(target=guess)
+    # Preempted while its statement runs: DuckDB interrupts it.
+    worker = threading.Thread(target=guess, args=(False,))
     worker.start()
-    started.wait(10)
-    preempted = False
-    waited = time.perf_counter()
-    while not preempted and worker.is_alive() and time.perf_counter() - waited < 30:
-        time.sleep(0.05)
-        preempted = copy.preempt()
+    running.wait(10)
+    time.sleep(0.5)  # the long statement has started (it runs for seconds)
+    assert copy.preempt()
     worker.join(60)
-    assert preempted and not worker.is_alive()
+    assert not worker.is_alive() and ran == []
     assert len(errors) == 1 and serving.was_preempted(errors[0])
+    chain = [errors[0], errors[0].__cause__, getattr(errors[0].__cause__, "orig", None)]
+    assert any(isinstance(error, duckdb.InterruptException) for error in chain)
+    # Preempted between two statements: the next one does not start.
+    worker = threading.Thread(target=guess, args=(True,))
+    worker.start()
+    waited = time.perf_counter()
+    while not ran and time.perf_counter() - waited < 10:
+        time.sleep(0.01)
+    assert copy.preempt()
+    go_on.set()
+    worker.join(60)
+    assert ran == ["first"] and len(errors) == 2 and serving.was_preempted(errors[1])
     assert not serving.was_preempted(ValueError("another failure"))
-    # The connection serves the next statement; outside `yielding`, nothing is interrupted.
+    # The connections serve the next statements; outside `yielding`, nothing is interrupted.
     answers: list[pd.DataFrame] = []
     page = threading.Thread(
         target=lambda: answers.append(read_frame(copy.engine, text(LONG_STATEMENT)))
