@@ -329,15 +329,14 @@ def counties_most_looked_at(counties: pd.DataFrame) -> list[str]:
     return ordered["county_code"].tolist()
 
 
-def _rank_by_rank(alternatives: list[list[Any]]) -> list[Any]:
-    """Every list's first item, then every list's second, and so on: each call's most likely
-    alternative before any call's second, so that a whole page is ready for the next period
-    or county a user may choose before the one after."""
+def _rank_by_rank(alternatives: list[list[Any]]) -> list[list[Any]]:
+    """Every list's first item, then every list's second, and so on, in groups: for the
+    alternatives of each call of a page, the page's calls for its most likely alternative,
+    then for the next, so that a whole page is ready for the next period or county a user
+    may choose before the one after."""
     return [
-        calls[rank]
+        [calls[rank] for calls in alternatives if rank < len(calls)]
         for rank in range(max(map(len, alternatives), default=0))
-        for calls in alternatives
-        if rank < len(calls)
     ]
 
 
@@ -353,13 +352,14 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     """After each refresh of the copy: recompute the most recent cached calls for `url`
     against the copy's new data, newest first, so that users keep finding their figures ready
     after the copy changes (every cached result is keyed by the copy's change counter, so a
-    change makes them all cold). Then, with the budget left, the same calls over every other
-    preset period (`other_periods`, the most asked first), period by period, so that a whole
-    page is ready for the next period before the one after: a period change is what a user
-    does next, and with exact medians over months of rows it costs seconds where a cached page
-    costs a fifth of one. Then the same calls with one other county chosen
-    (`other_counties`), county by county (`counties_most_looked_at`), the next thing an
-    official briefing on the counties clicks. Calls prepared before for the same data are
+    change makes them all cold). Then, with the budget left, its guesses of what users ask
+    next: the same calls over every other preset period (`other_periods`, the most asked
+    first) and with one other county chosen (`other_counties`, in `counties_most_looked_at`
+    order), alternately: the most asked period, the first county, the second period, the
+    second county, and so on, each for every call, so that a whole page is ready for the next
+    period or county before the one after. A user changes the period or the county next, and
+    with exact medians over months of rows that costs seconds where a cached page costs a
+    fifth of one. Calls prepared before for the same data are
     skipped, so a warm-up after a refresh that changed nothing, or after a new view
     (`prepare_ahead`), computes only the guesses for calls made since. Guesses wait while
     pages are asking for figures (`QUIET_SECONDS`), so they use only the time the server
@@ -376,7 +376,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         copy = serving_copy(url)
         warmed_for = generation(url)
         recent = [call for call in _recent_calls.newest_first() if call[1] == url]
-        other_period_calls = _rank_by_rank(
+        by_period = _rank_by_rank(
             [
                 [(name, url, other, kwargs) for other in other_periods(filters)]
                 for name, _, filters, kwargs in recent
@@ -396,13 +396,16 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 codes = counties_most_looked_at(county_list(url))
             except Exception:
                 log.warning("warm-up of the reference data failed", exc_info=True)
-        other_county_calls = _rank_by_rank(
+        by_county = _rank_by_rank(
             [
                 [(name, url, other, kwargs) for other in other_counties(filters, codes)]
                 for name, _, filters, kwargs in recent
             ]
         )
-        plan = list(dict.fromkeys(recent + other_period_calls + other_county_calls))
+        # A user changes the period or the county next: the most asked period, then the
+        # most looked-at county, then the second of each, and so on.
+        steps = [step for pair in _rank_by_rank([by_period, by_county]) for step in pair]
+        plan = list(dict.fromkeys(recent + [call for step in steps for call in step]))
         plan = plan[:WARM_RESULTS_MAX]
         done = computed = 0
         deadline = began + budget
@@ -419,12 +422,11 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 computed += 1
         if computed:
             log.info(
-                "warmed %d of %d cached results (%d recent calls, %d for other periods, the "
-                "rest for other counties; %d were ready) in %.1f s",
+                "warmed %d of %d cached results (%d recent calls, the rest for other periods "
+                "and counties; %d were ready) in %.1f s",
                 done,
                 len(plan),
                 len(recent),
-                len(other_period_calls),
                 done - computed,
                 time.perf_counter() - began,
             )
