@@ -301,8 +301,11 @@ def read_frame(engine: Engine, statement: Select) -> pd.DataFrame:
         if dialect.is_timeout(exc):
             log.error("query stopped after the %d ms statement timeout", statement_timeout_ms())
             raise _timeout_error() from exc
-        log.error("query failed: %s", _first_line(exc))
-        log.debug("query failure detail", exc_info=True)
+        if dialect.is_interrupted(exc):  # on purpose: not a failure of the database
+            log.debug("query interrupted: %s", _first_line(exc))
+        else:
+            log.error("query failed: %s", _first_line(exc))
+            log.debug("query failure detail", exc_info=True)
         raise DataSourceError(f"the database query failed: {_first_line(exc)}") from exc
     return pd.DataFrame.from_records(rows, columns=columns)
 

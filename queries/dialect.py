@@ -473,3 +473,9 @@ def is_timeout(exc: BaseException) -> bool:
     if getattr(original, "sqlstate", None) == "57014":
         return True
     return type(original).__name__ == "OperationalError" and "interrupted" in str(original)
+
+
+def is_interrupted(exc: BaseException) -> bool:
+    """Whether a database error is a DuckDB statement interrupted on purpose (the serving
+    copy's speculative work giving way to a page: `ServingCopy.preempt`)."""
+    return type(getattr(exc, "orig", exc)).__name__ == "InterruptException"

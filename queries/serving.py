@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -661,7 +660,7 @@ def was_preempted(exc: BaseException) -> bool:
         error = pending.pop()
         if error is None or id(error) in seen:
             continue
-        if isinstance(error, duckdb.InterruptException | Preempted):
+        if isinstance(error, Preempted) or sqld.is_interrupted(error):
             return True
         seen.add(id(error))
         pending += [error.__cause__, error.__context__, getattr(error, "orig", None)]

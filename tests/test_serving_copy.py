@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import shutil
 import threading
 import time
@@ -775,7 +776,7 @@ LONG_STATEMENT = "SELECT sum(a.range * b.range) AS total FROM range(60000) a, ra
 
 
 def test_statements_that_give_way_are_interrupted_or_not_started_and_no_others(
-    demo_db_path: Path, tmp_path: Path
+    demo_db_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     copy = ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), tmp_path / "copy.duckdb")
     errors: list[BaseException] = []
@@ -808,6 +809,8 @@ def test_statements_that_give_way_are_interrupted_or_not_started_and_no_others(
     assert len(errors) == 1 and serving.was_preempted(errors[0])
     chain = [errors[0], errors[0].__cause__, getattr(errors[0].__cause__, "orig", None)]
     assert any(isinstance(error, duckdb.InterruptException) for error in chain)
+    # Interrupted on purpose: not logged as a failing database.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     # Preempted between two statements: the next one does not start.
     worker = threading.Thread(target=guess, args=(True,))
     worker.start()
