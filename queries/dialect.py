@@ -475,6 +475,12 @@ def is_timeout(exc: BaseException) -> bool:
     return type(original).__name__ == "OperationalError" and "interrupted" in str(original)
 
 
+def is_write_conflict(exc: BaseException) -> bool:
+    """Whether a DuckDB error is a transaction conflicting with another writer's (its writes
+    were rolled back; the same work may be tried again)."""
+    return type(getattr(exc, "orig", exc)).__name__ == "TransactionException"
+
+
 def is_interrupted(exc: BaseException) -> bool:
     """Whether a database error is a DuckDB statement interrupted on purpose (the serving
     copy's speculative work giving way to a page: `ServingCopy.preempt`)."""

@@ -178,6 +178,9 @@ def _quote(text: str) -> str:
 
 
 REFRESH_THREAD_NAME = "usalama-serving-refresh"
+# How many times a refresh tries to write its load when another writer's transaction on the
+# same file conflicts with it.
+LOAD_ATTEMPTS = 3
 
 
 class ServingCopy:
@@ -350,7 +353,18 @@ class ServingCopy:
                     path = Path(folder) / f"{table.name}.csv"
                     rows = self._extract(table, source_columns[table.name], since, path)
                     extracts.append((table, path, mode, time.perf_counter() - began, rows))
-                report = self._load(extracts, started, full, state)
+                for attempt in range(1, LOAD_ATTEMPTS + 1):
+                    try:
+                        report = self._load(extracts, started, full, state)
+                        break
+                    except Exception as exc:
+                        # Another writer on the file committed first: nothing was written
+                        # (one transaction), so the load is tried again on its result.
+                        if attempt == LOAD_ATTEMPTS or not sqld.is_write_conflict(exc):
+                            raise
+                        log.warning("serving copy load conflicted (%s); retrying", exc)
+                        time.sleep(0.5 * attempt)
+                        state = self.state()
             self._current, self._current_read = self.state(), True
         current = self._current
         if current is not None:

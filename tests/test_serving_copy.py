@@ -871,6 +871,55 @@ def test_a_guess_gives_way_to_a_page_and_is_computed_again_once_the_server_is_qu
     clear_caches()
 
 
+def test_a_load_that_conflicts_with_another_writer_is_tried_again(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB rolls back a transaction that conflicts with another writer's: the refresh
+    writes its load again rather than failing, and the copy then holds the new row."""
+    source_url = _writable_sqlite(demo_db_path, tmp_path)
+    copy = ServingCopy(make_engine(source_url), tmp_path / "copy.duckdb")
+    copy.refresh()
+    writer = make_engine(source_url, read_only=False)
+    with writer.begin() as connection:
+        new_id = connection.execute(text("SELECT max(id) + 1 FROM incidents")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, reported_at, county_code, category, channel, "
+                "severity, status, updated_at) SELECT :id, max(reported_at), '032', 'theft', "
+                "'hatua_app', 'low', 'reported', max(updated_at) FROM incidents"
+            ),
+            {"id": new_id},
+        )
+    writer.dispose()
+    attempts: list[int] = []
+    load = ServingCopy._load
+
+    def conflicting_once(self, *args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise duckdb.TransactionException(
+                "TransactionContext Error: Conflict on tuple deletion!"
+            )
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ServingCopy, "_load", conflicting_once)
+    copy.refresh(full=False)
+    assert len(attempts) == 2
+    with copy.engine.connect() as connection:
+        held = connection.execute(
+            text("SELECT count(*) FROM incidents WHERE id = :id"), {"id": new_id}
+        ).scalar_one()
+    assert held == 1
+
+    def always_failing(self, *args, **kwargs):
+        raise ValueError("not a conflict")
+
+    monkeypatch.setattr(ServingCopy, "_load", always_failing)
+    with pytest.raises(ValueError):
+        copy.refresh(full=False)  # other failures are not retried
+    copy.stop()
+
+
 def test_a_broken_copy_file_sends_the_app_back_to_the_source(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
