@@ -470,9 +470,9 @@ def prepare_ahead(url: str) -> None:
     the server is quiet, the warm-up prepares the other periods and counties of it at once,
     rather than after the next refresh (up to USALAMA_SERVING_REFRESH_SECONDS later), so that
     a user who looks at a page for a few seconds finds the next period ready. Off with
-    USALAMA_PREPARE_AHEAD=0."""
+    USALAMA_PREPARE_AHEAD=0 (`load` then wakes nothing)."""
     copy = serving_copy(url)
-    if copy is None or not copy.ready or not prepares_ahead():
+    if copy is None or not copy.ready:
         return
     began = time.perf_counter()
     if _wait_until_quiet(began + warm_seconds(), copy, url, generation(url)):

@@ -297,9 +297,10 @@ def filters_from_choices(
 
 def other_periods(filters: Filters) -> list[Filters]:
     """The same selection over every other preset's period (in `PRESETS_MOST_ASKED` order),
-    as the filter bar makes them on the same as-of date; for the comparison of a preset's period (a custom period equal to
-    one), the valid comparisons of every other preset. What one click on the Period widget
-    asks for next, so the serving copy's warm-up can have it ready (dashboard/data.py).
+    as the filter bar makes them on the same as-of date; for the comparison of a preset's
+    period (a custom period equal to one), the valid comparisons of every other preset. What
+    one click on the Period widget asks for next, so the serving copy's warm-up can have it
+    ready (dashboard/data.py).
 
     Only the period changes: scope, places, comparison and as-of date are kept, so a result
     computed for one of these is exactly the one that user's page would ask for. Empty for a

@@ -419,6 +419,24 @@ def _app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     return source_url
 
 
+def _add_incident(source_url: str) -> int:
+    """Add one theft in Nakuru to a writable source, reported and updated at its latest
+    times (so an incremental refresh brings it); returns its id."""
+    writer = make_engine(source_url, read_only=False)
+    with writer.begin() as connection:
+        new_id = connection.execute(text("SELECT max(id) + 1 FROM incidents")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO incidents (id, reported_at, county_code, category, channel, "
+                "severity, status, updated_at) SELECT :id, max(reported_at), '032', 'theft', "
+                "'hatua_app', 'low', 'reported', max(updated_at) FROM incidents"
+            ),
+            {"id": new_id},
+        )
+    writer.dispose()
+    return new_id
+
+
 def _counting_headline(
     monkeypatch: pytest.MonkeyPatch, views: list[tuple[str, tuple[str, ...]]] | None = None
 ) -> list[str]:
@@ -497,23 +515,7 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
         ),
     )
 
-    writer = make_engine(source_url, read_only=False)
-    with writer.begin() as connection:
-        latest = connection.execute(
-            text(
-                "SELECT max(reported_at) AS reported_at, max(updated_at) AS updated_at FROM incidents"
-            )
-        ).one()
-        new_id = connection.execute(text("SELECT max(id) + 1 FROM incidents")).scalar_one()
-        connection.execute(
-            text(
-                "INSERT INTO incidents (id, reported_at, county_code, category, channel, "
-                "severity, status, updated_at) VALUES (:id, :at, '032', 'theft', 'hatua_app', "
-                "'low', 'reported', :updated)"
-            ),
-            {"id": new_id, "at": latest.reported_at, "updated": latest.updated_at},
-        )
-    writer.dispose()
+    new_id = _add_incident(source_url)
     data.serving_copy(source_url).refresh(full=False)
     # Recomputed by the refresh's warm-up: the call users made, then other periods and
     # counties alternately.
@@ -879,18 +881,7 @@ def test_a_load_that_conflicts_with_another_writer_is_tried_again(
     source_url = _writable_sqlite(demo_db_path, tmp_path)
     copy = ServingCopy(make_engine(source_url), tmp_path / "copy.duckdb")
     copy.refresh()
-    writer = make_engine(source_url, read_only=False)
-    with writer.begin() as connection:
-        new_id = connection.execute(text("SELECT max(id) + 1 FROM incidents")).scalar_one()
-        connection.execute(
-            text(
-                "INSERT INTO incidents (id, reported_at, county_code, category, channel, "
-                "severity, status, updated_at) SELECT :id, max(reported_at), '032', 'theft', "
-                "'hatua_app', 'low', 'reported', max(updated_at) FROM incidents"
-            ),
-            {"id": new_id},
-        )
-    writer.dispose()
+    new_id = _add_incident(source_url)
     attempts: list[int] = []
     load = ServingCopy._load
 
