@@ -12,7 +12,9 @@ year, a period not yet asked for there, which the warm-up prepares), and then a 
 (`changed_county`: to Mombasa, a county not yet asked for, which the warm-up prepares when its
 budget reaches it: the programme's counties come first). `--pause S` makes the simulated user
 look at the page S seconds (untimed) before the period change and before the county change,
-time the app may use to prepare them; by default they follow at once.
+time the app may use to prepare them; by default they follow at once. With
+USALAMA_BENCH_PROFILE=<folder>, each step's Python profile is written there (cProfile,
+`<page>-<phase>.prof`), to see where a page's time goes beyond its SQL.
 For each step it counts the SQL statements and sums the database's own time for them (execute
 and fetch: `StatementLog`), and reads the process's peak RSS. Prints a table, writes JSON to
 `.bench/results-<UTC time>.json`. Measures only; asserts nothing.
@@ -58,6 +60,8 @@ SERVING_REFRESH_ENV_VAR = "USALAMA_SERVING_REFRESH_SECONDS"
 # How long the simulated user looks at a page before changing its period or county (--pause).
 PAUSE_ENV_VAR = "USALAMA_BENCH_PAUSE_SECONDS"
 PAUSED_PHASES = ("period", "county")
+# A folder: each step's Python profile is written there as <page>-<phase>.prof (cProfile).
+PROFILE_ENV_VAR = "USALAMA_BENCH_PROFILE"
 PHASES = (
     "cold",
     "warm",
@@ -528,11 +532,13 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
     phases: dict[str, Any] = {}
     error = None
     pause = float(os.environ.get(PAUSE_ENV_VAR) or 0)
+    profile_dir = os.environ.get(PROFILE_ENV_VAR)
     for phase, step in steps.items():
         warmup = _simulate_copy_change(url) if phase == "changed" else None
         if phase in PAUSED_PHASES:
             time.sleep(pause)  # a user looking at the page: the app may prepare meanwhile
         statements.take()
+        profiler = _start_profile() if profile_dir else None
         began = time.perf_counter()
         try:
             step()
@@ -540,6 +546,11 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         except Exception as exc:  # a bench reports a failure and goes on to the next page
             problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
         seconds = time.perf_counter() - began
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(
+                str(Path(profile_dir) / f"{case.url_path or 'overview'}-{phase}.prof")
+            )
         records = statements.take()
         slowest = sorted(records, key=lambda r: r[0], reverse=True)[:SLOWEST]
         phases[phase] = {
@@ -573,6 +584,39 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         "phases": phases,
         "error": error,
     }
+
+
+class _ScriptProfile:
+    """cProfile of the page's script: AppTest runs it in a thread of its own, and cProfile
+    sees only the thread that enabled it, so the script runner enables it in that thread."""
+
+    def __init__(self) -> None:
+        import cProfile
+
+        from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+
+        self.profiler = cProfile.Profile()
+        self._runner, self._original = ScriptRunner, ScriptRunner._run_script
+        profiler, original = self.profiler, self._original
+
+        def profiled(runner: Any, rerun_data: Any) -> None:
+            profiler.enable()
+            try:
+                original(runner, rerun_data)
+            finally:
+                profiler.disable()
+
+        ScriptRunner._run_script = profiled
+
+    def disable(self) -> None:
+        self._runner._run_script = self._original
+
+    def dump_stats(self, path: str) -> None:
+        self.profiler.dump_stats(path)
+
+
+def _start_profile() -> Any:
+    return _ScriptProfile()
 
 
 def _simulate_copy_change(url: str) -> float | None:

@@ -116,3 +116,19 @@ def test_a_pause_before_the_changes_is_zero_or_more_seconds() -> None:
     assert bench.parse_args([]).pause == 0.0
     with pytest.raises(SystemExit):
         bench.parse_args(["--pause", "-1"])
+
+
+def test_the_profile_of_a_step_sees_the_page_script_run_in_its_own_thread(tmp_path: Path) -> None:
+    import pstats
+
+    from streamlit.testing.v1 import AppTest
+
+    profile = bench._start_profile()
+    try:
+        AppTest.from_string("def drawn_here():\n    return 1\n\ndrawn_here()\n").run()
+    finally:
+        profile.disable()
+    path = tmp_path / "step.prof"
+    profile.dump_stats(str(path))
+    names = {name for _, _, name in pstats.Stats(str(path)).stats}
+    assert "drawn_here" in names
