@@ -190,7 +190,8 @@ navigation = st.navigation(
     ]
 )
 try:
-    navigation.run()
+    with data.page_drawn():
+        navigation.run()
 except DataSourceError as exc:
     _stop_for_outage(exc)
 except Exception as exc:  # a page bug must not show a traceback to ministry users

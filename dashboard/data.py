@@ -51,9 +51,12 @@ RECENT_CALLS = 64
 # Figures kept at most (the least recently used go first). Each is a few hundred KB at most:
 # aggregated frames, never rows of incidents.
 DRAWINGS_MAX = 256
-# The warm-up's guesses (other periods) wait until no page has asked for a figure for this
-# long: on two cores, speculative work must not slow the pages people are opening.
-QUIET_SECONDS = 1.0
+# The warm-up's guesses (other periods) wait until no page is being drawn and none has asked
+# for a figure for this long: on two cores, speculative work must not slow the pages people
+# are opening. Short, since a page being drawn holds the guesses off by itself: a user who
+# changes the period 2 s after a page appeared then finds most of it ready (with 1 s, and
+# counted from a page's last question rather than its end, little was).
+QUIET_SECONDS = 0.25
 # "0" makes the copy prepare the next periods and counties of what users view only after each
 # refresh, not as soon as the server is quiet after a new view.
 PREPARE_AHEAD_ENV_VAR = "USALAMA_PREPARE_AHEAD"
@@ -206,12 +209,33 @@ def prepares_ahead() -> bool:
 
 
 class _PagesAsked:
-    """When a page last asked for a figure from the copy (time.monotonic)."""
+    """When a page last asked for a figure from the copy or finished (time.monotonic), and
+    how many pages are being drawn."""
 
     at = float("-inf")
+    drawing = 0
+    lock = threading.Lock()
 
 
 _pages_asked = _PagesAsked()
+
+
+@contextlib.contextmanager
+def page_drawn() -> Any:
+    """Around a page's script (app.py): the warm-up's guesses wait while any page is drawn, and
+    for QUIET_SECONDS after (a page renders its figures after its last question)."""
+    with _pages_asked.lock:
+        _pages_asked.drawing += 1
+    try:
+        yield
+    finally:
+        with _pages_asked.lock:
+            _pages_asked.drawing -= 1
+            _pages_asked.at = time.monotonic()
+
+
+def _pages_quiet() -> bool:
+    return _pages_asked.drawing == 0 and time.monotonic() - _pages_asked.at >= QUIET_SECONDS
 
 
 class _Preparing:
@@ -227,12 +251,13 @@ _preparing = _Preparing()
 def _wait_until_quiet(
     deadline: float, copy: serving.ServingCopy | None, url: str, warmed_for: int | None
 ) -> bool:
-    """Wait until no page has asked for a figure for QUIET_SECONDS; False when the deadline
-    (time.perf_counter) passes, the copy stops or its data change first."""
-    while time.monotonic() - _pages_asked.at < QUIET_SECONDS:
+    """Wait until no page is drawn and none has asked for a figure for QUIET_SECONDS (see
+    `page_drawn`); False when the deadline (time.perf_counter) passes, the copy stops or its
+    data change first."""
+    while not _pages_quiet():
         if _warm_must_end(deadline, copy, url, warmed_for):
             return False
-        time.sleep(0.1)
+        time.sleep(0.05)
     return not _warm_must_end(deadline, copy, url, warmed_for)
 
 
@@ -362,8 +387,8 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     fifth of one. Calls prepared before for the same data are
     skipped, so a warm-up after a refresh that changed nothing, or after a new view
     (`prepare_ahead`), computes only the guesses for calls made since. Guesses wait while
-    pages are asking for figures (`QUIET_SECONDS`), so they use only the time the server
-    would spend idle.
+    pages are drawn or asking for figures (`page_drawn`, `QUIET_SECONDS`), so they use only
+    the time the server would spend idle.
 
     Runs in the copy's refreshing thread, so the next refresh waits for it; stops when the
     budget is spent (checked between calls: one slow call may overrun it), the copy stops or

@@ -656,6 +656,57 @@ def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
     clear_caches()
 
 
+def test_the_warm_up_guesses_nothing_while_a_page_is_drawn_and_just_after(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page renders its figures after its last question: a guess must not start then."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    _counting_headline(monkeypatch, views)
+    filters = filters_of({})
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    with data.page_drawn():
+        data.load(headline, source_url, filters, threshold=5)  # its last question
+        data.warm(source_url, budget_seconds=0.5)  # while it draws its figures
+    assert views == [(filters.preset, ())]  # the page's own figure only: no guess
+
+    # The page asked 0.5 s ago but ended just now: quiet is counted from its end.
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.4)
+    data.warm(source_url, budget_seconds=0.2)
+    assert views == [(filters.preset, ())]
+
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    data.warm(source_url, budget_seconds=60)
+    assert [preset for preset, counties in views if counties == ()] == [
+        filters.preset,
+        *OTHER_PRESETS_IN_WARM_UP_ORDER,
+    ]
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
+def test_the_app_holds_guesses_off_while_it_draws_a_page(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    drawing_seen: list[int] = []
+
+    def recording(engine, filters, threshold):
+        drawing_seen.append(data._pages_asked.drawing)
+        return headline(engine, filters, threshold)
+
+    # The page imports it from there, and data.load caches query-layer functions only.
+    recording.__module__, recording.__qualname__ = headline.__module__, headline.__qualname__
+    monkeypatch.setattr(indicators, "headline", recording)
+    began = time.monotonic()
+    at = run_app({})
+    assert not at.exception
+    assert drawing_seen == [1]  # the Overview's headline, computed while the page was drawn
+    assert data._pages_asked.drawing == 0
+    assert began < data._pages_asked.at <= time.monotonic()  # quiet counts from its end
+    clear_caches()
+
+
 def test_the_warm_up_prepares_a_whole_page_for_one_period_before_the_next(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
