@@ -380,9 +380,9 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
     change makes them all cold). Then, with the budget left, its guesses of what users ask
     next: the same calls over every other preset period (`other_periods`, the most asked
     first) and with one other county chosen (`other_counties`, in `counties_most_looked_at`
-    order), alternately: the most asked period, the first county, the second period, the
-    second county, and so on, each for every call, so that a whole page is ready for the next
-    period or county before the one after. A user changes the period or the county next, and
+    order), alternately: the first county, the most asked period, the second county, the
+    second period, and so on, each for every call, so that a whole page is ready for the next
+    county or period before the one after. A user changes the period or the county next, and
     with exact medians over months of rows that costs seconds where a cached page costs a
     fifth of one. Calls prepared before for the same data are
     skipped, so a warm-up after a refresh that changed nothing, or after a new view
@@ -427,9 +427,11 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 for name, _, filters, kwargs in recent
             ]
         )
-        # A user changes the period or the county next: the most asked period, then the
-        # most looked-at county, then the second of each, and so on.
-        steps = [step for pair in _rank_by_rank([by_period, by_county]) for step in pair]
+        # A user changes the period or the county next: the most looked-at county, then the
+        # most asked period, then the second of each, and so on. The county first since it
+        # costs less (one county's rows, where the most asked period is months of everyone's):
+        # the shorter first makes both ready soonest on average.
+        steps = [step for pair in _rank_by_rank([by_county, by_period]) for step in pair]
         plan = list(dict.fromkeys(recent + [call for step in steps for call in step]))
         plan = plan[:WARM_RESULTS_MAX]
         done = computed = 0

@@ -517,15 +517,15 @@ def test_after_the_copy_changes_the_figures_users_looked_at_are_ready(
 
     new_id = _add_incident(source_url)
     data.serving_copy(source_url).refresh(full=False)
-    # Recomputed by the refresh's warm-up: the call users made, then other periods and
-    # counties alternately.
+    # Recomputed by the refresh's warm-up: the call users made, then other counties and
+    # periods alternately.
     assert filters.preset == "last_28_days"
     assert views == [
         (filters.preset, ()),
         (filters.preset, ()),
         *_alternately(
-            [(preset, ()) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER],
             [(filters.preset, (code,)) for code in _counties_in_warm_up_order(demo_db_path)],
+            [(preset, ()) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER],
         ),
     ]
     assert set(computed) == {"duckdb"}
@@ -576,8 +576,8 @@ def test_a_refresh_that_changed_nothing_prepares_the_other_periods_of_new_views(
     assert views == [
         (nakuru.preset, ("032",)),
         *_alternately(
-            [(preset, ("032",)) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER],
             [(nakuru.preset, counties) for counties in [(), *[(code,) for code in others]]],
+            [(preset, ("032",)) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER],
         ),
     ]
     since_launch = filters_of({"county": "032", "period": "since_launch"})
@@ -632,10 +632,11 @@ def test_after_the_warm_up_a_page_finds_its_next_county_ready(
     clear_caches()
 
 
-def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
+def test_the_warm_up_guesses_only_while_no_page_is_asking_or_being_drawn(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On two cores, speculative work must not slow the pages being opened."""
+    """On two cores, speculative work must not slow the pages being opened; a page renders
+    its figures after its last question, so a guess must not start then either."""
     source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
     views: list[tuple[str, tuple[str, ...]]] = []
     _counting_headline(monkeypatch, views)
@@ -648,27 +649,10 @@ def test_the_warm_up_guesses_other_periods_only_while_no_page_is_asking(
     assert time.perf_counter() - began < 5  # and it gave up at its budget
 
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
-    data.warm(source_url, budget_seconds=60)
-    assert filters.preset == "last_28_days"
-    presets = [filters.preset, *OTHER_PRESETS_IN_WARM_UP_ORDER]
-    assert [preset for preset, counties in views if counties == ()] == presets
-    data.serving_copy(source_url).stop()
-    clear_caches()
-
-
-def test_the_warm_up_guesses_nothing_while_a_page_is_drawn_and_just_after(
-    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A page renders its figures after its last question: a guess must not start then."""
-    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    views: list[tuple[str, tuple[str, ...]]] = []
-    _counting_headline(monkeypatch, views)
-    filters = filters_of({})
-    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
     with data.page_drawn():
         data.load(headline, source_url, filters, threshold=5)  # its last question
         data.warm(source_url, budget_seconds=0.5)  # while it draws its figures
-    assert views == [(filters.preset, ())]  # the page's own figure only: no guess
+    assert views == [(filters.preset, ())]
 
     # The page asked 0.5 s ago but ended just now: quiet is counted from its end.
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.4)
@@ -677,10 +661,9 @@ def test_the_warm_up_guesses_nothing_while_a_page_is_drawn_and_just_after(
 
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
     data.warm(source_url, budget_seconds=60)
-    assert [preset for preset, counties in views if counties == ()] == [
-        filters.preset,
-        *OTHER_PRESETS_IN_WARM_UP_ORDER,
-    ]
+    assert filters.preset == "last_28_days"
+    presets = [filters.preset, *OTHER_PRESETS_IN_WARM_UP_ORDER]
+    assert [preset for preset, counties in views if counties == ()] == presets
     data.serving_copy(source_url).stop()
     clear_caches()
 
@@ -750,8 +733,8 @@ def test_a_new_view_gets_its_next_periods_and_counties_ready_before_the_next_ref
     expected = [
         (filters.preset, ()),
         *_alternately(
-            [(preset, ()) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER],
             [(filters.preset, (code,)) for code in counties],
+            [(preset, ()) for preset in OTHER_PRESETS_IN_WARM_UP_ORDER],
         ),
     ]
     waited = time.perf_counter()
@@ -897,10 +880,13 @@ def test_a_guess_gives_way_to_a_page_and_is_computed_again_once_the_server_is_qu
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.2)
     attempts: list[tuple[str, tuple[str, ...]]] = []
     slow_guess_started = threading.Event()
+    first_county = _counties_in_warm_up_order(demo_db_path)[0]
+    other_county = next(c for c in _counties_in_warm_up_order(demo_db_path) if c != first_county)
+    first_guess = ("last_28_days", (first_county,))
 
     def counted(engine, filters, threshold):
         attempts.append((filters.preset, filters.counties))
-        if attempts.count(("this_fy", ())) == 1 and filters.preset == "this_fy":
+        if attempts.count(first_guess) == 1 and attempts[-1] == first_guess:
             slow_guess_started.set()
             read_frame(engine, text(LONG_STATEMENT))
         return headline(engine, filters, threshold)
@@ -909,16 +895,16 @@ def test_a_guess_gives_way_to_a_page_and_is_computed_again_once_the_server_is_qu
     data.load(headline, source_url, filters_of({}), threshold=5)  # the view
     warming = threading.Thread(target=data.warm, args=(source_url,), kwargs={"budget_seconds": 10})
     warming.start()
-    assert slow_guess_started.wait(30)  # the first guess: the same view over this FY
+    assert slow_guess_started.wait(30)  # the first guess: the same view in the first county
     time.sleep(0.3)
-    nakuru = data.load(headline, source_url, filters_of({"county": "032"}), threshold=5)
+    other = data.load(headline, source_url, filters_of({"county": other_county}), threshold=5)
     warming.join(120)
     assert not warming.is_alive()
-    assert attempts[:3] == [("last_28_days", ()), ("this_fy", ()), ("last_28_days", ("032",))]
-    assert attempts.count(("this_fy", ())) == 2  # computed again once quiet, within its budget
-    assert not nakuru.empty
+    assert attempts[:3] == [("last_28_days", ()), first_guess, ("last_28_days", (other_county,))]
+    assert attempts.count(first_guess) == 2  # computed again once quiet, within its budget
+    assert not other.empty
     tried = len(attempts)
-    data.load(headline, source_url, filters_of({"period": "this_fy"}), threshold=5)
+    data.load(headline, source_url, filters_of({"county": first_county}), threshold=5)
     assert len(attempts) == tried  # ready
     data.serving_copy(source_url).stop()
     clear_caches()
