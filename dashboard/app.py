@@ -119,87 +119,95 @@ def _ensure_demo(path: Path) -> None:
     bar.empty()
 
 
-try:
-    source = resolve_source(secrets=access.app_secrets())
-except DataSourceError as exc:
-    _stop_with(f"The database settings cannot be read: {exc}", exc)
+def _draw() -> None:
+    """The page: its database and login checks, filters and sidebar, then the chosen page."""
+    try:
+        source = resolve_source(secrets=access.app_secrets())
+    except DataSourceError as exc:
+        _stop_with(f"The database settings cannot be read: {exc}", exc)
 
-access.require_login(source)
-if source.is_demo:
-    _ensure_demo(Path(source.url.removeprefix("sqlite:///")))
-
-try:
-    missing = data.contract_problems(source.url)
-    if missing:
-        _stop_with(
-            f"The reporting database does not follow the {CONTRACT}: missing "
-            + ", ".join(missing)
-            + f". Ask the ministry data team to add them ({CHECKER}); nothing was changed."
-        )
-    absent_columns = data.missing_columns(source.url)
-    if absent_columns:
-        _stop_with(
-            f"The reporting database does not follow the {CONTRACT}: "
-            + "; ".join(f"table {table} has no column {column}" for table, column in absent_columns)
-            + ". Ask the ministry data team to add "
-            + ("it" if len(absent_columns) == 1 else "them")
-            + f" ({CHECKER}); nothing was changed."
-        )
-    counties = data.county_list(source.url)
-    wards = data.ward_list(source.url)
-    as_of = data.data_as_of(source.url)
-except DataSourceError as exc:
-    _stop_for_outage(exc)
-
-grant = access.resolve_grant(source, counties)
-anchor = as_of_date(as_of, fallback=today_eat())
-filters, notes = filter_bar(anchor, counties, wards, scope=grant.scope)
-context = PageContext(
-    source=source,
-    filters=filters,
-    threshold=suppression_threshold(secrets=access.app_secrets()),
-    counties=counties,
-    wards=wards,
-    as_of=as_of,
-    as_of_date=anchor,
-    grant=grant,
-    notes=tuple(notes),
-    freshness=data.freshness_note(source.url),
-)
-set_current(context)
-
-with st.sidebar:
-    st.divider()
-    st.caption(context.source_note())
+    access.require_login(source)
     if source.is_demo:
-        st.caption("Demo mode: synthetic data, open to anyone, no login.")
-    st.caption(f"Viewing as {grant.identity} · {grant.describe()}")
-    if access.auth_configured():
-        st.button("Log out", on_click=st.logout, icon=":material/logout:")
+        _ensure_demo(Path(source.url.removeprefix("sqlite:///")))
 
-navigation = st.navigation(
-    [
-        st.Page(
-            page.script,
-            title=page.title,
-            icon=page.icon,
-            url_path=page.url_path,
-            default=page.default,
-        )
-        for page in visible_pages(grant.sees_data_quality)
-    ]
-)
-try:
-    with data.page_drawn():
-        navigation.run()
-except DataSourceError as exc:
-    _stop_for_outage(exc)
-except Exception as exc:  # a page bug must not show a traceback to ministry users
-    log.exception("page %s failed", navigation.title)
-    if os.environ.get("USALAMA_RAISE_PAGE_ERRORS") == "1":
-        raise  # development and tests: let the test runner see the real exception
-    _stop_with(
-        "This page could not be drawn. The cause has been logged for the dashboard team; "
-        "other pages may still work.",
-        exc,
+    try:
+        missing = data.contract_problems(source.url)
+        if missing:
+            _stop_with(
+                f"The reporting database does not follow the {CONTRACT}: missing "
+                + ", ".join(missing)
+                + f". Ask the ministry data team to add them ({CHECKER}); nothing was changed."
+            )
+        absent_columns = data.missing_columns(source.url)
+        if absent_columns:
+            _stop_with(
+                f"The reporting database does not follow the {CONTRACT}: "
+                + "; ".join(
+                    f"table {table} has no column {column}" for table, column in absent_columns
+                )
+                + ". Ask the ministry data team to add "
+                + ("it" if len(absent_columns) == 1 else "them")
+                + f" ({CHECKER}); nothing was changed."
+            )
+        counties = data.county_list(source.url)
+        wards = data.ward_list(source.url)
+        as_of = data.data_as_of(source.url)
+    except DataSourceError as exc:
+        _stop_for_outage(exc)
+
+    grant = access.resolve_grant(source, counties)
+    anchor = as_of_date(as_of, fallback=today_eat())
+    filters, notes = filter_bar(anchor, counties, wards, scope=grant.scope)
+    context = PageContext(
+        source=source,
+        filters=filters,
+        threshold=suppression_threshold(secrets=access.app_secrets()),
+        counties=counties,
+        wards=wards,
+        as_of=as_of,
+        as_of_date=anchor,
+        grant=grant,
+        notes=tuple(notes),
+        freshness=data.freshness_note(source.url),
     )
+    set_current(context)
+
+    with st.sidebar:
+        st.divider()
+        st.caption(context.source_note())
+        if source.is_demo:
+            st.caption("Demo mode: synthetic data, open to anyone, no login.")
+        st.caption(f"Viewing as {grant.identity} · {grant.describe()}")
+        if access.auth_configured():
+            st.button("Log out", on_click=st.logout, icon=":material/logout:")
+
+    navigation = st.navigation(
+        [
+            st.Page(
+                page.script,
+                title=page.title,
+                icon=page.icon,
+                url_path=page.url_path,
+                default=page.default,
+            )
+            for page in visible_pages(grant.sees_data_quality)
+        ]
+    )
+    try:
+        navigation.run()
+    except DataSourceError as exc:
+        _stop_for_outage(exc)
+    except Exception as exc:  # a page bug must not show a traceback to ministry users
+        log.exception("page %s failed", navigation.title)
+        if os.environ.get("USALAMA_RAISE_PAGE_ERRORS") == "1":
+            raise  # development and tests: let the test runner see the real exception
+        _stop_with(
+            "This page could not be drawn. The cause has been logged for the dashboard team; "
+            "other pages may still work.",
+            exc,
+        )
+
+
+# Guesses of the serving copy wait while any page is drawn, all of it (data.page_drawn).
+with data.page_drawn():
+    _draw()

@@ -672,11 +672,18 @@ def test_the_app_holds_guesses_off_while_it_draws_a_page(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    drawing_seen: list[int] = []
+    drawing_seen: list[tuple[str, int]] = []
+    contract_problems = data.contract_problems
+
+    def checking(url):
+        drawing_seen.append(("contract", data._pages_asked.drawing))
+        return contract_problems(url)
 
     def recording(engine, filters, threshold):
-        drawing_seen.append(data._pages_asked.drawing)
+        drawing_seen.append(("headline", data._pages_asked.drawing))
         return headline(engine, filters, threshold)
+
+    monkeypatch.setattr(data, "contract_problems", checking)
 
     # The page imports it from there, and data.load caches query-layer functions only.
     recording.__module__, recording.__qualname__ = headline.__module__, headline.__qualname__
@@ -684,7 +691,8 @@ def test_the_app_holds_guesses_off_while_it_draws_a_page(
     began = time.monotonic()
     at = run_app({})
     assert not at.exception
-    assert drawing_seen == [1]  # the Overview's headline, computed while the page was drawn
+    # The app's own checks before any page, and the Overview's headline: all while drawn.
+    assert drawing_seen == [("contract", 1), ("headline", 1)]
     assert data._pages_asked.drawing == 0
     assert began < data._pages_asked.at <= time.monotonic()  # quiet counts from its end
     clear_caches()
