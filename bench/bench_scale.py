@@ -538,7 +538,7 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         if phase in PAUSED_PHASES:
             time.sleep(pause)  # a user looking at the page: the app may prepare meanwhile
         statements.take()
-        profiler = _start_profile() if profile_dir else None
+        profiler = _ScriptProfile() if profile_dir else None
         began = time.perf_counter()
         try:
             step()
@@ -613,10 +613,6 @@ class _ScriptProfile:
 
     def dump_stats(self, path: str) -> None:
         self.profiler.dump_stats(path)
-
-
-def _start_profile() -> Any:
-    return _ScriptProfile()
 
 
 def _simulate_copy_change(url: str) -> float | None:

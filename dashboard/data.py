@@ -51,10 +51,10 @@ RECENT_CALLS = 64
 # Figures kept at most (the least recently used go first). Each is a few hundred KB at most:
 # aggregated frames, never rows of incidents.
 DRAWINGS_MAX = 256
-# The warm-up's guesses (other periods) wait until no page is being drawn and none has asked
-# for a figure for this long: on two cores, speculative work must not slow the pages people
-# are opening. Short, since a page being drawn holds the guesses off by itself: a user who
-# changes the period 2 s after a page appeared then finds most of it ready (with 1 s, and
+# The warm-up's guesses (other counties and periods) wait until no page is being drawn and none
+# has asked for a figure for this long: on two cores, speculative work must not slow the pages
+# people are opening. Short, since a page being drawn holds the guesses off by itself: a user
+# who changes the period 2 s after a page appeared then finds most of it ready (with 1 s, and
 # counted from a page's last question rather than its end, little was).
 QUIET_SECONDS = 0.25
 # "0" makes the copy prepare the next periods and counties of what users view only after each

@@ -123,7 +123,7 @@ def test_the_profile_of_a_step_sees_the_page_script_run_in_its_own_thread(tmp_pa
 
     from streamlit.testing.v1 import AppTest
 
-    profile = bench._start_profile()
+    profile = bench._ScriptProfile()
     try:
         AppTest.from_string("def drawn_here():\n    return 1\n\ndrawn_here()\n").run()
     finally:

@@ -888,8 +888,7 @@ def test_a_guess_gives_way_to_a_page_and_is_computed_again_once_the_server_is_qu
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.2)
     attempts: list[tuple[str, tuple[str, ...]]] = []
     slow_guess_started = threading.Event()
-    first_county = _counties_in_warm_up_order(demo_db_path)[0]
-    other_county = next(c for c in _counties_in_warm_up_order(demo_db_path) if c != first_county)
+    first_county, other_county = _counties_in_warm_up_order(demo_db_path)[:2]
     first_guess = ("last_28_days", (first_county,))
 
     def counted(engine, filters, threshold):
