@@ -14,6 +14,7 @@ import enum
 import functools
 import hashlib
 import importlib
+import json
 import logging
 import os
 import pickle
@@ -75,7 +76,10 @@ def _serving_copy(url: str, path: str) -> serving.ServingCopy:
     copy = serving.ServingCopy(source_engine(url), Path(path))
     copy.after_refresh(lambda state: warm(url))
     copy.between_refreshes(lambda: prepare_ahead(url))
+    restored = _restore_views(url, views_path(copy.path))
     copy.start()
+    if restored and prepares_ahead():
+        copy.wake()  # a copy still fresh at start is not refreshed at once, so not warmed
     return copy
 
 
@@ -199,6 +203,7 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     copy = serving_copy(url)
     if _preparing.call != call:
         copy.preempt()  # a guess being computed gives way (unless it is this very call)
+    _restored.discard(call)
     if _recent_calls.put(call) and prepares_ahead():
         copy.wake()  # a new view: prepare its next steps once the server is quiet
     return _load(*call, copy_generation)
@@ -407,6 +412,8 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 for name, _, filters, kwargs in recent
             ]
         )
+        if copy is not None:
+            _save_views(url, views_path(copy.path))
         codes: list[str] = []
         if recent:
             try:  # what every page reads first, before any figure
@@ -440,7 +447,8 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
             if _prepared.get((call, warmed_for)):
                 done += 1
                 continue
-            outcome = _prepare(call, warmed_for, index >= len(recent), copy, url, deadline)
+            guess = index >= len(recent) or call in _restored
+            outcome = _prepare(call, warmed_for, guess, copy, url, deadline)
             if outcome is None:
                 break
             if outcome:
@@ -492,6 +500,116 @@ def _prepare(
             _preparing.call = None
 
 
+# -- the views users looked at, kept across restarts --------------------------------------------
+#
+# A restarted server would otherwise start with no idea what users look at: every page cold
+# until someone opens it again. The recent calls (without the database URL, which may hold a
+# password) are written beside the copy at each warm-up, and a new process warms them again.
+
+VIEWS_FILE_VERSION = 1
+
+
+def views_path(copy_path: Path) -> Path:
+    """The file beside the serving copy that lists the views users looked at."""
+    return copy_path.with_name(copy_path.name + ".views.json")
+
+
+# Restored calls no page has asked for since the restart: the warm-up computes them as guesses
+# (waiting for a quiet server, giving way to pages), not as figures users are waiting for.
+_restored: set[tuple] = set()
+_views_saved: dict[Path, list] = {}
+
+
+def _encoded(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return {"date": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"tuple": [_encoded(part) for part in value]}
+    raise TypeError(f"a {type(value).__qualname__} is not kept across restarts")
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict) and value.keys() == {"date"}:
+        return dt.date.fromisoformat(value["date"])
+    if isinstance(value, dict) and value.keys() == {"tuple"} and isinstance(value["tuple"], list):
+        return tuple(_decoded(part) for part in value["tuple"])
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise ValueError(f"unexpected value {value!r}")
+
+
+def _save_views(url: str, path: Path) -> None:
+    """Write the recent calls for `url`, oldest first, unless they are what was written last.
+    A call whose arguments JSON cannot hold is left out; a failed write is logged only."""
+    views = []
+    for name, call_url, filters, kwargs in reversed(_recent_calls.newest_first()):
+        if call_url != url:
+            continue
+        try:
+            views.append(
+                {
+                    "function": name,
+                    "filters": {
+                        field.name: _encoded(getattr(filters, field.name))
+                        for field in dataclasses.fields(filters)
+                    },
+                    "kwargs": [[key, _encoded(value)] for key, value in kwargs],
+                }
+            )
+        except TypeError as error:
+            log.debug("view of %s not kept across restarts: %s", name, error)
+    if _views_saved.get(path) == views:
+        return
+    written = path.with_name(path.name + ".tmp")
+    try:
+        written.write_text(json.dumps({"version": VIEWS_FILE_VERSION, "views": views}))
+        written.replace(path)  # atomic: a process starting meanwhile reads the old or the new
+        _views_saved[path] = views
+    except OSError:
+        log.warning("could not keep the views users looked at in %s", path, exc_info=True)
+
+
+def _restore_views(url: str, path: Path) -> int:
+    """Put the views a previous process saved in `path` back among the recent calls for
+    `url`, as guesses; returns how many. A missing file restores nothing; an unreadable one,
+    or a view that names no query-layer function or holds unexpected values, is skipped with
+    a warning, never raised."""
+    try:
+        saved = json.loads(path.read_text())
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError):
+        log.warning("the views users looked at could not be read from %s", path, exc_info=True)
+        return 0
+    if not isinstance(saved, dict) or saved.get("version") != VIEWS_FILE_VERSION:
+        log.warning("%s is not a views file this version can read; ignored", path)
+        return 0
+    restored = 0
+    for view in saved.get("views") or []:
+        try:
+            name = view["function"]
+            module_name, _, function_name = name.rpartition(".")
+            if not module_name.startswith("queries.") or not callable(
+                getattr(importlib.import_module(module_name), function_name, None)
+            ):
+                raise ValueError(f"{name!r} is not a query-layer function")
+            filters = Filters(**{key: _decoded(value) for key, value in view["filters"].items()})
+            kwargs = tuple((str(key), _decoded(value)) for key, value in view["kwargs"])
+            call = (name, url, filters, kwargs)
+            hash(call)
+        except Exception as error:  # a file from another version, or edited by hand
+            log.warning("a view in %s was skipped: %r", path, str(error)[:200])
+            continue
+        if _recent_calls.put(call):
+            _restored.add(call)
+            restored += 1
+    if restored:
+        log.info("%d views users looked at before the restart will be prepared again", restored)
+    return restored
+
+
 def prepare_ahead(url: str) -> None:
     """After a page asked for something new (`load` wakes the copy's refreshing thread): once
     the server is quiet, the warm-up prepares the other periods and counties of it at once,
@@ -526,6 +644,8 @@ def clear() -> None:
     """Forget every cached result (tests, and the 'refresh data' button)."""
     st.cache_data.clear()
     _recent_calls.clear()
+    _restored.clear()
+    _views_saved.clear()
     _prepared.clear()
     _drawings.clear()
 

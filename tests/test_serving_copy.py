@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import shutil
 import threading
@@ -695,6 +696,124 @@ def test_the_app_holds_guesses_off_while_it_draws_a_page(
     assert drawing_seen == [("contract", 1), ("headline", 1)]
     assert data._pages_asked.drawing == 0
     assert began < data._pages_asked.at <= time.monotonic()  # quiet counts from its end
+    clear_caches()
+
+
+def _wait_until(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_views_users_looked_at_are_prepared_again_after_a_restart(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted server warms what users looked at before, as guesses: not while a page is
+    being drawn, and without any page asking first. The database URL is not written down."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    nakuru, mombasa_fy = filters_of({"county": "032"}), filters_of(
+        {"county": "001", "period": "this_fy"}
+    )
+    data.load(headline, source_url, nakuru, threshold=5)
+    data.load(headline, source_url, mombasa_fy, threshold=5)
+    data.warm(source_url, budget_seconds=0)  # each warm-up first writes the views down
+    kept = data.views_path(tmp_path / "copy.duckdb")
+    assert "queries.indicators.headline" in kept.read_text()
+    assert source_url not in kept.read_text()
+    data.serving_copy(source_url).stop()
+    clear_caches()  # the process ends: nothing of it is left in memory
+
+    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "1")
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    _counting_headline(monkeypatch, views)
+    with data.page_drawn():  # the first page after the restart is being drawn
+        copy = data.serving_copy(source_url)
+        time.sleep(1.0)
+        assert views == []
+    assert _wait_until(lambda: len(views) >= 2)
+    # Newest first, then the warm-up's other guesses.
+    assert views[:2] == [("this_fy", ("001",)), ("last_28_days", ("032",))]
+    data.load(headline, source_url, nakuru, threshold=5)
+    assert views.count(("last_28_days", ("032",))) == 1  # ready: not computed again
+    copy.stop()
+    clear_caches()
+
+
+def test_views_restored_after_a_restart_are_guesses_even_in_the_warm_up_after_a_refresh(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up that follows a refresh recomputes the recent calls at once, as figures users
+    are waiting for; restored ones nobody asked for since the restart wait for a quiet server."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)  # prepare-ahead off
+    data.load(headline, source_url, filters_of({"county": "032"}), threshold=5)
+    data.warm(source_url, budget_seconds=0)
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    views: list[tuple[str, tuple[str, ...]]] = []
+    _counting_headline(monkeypatch, views)
+    copy = data.serving_copy(source_url)
+    with data.page_drawn():
+        data.warm(source_url, budget_seconds=1.0)  # as after a refresh, while a page is drawn
+    assert views == []
+    data.warm(source_url, budget_seconds=60)
+    assert views[0] == ("last_28_days", ("032",))
+    copy.stop()
+    clear_caches()
+
+
+def test_views_kept_across_restarts_that_cannot_be_trusted_are_skipped_with_a_warning(
+    demo_db_path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clear_caches()
+    url = f"sqlite:///{demo_db_path}"
+    kept = tmp_path / "copy.duckdb.views.json"
+    good = {
+        "function": "queries.indicators.headline",
+        "filters": {
+            "start": {"date": "2026-10-01"},
+            "end": {"date": "2026-10-28"},
+            "preset": "custom",
+            "counties": {"tuple": ["032"]},
+        },
+        "kwargs": [["threshold", 5], ["streams", {"tuple": ["incidents"]}]],
+    }
+    bad = [
+        dict(good, function="os.system"),
+        dict(good, function="queries.indicators.no_such_function"),
+        dict(good, filters=dict(good["filters"], colour="red")),
+        dict(good, filters=dict(good["filters"], start={"date": "2026-11-30"})),  # after end
+        dict(good, kwargs=[["threshold", [5]]]),  # a list: not a value the app ever passes
+        "not a view",
+    ]
+    kept.write_text(json.dumps({"version": 1, "views": [*bad, good]}))
+    with caplog.at_level(logging.WARNING, logger="dashboard.data"):
+        assert data._restore_views(url, kept) == 1
+    skipped = [r for r in caplog.records if "was skipped" in r.getMessage()]
+    assert len(skipped) == len(bad)
+    [(name, call_url, filters, kwargs)] = data._recent_calls.newest_first()
+    assert (name, call_url) == ("queries.indicators.headline", url)
+    assert (filters.start, filters.end, filters.counties) == (
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 28),
+        ("032",),
+    )
+    assert kwargs == (("threshold", 5), ("streams", ("incidents",)))
+
+    for text_ in ("{not json", json.dumps({"version": 99, "views": [good]}), json.dumps([good])):
+        clear_caches()
+        caplog.clear()
+        kept.write_text(text_)
+        with caplog.at_level(logging.WARNING, logger="dashboard.data"):
+            assert data._restore_views(url, kept) == 0
+        assert len(data._recent_calls) == 0
+        assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert data._restore_views(url, tmp_path / "absent.json") == 0
     clear_caches()
 
 
