@@ -1028,6 +1028,11 @@ def _measure_all(
     for run in range(1, args.runs + 1):
         zygote = None if args.spawn else Zygote(url, env)
         for case in cases:
+            if serving:
+                # Each page's process starts as a fresh server with nothing kept from the ones
+                # before (the views an app keeps beside its copy: bench_restart.py measures a
+                # restart that has them).
+                copy.with_name(copy.name + ".views.json").unlink(missing_ok=True)
             began = time.perf_counter()
             try:
                 if zygote is None:

@@ -714,8 +714,9 @@ def test_the_views_users_looked_at_are_prepared_again_after_a_restart(
     """A restarted server warms what users looked at before, as guesses: not while a page is
     being drawn, and without any page asking first. The database URL is not written down."""
     source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
-    nakuru, mombasa_fy = filters_of({"county": "032"}), filters_of(
-        {"county": "001", "period": "this_fy"}
+    nakuru, mombasa_fy = (
+        filters_of({"county": "032"}),
+        filters_of({"county": "001", "period": "this_fy"}),
     )
     data.load(headline, source_url, nakuru, threshold=5)
     data.load(headline, source_url, mombasa_fy, threshold=5)
