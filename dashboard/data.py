@@ -32,7 +32,14 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from queries import db, reference, serving
-from queries.filters import Filters, other_counties, other_periods
+from queries.filters import (
+    Filters,
+    other_counties,
+    other_periods,
+    preset_period,
+    today_eat,
+)
+from queries.reference import as_of_date
 
 log = logging.getLogger(__name__)
 
@@ -378,6 +385,22 @@ _prepared = _Recent(WARM_RESULTS_MAX)
 _warming = threading.Lock()
 
 
+def _on_as_of(call: tuple, as_of: dt.date | None) -> tuple:
+    """The call with its preset period counted back from the data's as-of date `as_of`, as the
+    filter bar makes it on that date (a custom period, or no known date, leaves it as it is):
+    a view a user had open yesterday is asked for today with today's period."""
+    name, url, filters, kwargs = call
+    if as_of is None or filters.as_of in (None, as_of):
+        return call
+    try:
+        start, end = preset_period(filters.preset, as_of)
+    except KeyError:  # a custom period
+        return call
+    if start > end:
+        return call
+    return (name, url, dataclasses.replace(filters, as_of=as_of, start=start, end=end), kwargs)
+
+
 def warm(url: str, budget_seconds: float | None = None) -> int:
     """After each refresh of the copy: recompute the most recent cached calls for `url`
     against the copy's new data, newest first, so that users keep finding their figures ready
@@ -406,15 +429,10 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         copy = serving_copy(url)
         warmed_for = generation(url)
         recent = [call for call in _recent_calls.newest_first() if call[1] == url]
-        by_period = _rank_by_rank(
-            [
-                [(name, url, other, kwargs) for other in other_periods(filters)]
-                for name, _, filters, kwargs in recent
-            ]
-        )
         if copy is not None:
             _save_views(url, views_path(copy.path))
         codes: list[str] = []
+        anchor = None
         if recent:
             try:  # what every page reads first, before any figure
                 for read in (
@@ -426,8 +444,19 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 ):
                     read(url)
                 codes = counties_most_looked_at(county_list(url))
+                anchor = as_of_date(data_as_of(url), fallback=today_eat())
             except Exception:
                 log.warning("warm-up of the reference data failed", exc_info=True)
+        # Once the data reach a new day, pages ask for their periods counted back from it.
+        moved = {call: _on_as_of(call, anchor) for call in recent}
+        recent = list(dict.fromkeys(moved.values()))
+        guesses_only = {after for before, after in moved.items() if before in _restored}
+        by_period = _rank_by_rank(
+            [
+                [(name, url, other, kwargs) for other in other_periods(filters)]
+                for name, _, filters, kwargs in recent
+            ]
+        )
         by_county = _rank_by_rank(
             [
                 [(name, url, other, kwargs) for other in other_counties(filters, codes)]
@@ -447,7 +476,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
             if _prepared.get((call, warmed_for)):
                 done += 1
                 continue
-            guess = index >= len(recent) or call in _restored
+            guess = index >= len(recent) or call in guesses_only
             outcome = _prepare(call, warmed_for, guess, copy, url, deadline)
             if outcome is None:
                 break

@@ -744,6 +744,46 @@ def test_the_views_users_looked_at_are_prepared_again_after_a_restart(
     clear_caches()
 
 
+def test_a_view_from_an_earlier_day_is_warmed_with_its_period_counted_back_from_today(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page opened when the data's as-of date was a day earlier asks, once the data reach
+    a new day, for its preset period counted back from the new date: that is what the warm-up
+    prepares (a custom period stays as it was)."""
+    source_url = _app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    computed: list[tuple[str, dt.date, dt.date, dt.date]] = []
+
+    def recording(engine, filters, threshold):
+        computed.append((filters.preset, filters.start, filters.end, filters.as_of))
+        return headline(engine, filters, threshold)
+
+    monkeypatch.setattr(indicators, "headline", recording)
+    today = filters_of({})  # the demo's as-of date, as the app's filter bar sets it
+    day_before = today.as_of - dt.timedelta(days=1)
+    yesterday = dataclasses.replace(
+        today, as_of=day_before, start=day_before - dt.timedelta(days=27), end=day_before
+    )
+    custom = filters_of({"period": "custom", "from": "2025-07-01", "to": "2025-09-30"})
+    custom = dataclasses.replace(custom, as_of=day_before)
+    data.load(headline, source_url, yesterday, threshold=5)
+    data.load(headline, source_url, custom, threshold=5)  # the newest
+    computed.clear()
+    data.warm(source_url, budget_seconds=60)
+    # Yesterday's 28 days are not prepared again, today's are, first (the custom period is
+    # still cached as it was); the custom period keeps its dates, for other counties too.
+    assert computed[0] == ("last_28_days", today.start, today.end, today.as_of)
+    assert ("last_28_days", yesterday.start, yesterday.end, day_before) not in computed
+    assert {view[1:] for view in computed if view[0] == "custom"} == {
+        (dt.date(2025, 7, 1), dt.date(2025, 9, 30), day_before)
+    }
+    assert today.end - today.start == dt.timedelta(days=27)
+    before = len(computed)
+    data.load(headline, source_url, today, threshold=5)
+    assert len(computed) == before  # ready: not computed again
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
 def test_views_restored_after_a_restart_are_guesses_even_in_the_warm_up_after_a_refresh(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
