@@ -514,6 +514,8 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
     idle_mb = rss_mb()
     statements = StatementLog()
     statements.install()
+    collections = GcClock()
+    collections.install()
     at = _app_test(case)
     county_to = PROFILE_COUNTY_TO if case.is_profile else COUNTY_TO
     steps = {
@@ -538,6 +540,7 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         if phase in PAUSED_PHASES:
             time.sleep(pause)  # a user looking at the page: the app may prepare meanwhile
         statements.take()
+        collections.take()
         profiler = _ScriptProfile() if profile_dir else None
         began = time.perf_counter()
         try:
@@ -552,6 +555,7 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
                 str(Path(profile_dir) / f"{case.url_path or 'overview'}-{phase}.prof")
             )
         records = statements.take()
+        collected = collections.take()
         slowest = sorted(records, key=lambda r: r[0], reverse=True)[:SLOWEST]
         phases[phase] = {
             "seconds": seconds,
@@ -563,6 +567,10 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
             ],
             # Which engine answered: with a serving copy, "duckdb" once the copy is ready.
             "engines": {e: sum(r[3] == e for r in records) for e in {r[3] for r in records}},
+            # Python's garbage collections during the step (any thread): their seconds, and
+            # how many were full (generation 2), which scan every object not frozen.
+            "gc_seconds": sum(seconds for _, seconds in collected),
+            "gc_full": sum(generation == 2 for generation, _ in collected),
             "error": problem,
         }
         if warmup is not None:
@@ -584,6 +592,31 @@ def child_measure(url: str, case: PageCase, import_seconds: float | None = None)
         "phases": phases,
         "error": error,
     }
+
+
+class GcClock:
+    """Times Python's garbage collections (gc.callbacks): (generation, seconds) of each since
+    the last `take`."""
+
+    def __init__(self) -> None:
+        self._began: float | None = None
+        self._done: list[tuple[int, float]] = []
+
+    def install(self) -> None:
+        import gc
+
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self._began is not None:
+            self._done.append((info["generation"], time.perf_counter() - self._began))
+            self._began = None
+
+    def take(self) -> list[tuple[int, float]]:
+        done, self._done = self._done, []
+        return done
 
 
 class _ScriptProfile:
@@ -1053,10 +1086,13 @@ def _measure_all(
             }
             results.append(result)
             cold = measured.get("phases", {}).get("cold", {}).get("seconds")
+            steps = measured.get("phases", {}).values()
             print(
                 f"  {engine} {size_label(incidents)} {case.title}: "
                 + (f"cold {cold:.2f} s" if cold is not None else "no cold figure")
                 + f", process {time.perf_counter() - began:.1f} s"
+                + f", garbage collection in the steps {sum(p.get('gc_seconds', 0) for p in steps):.2f} s"
+                + f" ({sum(p.get('gc_full', 0) for p in steps)} full)"
                 + (f"  ERROR {measured['error']}" if measured.get("error") else ""),
                 flush=True,
             )

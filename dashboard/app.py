@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st
 
-from dashboard import access, data, styles
+from dashboard import access, data, heap, styles
 from dashboard.context import PageContext, set_current
 from dashboard.filter_bar import filter_bar
 from dashboard.pages import visible_pages
@@ -40,6 +40,7 @@ def _configure_logging() -> None:
 
 
 _configure_logging()
+heap.freeze_long_lived_objects()  # the first run only
 
 st.set_page_config(
     page_title="Usalama Mitaani dashboard",
