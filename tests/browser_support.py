@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright
 
 from dashboard.briefing.pdf import CHROMIUM, CHROMIUM_ARGS
+from tests.isolation import server_options
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_SCRIPT = PROJECT_ROOT / "dashboard" / "app.py"
@@ -97,7 +98,8 @@ def serve_app(
             see the real exception; None keeps .streamlit/config.toml's setting, to test what
             users see.
         options: more `streamlit run` options, e.g. `("--secrets.files", "/tmp/x/secrets.toml")`
-            to read secrets from a temporary file instead of the project's `.streamlit/`.
+            to read secrets from a temporary file; without one, the server reads the suite's
+            empty secrets file (tests/isolation.py), never the developer's or the project's.
 
     Raises:
         RuntimeError: the server exited or did not answer in time (the message has its log).
@@ -121,7 +123,7 @@ def serve_app(
     ]
     if show_error_details is not None:
         command += ["--client.showErrorDetails", show_error_details]
-    command += list(options)
+    command += server_options(options)
     process_env = {**os.environ, **(env or {})}
     with tempfile.TemporaryFile(prefix="streamlit-log-") as log:
 

@@ -21,7 +21,13 @@ from sqlalchemy.pool import NullPool
 
 from queries.schema import metadata
 from tests.clock import TEST_TODAY
+from tests.isolation import drop_app_settings, read_only_suite_secrets
 from tests.pg_server import PostgresServer, start_postgres, stop_postgres
+
+# Before anything reads them: the developer's own settings and secrets never reach the app under
+# test (tests/isolation.py).
+_DROPPED_SETTINGS = drop_app_settings()
+read_only_suite_secrets()
 
 # Tests must not depend on the machine's timezone: pin it for this process, its children (the
 # Streamlit server of browser tests) and PostgreSQL sessions. USALAMA_TEST_TZ lets a developer
@@ -252,6 +258,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"PostgreSQL {server.version} test server on 127.0.0.1:{server.port}: "
             f"initdb {server.initdb_seconds:.2f} s, start {server.start_seconds:.2f} s"
+        )
+    if _DROPPED_SETTINGS:
+        terminalreporter.write_line(
+            "settings of this shell left out of the app under test: " + ", ".join(_DROPPED_SETTINGS)
         )
     if _require_all_suites() and _NOT_RUN:
         terminalreporter.section("tests that did not run (USALAMA_REQUIRE_ALL_SUITES=1)", red=True)
