@@ -401,6 +401,18 @@ def _on_as_of(call: tuple, as_of: dt.date | None) -> tuple:
     return (name, url, dataclasses.replace(filters, as_of=as_of, start=start, end=end), kwargs)
 
 
+def _is_nationwide(qualified_name: str) -> bool:
+    """Whether a query-layer function gives the same result for every county and ward (it
+    says so with a `nationwide` attribute, e.g. `queries.indicators.national_standing`): the
+    warm-up's guesses of other counties would compute that result again under new keys."""
+    module_name, _, function_name = qualified_name.rpartition(".")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError):
+        return False
+    return bool(getattr(function, "nationwide", False))
+
+
 def warm(url: str, budget_seconds: float | None = None) -> int:
     """After each refresh of the copy: recompute the most recent cached calls for `url`
     against the copy's new data, newest first, so that users keep finding their figures ready
@@ -461,6 +473,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
             [
                 [(name, url, other, kwargs) for other in other_counties(filters, codes)]
                 for name, _, filters, kwargs in recent
+                if not _is_nationwide(name)
             ]
         )
         # A user changes the period or the county next: the most looked-at county, then the

@@ -3,6 +3,7 @@ several filter combinations."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import formatting
 from dashboard.charts.profile import RANK_COLUMN
 from dashboard.pages import COUNTY_PROFILE, OVERVIEW, Page
+from queries import indicators
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, county_league, county_scorecard, indicators_frame
@@ -110,3 +112,43 @@ def test_county_profile(run_page, demo_db_path, params) -> None:
     assert sorted(shown_wards.index) == sorted(wards.index)
     assert shown_wards["Incidents"].astype(int).sum() == wards["incidents_reported"].sum()
     assert code in str(at.query_params.get("county"))  # the choice is written to the URL
+
+
+def test_a_change_of_county_reads_the_national_standing_again_only_for_a_new_period(
+    run_page, demo_db_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scorecard's national figures and ranks do not depend on the county: the County
+    profile reads them once per period, and a change of county shows the new county's own
+    values and rank."""
+    asked: list[Filters] = []
+    original = indicators.national_standing
+
+    @functools.wraps(original)  # the cache finds it by the original's import path
+    def counted(engine, filters, threshold):
+        asked.append(filters)
+        return original(engine, filters, threshold)
+
+    monkeypatch.setattr(indicators, "national_standing", counted)
+    at = run_page(COUNTY_PROFILE, {"county": "032"})
+    assert len(asked) == 1
+    at.multiselect(key="f_counties").set_value(["047"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(asked) == 1  # found in the cache: the same for every county
+    assert asked[0].county_codes is None and asked[0].scope is None
+
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    expected = county_scorecard(engine, filters_of({"county": "047"}), 5).set_index("indicator")
+    shown = _table(at, "Indicator").set_index("Indicator")
+    assert "Nairobi" in shown.columns[0]
+    for key, row in expected.iterrows():
+        indicator = INDICATOR_BY_KEY[key]
+        assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
+            indicator, row["county_value"], bool(row["county_suppressed"]), 5
+        )
+        rank = shown[RANK_COLUMN][indicator.label]
+        assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
+
+    asked.clear()  # county_scorecard, above, asked too
+    at.selectbox(key="f_preset").set_value("this_fy").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [f.preset for f in asked] == ["this_fy"]  # another period: read again

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import shutil
@@ -27,7 +28,7 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from streamlit.runtime.caching import cache_utils
 
 from dashboard import data
-from dashboard.pages import INCIDENTS, visible_pages
+from dashboard.pages import COUNTY_PROFILE, INCIDENTS, visible_pages
 from queries import indicators, quality, reference, serving
 from queries.db import TIMEOUT_ENV_VAR, QueryTimeout, make_engine, read_frame
 from queries.demo import build_demo
@@ -628,6 +629,53 @@ def test_after_the_warm_up_a_page_finds_its_next_county_ready(
         event.remove(Engine, "before_cursor_execute", record)
     assert not at.exception
     assert "Nakuru" in " ".join(m.value for m in at.markdown)
+    assert statements == []
+    data.serving_copy(source_url).stop()
+    clear_caches()
+
+
+def test_the_warm_up_prepares_the_next_county_profile_without_guessing_the_nation_per_county(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scorecard's national standing is the same for every county: the warm-up computes it
+    for other periods, never once per county (47 copies of the costliest read under new
+    keys), and the next county's profile is still ready."""
+    path = tmp_path / "copy.duckdb"
+    ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path).refresh()
+    use_demo_db(demo_db_path, monkeypatch)
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "0")
+    computed: list = []
+    original = indicators.national_standing
+
+    @functools.wraps(original)  # the cache finds it by the original's import path
+    def counted(engine, filters, threshold):
+        computed.append(filters)
+        return original(engine, filters, threshold)
+
+    monkeypatch.setattr(indicators, "national_standing", counted)
+    clear_caches()
+    source_url = f"sqlite:///{demo_db_path}"
+    at = run_app({"county": "032"}, path_of(COUNTY_PROFILE))
+    assert not at.exception
+    monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
+    data.warm(source_url, budget_seconds=120)
+    assert len(computed) > 1  # the page's period, then others
+    assert all(f.counties == () and f.wards == () and f.scope is None for f in computed)
+    assert len({(f.start, f.end, f.comparison) for f in computed}) == len(computed)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        at.multiselect(key="f_counties").set_value(["047"]).run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert not at.exception
+    assert at.title[0].value == "Nairobi County profile"
     assert statements == []
     data.serving_copy(source_url).stop()
     clear_caches()

@@ -8,7 +8,14 @@ from dashboard import components, data
 from dashboard.charts import overview, profile
 from dashboard.context import current
 from dashboard.pages import COUNTY_PROFILE
-from queries.indicators import county_scorecard, headline, indicators_frame
+from queries.indicators import (
+    county_alone,
+    headline,
+    indicators_frame,
+    national_standing,
+    nationwide,
+    scorecard_of,
+)
 from queries.trends import STREAM_LABELS, comparison_streams_by_week, streams_by_week
 
 context = current()
@@ -39,7 +46,13 @@ components.headline_cards(cards, COUNTY_PROFILE.cards, context, per_row=4)
 components.suppression_note(context)
 
 st.subheader(f"{name} against Kenya")
-scorecard = data.load(county_scorecard, url, filters, threshold=threshold)
+# The national figures and ranks are read once per period for every county's scorecard: a
+# change of county reads only the new county.
+scorecard = scorecard_of(
+    data.load(national_standing, url, nationwide(filters), threshold=threshold),
+    data.load(indicators_frame, url, county_alone(filters), threshold=threshold),
+    code,
+)
 components.data_table(
     profile.scorecard_table(scorecard, name, threshold),
     context,

@@ -483,18 +483,70 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     return frame
 
 
-def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
-    """One county's indicators beside the national figure and its rank among the counties.
+def nationwide(filters: Filters) -> Filters:
+    """The selection's period, comparison and as-of date over the whole country: no county,
+    ward or scope. A scorecard's national figures and ranks are computed over these, so that
+    one computation serves the scorecard of every county for that period."""
+    return Filters(
+        start=filters.start,
+        end=filters.end,
+        preset=filters.preset,
+        comparison=filters.comparison,
+        as_of=filters.as_of,
+    )
 
-    The county is the single county of `filters.county_codes` (wards are ignored: ranks compare
-    whole counties). The national figure and ranks are computed over all counties without the
-    user's scope; only the aggregate and this county's rank leave the function, never another
-    county's value.
 
-    Grain: one row per indicator. Columns: indicator, label, unit, kind, county_value,
-    county_suppressed, national_value, national_suppressed, rank (1 = best where the indicator
-    has a direction, else 1 = highest; null when the county's value is missing or hidden),
-    ranked_counties (how many counties have a value).
+def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """Every indicator's national figure and each county's rank on it, over the whole country
+    whatever places `filters` name (`nationwide`): what a county's scorecard sets its own
+    values against (`scorecard_of`).
+
+    Ranks, never values, of the counties leave this function: a county coordinator's page
+    holds this frame to find its own county's rank (it shows no other row). A county whose
+    value is missing or hidden by the privacy rule (as the all-county frame hides it,
+    secondary suppression included) has no rank.
+
+    Grain: one row per indicator per county. Columns: indicator, county_code, rank (1 = best
+    where the indicator has a direction, else 1 = highest; null when unranked),
+    ranked_counties (how many counties have a value), national_value, national_suppressed.
+    """
+    everywhere = nationwide(filters)
+    by_county, national = together(
+        lambda: indicators_frame(engine, everywhere, threshold, "county"),
+        lambda: indicators_frame(engine, everywhere, threshold),
+    )
+    by_county, national = by_county.set_index("county_code"), national.iloc[0]
+    parts = []
+    for indicator in INDICATORS:
+        flag = flag_column(indicator.key)
+        hidden = by_county[flag] if flag in by_county else pd.Series(False, index=by_county.index)
+        values = by_county[indicator.key].astype("float64").mask(hidden.astype(bool))
+        ranks = values.rank(ascending=indicator.higher_is_better is False, method="min")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "indicator": indicator.key,
+                    "county_code": by_county.index,
+                    "rank": pd.array(ranks.to_numpy(), dtype="Int64"),
+                    "ranked_counties": int(values.notna().sum()),
+                    "national_value": _cell(national, indicator.key),
+                    "national_suppressed": bool(national.get(flag, False)),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+# Its result is the same for every county and ward (it reads `nationwide(filters)`): the serving
+# copy's warm-up guesses its other periods, never its other counties (dashboard.data).
+national_standing.nationwide = True  # type: ignore[attr-defined]
+
+
+def county_alone(filters: Filters) -> Filters:
+    """The selection's one county, whole (no wards) and without the user's scope, for the
+    county's own scorecard values: `indicators_frame` over these is that county alone, so none
+    of its rehab cells needs the secondary suppression the all-county frame applies on behalf
+    of other counties.
 
     Raises:
         ValueError: the filters do not name exactly one county.
@@ -502,52 +554,65 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
     codes = filters.county_codes
     if codes is None or len(codes) != 1:
         raise ValueError("the scorecard needs exactly one county")
-    code = codes[0]
-    # The same as-of date as the page (else every measure below looks it up again).
-    everywhere = Filters(
-        start=filters.start,
-        end=filters.end,
-        preset=filters.preset,
-        comparison=filters.comparison,
-        as_of=filters.as_of,
-    )
-    # The county alone: beside only the national total, none of its rehab cells needs secondary
-    # suppression, which the all-county frame applies on behalf of other counties. The other
-    # streams are not suppressed, so the county's row of the all-county frame is the county
-    # alone: only the rehab stream is read again.
-    by_county, national, alone_rehab = together(
-        lambda: indicators_frame(engine, everywhere, threshold, "county"),
-        lambda: indicators_frame(engine, everywhere, threshold),
-        lambda: indicators_frame(
-            engine, replace(everywhere, counties=(code,)), threshold, streams=("rehab",)
-        ),
-    )
-    by_county, national = by_county.set_index("county_code"), national.iloc[0]
-    alone_rehab = alone_rehab.iloc[0]
-    alone = pd.concat([by_county.loc[code].drop(alone_rehab.index, errors="ignore"), alone_rehab])
+    return replace(nationwide(filters), counties=(codes[0],))
+
+
+def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.DataFrame:
+    """One county's scorecard: its own indicators (`county`: `indicators_frame` over
+    `county_alone`, one row) beside the national figure and its rank (`standing`:
+    `national_standing`).
+
+    Grain: one row per indicator. Columns: indicator, label, unit, kind, county_value,
+    county_suppressed, national_value, national_suppressed, rank (null when the county's value
+    is missing or hidden), ranked_counties.
+    """
+    alone = county.iloc[0]
+    ranked = standing[standing["county_code"] == code].set_index("indicator")
     rows = []
     for indicator in INDICATORS:
-        flag = flag_column(indicator.key)
-        hidden = by_county[flag] if flag in by_county else pd.Series(False, index=by_county.index)
-        values = by_county[indicator.key].astype("float64").mask(hidden.astype(bool))
-        ascending = indicator.higher_is_better is False
-        ranks = values.rank(ascending=ascending, method="min")
-        county_hidden = bool(alone.get(flag, False))
+        key = indicator.key
+        placed = ranked.loc[key] if key in ranked.index else None
+        rank = None if placed is None or pd.isna(placed["rank"]) else int(placed["rank"])
+        national = standing[standing["indicator"] == key].iloc[0]
         rows.append(
             {
-                "indicator": indicator.key,
+                "indicator": key,
                 "label": indicator.label,
                 "unit": indicator.unit,
                 "kind": indicator.kind,
-                "county_value": _cell(alone, indicator.key),
-                "county_suppressed": county_hidden,
-                "national_value": _cell(national, indicator.key),
-                "national_suppressed": bool(national.get(flag, False)),
-                "rank": None if pd.isna(ranks.get(code)) else int(ranks[code]),
-                "ranked_counties": int(values.notna().sum()),
+                "county_value": _cell(alone, key),
+                "county_suppressed": bool(alone.get(flag_column(key), False)),
+                "national_value": _cell(national, "national_value"),
+                "national_suppressed": bool(national["national_suppressed"]),
+                "rank": rank,
+                "ranked_counties": int(national["ranked_counties"]),
             }
         )
     return pd.DataFrame(rows)
+
+
+def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """One county's indicators beside the national figure and its rank among the counties
+    (`scorecard_of` of `national_standing` and the county alone).
+
+    The county is the single county of `filters.county_codes` (wards are ignored: ranks compare
+    whole counties). The national figure and ranks are computed over all counties without the
+    user's scope; only the aggregate and this county's rank leave the function, never another
+    county's value.
+
+    Grain and columns: those of `scorecard_of`.
+
+    Raises:
+        ValueError: the filters do not name exactly one county.
+    """
+    alone = county_alone(filters)
+    # The same as-of date for both parts (else every measure below looks it up again).
+    alone = with_as_of(engine, alone)
+    standing, county = together(
+        lambda: national_standing(engine, alone, threshold),
+        lambda: indicators_frame(engine, alone, threshold),
+    )
+    return scorecard_of(standing, county, alone.counties[0])
 
 
 def comparison_note(engine: Engine, filters: Filters) -> str | None:
