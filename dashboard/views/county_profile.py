@@ -9,6 +9,7 @@ from dashboard.charts import overview, profile
 from dashboard.context import current
 from dashboard.pages import COUNTY_PROFILE
 from queries.indicators import (
+    PROTECTED_STREAMS,
     county_alone,
     headline,
     indicators_frame,
@@ -46,11 +47,13 @@ components.headline_cards(cards, COUNTY_PROFILE.cards, context, per_row=4)
 components.suppression_note(context)
 
 st.subheader(f"{name} against Kenya")
-# The national figures and ranks are read once per period for every county's scorecard: a
-# change of county reads only the new county.
+# The national figures, ranks and unprotected values are read once per period for every county's
+# scorecard: a change of county reads only the new county's rehab figures.
 scorecard = scorecard_of(
     data.load(national_standing, url, nationwide(filters), threshold=threshold),
-    data.load(indicators_frame, url, county_alone(filters), threshold=threshold),
+    data.load(
+        indicators_frame, url, county_alone(filters), threshold=threshold, streams=PROTECTED_STREAMS
+    ),
     code,
 )
 components.data_table(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -340,6 +341,9 @@ INDICATOR_KEYS: tuple[str, ...] = tuple(INDICATOR_BY_KEY)
 
 
 STREAMS = tuple(STREAM_SELECTS)
+# The streams the privacy rule covers: their values are published per place only as that place
+# alone, never read off another selection's frame.
+PROTECTED_STREAMS: tuple[str, ...] = ("rehab",)
 
 
 def indicator_select(key: str, dialect: str, filters: Filters, grain: Grain = None) -> Select:
@@ -501,14 +505,17 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     whatever places `filters` name (`nationwide`): what a county's scorecard sets its own
     values against (`scorecard_of`).
 
-    Ranks, never values, of the counties leave this function: a county coordinator's page
-    holds this frame to find its own county's rank (it shows no other row). A county whose
-    value is missing or hidden by the privacy rule (as the all-county frame hides it,
-    secondary suppression included) has no rank.
+    Besides ranks, each county's value is kept for the streams the privacy rule does not
+    cover (incidents, RAs, training: the figures the county league shows); a rehab value
+    never leaves this function, only its rank. A county coordinator's page holds this frame
+    to read its own county's row and shows no other. A county whose value is missing or hidden
+    by the privacy rule (as the all-county frame hides it, secondary suppression included) has
+    no rank.
 
-    Grain: one row per indicator per county. Columns: indicator, county_code, rank (1 = best
-    where the indicator has a direction, else 1 = highest; null when unranked),
-    ranked_counties (how many counties have a value), national_value, national_suppressed.
+    Grain: one row per indicator per county. Columns: indicator, county_code, county_value
+    (null for rehab indicators), rank (1 = best where the indicator has a direction, else
+    1 = highest; null when unranked), ranked_counties (how many counties have a value),
+    national_value, national_suppressed.
     """
     everywhere = nationwide(filters)
     by_county, national = together(
@@ -527,12 +534,13 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
                 {
                     "indicator": indicator.key,
                     "county_code": by_county.index,
+                    "county_value": math.nan if indicator.stream in PROTECTED_STREAMS else values,
                     "rank": pd.array(ranks.to_numpy(), dtype="Int64"),
                     "ranked_counties": int(values.notna().sum()),
                     "national_value": _cell(national, indicator.key),
                     "national_suppressed": bool(national.get(flag, False)),
                 }
-            )
+            ).astype({"county_value": "float64"})
         )
     return pd.concat(parts, ignore_index=True)
 
@@ -544,9 +552,9 @@ national_standing.nationwide = True  # type: ignore[attr-defined]
 
 def county_alone(filters: Filters) -> Filters:
     """The selection's one county, whole (no wards) and without the user's scope, for the
-    county's own scorecard values: `indicators_frame` over these is that county alone, so none
-    of its rehab cells needs the secondary suppression the all-county frame applies on behalf
-    of other counties.
+    county's own rehab values on its scorecard: `indicators_frame` over these is that county
+    alone, so none of its rehab cells needs the secondary suppression the all-county frame
+    applies on behalf of other counties.
 
     Raises:
         ValueError: the filters do not name exactly one county.
@@ -558,34 +566,36 @@ def county_alone(filters: Filters) -> Filters:
 
 
 def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.DataFrame:
-    """One county's scorecard: its own indicators (`county`: `indicators_frame` over
-    `county_alone`, one row) beside the national figure and its rank (`standing`:
-    `national_standing`).
+    """One county's scorecard: its values and ranks from `standing` (`national_standing`),
+    its rehab values from `county` (`indicators_frame` of the rehab stream over
+    `county_alone`, one row), beside the national figures.
 
     Grain: one row per indicator. Columns: indicator, label, unit, kind, county_value,
     county_suppressed, national_value, national_suppressed, rank (null when the county's value
     is missing or hidden), ranked_counties.
     """
     alone = county.iloc[0]
-    ranked = standing[standing["county_code"] == code].set_index("indicator")
+    own = standing[standing["county_code"] == code].set_index("indicator")
+    national = standing.drop_duplicates("indicator").set_index("indicator")
     rows = []
     for indicator in INDICATORS:
         key = indicator.key
-        placed = ranked.loc[key] if key in ranked.index else None
+        placed = own.loc[key] if key in own.index else None
         rank = None if placed is None or pd.isna(placed["rank"]) else int(placed["rank"])
-        national = standing[standing["indicator"] == key].iloc[0]
+        protected = indicator.stream in PROTECTED_STREAMS
+        value = _cell(alone, key) if protected or placed is None else _cell(placed, "county_value")
         rows.append(
             {
                 "indicator": key,
                 "label": indicator.label,
                 "unit": indicator.unit,
                 "kind": indicator.kind,
-                "county_value": _cell(alone, key),
+                "county_value": value,
                 "county_suppressed": bool(alone.get(flag_column(key), False)),
-                "national_value": _cell(national, "national_value"),
-                "national_suppressed": bool(national["national_suppressed"]),
+                "national_value": _cell(national.loc[key], "national_value"),
+                "national_suppressed": bool(national.loc[key, "national_suppressed"]),
                 "rank": rank,
-                "ranked_counties": int(national["ranked_counties"]),
+                "ranked_counties": int(national.loc[key, "ranked_counties"]),
             }
         )
     return pd.DataFrame(rows)
@@ -610,7 +620,7 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
     alone = with_as_of(engine, alone)
     standing, county = together(
         lambda: national_standing(engine, alone, threshold),
-        lambda: indicators_frame(engine, alone, threshold),
+        lambda: indicators_frame(engine, alone, threshold, streams=PROTECTED_STREAMS),
     )
     return scorecard_of(standing, county, alone.counties[0])
 
