@@ -13,7 +13,7 @@ import pytest
 
 from queries.db import make_engine
 from queries.filters import Filters
-from queries.indicators import INDICATOR_KEYS, county_scorecard, indicators_frame
+from queries.indicators import INDICATOR_KEYS, INDICATORS, county_scorecard, indicators_frame
 
 LAUNCH = pd.Timestamp("2025-06-08")
 
@@ -228,3 +228,39 @@ def test_the_scorecard_shows_the_county_alone(
         if not ok:
             wrong[key] = (got, value)
     assert wrong == {}
+
+
+def test_the_scorecard_ranks_the_county_among_all_counties_as_pandas_does(
+    raw, demo_db_path
+) -> None:
+    """Ranks and national figures of the streams the privacy rule does not cover, worked out
+    from every county's own figures in pandas: 1 = best where the indicator has a direction
+    (lowest first where lower is better), else 1 = highest; ties share the best rank; counties
+    without a value are not ranked."""
+    latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
+    start, end = latest - dt.timedelta(days=89), latest
+    codes = sorted(raw["counties"]["code"])
+    per_county = pd.DataFrame(
+        {code: expected_indicators(raw, start, end, [code]) for code in codes}
+    ).T
+    national = expected_indicators(raw, start, end, None)
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    unprotected = [i for i in INDICATORS if i.stream != "rehab"]
+    for code in ("032", "005"):
+        filters = Filters(start=start, end=end, preset="custom", counties=(code,))
+        card = county_scorecard(engine, filters, 5).set_index("indicator")
+        for indicator in unprotected:
+            values = per_county[indicator.key].astype(float)
+            ranks = values.rank(ascending=indicator.higher_is_better is False, method="min")
+            row = card.loc[indicator.key]
+            expected_rank = None if math.isnan(values[code]) else int(ranks[code])
+            assert row["rank"] == expected_rank or (
+                expected_rank is None and pd.isna(row["rank"])
+            ), (code, indicator.key, row["rank"], expected_rank)
+            assert row["ranked_counties"] == int(values.notna().sum()), indicator.key
+            if math.isnan(national[indicator.key]):
+                assert pd.isna(row["national_value"]), indicator.key
+            else:
+                assert math.isclose(
+                    row["national_value"], national[indicator.key], rel_tol=1e-9, abs_tol=1e-9
+                ), indicator.key
