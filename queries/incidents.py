@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal
 
 import pandas as pd
 from sqlalchemy import (
@@ -73,8 +72,6 @@ AGE_BAND_LABELS: tuple[str, ...] = tuple(label for label, _ in AGE_BANDS)
 
 # Kenya's bounding box (queries.geography): points outside it are data-entry errors, not drawn.
 COORDINATE_STATUSES = ("in_kenya", "outside_kenya", "missing")
-
-WardOrder = Literal["count", "increase"]
 
 
 def reported_in_period(filters: Filters) -> list[ColumnElement]:
@@ -446,14 +443,11 @@ def open_incidents_by_age(engine: Engine, filters: Filters) -> pd.DataFrame:
     )
 
 
-def ward_counts_select(
-    dialect: str, filters: Filters, order: WardOrder = "count", limit: int | None = 10
-) -> Select:
-    """Incidents per ward in the period and in the comparison period, top wards first.
+def ward_counts_select(dialect: str, filters: Filters) -> Select:
+    """Incidents per ward in the period and in the comparison period.
 
-    Incidents without a ward are left out. order='count' ranks wards with incidents in the
-    period by count; order='increase' keeps wards whose count rose and ranks them by the rise.
-    Grain: one row per ward (and the county its incidents name).
+    Incidents without a ward are left out. Grain: one row per ward (and the county its
+    incidents name) with incidents in either period, in no particular order.
     Columns: ward_code, ward_name, county_code, county_name, count, comparison_count, change,
     change_pct (null when the comparison count is 0).
     """
@@ -485,7 +479,7 @@ def ward_counts_select(
         .subquery("per_ward")
     )
     change = (per_ward.c["count"] - per_ward.c.comparison_count).label("change")
-    statement = select(
+    return select(
         per_ward.c.ward_code,
         func.coalesce(wards.c.name, per_ward.c.ward_code).label("ward_name"),
         per_ward.c.county_code,
@@ -499,42 +493,63 @@ def ward_counts_select(
             counties, counties.c.code == per_ward.c.county_code
         )
     )
-    if order == "increase":
-        statement = statement.where(per_ward.c["count"] > per_ward.c.comparison_count).order_by(
-            change.desc(), per_ward.c["count"].desc(), per_ward.c.ward_code
-        )
-    else:
-        statement = statement.where(per_ward.c["count"] > 0).order_by(
-            per_ward.c["count"].desc(), per_ward.c.ward_code
-        )
-    return statement.limit(limit) if limit is not None else statement
 
 
-def _ward_frame(engine: Engine, statement: Select) -> pd.DataFrame:
-    frame = read_frame(engine, statement)
+def incident_counts_by_ward(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Incidents per ward in the period and in the comparison period (incidents without a ward
+    left out): what both ward rankings are taken from (`most_incidents`, `largest_increases`),
+    so that a page showing both reads the wards once.
+
+    Grain: one row per ward with incidents in either period, ordered by ward code.
+    Columns: ward_code, ward_name, county_code, county_name, count, comparison_count (in
+    `filters.comparison_filters()`), change, change_pct (null when the comparison count is 0).
+    """
+    frame = read_frame(engine, ward_counts_select(sqld.dialect_of(engine), filters))
     frame = as_int(frame, ["count", "comparison_count", "change"])
-    return as_float(frame, ["change_pct"])
+    frame = as_float(frame, ["change_pct"])
+    return frame.sort_values(["ward_code", "county_code"], kind="stable").reset_index(drop=True)
+
+
+def most_incidents(wards: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
+    """The wards of `incident_counts_by_ward` with most incidents in the period: at most `limit`,
+    most first, ties by ward code (wards with none left out)."""
+    return (
+        wards[wards["count"] > 0]
+        .sort_values(["count", "ward_code"], ascending=[False, True], kind="stable")
+        .head(limit)
+        .reset_index(drop=True)
+    )
+
+
+def largest_increases(wards: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
+    """The wards of `incident_counts_by_ward` whose count rose most against the comparison
+    period: at most `limit`, largest rise first, then most incidents, then ward code."""
+    return (
+        wards[wards["count"] > wards["comparison_count"]]
+        .sort_values(
+            ["change", "count", "ward_code"], ascending=[False, False, True], kind="stable"
+        )
+        .head(limit)
+        .reset_index(drop=True)
+    )
 
 
 def incidents_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
     """The wards with most incidents reported in the period (incidents without a ward left out).
 
     Grain: one row per ward, at most `limit`, most incidents first (ties by ward code).
-    Columns: ward_code, ward_name, county_code, county_name, count, comparison_count (in
-    `filters.comparison_filters()`), change, change_pct (null when the comparison count is 0).
+    Columns: those of `incident_counts_by_ward`.
     """
-    return _ward_frame(engine, ward_counts_select(sqld.dialect_of(engine), filters, "count", limit))
+    return most_incidents(incident_counts_by_ward(engine, filters), limit)
 
 
 def incident_increase_by_ward(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
     """The wards whose incident count rose most against the comparison period.
 
     Grain: one row per ward whose count rose, at most `limit`, largest rise first (then most
-    incidents, then ward code). Columns as `incidents_by_ward`.
+    incidents, then ward code). Columns: those of `incident_counts_by_ward`.
     """
-    return _ward_frame(
-        engine, ward_counts_select(sqld.dialect_of(engine), filters, "increase", limit)
-    )
+    return largest_increases(incident_counts_by_ward(engine, filters), limit)
 
 
 COMPSTAT_WINDOWS = {

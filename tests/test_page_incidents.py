@@ -4,6 +4,7 @@ opaque to AppTest)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from pathlib import Path
@@ -125,6 +126,25 @@ def test_page_with_a_ward_selection(page, demo_db_path: Path) -> None:
     check_page(at, demo_db_path, filters_of(params))
     top = tables_with(at, "ward_name")[0]
     assert top["ward_code"].tolist() in ([ward], [])
+
+
+def test_the_page_reads_the_wards_once_for_both_rankings(
+    page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Top wards and wards rising most come from one read of every ward's two counts."""
+    reads = []
+    original = q.incident_counts_by_ward
+
+    @functools.wraps(original)  # the cache finds it by the original's import path
+    def counted(engine, filters):
+        reads.append(filters)
+        return original(engine, filters)
+
+    monkeypatch.setattr(q, "incident_counts_by_ward", counted)
+    at = page({"county": "032"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(reads) == 1
+    assert len(tables_with(at, "ward_name")) == 2
 
 
 def test_page_states_what_the_map_leaves_out(page, demo_db_path: Path) -> None:

@@ -69,13 +69,14 @@ components.figure(
 )
 
 st.subheader("Wards")
+wards = load(q.incident_counts_by_ward)  # both rankings from one read of the wards
 left, right = st.columns(2)
 with left:
-    top = load(q.incidents_by_ward, limit=TOP_WARDS)
+    top = q.most_incidents(wards, TOP_WARDS)
     fig = charts.top_wards_figure(top, subtitle)
     components.figure(fig, top, context, "Top wards by incidents", height=fig.layout.height)
 with right:
-    rising = load(q.incident_increase_by_ward, limit=TOP_WARDS)
+    rising = q.largest_increases(wards, TOP_WARDS)
     fig = charts.ward_increase_figure(rising, f"{area} · {period} against {compared}")
     components.figure(fig, rising, context, "Top wards by increase", height=fig.layout.height)
 st.caption("Incidents reported without a ward are left out of the ward rankings.")
