@@ -6,14 +6,17 @@ A helper module, not a test file: pytest collects nothing here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import Engine, event
 from streamlit.testing.v1 import AppTest
 
 from dashboard import formatting
@@ -109,6 +112,37 @@ def open_page(
     use_demo_db(db, monkeypatch, default_threshold=default_threshold)
     clear_caches()
     return run_app(params, path)
+
+
+def filters_asked(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[Filters]:
+    """Count the calls of the query-layer function `module.name` for the rest of the test:
+    the list fills with the Filters of each call that computes (the app's cache finds the
+    wrapper by the original's import path, so a cached figure adds nothing)."""
+    asked: list[Filters] = []
+    original = getattr(module, name)
+
+    @functools.wraps(original)
+    def counted(engine: Engine, filters: Filters, *args: Any, **kwargs: Any) -> Any:
+        asked.append(filters)
+        return original(engine, filters, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return asked
+
+
+@contextlib.contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL statements any engine runs inside the `with` block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 def path_of(page: Page) -> str | None:

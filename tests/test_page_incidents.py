@@ -4,7 +4,6 @@ opaque to AppTest)."""
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 from pathlib import Path
@@ -29,7 +28,14 @@ from queries.geography import (
     hexagon_radius_m,
 )
 from queries.schema import INCIDENT_CATEGORIES
-from tests.app_support import cards_shown, expected_cards, filters_of, page_fixture, tables_with
+from tests.app_support import (
+    cards_shown,
+    expected_cards,
+    filters_asked,
+    filters_of,
+    page_fixture,
+    tables_with,
+)
 
 PARAMS = [
     {},
@@ -132,15 +138,7 @@ def test_the_page_reads_the_wards_once_for_both_rankings(
     page, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Top wards and wards rising most come from one read of every ward's two counts."""
-    reads = []
-    original = q.incident_counts_by_ward
-
-    @functools.wraps(original)  # the cache finds it by the original's import path
-    def counted(engine, filters):
-        reads.append(filters)
-        return original(engine, filters)
-
-    monkeypatch.setattr(q, "incident_counts_by_ward", counted)
+    reads = filters_asked(monkeypatch, q, "incident_counts_by_ward")
     at = page({"county": "032"})
     assert not at.exception, [e.value for e in at.exception]
     assert len(reads) == 1

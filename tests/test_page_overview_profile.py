@@ -3,7 +3,6 @@ several filter combinations."""
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -18,7 +17,14 @@ from queries import indicators
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, county_league, county_scorecard, indicators_frame
-from tests.app_support import cards_shown, expected_cards, filters_of, open_page, path_of
+from tests.app_support import (
+    cards_shown,
+    expected_cards,
+    filters_asked,
+    filters_of,
+    open_page,
+    path_of,
+)
 
 COMBINATIONS = [
     {},
@@ -47,6 +53,19 @@ def _table(at: AppTest, first_column: str, also: str | None = None) -> pd.DataFr
         for t in at.dataframe
         if t.value.columns[0] == first_column and (also is None or also in t.value.columns)
     )
+
+
+def _assert_scorecard_shown(at: AppTest, scorecard: pd.DataFrame) -> None:
+    """The page's scorecard table shows these values (as formatted) and ranks."""
+    shown = _table(at, "Indicator").set_index("Indicator")
+    for key, row in scorecard.set_index("indicator").iterrows():
+        indicator = INDICATOR_BY_KEY[key]
+        assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
+            indicator, row["county_value"], bool(row["county_suppressed"]), 5
+        )
+        rank = shown[RANK_COLUMN][indicator.label]
+        assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
+        assert rank == "–" or ("(1 = highest)" in rank) == (indicator.higher_is_better is None)
 
 
 @pytest.mark.parametrize("params", COMBINATIONS, ids=IDS)
@@ -92,16 +111,7 @@ def test_county_profile(run_page, demo_db_path, params) -> None:
 
     assert cards_shown(at) == expected_cards(demo_db_path, filters, COUNTY_PROFILE.cards)
 
-    scorecard = county_scorecard(engine, filters, 5).set_index("indicator")
-    shown = _table(at, "Indicator").set_index("Indicator")
-    for key, row in scorecard.iterrows():
-        indicator = INDICATOR_BY_KEY[key]
-        assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
-            indicator, row["county_value"], bool(row["county_suppressed"]), 5
-        )
-        rank = shown[RANK_COLUMN][indicator.label]
-        assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
-        assert rank == "–" or ("(1 = highest)" in rank) == (indicator.higher_is_better is None)
+    _assert_scorecard_shown(at, county_scorecard(engine, filters, 5))
     # On a phone the row's name stays in view: the first column of every table is pinned.
     for first in ("Indicator", "Ward"):
         frame = next(t for t in at.dataframe if t.value.columns[0] == first)
@@ -120,15 +130,7 @@ def test_a_change_of_county_reads_the_national_standing_again_only_for_a_new_per
     """The scorecard's national figures and ranks do not depend on the county: the County
     profile reads them once per period, and a change of county shows the new county's own
     values and rank."""
-    asked: list[Filters] = []
-    original = indicators.national_standing
-
-    @functools.wraps(original)  # the cache finds it by the original's import path
-    def counted(engine, filters, threshold):
-        asked.append(filters)
-        return original(engine, filters, threshold)
-
-    monkeypatch.setattr(indicators, "national_standing", counted)
+    asked = filters_asked(monkeypatch, indicators, "national_standing")
     at = run_page(COUNTY_PROFILE, {"county": "032"})
     assert len(asked) == 1
     at.multiselect(key="f_counties").set_value(["047"]).run()
@@ -137,16 +139,8 @@ def test_a_change_of_county_reads_the_national_standing_again_only_for_a_new_per
     assert asked[0].county_codes is None and asked[0].scope is None
 
     engine = make_engine(f"sqlite:///{demo_db_path}")
-    expected = county_scorecard(engine, filters_of({"county": "047"}), 5).set_index("indicator")
-    shown = _table(at, "Indicator").set_index("Indicator")
-    assert "Nairobi" in shown.columns[0]
-    for key, row in expected.iterrows():
-        indicator = INDICATOR_BY_KEY[key]
-        assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
-            indicator, row["county_value"], bool(row["county_suppressed"]), 5
-        )
-        rank = shown[RANK_COLUMN][indicator.label]
-        assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
+    assert "Nairobi" in _table(at, "Indicator").columns[1]
+    _assert_scorecard_shown(at, county_scorecard(engine, filters_of({"county": "047"}), 5))
 
     asked.clear()  # county_scorecard, above, asked too
     at.selectbox(key="f_preset").set_value("this_fy").run()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import logging
 import shutil
@@ -36,7 +35,16 @@ from queries.indicators import headline
 from queries.schema import incidents as incidents_table
 from queries.schema import metadata
 from queries.serving import ServingCopy
-from tests.app_support import clear_caches, filters_of, open_page, path_of, run_app, use_demo_db
+from tests.app_support import (
+    clear_caches,
+    filters_asked,
+    filters_of,
+    open_page,
+    path_of,
+    run_app,
+    statements_run,
+    use_demo_db,
+)
 from tests.clock import TEST_TODAY
 from tests.query_support import raw_table
 from tests.rows import THREE_COUNTIES, create_loose_tables, insert_rows
@@ -421,6 +429,19 @@ def _app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.Monke
     return source_url
 
 
+def _demo_app_on_a_copy(demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app on the demo database, read through a serving copy built ahead and fresh; no
+    warm-up after a new view (the tests call it); empty caches. Returns the demo's URL."""
+    path = tmp_path / "copy.duckdb"
+    ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path).refresh()
+    use_demo_db(demo_db_path, monkeypatch)
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
+    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
+    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "0")
+    clear_caches()
+    return f"sqlite:///{demo_db_path}"
+
+
 def _add_incident(source_url: str) -> int:
     """Add one theft in Nakuru to a writable source, reported and updated at its latest
     times (so an incremental refresh brings it); returns its id."""
@@ -605,28 +626,13 @@ def test_after_the_warm_up_a_page_finds_its_next_county_ready(
     """Every figure of the Incidents page, the density map's grid included (chosen from the
     selection in the query layer, not passed in by the page), is prepared for another county:
     choosing one runs no statement."""
-    path = tmp_path / "copy.duckdb"
-    ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path).refresh()
-    use_demo_db(demo_db_path, monkeypatch)
-    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
-    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
-    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "0")
-    clear_caches()
-    source_url = f"sqlite:///{demo_db_path}"
+    source_url = _demo_app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
     at = run_app({}, INCIDENTS.view)
     assert not at.exception
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
     data.warm(source_url, budget_seconds=120)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         at.multiselect(key="f_counties").set_value(["032"]).run()
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
     assert not at.exception
     assert "Nakuru" in " ".join(m.value for m in at.markdown)
     assert statements == []
@@ -640,23 +646,8 @@ def test_the_warm_up_prepares_the_next_county_profile_without_guessing_the_natio
     """The scorecard's national standing is the same for every county: the warm-up computes it
     for other periods, never once per county (47 copies of the costliest read under new
     keys), and the next county's profile is still ready."""
-    path = tmp_path / "copy.duckdb"
-    ServingCopy(make_engine(f"sqlite:///{demo_db_path}"), path).refresh()
-    use_demo_db(demo_db_path, monkeypatch)
-    monkeypatch.setenv(serving.PATH_ENV_VAR, str(path))
-    monkeypatch.setenv(serving.REFRESH_SECONDS_ENV_VAR, "3600")
-    monkeypatch.setenv(data.PREPARE_AHEAD_ENV_VAR, "0")
-    computed: list = []
-    original = indicators.national_standing
-
-    @functools.wraps(original)  # the cache finds it by the original's import path
-    def counted(engine, filters, threshold):
-        computed.append(filters)
-        return original(engine, filters, threshold)
-
-    monkeypatch.setattr(indicators, "national_standing", counted)
-    clear_caches()
-    source_url = f"sqlite:///{demo_db_path}"
+    computed = filters_asked(monkeypatch, indicators, "national_standing")
+    source_url = _demo_app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
     at = run_app({"county": "032"}, path_of(COUNTY_PROFILE))
     assert not at.exception
     monkeypatch.setattr(data, "QUIET_SECONDS", 0.0)
@@ -664,16 +655,8 @@ def test_the_warm_up_prepares_the_next_county_profile_without_guessing_the_natio
     assert len(computed) > 1  # the page's period, then others
     assert all(f.counties == () and f.wards == () and f.scope is None for f in computed)
     assert len({(f.start, f.end, f.comparison) for f in computed}) == len(computed)
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements_run() as statements:
         at.multiselect(key="f_counties").set_value(["047"]).run()
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
     assert not at.exception
     assert at.title[0].value == "Nairobi County profile"
     assert statements == []
