@@ -337,34 +337,21 @@ class ServingCopy:
             state = self.state()
             if full is None:
                 full = state is None or started - state.full_at >= full_resync_after()
-            full = full or state is None
             source_columns = self._source_columns()
-            watermarks = {} if full else self._watermarks()
-            with tempfile.TemporaryDirectory(prefix="usalama-serving-") as folder:
-                extracts: list[tuple[Table, Path, str, float, int]] = []
-                for table in metadata.tables.values():
-                    began = time.perf_counter()
-                    has_updated_at = UPDATED_AT in source_columns[table.name]
-                    watermark = watermarks.get(table.name) if has_updated_at else None
-                    # Re-read a margin before the watermark: a writer's transaction that
-                    # commits late may carry an updated_at older than rows already copied.
-                    since = None if watermark is None else watermark - WATERMARK_OVERLAP
-                    mode = "incremental" if since is not None else "full"
-                    path = Path(folder) / f"{table.name}.csv"
-                    rows = self._extract(table, source_columns[table.name], since, path)
-                    extracts.append((table, path, mode, time.perf_counter() - began, rows))
-                for attempt in range(1, LOAD_ATTEMPTS + 1):
-                    try:
-                        report = self._load(extracts, started, full, state)
-                        break
-                    except Exception as exc:
-                        # Another writer on the file committed first: nothing was written
-                        # (one transaction), so the load is tried again on its result.
-                        if attempt == LOAD_ATTEMPTS or not sqld.is_write_conflict(exc):
-                            raise
-                        log.warning("serving copy load conflicted (%s); retrying", exc)
-                        time.sleep(0.5 * attempt)
-                        state = self.state()
+            for attempt in range(1, LOAD_ATTEMPTS + 1):
+                full = full or state is None
+                try:
+                    report = self._extract_and_load(source_columns, started, full, state)
+                    break
+                except Exception as exc:
+                    # Another writer on the file committed first: nothing was written (one
+                    # transaction), so the refresh is made again on its result, from that
+                    # result's watermarks; in full if the copy then holds no complete load.
+                    if attempt == LOAD_ATTEMPTS or not sqld.is_write_conflict(exc):
+                        raise
+                    log.warning("serving copy load conflicted (%s); retrying", exc)
+                    time.sleep(0.5 * attempt)
+                    state = self.state()
             self._current, self._current_read = self.state(), True
         current = self._current
         if current is not None:
@@ -416,6 +403,31 @@ class ServingCopy:
         if self.source.dialect.name == "postgresql":
             return _extract_postgres(self.source, table, columns, since, path)
         return _extract_rows(self.source, table, columns, since, path)
+
+    def _extract_and_load(
+        self,
+        source_columns: dict[str, set[str]],
+        started: dt.datetime,
+        full: bool,
+        state: CopyState | None,
+    ) -> list[TableRefresh]:
+        """Read the source's rows (all of them when `full`, else those at or after each
+        table's watermark, less a margin) and load them into the copy in one transaction."""
+        watermarks = {} if full else self._watermarks()
+        with tempfile.TemporaryDirectory(prefix="usalama-serving-") as folder:
+            extracts: list[tuple[Table, Path, str, float, int]] = []
+            for table in metadata.tables.values():
+                began = time.perf_counter()
+                has_updated_at = UPDATED_AT in source_columns[table.name]
+                watermark = watermarks.get(table.name) if has_updated_at else None
+                # Re-read a margin before the watermark: a writer's transaction that commits
+                # late may carry an updated_at older than rows already copied.
+                since = None if watermark is None else watermark - WATERMARK_OVERLAP
+                mode = "incremental" if since is not None else "full"
+                path = Path(folder) / f"{table.name}.csv"
+                rows = self._extract(table, source_columns[table.name], since, path)
+                extracts.append((table, path, mode, time.perf_counter() - began, rows))
+            return self._load(extracts, started, full, state)
 
     def _load(
         self,
