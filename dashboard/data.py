@@ -81,13 +81,29 @@ def source_engine(url: str) -> Engine:
 @st.cache_resource(show_spinner=False, on_release=lambda copy: copy.stop())
 def _serving_copy(url: str, path: str) -> serving.ServingCopy:
     copy = serving.ServingCopy(source_engine(url), Path(path))
-    copy.after_refresh(lambda state: warm(url))
-    copy.between_refreshes(lambda: prepare_ahead(url))
+    copy.after_refresh(lambda state: _while_serving(copy, url, warm))
+    copy.between_refreshes(lambda: _while_serving(copy, url, prepare_ahead))
     restored = _restore_views(url, views_path(copy.path))
     copy.start()
     if restored and prepares_ahead():
         copy.wake()  # a copy still fresh at start is not refreshed at once, so not warmed
     return copy
+
+
+def _while_serving(copy: serving.ServingCopy, url: str, work: Callable[[str], Any]) -> None:
+    """Run the copy thread's work for `url` (its warm-up) only while the app is still configured
+    to serve this copy's file: the work looks the copy up again by URL and configuration, and
+    a thread that outlived a change of USALAMA_SERVING_COPY (seen in tests, where each test
+    names its own file) would otherwise open and load a copy of its source in the new file."""
+    configured = serving.configured_path()
+    if configured is None or configured.resolve() != copy.path.resolve():
+        log.info(
+            "serving copy %s is no longer the configured one (%s): its warm-up is skipped",
+            copy.path,
+            configured,
+        )
+        return
+    work(url)
 
 
 def serving_copy(url: str) -> serving.ServingCopy | None:

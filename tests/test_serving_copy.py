@@ -664,6 +664,33 @@ def test_the_warm_up_prepares_the_next_county_profile_without_guessing_the_natio
     clear_caches()
 
 
+def test_a_copy_thread_that_outlived_its_configuration_warms_up_nothing_elsewhere(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """A copy's thread can outlive a change of USALAMA_SERVING_COPY (each test names its own
+    file; seen in CI, where one test's late warm-up loaded the demo into the next test's copy).
+    Its warm-up finds the copy again by URL and configuration, so it must not run then: it
+    would open a copy of its source in the newly configured file."""
+    source_url = _demo_app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    copy = data.serving_copy(source_url)
+    computed = _counting_headline(monkeypatch)
+    data.load(headline, source_url, filters_of({}), threshold=5)  # a view the warm-up redoes
+    assert computed == ["duckdb"]
+    elsewhere = tmp_path / "the next test's copy.duckdb"
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(elsewhere))
+    with caplog.at_level(logging.INFO, logger="dashboard.data"):
+        copy.refresh(full=False)  # runs the after-refresh warm-up, as the thread does
+    assert not elsewhere.exists()
+    assert computed == ["duckdb"]
+    assert "no longer the configured one" in caplog.text
+
+    monkeypatch.setenv(serving.PATH_ENV_VAR, str(copy.path))  # configured again: it warms up
+    copy.refresh(full=True)  # a new load: the view (and its guesses) computed again
+    assert len(computed) > 1
+    copy.stop()
+    clear_caches()
+
+
 def test_the_warm_up_guesses_only_while_no_page_is_asking_or_being_drawn(
     demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
