@@ -200,10 +200,25 @@ def _load(
     kwargs: tuple[tuple[str, Any], ...],
     generation: int | str,
 ):
-    module_name, _, function_name = qualified_name.rpartition(".")
-    function = getattr(importlib.import_module(module_name), function_name)
-    reader = source_engine(url) if _reads_source(module_name, url) else engine(url)
+    function = query_function(qualified_name)
+    reader = source_engine(url) if _reads_source(function.__module__, url) else engine(url)
     return function(reader, filters, **dict(kwargs))
+
+
+def query_function(qualified_name: str) -> Callable[..., Any]:
+    """The query-layer function named by its import path (`queries.incidents.headline`), as
+    cache keys and the views file name it. Raises LookupError for a name that is not one: a
+    views file from another version, or edited by hand, may name anything."""
+    module_name, _, function_name = qualified_name.rpartition(".")
+    if not module_name.startswith("queries."):
+        raise LookupError(f"{qualified_name!r} is not a query-layer function")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as error:
+        raise LookupError(f"{qualified_name!r} is not a query-layer function") from error
+    if not callable(function):
+        raise LookupError(f"{qualified_name!r} is not a query-layer function")
+    return function
 
 
 def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any) -> Any:
@@ -421,12 +436,10 @@ def _is_nationwide(qualified_name: str) -> bool:
     """Whether a query-layer function gives the same result for every county and ward (it
     says so with a `nationwide` attribute, e.g. `queries.indicators.national_standing`): the
     warm-up's guesses of other counties would compute that result again under new keys."""
-    module_name, _, function_name = qualified_name.rpartition(".")
     try:
-        function = getattr(importlib.import_module(module_name), function_name)
-    except (ImportError, AttributeError):
+        return bool(getattr(query_function(qualified_name), "nationwide", False))
+    except LookupError:
         return False
-    return bool(getattr(function, "nationwide", False))
 
 
 def warm(url: str, budget_seconds: float | None = None) -> int:
@@ -648,11 +661,7 @@ def _restore_views(url: str, path: Path) -> int:
     for view in saved.get("views") or []:
         try:
             name = view["function"]
-            module_name, _, function_name = name.rpartition(".")
-            if not module_name.startswith("queries.") or not callable(
-                getattr(importlib.import_module(module_name), function_name, None)
-            ):
-                raise ValueError(f"{name!r} is not a query-layer function")
+            query_function(name)
             filters = Filters(**{key: _decoded(value) for key, value in view["filters"].items()})
             kwargs = tuple((str(key), _decoded(value)) for key, value in view["kwargs"])
             call = (name, url, filters, kwargs)
