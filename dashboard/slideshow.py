@@ -93,10 +93,11 @@ def show_slide(model: Briefing, number: int) -> None:
 
 
 def navigation(count: int, number: int) -> None:
-    """Previous / next (also ← / →), and which slide this is."""
+    """Previous / next (also ← / →), and which slide this is. The labels carry no arrow:
+    Streamlit shows each button's shortcut key (← or →) beside its label."""
     back, where, forward = st.columns([1, 2, 1])
     back.button(
-        "← Previous",
+        "Previous",
         on_click=_go,
         args=(number - 1,),
         disabled=number <= 1,
@@ -105,7 +106,7 @@ def navigation(count: int, number: int) -> None:
     )
     where.markdown(f"**Slide {number} of {count}** · keys ← and → move between slides")
     forward.button(
-        "Next →",
+        "Next",
         on_click=_go,
         args=(number + 1,),
         disabled=number >= count,

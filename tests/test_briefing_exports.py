@@ -9,6 +9,7 @@ frames for what the privacy rule hides.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import math
 import re
@@ -21,6 +22,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 
 from dashboard.briefing.deck import pptx_bytes
+from dashboard.briefing.html import chart_svg, slide_html
 from dashboard.briefing.pdf import pdf_bytes
 from dashboard.briefing.workbook import INDICATOR_COLUMNS, xlsx_bytes
 from queries.briefing import Briefing, build_briefing
@@ -402,3 +404,48 @@ def test_no_small_count_can_be_worked_out_between_the_county_slides_and_the_tota
                 v[period] for c, v in by_county.items() if c not in unknown
             )
             assert not 1 <= worked_out < THRESHOLD, (period, unknown, worked_out)
+
+
+def test_every_slide_of_a_demo_briefing_says_its_figures_are_synthetic(demo_db_path) -> None:
+    """Any slide may be projected, or photographed, on its own: each one says so, in the page,
+    the PowerPoint and the PDF; a briefing from a real database says nothing of the kind."""
+    filters = Filters(start=START, end=TEST_AS_OF, preset="custom")
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    demo = build_briefing(engine, filters, THRESHOLD, is_demo=True)
+    real = build_briefing(engine, filters, THRESHOLD, is_demo=False)
+    mark = "SYNTHETIC DEMO DATA"
+    assert len(demo.slides) >= 5
+
+    def pages(model: Briefing) -> dict[str, list[str]]:
+        deck = Presentation(io.BytesIO(pptx_bytes(model)))
+        return {
+            "html": [
+                slide_html(model, slide, number)
+                for number, slide in enumerate(model.slides, start=1)
+            ],
+            "pptx": [
+                "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+                for slide in deck.slides
+            ],
+            "pdf": [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(model))).pages],
+        }
+
+    for kind, texts in pages(demo).items():
+        assert len(texts) == len(demo.slides), kind
+        missing = [number for number, text in enumerate(texts, start=1) if mark not in text]
+        assert not missing, f"{kind}: slides {missing} do not say the data are synthetic"
+    for kind, texts in pages(real).items():
+        assert not any(mark.lower() in text.lower() for text in texts), kind
+
+
+def test_what_a_slide_chart_leaves_out_is_said_under_it(case) -> None:
+    """The weekly lines leave partial weeks out, so their points need not add up to the
+    headline: the slide says so under the chart, as the PowerPoint does."""
+    noted = [c for s in case["model"].slides for c in s.charts if c.note and c.series]
+    assert any("partial weeks" in chart.note for chart in noted)
+    for chart in noted:
+        drawn = chart_svg(chart, 860, 320)
+        assert html.escape(chart.note) in drawn, chart.title
+    printed = " ".join(" ".join(page.extract_text().split()) for page in case["pdf"].pages)
+    for chart in noted:
+        assert " ".join(chart.note.split()) in printed, chart.title

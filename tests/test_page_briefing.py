@@ -63,7 +63,7 @@ def test_the_page_shows_the_model_slide_by_slide(demo_db_path, monkeypatch, snap
     assert f'<div class="value">{figure.text}</div>' in html
     assert model.slides[1].sentences[0].replace("'", "&#x27;") in html
     # Next moves on; the link keeps the filters and names the slide.
-    next_button = next(b for b in at.button if b.label == "Next →")
+    next_button = next(b for b in at.button if b.label == "Next")
     next_button.click().run()
     assert 'data-slide="3"' in _slide_html(at)
     assert at.query_params["slide"] == "3" and at.query_params["county"] == "032"

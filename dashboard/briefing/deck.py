@@ -12,7 +12,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from queries.briefing.model import Briefing, Chart, Figure, Slide
+from queries.briefing.model import Briefing, Chart, Figure, Slide, unchanged_line
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 INK = RGBColor(0x11, 0x11, 0x11)
@@ -47,7 +47,7 @@ def change_line(figure: Figure) -> str:
     if figure.hidden:
         return "Hidden under the privacy rule"
     if figure.change_text is None:
-        return "No change shown"
+        return unchanged_line(figure)
     verdict = (
         "meaningful"
         if figure.meaningful
@@ -175,7 +175,7 @@ def _slide(deck, model: Briefing, page: Slide, number: int) -> None:
     if page.notes and not page.definitions:
         footer = [" ".join(page.notes), *footer]
     footer.append(
-        f"{model.title} · {model.period_text} · data as of {model.as_of:%d %b %Y} · {number}"
+        f"{model.title} · {model.footer_text} · data as of {model.as_of:%d %b %Y} · {number}"
     )
     box = _text(slide, MARGIN, Inches(6.65), inner, Inches(0.8), footer, 10, colour=MUTED)
     box.text_frame.paragraphs[-1].alignment = PP_ALIGN.RIGHT

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from queries.briefing.model import Briefing, Chart, Figure, Slide
+from queries.briefing.model import Briefing, Chart, Figure, Slide, unchanged_line
 
 SLIDE_W, SLIDE_H = 1920, 1080
 SERIES_COLOURS = ("#0072B2", "#E69F00")
@@ -53,7 +53,7 @@ def change_line(figure: Figure) -> tuple[str, str]:
     if figure.hidden:
         return "Hidden under the privacy rule", ""
     if figure.change_text is None:
-        return (figure.note and "Not compared") or "No change shown", ""
+        return unchanged_line(figure), ""
     if figure.test is None:
         verdict = "not tested"
     else:
@@ -103,10 +103,17 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
         )
         return "".join(parts)
     legend_h = 34 if len(chart.series) > 1 else 0
+    # What the chart leaves out (partial weeks, hidden months) is said under it, not only in
+    # the workbook: a reader adding up the points must not find they miss the headline.
+    note_h = 34 if chart.note else 0
     if chart.kind == "bar":
-        left, right, plot_top, bottom = 230, width - 60, 50 + legend_h, height - 40
+        left, right, plot_top, bottom = 230, width - 60, 50 + legend_h, height - 40 - note_h
     else:
-        left, right, plot_top, bottom = 90, width - 20, 50 + legend_h, height - 50
+        left, right, plot_top, bottom = 90, width - 20, 50 + legend_h, height - 50 - note_h
+    if chart.note:
+        parts.append(
+            f'<text x="0" y="{height - 8}" font-size="20" fill="#333">{escape(chart.note)}</text>'
+        )
     for index, series in enumerate(chart.series if legend_h else []):
         x = left + index * 260
         colour = SERIES_COLOURS[index % 2]
@@ -226,7 +233,7 @@ def slide_html(model: Briefing, slide: Slide, number: int) -> str:
         notes = "".join(f'<p class="notes">{escape(note)}</p>' for note in slide.notes)
     footer = (
         f'<div class="footer"><span>{escape(slide.source)}</span>'
-        f"<span>{escape(model.period_text)} · {number}/{len(model.slides)}</span></div>"
+        f"<span>{escape(model.footer_text)} · {number}/{len(model.slides)}</span></div>"
     )
     return (
         f'<section class="bslide" data-slide="{number}"><h1>{escape(slide.title)}</h1>'

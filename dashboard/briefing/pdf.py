@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from dashboard.briefing.html import TICKS, change_line, nice_max, tick_text
-from queries.briefing.model import Briefing, Chart, Slide
+from queries.briefing.model import DEMO_MARK, Briefing, Chart, Slide
 
 CHROMIUM = os.environ.get("USALAMA_CHROMIUM", "/usr/bin/chromium")
 # Without the networking switches Chromium keeps dialling Google hosts that a closed network
@@ -104,7 +104,11 @@ def _chart(pages: _Pages, chart: Chart, x: float, y: float, w: float, h: float) 
         pages.text(x, y + h / 2, w, 18, chart.note or "No values to show.", grey=True)
         return
     top = nice_max(max(values, default=0.0))
-    left, plot_top, right, bottom = x + 70, y + 40, x + w - 40, y + h - 30
+    # What the chart leaves out is said under it, as on the screen and in the PowerPoint.
+    note_h = 20 if chart.note else 0
+    if chart.note:
+        pages.text(x, y + h - 16, w, 13, chart.note, grey=True)
+    left, plot_top, right, bottom = x + 70, y + 40, x + w - 40, y + h - 30 - note_h
     if chart.kind == "bar":
         left = x + 170
     pdf.set_draw_color(200, 200, 200)
@@ -198,9 +202,17 @@ def _slide(pages: _Pages, model: Briefing, slide: Slide, number: int) -> None:
     footer = " ".join(slide.notes) + " " if not slide.definitions and slide.notes else ""
     pdf.set_draw_color(17, 17, 17)
     pdf.line(54, 738, 54 + width, 738)
-    pages.text(54, 744, width - 160, 13, footer + slide.source, grey=True)
+    mark = f"{DEMO_MARK} · " if model.is_demo else ""
+    right = 300 if model.is_demo else 150
+    pages.text(54, 744, width - right - 10, 13, footer + slide.source, grey=True)
     pages.text(
-        54 + width - 150, 744, 150, 13, f"{number}/{len(model.slides)}", grey=True, align="R"
+        54 + width - right,
+        744,
+        right,
+        13,
+        f"{mark}{number}/{len(model.slides)}",
+        grey=True,
+        align="R",
     )
 
 

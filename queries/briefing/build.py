@@ -133,6 +133,7 @@ def figure_from_row(
     change_pct = None if change is None else _number(row["change_pct"])
     comparison = None if change is None else _number(row["comparison_value"])
     note = None if _missing(row["note"]) else str(row["note"])
+    note_short = None if _missing(row.get("note_short")) else str(row["note_short"])
     test = None if _missing(row["test"]) or change is None else str(row["test"])
     return Figure(
         key=indicator.key,
@@ -151,6 +152,7 @@ def figure_from_row(
         meaningful=bool(row["meaningful"]) and change is not None and test is not None,
         test=test,
         note=note,
+        note_short=note_short,
     )
 
 

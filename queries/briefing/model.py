@@ -15,6 +15,8 @@ from typing import Any
 # A table cell: a number, text (a code, a name, "<5"), or None (no value).
 Cell = float | int | str | None
 
+# On every slide of a briefing built from the synthetic demo database.
+DEMO_MARK = "SYNTHETIC DEMO DATA"
 MODEL_VERSION = 1
 
 
@@ -34,6 +36,8 @@ class Figure:
         meaningful: the indicator's significance test called the change meaningful.
         test: "poisson", "two_proportion" or None (no test applies).
         note: why the value or its change reads as it does, or None.
+        note_short: the same in a few words, for the line under the figure ("Oct 2026:
+            latest month due", "as it stands now"), or None.
     """
 
     key: str
@@ -52,6 +56,15 @@ class Figure:
     meaningful: bool = False
     test: str | None = None
     note: str | None = None
+    note_short: str | None = None
+
+
+def unchanged_line(figure: Figure) -> str:
+    """The line under a figure shown without a change: why, in a few words (the month an RA
+    reporting rate covers, "as it stands now"), else that it is not compared."""
+    if figure.note_short:
+        return figure.note_short[:1].upper() + figure.note_short[1:]
+    return "Not compared" if figure.note else "No change shown"
 
 
 @dataclass
@@ -157,6 +170,12 @@ class Briefing:
     @property
     def period_text(self) -> str:
         return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+    @property
+    def footer_text(self) -> str:
+        """What every slide's footer says beside its source: the period, and on the demo that
+        its figures are synthetic (any slide may be shown, or photographed, on its own)."""
+        return f"{DEMO_MARK} · {self.period_text}" if self.is_demo else self.period_text
 
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
