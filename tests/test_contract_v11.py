@@ -6,6 +6,7 @@ Every expected number is worked out by hand in the comments beside the rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -224,3 +225,83 @@ def test_the_two_proportion_test_by_hand() -> None:
     assert math.isclose(z, 0.15 / math.sqrt(0.525 * 0.475 * 0.02))
     assert two_proportion_z(3, 100, 1, 100) is None  # fewer than 5 in the share on each side
     assert two_proportion_z(98, 100, 90, 100) is None  # fewer than 5 outside it
+
+
+@pytest.fixture
+def two_county_engine(empty_db_url: str) -> Engine:
+    """Mombasa's four RAs of `_reports`, and Kwale's two: one September report sent early,
+    one missing. Turkana has no RA."""
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(
+        writer,
+        "counties",
+        [
+            dict(code="001", name="Mombasa", programme_start=D(2025, 6, 8)),
+            dict(code="002", name="Kwale", programme_start=D(2026, 8, 1)),
+            dict(code="023", name="Turkana", programme_start=None),
+        ],
+    )
+    insert_rows(
+        writer,
+        "residents_associations",
+        [dict(id=i, county_code="001", registered_on=D(2025, 1, 1)) for i in range(1, 5)]
+        + [dict(id=i, county_code="002", registered_on=D(2026, 8, 1)) for i in (5, 6)],
+    )
+    insert_rows(
+        writer,
+        "ra_monthly_reports",
+        [
+            *_reports(),
+            dict(ra_id=5, month=D(2026, 9, 1), submitted_on=D(2026, 10, 2)),
+            dict(ra_id=6, month=D(2026, 9, 1), submitted_on=None),
+        ],
+    )
+    writer.dispose()
+    return make_engine(empty_db_url)
+
+
+# As of 31 Oct, September is the latest month due. Mombasa: 3 of 4 sent (75%), 2 by the 10th
+# (50%); Kwale: 1 of 2 (50%), 1 on time (50%); Kenya: 4 of 6, 3 on time.
+SEPTEMBER_RATES = {"001": (75.0, 50.0), "002": (50.0, 50.0)}
+KENYA_RATES = (100 * 4 / 6, 50.0)
+
+
+def test_county_tables_show_the_latest_due_month_where_the_cards_do(two_county_engine) -> None:
+    """October holds no month due on 31 Oct: the league and the scorecard, like the cards, show
+    September's reporting per county, and say so; September itself needs no stand-in."""
+    from dashboard.charts.overview import league_table
+    from dashboard.charts.profile import scorecard_table
+    from queries.indicators import INDICATOR_BY_KEY, county_league, county_scorecard
+
+    league = county_league(two_county_engine, OCTOBER, 5).set_index("county_code")
+    for code, (rate, on_time) in SEPTEMBER_RATES.items():
+        assert same(league.loc[code, "ra_reporting_rate"], rate), code
+        assert same(league.loc[code, "ra_on_time_rate"], on_time), code
+        assert league.loc[code, "ra_reporting_month"] == D(2026, 9, 1)
+    assert pd.isna(league.loc["023", "ra_reporting_rate"])  # no RA: no rate, not 0
+    shown = league_table.uncached(league.reset_index(), 5).set_index("Code")
+    assert list(shown["Reporting rate %, Sep 2026"].loc[["001", "002"]]) == [75.0, 50.0]
+
+    card = headline(two_county_engine, OCTOBER, 5).set_index("indicator")
+    assert same(card.loc["ra_reporting_rate", "value"], KENYA_RATES[0])
+
+    kwale = dataclasses.replace(OCTOBER, counties=("002",))
+    scorecard = county_scorecard(two_county_engine, kwale, 5).set_index("indicator")
+    for key, county, kenya in zip(
+        ("ra_reporting_rate", "ra_on_time_rate"), SEPTEMBER_RATES["002"], KENYA_RATES, strict=True
+    ):
+        assert same(scorecard.loc[key, "county_value"], county), key
+        assert same(scorecard.loc[key, "national_value"], kenya), key
+        assert scorecard.loc[key, "period_note"] == "Sep 2026: latest month due"
+    # Higher is better: Kwale's 50% is second of the two counties with a rate.
+    assert scorecard.loc["ra_reporting_rate", "rank"] == 2
+    assert scorecard.loc["ra_reporting_rate", "ranked_counties"] == 2
+    assert pd.isna(scorecard.loc["incidents_reported", "period_note"])
+    labels = set(scorecard_table(scorecard.reset_index(), "Kwale", 5)["Indicator"])
+    assert f"{INDICATOR_BY_KEY['ra_reporting_rate'].label} (Sep 2026: latest month due)" in labels
+
+    september = Filters(D(2026, 9, 1), D(2026, 9, 30), preset="custom", as_of=AS_OF)
+    league = county_league(two_county_engine, september, 5).set_index("county_code")
+    assert league["ra_reporting_month"].isna().all()
+    assert same(league.loc["001", "ra_reporting_rate"], 75.0)
+    assert "Reporting rate %" in league_table.uncached(league.reset_index(), 5).columns

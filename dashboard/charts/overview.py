@@ -129,6 +129,13 @@ def trend_table(
     )
 
 
+def reporting_rate_header(league: pd.DataFrame) -> str:
+    """The league's reporting-rate column header: with the month it covers when that is the
+    latest month due rather than the period (`queries.indicators.with_latest_due_reporting`)."""
+    months = league.get("ra_reporting_month", pd.Series(dtype=object)).dropna()
+    return "Reporting rate %" if months.empty else f"Reporting rate %, {months.iloc[0]:%b %Y}"
+
+
 @drawing
 def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The county league table as shown: readable column names, rehab cells labelled."""
@@ -141,7 +148,7 @@ def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "Change %": league["incidents_change_pct"].round(1),
             "Resolved %": league["incidents_resolved_pct"].round(1),
             "Active RAs": league["ras_active"],
-            "Reporting rate %": league["ra_reporting_rate"].round(1),
+            reporting_rate_header(league): league["ra_reporting_rate"].round(1),
             "Forums": league["forums_held"],
             "People trained": league["people_trained"],
             "Rehab referrals": formatting.count_cells(league, "rehab_referrals", threshold),

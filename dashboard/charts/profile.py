@@ -27,9 +27,12 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
             if pd.notna(row["rank"])
             else "–"
         )
+        covers = row.get("period_note")
         rows.append(
             {
-                "Indicator": indicator.label,
+                "Indicator": indicator.label
+                if pd.isna(covers)
+                else f"{indicator.label} ({covers})",
                 county_name: formatting.indicator_value(
                     indicator, row["county_value"], bool(row["county_suppressed"]), threshold
                 ),

@@ -446,11 +446,15 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     comparison period), incidents_change_pct (null when the comparison is 0), incidents_z
     (Poisson z of the change), comparison_note (why a county has no valid comparison: it
     starts before that county joined the programme; its change and z are then null),
-    forums_per_100k, trained_per_100k.
+    forums_per_100k, trained_per_100k, ra_reporting_month (the month the RA reporting columns
+    cover when the period holds no month already due, as the headline's cards read them; else
+    null: `with_latest_due_reporting`).
     """
     filters = with_as_of(engine, filters)
     frame, before = together(
-        lambda: indicators_frame(engine, filters, threshold, "county"),
+        lambda: with_latest_due_reporting(
+            engine, filters, indicators_frame(engine, filters, threshold, "county"), "county"
+        ),
         lambda: incident_measures(
             engine, filters.comparison_filters(), "county", for_comparison=True
         ),
@@ -515,14 +519,23 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     Grain: one row per indicator per county. Columns: indicator, county_code, county_value
     (null for rehab indicators), rank (1 = best where the indicator has a direction, else
     1 = highest; null when unranked), ranked_counties (how many counties have a value),
-    national_value, national_suppressed.
+    national_value, national_suppressed, period_note (for the RA reporting rates read for the
+    latest month due, when the period holds none: which month, in a few words; else null).
     """
-    everywhere = nationwide(filters)
+    everywhere = with_as_of(engine, nationwide(filters))
     by_county, national = together(
-        lambda: indicators_frame(engine, everywhere, threshold, "county"),
-        lambda: indicators_frame(engine, everywhere, threshold),
+        lambda: with_latest_due_reporting(
+            engine,
+            everywhere,
+            indicators_frame(engine, everywhere, threshold, "county"),
+            "county",
+        ),
+        lambda: with_latest_due_reporting(
+            engine, everywhere, indicators_frame(engine, everywhere, threshold)
+        ),
     )
     by_county, national = by_county.set_index("county_code"), national.iloc[0]
+    month = national["ra_reporting_month"]
     parts = []
     for indicator in INDICATORS:
         flag = flag_column(indicator.key)
@@ -539,6 +552,11 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
                     "ranked_counties": int(values.notna().sum()),
                     "national_value": _cell(national, indicator.key),
                     "national_suppressed": bool(national.get(flag, False)),
+                    "period_note": (
+                        latest_due_month_note(month)
+                        if indicator.key in RA_REPORTING_KEYS and not pd.isna(month)
+                        else None
+                    ),
                 }
             ).astype({"county_value": "float64"})
         )
@@ -572,7 +590,7 @@ def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.
 
     Grain: one row per indicator. Columns: indicator, label, unit, kind, county_value,
     county_suppressed, national_value, national_suppressed, rank (null when the county's value
-    is missing or hidden), ranked_counties.
+    is missing or hidden), ranked_counties, period_note (see `national_standing`).
     """
     alone = county.iloc[0]
     own = standing[standing["county_code"] == code].set_index("indicator")
@@ -596,6 +614,7 @@ def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.
                 "national_suppressed": bool(national.loc[key, "national_suppressed"]),
                 "rank": rank,
                 "ranked_counties": int(national.loc[key, "ranked_counties"]),
+                "period_note": national.loc[key].get("period_note"),
             }
         )
     return pd.DataFrame(rows)
@@ -769,18 +788,65 @@ def _latest_due_month_figures(
     report not yet due is not missing, so the period alone has no rate to show)."""
     if "ras" not in streams or (_cell(current, "n_reports_due") or 0) > 0:
         return {}
+    instead = latest_due_month_instead(filters)
+    if instead is None:
+        return {}  # the period holds due months; they simply had no report rows
+    due = indicators_frame(engine, instead, threshold, streams=("ras",)).iloc[0]
+    figures = {key: _cell(due, key) for key in RA_REPORTING_KEYS}
+    figures["note"] = f"{instead.start:%B %Y}, the latest month due (reports are due by the 10th)."
+    figures["short"] = latest_due_month_note(instead.start)
+    return figures
+
+
+# The reporting columns an RA frame holds for the latest month due, when its period holds none.
+RA_REPORTING_COLUMNS = (
+    *RA_REPORTING_KEYS,
+    "n_reports_due",
+    "n_reports_submitted",
+    "n_reports_on_time",
+)
+
+
+def latest_due_month_instead(filters: Filters) -> Filters | None:
+    """The latest month whose RA reports are due at the as-of date, over the same places, when
+    the period holds no month already due (a report not yet due is not missing, so the period
+    alone has no reporting rate: the last 28 days, say, before the 10th of the next month);
+    None when the period holds one. `filters.as_of` must be set (`with_as_of`)."""
     month = latest_due_month(filters.as_of)
     months = months_starting_in(filters.start, filters.end)
     if months and month >= months[0]:
-        return {}  # the period holds due months; they simply had no report rows
+        return None
     month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    due = indicators_frame(
-        engine, filters.with_period(month, month_end), threshold, streams=("ras",)
-    ).iloc[0]
-    figures = {key: _cell(due, key) for key in RA_REPORTING_KEYS}
-    figures["note"] = f"{month:%B %Y}, the latest month due (reports are due by the 10th)."
-    figures["short"] = f"{month:%b %Y}: latest month due"
-    return figures
+    return filters.with_period(month, month_end)
+
+
+def latest_due_month_note(month: dt.date) -> str:
+    """What a reporting rate read for the latest month due says of itself, in a few words."""
+    return f"{month:%b %Y}: latest month due"
+
+
+def with_latest_due_reporting(
+    engine: Engine, filters: Filters, frame: pd.DataFrame, grain: Grain = None
+) -> pd.DataFrame:
+    """An indicators frame over `filters` whose RA reporting columns (`RA_REPORTING_COLUMNS`)
+    are read for the latest month due instead when its period holds no due month, as the
+    headline's cards read them, so that a table beside the cards never shows no rate where
+    the cards show one. Adds `ra_reporting_month`: the first day of the month those columns
+    cover, or null when they cover the period itself.
+
+    Grain: that of `frame` (one row overall, per county or per ward)."""
+    instead = None if "ra_reporting_rate" not in frame else latest_due_month_instead(filters)
+    if instead is None:
+        return frame.assign(ra_reporting_month=None)
+    due = ra_measures(engine, instead, grain)
+    keys = {None: [], "county": ["county_code"], "ward": ["ward_code"]}[grain]
+    if keys:
+        frame = frame.drop(columns=list(RA_REPORTING_COLUMNS)).merge(
+            due[[*keys, *RA_REPORTING_COLUMNS]], on=keys, how="left"
+        )
+    else:
+        frame = frame.assign(**{c: due[c].iloc[0] for c in RA_REPORTING_COLUMNS})
+    return frame.assign(ra_reporting_month=instead.start)
 
 
 def _cell(row: pd.Series, key: str) -> float | None:
