@@ -243,6 +243,25 @@ def _table_view(table: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str]
     return shown, f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>'
 
 
+def column_number_formats(table: pd.DataFrame, most_decimals: int = 2) -> dict[str, str]:
+    """A printf format (Streamlit's grid) for each numeric column: thousands separated, and
+    every row with as many decimals as the column's most precise value needs (up to
+    `most_decimals`), so that 4 and 3.3 read 4.0 and 3.3, and 124041 reads 124,041. Columns
+    holding hidden-cell labels are text and keep their values as they are."""
+    formats = {}
+    for name in table.columns:
+        values = table[name]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        present = values.dropna().astype("float64")
+        decimals = next(
+            (d for d in range(most_decimals + 1) if (present.round(d) == present).all()),
+            most_decimals,
+        )
+        formats[name] = f"%,.{decimals}f" if decimals else "%,d"
+    return formats
+
+
 def data_table(
     table: pd.DataFrame,
     context: PageContext,
@@ -261,18 +280,21 @@ def data_table(
     shown, printed = _table_view(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
+    columns = {
+        name: st.column_config.NumberColumn(format=number_format)
+        for name, number_format in column_number_formats(shown).items()
+    }
     # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
     # while a phone scrolls the figures sideways.
-    pinned = (
-        {shown.columns[0]: st.column_config.Column(pinned=True)} if len(shown.columns) > 2 else None
-    )
+    if len(shown.columns) > 2:
+        columns[shown.columns[0]] = st.column_config.Column(pinned=True)
     st.dataframe(
         shown,
         hide_index=True,
         width="stretch",
         height=height,
         placeholder="–",
-        column_config=pinned,
+        column_config=columns or None,
     )
     # The grid shows ~16 rows at a time; a printed page gets the whole table (styles.PRINT_CSS).
     st.html(printed)

@@ -104,6 +104,9 @@ def _register_template() -> None:
             ticks="outside",
             title_font_size=18,
             tickfont_size=16,
+            # Numbers as every table and card writes them: 1,200 and 10,000, never 1200 or 10k.
+            separatethousands=True,
+            exponentformat="none",
             automargin=True,
         ),
         yaxis=dict(
@@ -112,6 +115,7 @@ def _register_template() -> None:
             title_font_size=18,
             tickfont_size=16,
             separatethousands=True,
+            exponentformat="none",
             automargin=True,
         ),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font_size=16, title_text=""),

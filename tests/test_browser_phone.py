@@ -130,3 +130,23 @@ def test_the_county_map_fits_the_screen_and_draws_kenya(server, browser, viewpor
         assert share > 0.1  # Kenya's outline is filled in, under the circles
     finally:
         page.close()
+
+
+def test_on_a_phone_the_weekly_category_bars_keep_room_under_their_legend(server, browser):
+    """Eleven categories' legend wraps to a dozen rows on a phone: drawn at the laptop's
+    height, the bars were left about 100 px. The phone's drawing leaves them at least 300."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{server}/{INCIDENTS.url_path}")
+        settle(page)
+        key = ".st-key-narrow-incidents-per-week-by-category"
+        assert page.evaluate(_BOX, ".st-key-wide-incidents-per-week-by-category")["shown"] is False
+        container = page.locator(key)
+        container.scroll_into_view_if_needed()
+        plot = container.locator(".nsewdrag").first
+        plot.wait_for(state="visible")
+        assert plot.bounding_box()["height"] >= 300
+        box = page.evaluate(_BOX, key)
+        assert box["shown"] and box["left"] >= 0 and box["right"] <= PHONE["width"]
+    finally:
+        page.close()

@@ -24,6 +24,9 @@ def range_for_labels(top: float, labels: Any, plot_px: float = LABEL_PLOT_PX) ->
     return [0, max(float(top), 1e-9) / (1 - share)]
 
 
+LABEL_HALO = "-2px 0 2px #fff, 2px 0 2px #fff, 0 -2px 2px #fff, 0 2px 2px #fff"
+
+
 def figure_title(text: str, subtitle: str) -> dict:
     """A layout title with a smaller grey subtitle under it."""
     return dict(text=text, subtitle=dict(text=subtitle, font=SUBTITLE_FONT))
@@ -41,6 +44,9 @@ def horizontal_bar(
         marker_color=colour,
         text=text,
         textposition="outside",
+        # A white halo: a reference line (the overall share, the target) crossing a label
+        # runs under it instead of cutting "37%" into "3|7%".
+        outsidetextfont=dict(shadow=LABEL_HALO),
         cliponaxis=False,
         hovertemplate=hovertemplate,
         **bar,

@@ -91,7 +91,7 @@ def _hidden_note(frame: pd.DataFrame, column: str, threshold: int) -> str:
         return ""
     return (
         f"; '{suppressed_label(threshold)}' = a count of 1 to {threshold - 1}, 'suppressed' = "
-        f"{HIDDEN_MEANING} to protect one"
+        f"{HIDDEN_MEANING} so that a small count cannot be worked out from it"
     )
 
 

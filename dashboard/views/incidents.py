@@ -34,7 +34,15 @@ components.headline_cards(cards, INCIDENTS.cards, context, per_row=3)
 st.subheader("Trend and mix")
 weekly = load(q.incidents_by_week_and_category)
 fig = charts.weekly_by_category_figure(weekly, subtitle)
-components.figure(fig, weekly, context, "Incidents per week by category", height=fig.layout.height)
+phone = charts.weekly_by_category_phone_figure(weekly, subtitle)
+components.figure(
+    fig,
+    weekly,
+    context,
+    "Incidents per week by category",
+    height=fig.layout.height,
+    narrow=(phone, phone.layout.height),
+)
 left, right = st.columns(2)
 with left:
     mix = load(q.incidents_by_category)
@@ -96,8 +104,9 @@ components.data_table(
     charts.compstat_table(compstat), context, "CompStat by county", download=compstat
 )
 st.caption(
-    "Change % is empty where the earlier count is 0. All windows end on the period's "
-    "last day; dates are EAT."
+    "Change % is empty where the earlier count is 0, and where the county (for the total, "
+    "the first county) joined the programme after its year-earlier window began: the two "
+    "counts would not be like for like. All windows end on the period's last day; dates are EAT."
 )
 
 st.subheader("Where incidents were reported")
