@@ -60,10 +60,16 @@ def _assert_scorecard_shown(at: AppTest, scorecard: pd.DataFrame) -> None:
     shown = _table(at, "Indicator").set_index("Indicator")
     for key, row in scorecard.set_index("indicator").iterrows():
         indicator = INDICATOR_BY_KEY[key]
-        assert shown.iloc[:, 0][indicator.label] == formatting.indicator_value(
+        # A rate read for another month than the period's says which, beside its name.
+        label = (
+            indicator.label
+            if pd.isna(row["period_note"])
+            else f"{indicator.label} ({row['period_note']})"
+        )
+        assert shown.iloc[:, 0][label] == formatting.indicator_value(
             indicator, row["county_value"], bool(row["county_suppressed"]), 5
         )
-        rank = shown[RANK_COLUMN][indicator.label]
+        rank = shown[RANK_COLUMN][label]
         assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
         assert rank == "–" or ("(1 = highest)" in rank) == (indicator.higher_is_better is None)
 
