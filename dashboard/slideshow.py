@@ -25,6 +25,24 @@ MIMES = {
 }
 LABELS = {"pptx": "PowerPoint (.pptx)", "xlsx": "Excel (.xlsx)", "pdf": "PDF"}
 
+# On a phone the whole 1920 px slide, zoomed to fit, set its text at 4-5 px. There the slide
+# flows instead: half size, as wide as the screen and as tall as it needs, the figures two to a
+# row and the charts under them (text 13-20 px, figures 32-36 px). Only on the page: the PDF
+# and the projector keep the 16:9 slide.
+PHONE_SLIDE_MAX_PX = 640
+PHONE_SLIDE_CSS = (
+    f"@media (max-width: {PHONE_SLIDE_MAX_PX}px) {{"
+    " .bslide-wrap .bslide { zoom: 0.5; width: calc(200vw - 32px); height: auto;"
+    " padding: 28px 24px; }"
+    " .bslide-wrap .bslide .body { flex-direction: column; gap: 28px; }"
+    " .bslide-wrap .bslide .figures.wide, .bslide-wrap .bslide .figures.half"
+    " { grid-template-columns: repeat(2, 1fr); }"
+    " .bslide-wrap .bslide .chart img { height: auto; }"
+    " .bslide-wrap .bslide .definitions { columns: 1; }"
+    " .bslide-wrap .bslide .footer { flex-direction: column; gap: 6px; }"
+    " .bslide-wrap .bslide .footer span:last-child { white-space: normal; }"
+    " }"
+)
 # The slide fills the screen: no sidebar, no header, no padding; at narrower widths the 1920 px
 # slide is zoomed down in steps so that it still fits.
 _WIDTHS = (1600, 1440, 1366, 1280, 1152, 1024, 900, 768, 640, 480, 400)
@@ -44,6 +62,7 @@ PAGE_CSS = (
         f"@media (max-width: {w - 1}px) {{ .bslide-wrap .bslide {{ zoom: {(w - 40) / 1920:.4f}; }} }}"
         for w in (1920, *_WIDTHS)
     )
+    + PHONE_SLIDE_CSS
     + "@media print { .bslide-wrap .bslide { zoom: 0.366; } }"
 )
 

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from dashboard.maps import OUTLINE_FILL_RGBA
-from dashboard.pages import INCIDENTS, TRAINING
+from dashboard.pages import BRIEFING, INCIDENTS, TRAINING
 from tests.browser_support import page_errors, settle
 
 pytestmark = pytest.mark.browser
@@ -148,5 +148,31 @@ def test_on_a_phone_the_weekly_category_bars_keep_room_under_their_legend(server
         assert plot.bounding_box()["height"] >= 300
         box = page.evaluate(_BOX, key)
         assert box["shown"] and box["left"] >= 0 and box["right"] <= PHONE["width"]
+    finally:
+        page.close()
+
+
+def test_on_a_phone_the_briefing_slide_flows_to_the_screen_at_a_readable_size(server, browser):
+    """The 1920 px slide zoomed to a phone's width set its figures about 13 px tall; on a phone
+    the slide flows instead: as wide as the screen, its figures at least 28 px tall."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{server}/{BRIEFING.url_path}")
+        settle(page)
+        slide = page.locator(".bslide").first
+        slide.wait_for(state="visible")
+        box = slide.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
+        assert box["width"] >= PHONE["width"] * 0.8
+        values = page.locator(".bslide .figure .value")
+        assert values.count() >= 4
+        heights = [values.nth(i).bounding_box()["height"] for i in range(values.count())]
+        assert min(heights) >= 28, heights
+        # No figure runs off the screen's right edge.
+        rights = [
+            values.nth(i).bounding_box()["x"] + values.nth(i).bounding_box()["width"]
+            for i in range(values.count())
+        ]
+        assert max(rights) <= PHONE["width"] + 1, rights
     finally:
         page.close()
