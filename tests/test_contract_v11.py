@@ -80,17 +80,21 @@ def _reports() -> list[dict]:
     ]
 
 
+# Mombasa joined at the launch, Kwale on 1 Aug 2026; Turkana has not joined.
+COUNTIES = [
+    dict(code="001", name="Mombasa", programme_start=D(2025, 6, 8)),
+    dict(code="002", name="Kwale", programme_start=D(2026, 8, 1)),
+    dict(code="023", name="Turkana", programme_start=None),
+]
+
+
 @pytest.fixture
 def engine(empty_db_url: str) -> Engine:
     writer = make_engine(empty_db_url, read_only=False)
     insert_rows(
         writer,
         "counties",
-        [
-            dict(code="001", name="Mombasa", programme_start=D(2025, 6, 8)),
-            dict(code="002", name="Kwale", programme_start=D(2026, 8, 1)),
-            dict(code="023", name="Turkana", programme_start=None),
-        ],
+        COUNTIES,
     )
     insert_rows(writer, "incidents", _incidents())
     insert_rows(writer, "rehab_referrals", _referrals())
@@ -235,11 +239,7 @@ def two_county_engine(empty_db_url: str) -> Engine:
     insert_rows(
         writer,
         "counties",
-        [
-            dict(code="001", name="Mombasa", programme_start=D(2025, 6, 8)),
-            dict(code="002", name="Kwale", programme_start=D(2026, 8, 1)),
-            dict(code="023", name="Turkana", programme_start=None),
-        ],
+        COUNTIES,
     )
     insert_rows(
         writer,
