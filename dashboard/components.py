@@ -237,10 +237,12 @@ def _plotly(fig: go.Figure, height: int, key: str | None = None) -> None:
 
 
 @data.drawing
-def _table_view(table: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str]:
-    """A table as the grid shows it (hidden cells labelled), and as a printed page shows it."""
+def _table_view(table: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """A table as the grid shows it (hidden cells labelled), as a printed page shows it, and
+    the grid's number format of each numeric column (`column_number_formats`)."""
     shown = labelled_for_display(table, threshold)
-    return shown, f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>'
+    printed = f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>'
+    return shown, printed, column_number_formats(shown)
 
 
 def column_number_formats(table: pd.DataFrame, most_decimals: int = 2) -> dict[str, str]:
@@ -277,12 +279,12 @@ def data_table(
             snake_case column names (which carry the unit) and `_suppressed` flags. None: the
             table itself.
     """
-    shown, printed = _table_view(table, context.threshold)
+    shown, printed, number_formats = _table_view(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
     columns = {
         name: st.column_config.NumberColumn(format=number_format)
-        for name, number_format in column_number_formats(shown).items()
+        for name, number_format in number_formats.items()
     }
     # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
     # while a phone scrolls the figures sideways.

@@ -132,7 +132,7 @@ def trend_table(
 def reporting_rate_header(league: pd.DataFrame) -> str:
     """The league's reporting-rate column header: with the month it covers when that is the
     latest month due rather than the period (`queries.indicators.with_latest_due_reporting`)."""
-    months = league.get("ra_reporting_month", pd.Series(dtype=object)).dropna()
+    months = league["ra_reporting_month"].dropna()
     return "Reporting rate %" if months.empty else f"Reporting rate %, {months.iloc[0]:%b %Y}"
 
 

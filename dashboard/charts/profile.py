@@ -27,7 +27,7 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
             if pd.notna(row["rank"])
             else "–"
         )
-        covers = row.get("period_note")
+        covers = row["period_note"]
         rows.append(
             {
                 "Indicator": indicator.label

@@ -614,7 +614,7 @@ def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.
                 "national_suppressed": bool(national.loc[key, "national_suppressed"]),
                 "rank": rank,
                 "ranked_counties": int(national.loc[key, "ranked_counties"]),
-                "period_note": national.loc[key].get("period_note"),
+                "period_note": national.loc[key, "period_note"],
             }
         )
     return pd.DataFrame(rows)
@@ -694,9 +694,9 @@ def headline(
             )
         )
     frames = together(*reads)
-    current = frames[0].iloc[0]
+    current = with_latest_due_reporting(engine, filters, frames[0]).iloc[0]
     previous = frames[1].iloc[0] if len(frames) > 1 else pd.Series(dtype=object)
-    latest_due = _latest_due_month_figures(engine, filters, threshold, current, streams)
+    due_month = current["ra_reporting_month"]
     rows = []
     for indicator in (i for i in INDICATORS if i.stream in streams):
         key = indicator.key
@@ -709,9 +709,10 @@ def headline(
             note = "As it stands now: recent cases have had less time, so it is not compared."
             short = "as it stands now"
         change = change_pct = z = test = None
-        if key in latest_due:
-            value, note, before = latest_due[key], latest_due["note"], None
-            short = latest_due["short"]
+        if key in RA_REPORTING_KEYS and pd.notna(due_month):
+            # No month of the period is due yet: the latest month due, never compared.
+            note = f"{due_month:%B %Y}, the latest month due (reports are due by the 10th)."
+            short, before = latest_due_month_note(due_month), None
         elif key in FOLLOW_UP_DAYS and value is None and not hidden:
             note = (
                 f"No case in this period is {FOLLOW_UP_DAYS[key]} days old yet at the as-of date "
@@ -775,27 +776,6 @@ FOLLOW_UP_DAYS = {
     "incidents_resolved_7d_pct": incidents.RESOLUTION_FOLLOW_UP_DAYS,
     "referral_admission_30d_pct": rehab.ADMISSION_FOLLOW_UP_DAYS,
 }
-
-
-def _latest_due_month_figures(
-    engine: Engine,
-    filters: Filters,
-    threshold: int,
-    current: pd.Series,
-    streams: tuple[str, ...],
-) -> dict:
-    """RA reporting for the latest due month, when the period itself holds no due month (a
-    report not yet due is not missing, so the period alone has no rate to show)."""
-    if "ras" not in streams or (_cell(current, "n_reports_due") or 0) > 0:
-        return {}
-    instead = latest_due_month_instead(filters)
-    if instead is None:
-        return {}  # the period holds due months; they simply had no report rows
-    due = indicators_frame(engine, instead, threshold, streams=("ras",)).iloc[0]
-    figures = {key: _cell(due, key) for key in RA_REPORTING_KEYS}
-    figures["note"] = f"{instead.start:%B %Y}, the latest month due (reports are due by the 10th)."
-    figures["short"] = latest_due_month_note(instead.start)
-    return figures
 
 
 # The reporting columns an RA frame holds for the latest month due, when its period holds none.
