@@ -26,6 +26,7 @@ from dashboard.briefing.html import chart_svg, slide_html
 from dashboard.briefing.pdf import pdf_bytes
 from dashboard.briefing.workbook import INDICATOR_COLUMNS, xlsx_bytes
 from queries.briefing import Briefing, build_briefing
+from queries.briefing.model import Chart, Series
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
@@ -182,16 +183,22 @@ def test_the_target_chart_equals_the_targets_table(case, raw) -> None:
     assert title is not None and model_chart is not None
     names = dict(zip(raw["counties"]["code"], raw["counties"]["name"], strict=True))
     targets = raw["targets"][raw["targets"]["indicator"] == "people_trained"]
+    starts, ends = targets["period_start"].dt.date, targets["period_end"].dt.date
+    overlapping = targets[(starts <= TEST_AS_OF) & (ends >= START)]
+    if case["filters"].county_codes is not None:
+        overlapping = overlapping[overlapping["county_code"].isin(case["filters"].county_codes)]
+    # The chart's one target period: the one most counties share, then the one covering more
+    # of the briefing's period (on a day early in July, the year just ended).
+    periods = overlapping.groupby(["period_start", "period_end"]).size().reset_index(name="n")
+    periods["overlap"] = [
+        (min(end.date(), TEST_AS_OF) - max(start.date(), START)).days
+        for start, end in zip(periods["period_start"], periods["period_end"], strict=True)
+    ]
+    chosen = periods.sort_values(["n", "overlap", "period_start"]).iloc[-1]
+    same = overlapping[overlapping["period_start"] == chosen["period_start"]]
     by_name = {
         names[code]: float(target)
-        for code, target, start, end in zip(
-            targets["county_code"],
-            targets["target"],
-            targets["period_start"],
-            targets["period_end"],
-            strict=True,
-        )
-        if start.date() <= TEST_AS_OF and end.date() >= START
+        for code, target in zip(same["county_code"], same["target"], strict=True)
     }
     assert charts[title][1] == [by_name[name] for name in model_chart.categories]
 
@@ -449,3 +456,68 @@ def test_what_a_slide_chart_leaves_out_is_said_under_it(case) -> None:
     printed = " ".join(" ".join(page.extract_text().split()) for page in case["pdf"].pages)
     for chart in noted:
         assert " ".join(chart.note.split()) in printed, chart.title
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "shown"),
+    [
+        (dt.date(2027, 6, 5), dt.date(2027, 7, 2), "Jul 2026 – Jun 2027"),  # 26 days of the old
+        (dt.date(2027, 6, 20), dt.date(2027, 7, 17), "Jul 2027 – Jun 2028"),  # 17 of the new
+    ],
+)
+def test_a_briefing_across_a_year_end_shows_the_targets_of_the_year_it_mostly_covers(
+    start: dt.date, end: dt.date, shown: str
+) -> None:
+    """Both years' targets overlap a period across 30 June, for every county: the chart sums one
+    year, the one covering more of the briefing's days."""
+    from queries.briefing.build import _training_targets
+
+    years = [
+        (dt.date(2026, 7, 1), dt.date(2027, 6, 30)),
+        (dt.date(2027, 7, 1), dt.date(2028, 6, 30)),
+    ]
+    rows = [
+        {
+            "county_code": code,
+            "county_name": name,
+            "indicator": "people_trained",
+            "period_start": year_start,
+            "period_end": year_end,
+            "actual_to": min(year_end, end),
+            "period_elapsed_pct": 50.0,
+            "actual": 10.0,
+            "target": 100.0,
+            "achieved_pct": 10.0,
+            "actual_suppressed": False,
+        }
+        for year_start, year_end in years
+        for code, name in (("001", "Mombasa"), ("032", "Nakuru"))
+    ]
+    filters = Filters(start=start, end=end)
+    _sentences, chart, _table = _training_targets(pd.DataFrame(rows), filters, "Kenya", THRESHOLD)
+    assert chart is not None and chart.title == f"People trained against target, {shown}"
+
+
+def _svg_texts(svg: str) -> list[tuple[float, str]]:
+    return [
+        (float(y), text) for y, text in re.findall(r'<text[^>]* y="([\d.]+)"[^>]*>([^<]*)<', svg)
+    ]
+
+
+def test_a_one_county_target_chart_sits_under_its_title_and_labels_its_bars() -> None:
+    """A county's briefing draws two bars: drawn over the chart's whole height they sat on an
+    axis 500 px below them, 10,000 wide for a target of 5,518, with no values to read."""
+    chart = Chart(
+        "People trained against target, Jul 2026 – Jun 2027",
+        "bar",
+        ["Nakuru"],
+        [Series("Trained so far", [2180.0]), Series("Target", [5518.0])],
+        "people",
+    )
+    texts = _svg_texts(chart_svg(chart, 860, 640))
+    ticks = [(y, text) for y, text in texts if re.fullmatch(r"[\d,]+", text)]
+    labels = [text for _, text in ticks if text in ("2,180", "5,518")]
+    assert sorted(labels) == ["2,180", "5,518"]
+    axis = [(y, text) for y, text in ticks if text not in labels]
+    assert axis[-1][1] == "6,000"  # the axis ends at a round number just above the target
+    assert max(y for y, _ in axis) < 640 / 2  # the axis is under the bars, not the drawing

@@ -81,7 +81,9 @@ def nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
+    # Each step divides into TICKS round ticks (6,000: 1,200 a tick) and wastes little width:
+    # 5,518 tops at 6,000, not 10,000.
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10.0 * magnitude
@@ -124,6 +126,10 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     n = max(len(chart.categories), 1)
     if chart.kind == "bar":
         span = right - left
+        # A few categories do not make bars as tall as the chart: at most 110 px a category,
+        # with the axis right under them (the rest of the drawing stays empty).
+        band = min((bottom - plot_top) / n, 110)
+        bottom = plot_top + band * n
         for tick in range(TICKS + 1):
             x = left + span * tick / TICKS
             parts.append(
@@ -131,8 +137,6 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
                 f'<text x="{x:.1f}" y="{bottom + 28}" font-size="20" text-anchor="middle" '
                 f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
             )
-        # A few categories do not make bars as tall as the chart: at most 110 px a category.
-        band = min((bottom - plot_top) / n, 110)
         bar_h = band * 0.8 / max(len(chart.series), 1)
         for c, category in enumerate(chart.categories):
             y0 = plot_top + c * band
@@ -145,9 +149,22 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
                 if value is None:
                     continue
                 w = span * value / top
+                y = y0 + band * 0.1 + s * bar_h
                 parts.append(
-                    f'<rect x="{left}" y="{y0 + band * 0.1 + s * bar_h:.1f}" width="{w:.1f}" '
+                    f'<rect x="{left}" y="{y:.1f}" width="{w:.1f}" '
                     f'height="{bar_h:.1f}" fill="{SERIES_COLOURS[s % 2]}"/>'
+                )
+                # Each bar says its value, read from across a room rather than off the axis,
+                # where bars are thick enough for 20 px text (a few categories); a long bar
+                # holds its label inside its end.
+                if bar_h < 20:
+                    continue
+                inside = w > span - 70
+                parts.append(
+                    f'<text x="{left + w + (-8 if inside else 8):.1f}" '
+                    f'y="{y + bar_h / 2 + 7:.1f}" font-size="20" '
+                    f'text-anchor="{"end" if inside else "start"}" '
+                    f'fill="{"#fff" if inside else "#111"}">{tick_text(value)}</text>'
                 )
     else:
         span = bottom - plot_top

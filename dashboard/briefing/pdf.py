@@ -114,6 +114,9 @@ def _chart(pages: _Pages, chart: Chart, x: float, y: float, w: float, h: float) 
     pdf.set_draw_color(200, 200, 200)
     n = max(len(chart.categories), 1)
     pdf.set_font(pages.family, "", 13)
+    if chart.kind == "bar":
+        # At most 80 pt a category, the axis right under the bars (as on the screen).
+        bottom = plot_top + min((bottom - plot_top) / n, 80) * n
     for tick in range(TICKS + 1):
         if chart.kind == "bar":
             tx = left + (right - left) * tick / TICKS
@@ -135,6 +138,12 @@ def _chart(pages: _Pages, chart: Chart, x: float, y: float, w: float, h: float) 
                 if value is not None:
                     width = (right - left) * value / top
                     pdf.rect(left, plot_top + c * band + band * 0.1 + s * bar, width, bar, "F")
+                    if bar >= 14:  # each bar's value at its end, where bars are thick enough to hold it
+                        pdf.text(
+                            left + width + 4,
+                            plot_top + c * band + band * 0.1 + s * bar + bar / 2 + 4,
+                            tick_text(value),
+                        )
         else:
             band = (right - left) / n
             every = max(1, -(-n // 10))

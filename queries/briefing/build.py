@@ -265,8 +265,24 @@ def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Ch
     return sentences, chart, table
 
 
+def _target_period_shown(people: pd.DataFrame, filters: Filters) -> tuple[dt.date, dt.date]:
+    """The one target period the slide sums over (sums across counties make sense only for one):
+    the period most counties' targets share (a financial year); of two such, the one covering
+    more of the briefing's period, then the later. A briefing of the 28 days to 2 July is about
+    the year that ended on 30 June, not the one two days old."""
+
+    def rank(pair: tuple[dt.date, dt.date]) -> tuple[int, int, dt.date]:
+        start, end = pair
+        counties = int(((people["period_start"] == start) & (people["period_end"] == end)).sum())
+        overlap = (min(end, filters.end) - max(start, filters.start)).days + 1
+        return counties, overlap, start
+
+    pairs = set(zip(people["period_start"], people["period_end"], strict=True))
+    return max(pairs, key=rank)
+
+
 def _training_targets(
-    targets: pd.DataFrame, place: str, threshold: int
+    targets: pd.DataFrame, filters: Filters, place: str, threshold: int
 ) -> tuple[list[str], Chart | None, Table]:
     """People trained against the counties' targets, and the table of every training target."""
     frame = targets[targets["indicator"].isin(TRAINING_TARGET_KEYS)].copy()
@@ -304,9 +320,7 @@ def _training_targets(
     people = frame[(frame["indicator"] == "people_trained") & frame["actual"].notna()]
     if people.empty:
         return ["No training targets cover this period for " + place + "."], None, table
-    # The target period most counties share (a financial year): sums across counties only
-    # make sense for one period.
-    period = people.groupby(["period_start", "period_end"]).size().idxmax()
+    period = _target_period_shown(people, filters)
     same = people[(people["period_start"] == period[0]) & (people["period_end"] == period[1])]
     actual, target = float(same["actual"].sum()), float(same["target"].sum())
     elapsed = float(same["period_elapsed_pct"].iloc[0])
@@ -528,7 +542,9 @@ def build_briefing(
     )
 
     targets = target_achievement_by_county(engine, filters, threshold, TRAINING_TARGET_KEYS)
-    target_sentences, target_chart, target_table = _training_targets(targets, place, threshold)
+    target_sentences, target_chart, target_table = _training_targets(
+        targets, filters, place, threshold
+    )
     slides.append(
         Slide(
             key="training",
