@@ -228,6 +228,25 @@ def test_response_figure_drops_counties_without_times() -> None:
     assert fig.layout.xaxis.title.text == "Median hours"
 
 
+def test_a_county_without_a_median_says_so_in_its_row() -> None:
+    """Turkana's row in the resolve panel stood blank: no bar, no label."""
+    response = pd.DataFrame(
+        {
+            "county_name": ["Nakuru", "Turkana"],
+            "acknowledged_count": [4, 2],
+            "median_hours_to_acknowledge": [2.0, 5.0],
+            "resolved_count": [3, 0],
+            "median_hours_to_resolve": [30.0, np.nan],
+        }
+    )
+    fig = charts.response_hours_figure(response, "July")
+    notes = [trace for trace in fig.data if trace.type == "scatter"]
+    assert len(notes) == 1
+    assert list(notes[0].y) == ["Turkana"] and list(notes[0].text) == ["none resolved"]
+    assert notes[0].xaxis == "x2"  # the resolve panel, beside the bars it stands in for
+    assert [trace.xaxis for trace in fig.data if trace.type == "bar"] == ["x", "x2"]
+
+
 def test_open_by_age_figure_totals() -> None:
     open_age = pd.DataFrame(
         {

@@ -180,10 +180,10 @@ def response_hours_figure(
         vertical_spacing=0.08,
         subplot_titles=("To acknowledge", "To resolve"),
     )
-    for col, (column, count_column, colour) in enumerate(
+    for col, (column, count_column, colour, missing) in enumerate(
         [
-            ("median_hours_to_acknowledge", "acknowledged_count", PALETTE[1]),
-            ("median_hours_to_resolve", "resolved_count", PALETTE[0]),
+            ("median_hours_to_acknowledge", "acknowledged_count", PALETTE[1], "none acknowledged"),
+            ("median_hours_to_resolve", "resolved_count", PALETTE[0], "none resolved"),
         ],
         start=1,
     ):
@@ -201,6 +201,22 @@ def response_hours_figure(
             ),
             **where,
         )
+        # A county without a median has no bar; its row says why rather than stand blank.
+        absent = shown["county_name"][values.isna()]
+        if not absent.empty:
+            fig.add_trace(
+                go.Scatter(
+                    x=[0] * len(absent),
+                    y=absent,
+                    mode="text",
+                    text=[missing] * len(absent),
+                    textposition="middle right",
+                    textfont=dict(size=16, color="#555"),
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                **where,
+            )
         _count_axis(fig, "Median hours", **where)
         top = float(values.max()) if values.notna().any() else 1.0
         # Room after the longest bar for its label (a panel is ~300 px wide on a laptop and
