@@ -53,12 +53,15 @@ def raw_table(path: Path, table: str) -> pd.DataFrame:
 
 def demo_periods() -> list[Filters]:
     """The selections the pandas recomputations run on the demo database: the last 90 days,
-    since launch, this financial year in three counties, and FY 2025/26 in Nakuru."""
+    since launch, the financial year to date in three counties (from the year before's start
+    in a year's first two months, so that the period holds a month already due on any day),
+    and FY 2025/26 in Nakuru."""
     today = TEST_AS_OF
+    year_start = financial_year_start(today - dt.timedelta(days=62))
     return [
         Filters(start=today - dt.timedelta(days=89), end=today),
         Filters(start=PROGRAMME_LAUNCH, end=today, preset="since_launch"),
-        Filters(start=financial_year_start(today), end=today, counties=("001", "032", "047")),
+        Filters(start=year_start, end=today, counties=("001", "032", "047")),
         Filters(start=dt.date(2025, 7, 1), end=dt.date(2026, 6, 30), counties=("032",)),
     ]
 
