@@ -192,7 +192,23 @@ def _reads_source(module_name: str, url: str) -> bool:
     return module_name in _SOURCE_ONLY_MODULES and source_engine(url).dialect.name == "sqlite"
 
 
-@st.cache_data(max_entries=CACHE_MAX_RESULTS, show_spinner="Loading figures…")
+def _result_key(filters: Filters) -> tuple:
+    """What of a selection a query-layer result depends on: everything but the preset's name.
+    Presets can name the same days (on 2 July, "this month", "this quarter" and "this financial
+    year" are all 1-2 July); one computation serves them all, and the warm-up does not compute
+    the same view three times."""
+    return tuple(
+        getattr(filters, field.name)
+        for field in dataclasses.fields(filters)
+        if field.name != "preset"
+    )
+
+
+@st.cache_data(
+    max_entries=CACHE_MAX_RESULTS,
+    show_spinner="Loading figures…",
+    hash_funcs={Filters: _result_key},
+)
 def _load(
     qualified_name: str,
     url: str,

@@ -31,6 +31,7 @@ from dashboard.pages import COUNTY_PROFILE, INCIDENTS, visible_pages
 from queries import indicators, quality, reference, serving
 from queries.db import TIMEOUT_ENV_VAR, QueryTimeout, make_engine, read_frame
 from queries.demo import build_demo
+from queries.filters import Filters
 from queries.indicators import headline
 from queries.schema import incidents as incidents_table
 from queries.schema import metadata
@@ -1030,6 +1031,31 @@ def test_figures_from_the_copy_stay_cached_until_it_changes_and_source_ones_expi
     now[0] += data.CACHE_TTL_SECONDS
     data.load(headline, source_url, filters, threshold=5)
     assert computed == ["duckdb", "sqlite", "sqlite"]
+    clear_caches()
+
+
+def test_presets_that_name_the_same_days_share_one_computation(
+    demo_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On 2 July "this month", "this quarter" and "this financial year" are all 1-2 July: the
+    figures are the same, so the second and third ask for the first's, and a different period
+    is computed."""
+    source_url = _demo_app_on_a_copy(demo_db_path, tmp_path, monkeypatch)
+    computed = _counting_headline(monkeypatch)
+    as_of = dt.date(2026, 7, 2)
+    days = Filters(start=dt.date(2026, 7, 1), end=as_of, as_of=as_of)
+    results = [
+        data.load(headline, source_url, dataclasses.replace(days, preset=preset), threshold=5)
+        for preset in ("this_month", "this_quarter", "this_fy")
+    ]
+    assert computed == ["duckdb"]
+    for result in results[1:]:
+        pd.testing.assert_frame_equal(result, results[0])
+    data.load(
+        headline, source_url, dataclasses.replace(days, start=dt.date(2026, 6, 5)), threshold=5
+    )
+    assert computed == ["duckdb", "duckdb"]
+    data.serving_copy(source_url).stop()
     clear_caches()
 
 
