@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -238,11 +238,23 @@ def _plotly(fig: go.Figure, height: int, key: str | None = None) -> None:
 
 @data.drawing
 def _table_view(table: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str, dict[str, str]]:
-    """A table as the grid shows it (hidden cells labelled), as a printed page shows it, and
-    the grid's number format of each numeric column (`column_number_formats`)."""
+    """A table as the grid shows it (hidden cells labelled), as text (the whole table, for a
+    printed page and for a phone's screen), and the grid's number format of each numeric column
+    (`column_number_formats`). The text writes numbers as the grid does."""
     shown = labelled_for_display(table, threshold)
-    printed = f'<div class="print-table">{shown.to_html(index=False, na_rep="–")}</div>'
-    return shown, printed, column_number_formats(shown)
+    decimals = column_decimals(shown)
+    as_text = {name: _number_text(places) for name, places in decimals.items()}
+    body = shown.to_html(index=False, na_rep="–", formatters=as_text)
+    printed = f'<div class="print-table">{body}</div>'
+    return shown, printed, {name: _printf(places) for name, places in decimals.items()}
+
+
+def _printf(decimals: int) -> str:
+    return f"%,.{decimals}f" if decimals else "%,d"
+
+
+def _number_text(decimals: int) -> Callable[[object], str]:
+    return lambda value: "–" if pd.isna(value) else f"{float(value):,.{decimals}f}"
 
 
 def column_number_formats(table: pd.DataFrame, most_decimals: int = 2) -> dict[str, str]:
@@ -250,18 +262,22 @@ def column_number_formats(table: pd.DataFrame, most_decimals: int = 2) -> dict[s
     every row with as many decimals as the column's most precise value needs (up to
     `most_decimals`), so that 4 and 3.3 read 4.0 and 3.3, and 124041 reads 124,041. Columns
     holding hidden-cell labels are text and keep their values as they are."""
-    formats = {}
+    return {name: _printf(places) for name, places in column_decimals(table, most_decimals).items()}
+
+
+def column_decimals(table: pd.DataFrame, most_decimals: int = 2) -> dict[str, int]:
+    """The decimals each numeric column is shown with (`column_number_formats`)."""
+    decimals = {}
     for name in table.columns:
         values = table[name]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
         present = values.dropna().astype("float64")
-        decimals = next(
+        decimals[name] = next(
             (d for d in range(most_decimals + 1) if (present.round(d) == present).all()),
             most_decimals,
         )
-        formats[name] = f"%,.{decimals}f" if decimals else "%,d"
-    return formats
+    return decimals
 
 
 def data_table(

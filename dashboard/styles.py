@@ -39,6 +39,24 @@ p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
 /* A map or chart sent twice, fitted to a wide screen and to a phone's width: one shows. */
 @media (min-width: 641px) { [class*="st-key-narrow-"] { display: none; } }
 @media (max-width: 640px) { [class*="st-key-wide-"] { display: none; } }
+/* On a phone the grid (a canvas of fixed-width columns) left a table's last columns off-screen
+   behind its long first column. The table as text wraps the row's name and fits the screen, so a
+   phone shows that instead; a long or wide one scrolls inside a frame of three quarters of the
+   screen, with its header and each row's name kept in view. */
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"]:has([data-testid="stDataFrame"]),
+  [data-testid="stDataFrame"], .sort-hint { display: none; }
+  div.print-table { display: block; overflow: auto; max-height: 75vh; margin: 0 0 0.5rem 0; }
+  div.print-table table { border-collapse: collapse; border: 0; width: 100%;
+    font-size: 0.95rem; line-height: 1.3; }
+  div.print-table th, div.print-table td { border: 0; border-bottom: 1px solid #dde1e6;
+    padding: 0.35rem 0.3rem; text-align: right; vertical-align: top; }
+  div.print-table th { background: #f3f4f6; font-weight: 600; position: sticky; top: 0;
+    z-index: 1; }
+  div.print-table th:first-child, div.print-table td:first-child { text-align: left;
+    position: sticky; left: 0; background: #fff; min-width: 6.5rem; max-width: 45vw; }
+  div.print-table th:first-child { background: #f3f4f6; z-index: 2; }
+}
 """
 
 # Printing: A4 portrait with 12 mm margins leaves 186 mm (about 703 CSS px) of width.
@@ -62,7 +80,8 @@ PRINT_CSS = """
     break-inside: avoid; }
   /* The grid on screen scrolls and shows ~16 rows; the printed table is the whole table. */
   [data-testid="stDataFrame"], [data-testid="stDataFrameResizable"] { display: none !important; }
-  .print-table { display: block !important; }
+  .print-table { display: block !important; max-height: none !important;
+    overflow: visible !important; }
   .print-table table { border-collapse: collapse; width: 100%; font-size: 9pt; }
   .print-table th, .print-table td { border: 1px solid #999; padding: 1px 4px; text-align: left; }
   .print-table tr { break-inside: avoid; }

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from dashboard.maps import OUTLINE_FILL_RGBA
-from dashboard.pages import BRIEFING, INCIDENTS, TRAINING
+from dashboard.pages import BRIEFING, COUNTY_PROFILE, INCIDENTS, TRAINING
 from tests.browser_support import page_errors, settle
 
 pytestmark = pytest.mark.browser
@@ -174,5 +174,49 @@ def test_on_a_phone_the_briefing_slide_flows_to_the_screen_at_a_readable_size(se
             for i in range(values.count())
         ]
         assert max(rights) <= PHONE["width"] + 1, rights
+    finally:
+        page.close()
+
+
+_SCORECARD = """() => {
+    const table = [...document.querySelectorAll('.print-table')].find((el) =>
+        [...el.querySelectorAll('thead th')].some((th) => th.textContent.trim() === 'Kenya'));
+    const grids = [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .filter((el) => el.getBoundingClientRect().height > 0).length;
+    if (!table) return {grids};
+    const style = getComputedStyle(table);
+    const kenya = [...table.querySelectorAll('tr')].map((tr) => tr.lastElementChild);
+    return {
+        grids,
+        shown: style.display !== 'none' && table.getBoundingClientRect().height > 0,
+        rows: table.querySelectorAll('tbody tr').length,
+        kenyaRight: Math.max(...kenya.map((cell) => cell.getBoundingClientRect().right)),
+        kenyaLeft: Math.min(...kenya.map((cell) => cell.getBoundingClientRect().left)),
+        scrollsSideways: table.scrollWidth > table.clientWidth + 1,
+        widths: [table.scrollWidth, table.clientWidth, table.offsetWidth],
+    };
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_the_county_scorecard_shows_kenyas_column_without_scrolling_sideways(
+    server, browser, viewport
+):
+    """On a phone the grid's long first column pushed the scorecard's Kenya column off-screen;
+    a phone now gets the table as text, wrapped to the screen. A laptop keeps the grid."""
+    # A phone's scrollbars overlay the page (a desktop's take 15 px of the table's width).
+    page = browser.new_page(viewport=viewport, is_mobile=viewport is PHONE, has_touch=True)
+    try:
+        page.goto(f"{server}/{COUNTY_PROFILE.url_path}?county=032")
+        settle(page)
+        page.locator('[data-testid="stMetric"]').first.wait_for(state="visible")
+        measured = page.evaluate(_SCORECARD)
+        if viewport is LAPTOP:
+            assert measured["grids"] >= 1 and measured["shown"] is False, measured
+            return
+        assert measured["grids"] == 0 and measured["shown"], measured
+        assert measured["rows"] >= 8, measured
+        assert not measured["scrollsSideways"], measured["widths"]
+        assert measured["kenyaLeft"] > 0 and measured["kenyaRight"] <= PHONE["width"], measured
     finally:
         page.close()

@@ -69,7 +69,7 @@ def _assert_scorecard_shown(at: AppTest, scorecard: pd.DataFrame) -> None:
         assert shown.iloc[:, 0][label] == formatting.indicator_value(
             indicator, row["county_value"], bool(row["county_suppressed"]), 5
         )
-        rank = shown[RANK_COLUMN][label]
+        rank = shown[RANK_COLUMN][label].replace("\u00a0", " ")  # no-break spaces
         assert rank == "–" if pd.isna(row["rank"]) else rank.startswith(f"{int(row['rank'])} of ")
         assert rank == "–" or ("(1 = highest)" in rank) == (indicator.higher_is_better is None)
 

@@ -21,9 +21,11 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
     rows = []
     for _, row in scorecard.iterrows():
         indicator = INDICATOR_BY_KEY[row["indicator"]]
-        neutral = " (1 = highest)" if indicator.higher_is_better is None else ""
+        # No-break spaces: a narrow column (a phone) breaks the cell only between its two
+        # parts, "4 of 47" over "(1 = highest)".
+        neutral = " (1\u00a0=\u00a0highest)" if indicator.higher_is_better is None else ""
         rank = (
-            f"{int(row['rank'])} of {row['ranked_counties']}{neutral}"
+            f"{int(row['rank'])}\u00a0of\u00a0{row['ranked_counties']}{neutral}"
             if pd.notna(row["rank"])
             else "–"
         )

@@ -54,7 +54,11 @@ measure = (
     or "incidents"
 )
 components.county_map(county_map.map_frame(league, context.counties, measure), context, measure)
-st.markdown("**County league table** (click a column to sort)")
+# A phone shows the table as text, which does not sort: the hint is for wider screens.
+st.markdown(
+    '**County league table** <span class="sort-hint">(click a column to sort)</span>',
+    unsafe_allow_html=True,
+)
 components.data_table(
     overview.league_table(league, threshold), context, "County league table", download=league
 )
