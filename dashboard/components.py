@@ -6,8 +6,10 @@ Components only render what they are given; they never query.
 from __future__ import annotations
 
 import html
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -157,14 +159,16 @@ def figure(
     name: str,
     height: int = 480,
     download: pd.DataFrame | None = None,
-    narrow: tuple[go.Figure, int] | None = None,
+    narrow: tuple[go.Figure, int] | Mapping[str, Any] | None = None,
 ) -> None:
     """A Plotly figure with the house style and source line, and its data a click away
     (`download`: the unrounded frame behind `table`, if `table` rounds or formats it).
 
     `narrow`: another drawing of the same figures for a phone, and its height (e.g. panels one
-    under another instead of side by side); both are sent and CSS shows the one that fits
-    (app.py: containers keyed 'wide-…' and 'narrow-…').
+    under another instead of side by side); or, where the phone's drawing only lays the same
+    figure out differently, the layout it changes (with its "height"), applied to a copy of the
+    figure's JSON rather than drawing the figure twice. Both are sent and CSS shows the one
+    that fits (app.py: containers keyed 'wide-…' and 'narrow-…').
 
     The figure's title and subtitle are drawn as page text above the chart rather than inside it:
     Plotly cannot wrap a title, so on a phone it would be cut off, and a wrapped legend would run
@@ -186,7 +190,10 @@ def figure(
         with st.container(key=f"wide-{_slug(name)}"):
             _plotly(fig, height, key=f"chart-wide-{_slug(name)}")
         with st.container(key=f"narrow-{_slug(name)}"):
-            _plotly(*narrow, key=f"chart-narrow-{_slug(name)}")
+            if isinstance(narrow, Mapping):
+                _plotly(fig, narrow["height"], key=f"chart-narrow-{_slug(name)}", layout=narrow)
+            else:
+                _plotly(*narrow, key=f"chart-narrow-{_slug(name)}")
     # The source goes under the chart as page text, which wraps on a phone; inside the figure
     # Plotly would clip it.
     st.caption(context.source_note())
@@ -207,11 +214,13 @@ class _SentFigure(go.Figure):
         return self._spec
 
 
-def _styled(fig: go.Figure, height: int) -> _SentFigure:
+def _styled(fig: go.Figure, height: int, changes: Mapping[str, Any] | None = None) -> _SentFigure:
     """The figure's JSON in the house template at this height, its title taken out (the page
-    shows it as text); the figure itself is left as it is, since drawings are shared."""
+    shows it as text), with the layout `changes` merged in; the figure itself is left as it
+    is, since drawings are shared."""
     spec = fig.to_dict()
     layout = spec.setdefault("layout", {})
+    _merge(layout, changes or {})
     layout["template"] = theme.template_json()
     layout["height"] = height
     title = layout.setdefault("title", {})
@@ -224,11 +233,25 @@ def _styled(fig: go.Figure, height: int) -> _SentFigure:
     return _SentFigure(spec)
 
 
-def _plotly(fig: go.Figure, height: int, key: str | None = None) -> None:
-    """Draw a figure (its title already shown as text) in the house template."""
+def _merge(into: dict, changes: Mapping[str, Any]) -> None:
+    """Merge layout `changes` into a figure's layout JSON, nested dicts key by key."""
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+def _plotly(
+    fig: go.Figure, height: int, key: str | None = None, layout: Mapping[str, Any] | None = None
+) -> None:
+    """Draw a figure (its title already shown as text) in the house template, with the
+    `layout` changes if any."""
+    changes = {k: v for k, v in (layout or {}).items() if k != "height"}
+    derived_key = ("styled", height, json.dumps(changes, sort_keys=True))
     # theme=None: Streamlit's chart theme would override the projector-sized template.
     st.plotly_chart(
-        data.derived(fig, ("styled", height), lambda: _styled(fig, height)),
+        data.derived(fig, derived_key, lambda: _styled(fig, height, changes)),
         theme=None,
         width="stretch",
         config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},

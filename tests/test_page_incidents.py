@@ -450,3 +450,24 @@ def test_density_grid_is_finer_than_the_hexagons_it_fills() -> None:
     one = density_cell_degrees(COUNTIES.iloc[1:])  # Nairobi alone: a small area
     assert national == pytest.approx(15_000 / 4 / (KM_PER_DEGREE * 1000), abs=1e-5)
     assert 0 < one < national
+
+
+def test_a_phone_restyle_changes_a_copy_of_the_figure_json_only() -> None:
+    """A phone's drawing that only lays the figure out differently is the wide figure's JSON
+    with the layout changes merged in, key by key; the shared figure is left as it was."""
+    import plotly.graph_objects as go
+
+    from dashboard.components import _styled
+
+    fig = go.Figure(go.Bar(x=[1, 2], y=[3, 4]))
+    fig.update_layout(height=480, legend=dict(orientation="h", font_size=18), xaxis_title="Week")
+    changes = {
+        "legend": {"entrywidth": 160, "font": {"size": 14}},
+        "xaxis": {"tickformat": "%d %b"},
+    }
+    layout = _styled(fig, 900, changes).to_dict()["layout"]
+    assert layout["height"] == 900
+    assert layout["legend"] == {"orientation": "h", "font": {"size": 14}, "entrywidth": 160}
+    assert layout["xaxis"]["tickformat"] == "%d %b" and layout["xaxis"]["title"]["text"] == "Week"
+    assert fig.layout.height == 480 and fig.layout.legend.font.size == 18
+    assert fig.layout.xaxis.tickformat is None

@@ -34,14 +34,13 @@ components.headline_cards(cards, INCIDENTS.cards, context, per_row=3)
 st.subheader("Trend and mix")
 weekly = load(q.incidents_by_week_and_category)
 fig = charts.weekly_by_category_figure(weekly, subtitle)
-phone = charts.weekly_by_category_phone_figure(weekly, subtitle)
 components.figure(
     fig,
     weekly,
     context,
     "Incidents per week by category",
     height=fig.layout.height,
-    narrow=(phone, phone.layout.height),
+    narrow=charts.WEEKLY_BY_CATEGORY_ON_A_PHONE,
 )
 left, right = st.columns(2)
 with left:
