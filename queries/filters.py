@@ -303,7 +303,8 @@ def other_periods(filters: Filters) -> list[Filters]:
     ready (dashboard/data.py).
 
     Only the period changes: scope, places, comparison and as-of date are kept, so a result
-    computed for one of these is exactly the one that user's page would ask for. Empty for a
+    computed for one of these is exactly the one that user's page would ask for. Presets that
+    name days already listed (or the chosen days) are left out. Empty for a
     custom period that is no preset's comparison, or without an as-of date."""
     if filters.as_of is None:
         return []
@@ -311,11 +312,15 @@ def other_periods(filters: Filters) -> list[Filters]:
     periods = {preset: (start, end) for preset, (start, end) in periods.items() if start <= end}
     chosen = (filters.start, filters.end)
     if filters.preset in periods:
-        return [
-            replace(filters, start=start, end=end, preset=preset)
-            for preset, (start, end) in periods.items()
-            if preset != filters.preset
-        ]
+        # A preset naming the same days as the chosen one or an earlier one (on 2 July, this
+        # month, this quarter and this financial year) has the same figures: one guess.
+        seen = {chosen}
+        others = []
+        for preset, (start, end) in periods.items():
+            if preset != filters.preset and (start, end) not in seen:
+                seen.add((start, end))
+                others.append(replace(filters, start=start, end=end, preset=preset))
+        return others
     if filters.preset != "custom":
         return []
     # A page asks for a comparison only when it is valid (pages compare nothing otherwise).

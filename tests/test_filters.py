@@ -180,7 +180,7 @@ def test_other_periods_are_the_filters_the_period_widget_would_make() -> None:
     assert {(f.preset, f.start, f.end) for f in others} == {
         ("last_7_days", D(2026, 11, 22), TODAY),
         ("last_90_days", D(2026, 8, 31), TODAY),
-        ("this_month", D(2026, 11, 1), TODAY),
+        # This month, 1-28 November, is the chosen last 28 days: not a guess of its own.
         ("last_month", D(2026, 10, 1), D(2026, 10, 31)),
         ("this_quarter", D(2026, 10, 1), TODAY),
         ("this_fy", D(2026, 7, 1), TODAY),
@@ -196,6 +196,22 @@ def test_other_periods_are_the_filters_the_period_widget_would_make() -> None:
             ("032",),
             ("KEW-0900",),
         )
+
+
+def test_other_periods_name_each_span_of_days_once() -> None:
+    """On 2 July this month, this quarter and this financial year are all 1-2 July: one guess
+    (the first in the warm-up's order) stands for the three."""
+    july_2 = D(2027, 7, 2)
+    chosen = filters_from_choices("last_28_days", None, "previous", [], [], july_2)
+    spans = [(f.preset, f.start, f.end) for f in other_periods(chosen)]
+    assert len({(start, end) for _, start, end in spans}) == len(spans) == 6
+    first_of_july = [preset for preset, start, _ in spans if start == D(2027, 7, 1)]
+    assert first_of_july == [
+        next(p for p in PRESETS_MOST_ASKED if p in {"this_fy", "this_quarter", "this_month"})
+    ]
+    # Chosen on one of them, the others are not guesses either.
+    on_this_month = filters_from_choices("this_month", None, "previous", [], [], july_2)
+    assert D(2027, 7, 1) not in {f.start for f in other_periods(on_this_month)}
 
 
 def test_the_warm_up_order_of_periods_names_every_preset_once() -> None:
