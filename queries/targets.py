@@ -174,3 +174,21 @@ def target_achievement_by_county(
     wanted["achieved_pct"] = 100.0 * wanted["actual"] / target.where(target > 0)
     wanted["achieved_pct_suppressed"] = wanted["actual_suppressed"]
     return wanted[columns].reset_index(drop=True)
+
+
+def target_period_shown(frame: pd.DataFrame, filters: Filters) -> tuple[dt.date, dt.date]:
+    """The target period to show first, of the targets overlapping the period (rows of
+    `target_achievement_by_county`, one indicator): the one most counties' targets share (a
+    financial year: sums across counties make sense only for one); of two such, the one
+    covering more of the selected period's days, then the later. The 28 days to 2 July are
+    about the year that ended on 30 June, not the one two days old. The Training page and the
+    briefing both show this one."""
+
+    def rank(pair: tuple[dt.date, dt.date]) -> tuple[int, int, dt.date]:
+        start, end = pair
+        counties = int(((frame["period_start"] == start) & (frame["period_end"] == end)).sum())
+        overlap = (min(end, filters.end) - max(start, filters.start)).days + 1
+        return counties, overlap, start
+
+    pairs = set(zip(frame["period_start"], frame["period_end"], strict=True))
+    return max(pairs, key=rank)

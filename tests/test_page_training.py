@@ -99,12 +99,16 @@ def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) ->
     assert shown["Indicator"].tolist() == targets["indicator_label"].tolist()
     assert shown["Actual"].tolist() == _expected_actual_text(targets)
     assert_numbers(shown["Target"], targets["target"])
-    # The chart's table holds the default indicator (people trained) of the latest period.
+    # The chart's table holds the default indicator (people trained) over the target period
+    # most counties share, then the one covering more of the selected days (as the briefing).
     chart_table = next(f.value for f in at.dataframe if "Indicator" in f.value.columns)
-    latest = targets.loc[targets["indicator"] == "people_trained", "period_start"].max()
-    chosen = targets[
-        (targets["indicator"] == "people_trained") & (targets["period_start"] == latest)
-    ].sort_values("county_name", kind="stable")
+    periods = targets.groupby(["period_start", "period_end"]).size().reset_index(name="counties")
+    periods["days"] = [
+        (min(end, filters.end) - max(start, filters.start)).days
+        for start, end in zip(periods["period_start"], periods["period_end"], strict=True)
+    ]
+    first = periods.sort_values(["counties", "days", "period_start"]).iloc[-1]["period_start"]
+    chosen = targets[targets["period_start"] == first].sort_values("county_name", kind="stable")
     assert chart_table["Code"].tolist() == chosen["county_code"].tolist()
     assert chart_table["Actual"].tolist() == _expected_actual_text(chosen)
     assert any("over the target's own period" in c.value for c in at.caption)

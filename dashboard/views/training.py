@@ -9,7 +9,11 @@ from dashboard.charts import training as charts
 from dashboard.context import current
 from dashboard.pages import TRAINING
 from queries.indicators import INDICATOR_BY_KEY, INDICATOR_KEYS, headline
-from queries.targets import indicators_with_targets, target_achievement_by_county
+from queries.targets import (
+    indicators_with_targets,
+    target_achievement_by_county,
+    target_period_shown,
+)
 from queries.training import (
     people_trained_by_audience,
     people_trained_by_topic,
@@ -104,11 +108,13 @@ else:
         indicators=(indicator,),
     )
     periods = charts.target_periods(targets, indicator)
-    start, end = periods[0]
+    # First shown: the period the briefing shows too (most counties, most of the selected days).
+    start, end = target_period_shown(targets[targets["indicator"] == indicator], filters)
     if len(periods) > 1:
         start, end = st.selectbox(
             "Target period",
             periods,
+            index=periods.index((start, end)),
             format_func=lambda p: charts.period_text(*p),
             key="target_period",
         )

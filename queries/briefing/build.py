@@ -47,7 +47,7 @@ from queries.privacy import SUPPRESSED_PCT, flag_column, suppressed_label
 from queries.reference import county_list, data_as_of, with_as_of
 from queries.rehab import referrals_by_month
 from queries.significance import MEANINGFUL_Z, POISSON_TEST, SHARE_TEST
-from queries.targets import target_achievement_by_county
+from queries.targets import target_achievement_by_county, target_period_shown
 from queries.trends import streams_by_week
 
 INCIDENT_KEYS = (
@@ -265,22 +265,6 @@ def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Ch
     return sentences, chart, table
 
 
-def _target_period_shown(people: pd.DataFrame, filters: Filters) -> tuple[dt.date, dt.date]:
-    """The one target period the slide sums over (sums across counties make sense only for one):
-    the period most counties' targets share (a financial year); of two such, the one covering
-    more of the briefing's period, then the later. A briefing of the 28 days to 2 July is about
-    the year that ended on 30 June, not the one two days old."""
-
-    def rank(pair: tuple[dt.date, dt.date]) -> tuple[int, int, dt.date]:
-        start, end = pair
-        counties = int(((people["period_start"] == start) & (people["period_end"] == end)).sum())
-        overlap = (min(end, filters.end) - max(start, filters.start)).days + 1
-        return counties, overlap, start
-
-    pairs = set(zip(people["period_start"], people["period_end"], strict=True))
-    return max(pairs, key=rank)
-
-
 def _training_targets(
     targets: pd.DataFrame, filters: Filters, place: str, threshold: int
 ) -> tuple[list[str], Chart | None, Table]:
@@ -320,7 +304,7 @@ def _training_targets(
     people = frame[(frame["indicator"] == "people_trained") & frame["actual"].notna()]
     if people.empty:
         return ["No training targets cover this period for " + place + "."], None, table
-    period = _target_period_shown(people, filters)
+    period = target_period_shown(people, filters)
     same = people[(people["period_start"] == period[0]) & (people["period_end"] == period[1])]
     actual, target = float(same["actual"].sum()), float(same["target"].sum())
     elapsed = float(same["period_elapsed_pct"].iloc[0])
