@@ -471,3 +471,30 @@ def test_a_phone_restyle_changes_a_copy_of_the_figure_json_only() -> None:
     assert layout["xaxis"]["tickformat"] == "%d %b" and layout["xaxis"]["title"]["text"] == "Week"
     assert fig.layout.height == 480 and fig.layout.legend.font.size == 18
     assert fig.layout.xaxis.tickformat is None
+
+
+def test_week_labels_sit_on_the_mondays_the_weeks_start() -> None:
+    """Plotly's own weekly ticks fall on Sundays: "30 May" stood under the week of 31 May."""
+    from dashboard.charts.overview import stream_trend_figure
+
+    mondays = pd.date_range("2027-01-04", periods=30, freq="7D")  # 30 weeks, each from a Monday
+    weekly = pd.DataFrame(
+        {"week_start": mondays, "category": "theft", "count": 3, "is_partial": False}
+    )
+    streams = pd.DataFrame(
+        {
+            "week_start": mondays,
+            "stream": "incidents",
+            "value": 3.0,
+            "value_suppressed": False,
+            "is_partial": False,
+        }
+    )
+    for fig in (
+        charts.weekly_by_category_figure(weekly, "s"),
+        stream_trend_figure(streams, "incidents", "a period"),
+    ):
+        ticks = pd.to_datetime(pd.Series(fig.layout.xaxis.tickvals))
+        assert fig.layout.xaxis.tickmode == "array"
+        assert set(ticks) <= set(mondays) and ticks.iloc[0] == mondays[0]
+        assert 4 <= len(ticks) <= 6  # every fifth week: room for each label on a phone

@@ -3,6 +3,8 @@ their ends, their layout, and the dashed line of the selection's overall value."
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -90,3 +92,16 @@ def overall_line(
     # Under the bars and their labels, so that it never strikes a label through.
     fig.add_vline(x=overall if cap is None else min(overall, cap), line=OVERALL_LINE, layer="below")
     return f"; dashed line: all selected, {overall:.{decimals}f}%"
+
+
+# Enough week labels to find one's way on a phone's 350 px without crowding.
+MOST_WEEK_TICKS = 6
+
+
+def week_ticks(week_starts: Iterable[Any]) -> dict:
+    """x-axis settings putting the ticks on the weeks' own first days (Mondays), every week or
+    every few. Plotly's automatic weekly ticks fall on Sundays: "30 May" sat under the week
+    starting 31 May, on an axis titled "Week starting"."""
+    weeks = sorted(set(pd.to_datetime(pd.Series(list(week_starts))).dt.normalize()))
+    step = max(1, math.ceil(len(weeks) / MOST_WEEK_TICKS))
+    return dict(tickmode="array", tickvals=weeks[::step])

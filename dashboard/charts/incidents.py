@@ -11,6 +11,7 @@ from dashboard.charts.common import (
     horizontal_bar,
     horizontal_bars,
     range_for_labels,
+    week_ticks,
 )
 from dashboard.data import drawing
 from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
@@ -117,7 +118,9 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
         margin=dict(t=130),
     )
     fig.update_yaxes(title_text="Incidents per week", rangemode="tozero", tickformat=",d")
-    fig.update_xaxes(title_text="Week starting", tickformat="%d %b %Y")
+    fig.update_xaxes(
+        title_text="Week starting", tickformat="%d %b %Y", **week_ticks(weekly["week_start"])
+    )
     if int(weekly["count"].sum()) == 0:
         _no_data(fig)
     return fig

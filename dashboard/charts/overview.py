@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import formatting
-from dashboard.charts.common import figure_title
+from dashboard.charts.common import figure_title, week_ticks
 from dashboard.data import drawing
 from dashboard.theme import STREAM_COLOURS
 from queries.trends import STREAM_LABELS
@@ -103,7 +103,7 @@ def stream_trend_figure(
     # No axis title: the chart's title says what is counted per week, and on a phone a rotated
     # title is cut at the chart's left edge.
     fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(tickformat="%d %b")
+    fig.update_xaxes(tickformat="%d %b", **week_ticks(part["week_start"]))
     return fig
 
 
