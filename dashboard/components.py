@@ -303,6 +303,11 @@ def column_decimals(table: pd.DataFrame, most_decimals: int = 2) -> dict[str, in
     return decimals
 
 
+# The widest a table's first column is drawn, in CSS px (the grid's 14 px type: ~7.5 px a
+# character, and the grid's padding).
+FIRST_COLUMN_MAX_PX = 480
+
+
 def data_table(
     table: pd.DataFrame,
     context: PageContext,
@@ -326,9 +331,14 @@ def data_table(
         for name, number_format in number_formats.items()
     }
     # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
-    # while a phone scrolls the figures sideways.
+    # while the figures scroll sideways; wide enough for its longest name, which the grid
+    # would otherwise cut ("RA reporting rate (May 2027: la…" at 1920 px).
     if len(shown.columns) > 2:
-        columns[shown.columns[0]] = st.column_config.Column(pinned=True)
+        first = shown.columns[0]
+        longest = max([len(str(first)), *(len(str(v)) for v in shown[first])])
+        columns[first] = st.column_config.Column(
+            pinned=True, width=min(FIRST_COLUMN_MAX_PX, 24 + round(7.5 * longest))
+        )
     st.dataframe(
         shown,
         hide_index=True,

@@ -122,6 +122,9 @@ def test_county_profile(run_page, demo_db_path, params) -> None:
     for first in ("Indicator", "Ward"):
         frame = next(t for t in at.dataframe if t.value.columns[0] == first)
         assert json.loads(frame.proto.columns)[first]["pinned"] is True
+        # ...and wide enough for its longest name (the grid cut the RA rates' labels).
+        longest = max(len(str(v)) for v in frame.value[first])
+        assert json.loads(frame.proto.columns)[first]["width"] >= 7 * min(longest, 60)
 
     wards = indicators_frame(engine, filters, 5, grain="ward").set_index("ward_name")
     shown_wards = _table(at, "Ward").set_index("Ward")
