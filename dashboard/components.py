@@ -259,17 +259,30 @@ def _plotly(
     )
 
 
+# The widest a table's first column is drawn, in CSS px (the grid's 14 px type: ~7.5 px a
+# character, and the grid's padding).
+FIRST_COLUMN_MAX_PX = 480
+
+
 @data.drawing
-def _table_view(table: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str, dict[str, str]]:
+def _table_view(
+    table: pd.DataFrame, threshold: int
+) -> tuple[pd.DataFrame, str, dict[str, str], int]:
     """A table as the grid shows it (hidden cells labelled), as text (the whole table, for a
-    printed page and for a phone's screen), and the grid's number format of each numeric column
-    (`column_number_formats`). The text writes numbers as the grid does."""
+    printed page and for a phone's screen), the grid's number format of each numeric column
+    (`column_number_formats`), and the width of its first column in px: wide enough for its
+    longest name, which the grid would otherwise cut ("RA reporting rate (May 2027: la…" at
+    1920 px). The text writes numbers as the grid does."""
     shown = labelled_for_display(table, threshold)
     decimals = column_decimals(shown)
     as_text = {name: _number_text(places) for name, places in decimals.items()}
     body = shown.to_html(index=False, na_rep="–", formatters=as_text)
     printed = f'<div class="print-table">{body}</div>'
-    return shown, printed, {name: _printf(places) for name, places in decimals.items()}
+    first = shown.columns[0]
+    longest = max([len(str(first)), *(len(str(v)) for v in shown[first])])
+    first_width = min(FIRST_COLUMN_MAX_PX, 24 + round(7.5 * longest))
+    formats = {name: _printf(places) for name, places in decimals.items()}
+    return shown, printed, formats, first_width
 
 
 def _printf(decimals: int) -> str:
@@ -303,11 +316,6 @@ def column_decimals(table: pd.DataFrame, most_decimals: int = 2) -> dict[str, in
     return decimals
 
 
-# The widest a table's first column is drawn, in CSS px (the grid's 14 px type: ~7.5 px a
-# character, and the grid's padding).
-FIRST_COLUMN_MAX_PX = 480
-
-
 def data_table(
     table: pd.DataFrame,
     context: PageContext,
@@ -323,7 +331,7 @@ def data_table(
             snake_case column names (which carry the unit) and `_suppressed` flags. None: the
             table itself.
     """
-    shown, printed, number_formats = _table_view(table, context.threshold)
+    shown, printed, number_formats, first_width = _table_view(table, context.threshold)
     # Short tables show every row; long ones scroll inside a frame of about 16 rows.
     height = 38 + 35 * min(len(shown), 16)
     columns = {
@@ -331,14 +339,9 @@ def data_table(
         for name, number_format in number_formats.items()
     }
     # The first column names the row (county, ward, indicator, week…): pinned, it stays in view
-    # while the figures scroll sideways; wide enough for its longest name, which the grid
-    # would otherwise cut ("RA reporting rate (May 2027: la…" at 1920 px).
+    # while the figures scroll sideways.
     if len(shown.columns) > 2:
-        first = shown.columns[0]
-        longest = max([len(str(first)), *(len(str(v)) for v in shown[first])])
-        columns[first] = st.column_config.Column(
-            pinned=True, width=min(FIRST_COLUMN_MAX_PX, 24 + round(7.5 * longest))
-        )
+        columns[shown.columns[0]] = st.column_config.Column(pinned=True, width=first_width)
     st.dataframe(
         shown,
         hide_index=True,

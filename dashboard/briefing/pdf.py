@@ -138,9 +138,8 @@ def _chart(pages: _Pages, chart: Chart, x: float, y: float, w: float, h: float) 
                 if value is not None:
                     width = (right - left) * value / top
                     pdf.rect(left, plot_top + c * band + band * 0.1 + s * bar, width, bar, "F")
-                    if (
-                        bar >= 14
-                    ):  # each bar's value at its end, where bars are thick enough to hold it
+                    # Each bar's value at its end, where bars are thick enough to hold it.
+                    if bar >= 14:
                         pdf.text(
                             left + width + 4,
                             plot_top + c * band + band * 0.1 + s * bar + bar / 2 + 4,

@@ -109,7 +109,7 @@ else:
     )
     periods = charts.target_periods(targets, indicator)
     # First shown: the period the briefing shows too (most counties, most of the selected days).
-    start, end = target_period_shown(targets[targets["indicator"] == indicator], filters)
+    start, end = target_period_shown(targets, filters)
     if len(periods) > 1:
         start, end = st.selectbox(
             "Target period",
