@@ -39,7 +39,9 @@ PHONE_SLIDE_CSS = (
     " { grid-template-columns: repeat(2, 1fr); }"
     " .bslide-wrap .bslide .chart img { height: auto; }"
     " .bslide-wrap .bslide .definitions { columns: 1; }"
-    " .bslide-wrap .bslide .footer { flex-direction: column; gap: 6px; }"
+    " .bslide-wrap .bslide .footer { flex-direction: column; gap: 6px; font-size: 28px; }"
+    " .bslide-wrap .bslide .demo-mark { position: static; align-self: flex-start;"
+    " margin: 0 0 16px 0; border-radius: 8px; }"
     " .bslide-wrap .bslide .footer span:last-child { white-space: normal; }"
     " }"
 )

@@ -1,5 +1,6 @@
 """The Briefing page in headless Chromium at 1920x1080: each slide fills the screen alone, its
-headline is at least 40 px and its key figures at least 64 px, nothing overflows the slide, the
+headline is at least 40 px, its key figures at least 64 px, its source line 24 px, and on the
+demo a 28 px mark says the data are synthetic; nothing overflows the slide, the
 arrow keys move between slides; and printing a page hides the sidebar, fits charts to the page
 width and prints tables whole. Screenshots go to artifacts/screenshots/briefing-*.png."""
 
@@ -14,7 +15,7 @@ from tests.browser_support import page_errors, screenshot_path, settle
 pytestmark = pytest.mark.browser
 
 ADDRESS = f"{BRIEFING.public_path}?county=032"
-SLIDES = 7  # five, Nakuru, definitions
+SLIDES = 6  # five, definitions: one county has no slide of its own
 
 _MEASURE_JS = """() => {
     const slide = document.querySelector('.bslide');
@@ -30,8 +31,12 @@ _MEASURE_JS = """() => {
     const intoFooter = [...slide.querySelectorAll('.body *, .sentences *')].filter((el) =>
         el.textContent.trim() && el.getBoundingClientRect().bottom > footer.top + 1
     ).map((el) => el.textContent.trim().slice(0, 60));
+    const mark = slide.querySelector('.demo-mark');
     return {
         intoFooter,
+        footer: size(slide.querySelector('.footer')),
+        mark: mark ? [size(mark), mark.textContent, mark.getBoundingClientRect().bottom,
+            slide.querySelector('h1').getBoundingClientRect().top] : null,
         number: slide.dataset.slide,
         box: [box.left, box.top, box.width, box.height],
         h1: size(slide.querySelector('h1')),
@@ -56,6 +61,11 @@ def test_every_slide_fills_a_projector_screen_readably(server: str, browser: Bro
         assert (left, top) == (0, 0) and width >= 1900 and height >= 1060, measured["box"]
         assert measured["h1"] >= 40 and (measured["lead"] is None or measured["lead"] >= 40)
         assert all(size >= 64 for size in measured["values"]), measured["values"]
+        # Read from 5 m: the source line too, and on the demo a mark above the title.
+        assert measured["footer"] >= 24, measured["footer"]
+        mark_size, mark_text, mark_bottom, title_top = measured["mark"]
+        assert mark_size >= 28 and mark_text == "SYNTHETIC DEMO DATA", measured["mark"]
+        assert mark_bottom <= title_top, measured["mark"]
         assert not measured["sidebarShown"]
         assert measured["over"] == [], measured["over"]
         assert measured["intoFooter"] == [], measured["intoFooter"]

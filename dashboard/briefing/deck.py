@@ -9,15 +9,17 @@ from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from queries.briefing.model import Briefing, Chart, Figure, Slide, unchanged_line
+from queries.briefing.model import DEMO_MARK, Briefing, Chart, Figure, Slide, unchanged_line
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 INK = RGBColor(0x11, 0x11, 0x11)
 MUTED = RGBColor(0x44, 0x44, 0x44)
 UP, DOWN = RGBColor(0x00, 0x5A, 0x8C), RGBColor(0x9A, 0x3C, 0x00)
+DEMO_FILL, WHITE = RGBColor(0x9A, 0x3C, 0x00), RGBColor(0xFF, 0xFF, 0xFF)
 SERIES_COLOURS = (RGBColor(0x00, 0x72, 0xB2), RGBColor(0xE6, 0x9F, 0x00))
 CHART_TYPES = {
     "line": XL_CHART_TYPE.LINE_MARKERS,
@@ -148,8 +150,28 @@ def _definitions(slide, rows: list[list[str]], left, top, width, height) -> None
             table.rows[r].height = Pt(12)
 
 
+def _demo_mark(slide) -> None:
+    """On the demo, 'SYNTHETIC DEMO DATA' in white on dark orange at the slide's top right,
+    above the title, large enough to read when projected (14 pt is 28 px of a 1920 px screen)."""
+    width, height = Inches(3.6), Inches(0.3)
+    shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, WIDTH - MARGIN - width, 0, width, height)
+    shape.name = "Demo mark"
+    shape.fill.solid()
+    shape.fill.fore_color.rgb = DEMO_FILL
+    shape.line.fill.background()
+    frame = shape.text_frame
+    frame.margin_top = frame.margin_bottom = 0
+    frame.vertical_anchor = MSO_ANCHOR.MIDDLE
+    paragraph = frame.paragraphs[0]
+    paragraph.text = DEMO_MARK
+    paragraph.alignment = PP_ALIGN.CENTER
+    paragraph.font.size, paragraph.font.bold, paragraph.font.color.rgb = Pt(14), True, WHITE
+
+
 def _slide(deck, model: Briefing, page: Slide, number: int) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
+    if model.is_demo:
+        _demo_mark(slide)
     inner = WIDTH - 2 * MARGIN
     title = _text(slide, MARGIN, Inches(0.25), inner, Inches(0.7), [page.title], 26, bold=True)
     title.name = "Title"

@@ -9,13 +9,18 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from queries.briefing.model import Briefing, Chart, Figure, Slide, unchanged_line
+from queries.briefing.model import DEMO_MARK, Briefing, Chart, Figure, Slide, unchanged_line
 
 SLIDE_W, SLIDE_H = 1920, 1080
 SERIES_COLOURS = ("#0072B2", "#E69F00")
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 # Five steps of an axis that tops at 1, 2, 2.5, 5 or 10 x 10^n are round numbers.
 TICKS = 5
+# A chart's text, in px of the 1920 px slide: read from 5 m across a meeting room, nothing under
+# 24 px (the chart image is drawn about 1.07 times its own size on the slide).
+AXIS_PX, LABEL_PX, TITLE_PX = 24, 26, 30
+# An average DejaVu Sans glyph is about 0.6 of the type size wide.
+GLYPH_EM = 0.6
 
 CSS = """
 .bslide { width: 1920px; height: 1080px; box-sizing: border-box; padding: 48px 72px 36px;
@@ -42,9 +47,12 @@ CSS = """
 .bslide .definitions { font-size: 21px; line-height: 1.28; columns: 2; column-gap: 56px; }
 .bslide .definitions p { font-size: 21px; line-height: 1.28; margin: 0 0 8px 0; break-inside: avoid; }
 .bslide .footer span:last-child { white-space: nowrap; }
-.bslide .footer { font-size: 20px; color: #333333; border-top: 2px solid #111111;
+.bslide .footer { font-size: 24px; color: #333333; border-top: 2px solid #111111;
   padding-top: 10px; margin-top: 14px; display: flex; justify-content: space-between; gap: 32px; }
-.bslide p.notes { font-size: 22px; color: #333333; margin: 0 0 8px 0; }
+.bslide p.notes { font-size: 24px; color: #333333; margin: 0 0 8px 0; }
+.bslide .demo-mark { position: absolute; top: 0; right: 72px; background: #9A3C00; color: #ffffff;
+  font-size: 28px; font-weight: 700; letter-spacing: 0.04em; line-height: 1;
+  padding: 8px 20px 10px; border-radius: 0 0 8px 8px; }
 """
 
 
@@ -89,6 +97,14 @@ def nice_max(value: float) -> float:
     return 10.0 * magnitude
 
 
+def label_every(categories: list[str], plot_width: float, size: float) -> int:
+    """Label every n-th category of a horizontal axis so that labels of this type size do not
+    touch: 1 when they all fit."""
+    longest = max((len(c) for c in categories), default=1)
+    label_w = longest * size * GLYPH_EM + size  # a type size of space between labels
+    return max(1, -(-round(len(categories) * label_w) // max(round(plot_width), 1)))
+
+
 def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     """A chart as SVG: a line, or grouped columns or bars; a None value is a gap."""
     values = [v for s in chart.series for v in s.values if v is not None]
@@ -96,32 +112,40 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     parts = [
         f'<svg viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'role="img" aria-label="{escape(chart.title)}" font-family="DejaVu Sans, Arial">',
-        f'<text x="0" y="30" font-size="28" font-weight="700" fill="#111">{escape(chart.title)}</text>',
+        f'<text x="0" y="{TITLE_PX}" font-size="{TITLE_PX}" font-weight="700" fill="#111">'
+        f"{escape(chart.title)}</text>",
     ]
     if not values:
         parts.append(
-            f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" font-size="26" text-anchor="middle" '
+            f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" font-size="{LABEL_PX}" '
+            'text-anchor="middle" '
             f'fill="#333">{escape(chart.note or "No values to show.")}</text></svg>'
         )
         return "".join(parts)
-    legend_h = 34 if len(chart.series) > 1 else 0
+    legend_h = 40 if len(chart.series) > 1 else 0
     # What the chart leaves out (partial weeks, hidden months) is said under it, not only in
     # the workbook: a reader adding up the points must not find they miss the headline.
-    note_h = 34 if chart.note else 0
+    note_h = 36 if chart.note else 0
+    plot_top = TITLE_PX + 26 + legend_h
     if chart.kind == "bar":
-        left, right, plot_top, bottom = 230, width - 60, 50 + legend_h, height - 40 - note_h
+        longest = max((len(c) for c in chart.categories), default=0)
+        left = min(width // 3, max(120, round(longest * LABEL_PX * GLYPH_EM) + 20))
+        right, bottom = width - 70, height - 44 - note_h
     else:
-        left, right, plot_top, bottom = 90, width - 20, 50 + legend_h, height - 50 - note_h
+        tick_w = len(tick_text(top)) * AXIS_PX * GLYPH_EM
+        left, right, bottom = round(tick_w) + 20, width - 24, height - 54 - note_h
     if chart.note:
         parts.append(
-            f'<text x="0" y="{height - 8}" font-size="20" fill="#333">{escape(chart.note)}</text>'
+            f'<text x="0" y="{height - 8}" font-size="22" fill="#333">{escape(chart.note)}</text>'
         )
     for index, series in enumerate(chart.series if legend_h else []):
-        x = left + index * 260
+        x = index * 320  # under the title: a long name never runs off the right edge
         colour = SERIES_COLOURS[index % 2]
-        parts.append(f'<rect x="{x}" y="46" width="22" height="22" fill="{colour}"/>')
+        y = TITLE_PX + 16
+        parts.append(f'<rect x="{x}" y="{y}" width="26" height="26" fill="{colour}"/>')
         parts.append(
-            f'<text x="{x + 30}" y="65" font-size="22" fill="#111">{escape(series.name)}</text>'
+            f'<text x="{x + 34}" y="{y + 22}" font-size="{LABEL_PX}" fill="#111">'
+            f"{escape(series.name)}</text>"
         )
     n = max(len(chart.categories), 1)
     if chart.kind == "bar":
@@ -134,14 +158,14 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
             x = left + span * tick / TICKS
             parts.append(
                 f'<line x1="{x:.1f}" y1="{plot_top}" x2="{x:.1f}" y2="{bottom}" stroke="#ccc"/>'
-                f'<text x="{x:.1f}" y="{bottom + 28}" font-size="20" text-anchor="middle" '
-                f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
+                f'<text x="{x:.1f}" y="{bottom + AXIS_PX + 8}" font-size="{AXIS_PX}" '
+                f'text-anchor="middle" fill="#111">{tick_text(top * tick / TICKS)}</text>'
             )
         bar_h = band * 0.8 / max(len(chart.series), 1)
         for c, category in enumerate(chart.categories):
             y0 = plot_top + c * band
             parts.append(
-                f'<text x="{left - 10}" y="{y0 + band / 2 + 8:.1f}" font-size="22" '
+                f'<text x="{left - 10}" y="{y0 + band / 2 + 9:.1f}" font-size="{LABEL_PX}" '
                 f'text-anchor="end" fill="#111">{escape(category)}</text>'
             )
             for s, series in enumerate(chart.series):
@@ -155,14 +179,14 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
                     f'height="{bar_h:.1f}" fill="{SERIES_COLOURS[s % 2]}"/>'
                 )
                 # Each bar says its value, read from across a room rather than off the axis,
-                # where bars are thick enough for 20 px text (a few categories); a long bar
+                # where bars are thick enough for its text (a few categories); a long bar
                 # holds its label inside its end.
-                if bar_h < 20:
+                if bar_h < AXIS_PX:
                     continue
-                inside = w > span - 70
+                inside = w > span - 80
                 parts.append(
                     f'<text x="{left + w + (-8 if inside else 8):.1f}" '
-                    f'y="{y + bar_h / 2 + 7:.1f}" font-size="20" '
+                    f'y="{y + bar_h / 2 + 8:.1f}" font-size="{AXIS_PX}" '
                     f'text-anchor="{"end" if inside else "start"}" '
                     f'fill="{"#fff" if inside else "#111"}">{tick_text(value)}</text>'
                 )
@@ -172,15 +196,16 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
             y = bottom - span * tick / TICKS
             parts.append(
                 f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ccc"/>'
-                f'<text x="{left - 10}" y="{y + 7:.1f}" font-size="20" text-anchor="end" '
+                f'<text x="{left - 10}" y="{y + 8:.1f}" font-size="{AXIS_PX}" text-anchor="end" '
                 f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
             )
         band = (right - left) / n
-        every = max(1, -(-n // 10))
+        every = label_every(chart.categories, right - left, AXIS_PX)
         for c, category in enumerate(chart.categories):
             if c % every == 0:
                 parts.append(
-                    f'<text x="{left + band * (c + 0.5):.1f}" y="{bottom + 32}" font-size="20" '
+                    f'<text x="{left + band * (c + 0.5):.1f}" y="{bottom + AXIS_PX + 10}" '
+                    f'font-size="{AXIS_PX}" '
                     f'text-anchor="middle" fill="#111">{escape(category)}</text>'
                 )
         for s, series in enumerate(chart.series):
@@ -250,10 +275,13 @@ def slide_html(model: Briefing, slide: Slide, number: int) -> str:
         notes = "".join(f'<p class="notes">{escape(note)}</p>' for note in slide.notes)
     footer = (
         f'<div class="footer"><span>{escape(slide.source)}</span>'
-        f"<span>{escape(model.footer_text)} · {number}/{len(model.slides)}</span></div>"
+        f"<span>{escape(model.period_text)} · {number}/{len(model.slides)}</span></div>"
     )
+    # Any slide may be projected, or photographed, on its own: on the demo each one says, in
+    # type that reads across the room, that its figures are not real.
+    mark = f'<div class="demo-mark">{DEMO_MARK}</div>' if model.is_demo else ""
     return (
-        f'<section class="bslide" data-slide="{number}"><h1>{escape(slide.title)}</h1>'
+        f'<section class="bslide" data-slide="{number}">{mark}<h1>{escape(slide.title)}</h1>'
         f'<div class="sentences">{sentences}</div><div class="body">{body}</div>'
         f"{notes}{footer}</section>"
     )

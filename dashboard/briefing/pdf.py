@@ -11,7 +11,7 @@ import itertools
 import os
 from pathlib import Path
 
-from dashboard.briefing.html import TICKS, change_line, nice_max, tick_text
+from dashboard.briefing.html import TICKS, change_line, label_every, nice_max, tick_text
 from queries.briefing.model import DEMO_MARK, Briefing, Chart, Slide
 
 CHROMIUM = os.environ.get("USALAMA_CHROMIUM", "/usr/bin/chromium")
@@ -147,7 +147,7 @@ def _chart(pages: _Pages, chart: Chart, x: float, y: float, w: float, h: float) 
                         )
         else:
             band = (right - left) / n
-            every = max(1, -(-n // 10))
+            every = label_every(chart.categories, right - left, 13)
             for c, label in enumerate(chart.categories):
                 if s == 0 and c % every == 0:
                     pdf.text(left + band * c + band * 0.2, bottom + 18, label)
@@ -181,6 +181,13 @@ def _slide(pages: _Pages, model: Briefing, slide: Slide, number: int) -> None:
     pdf = pages.pdf
     pdf.add_page()
     width = 1440 - 108
+    if model.is_demo:  # as on the screen: white on dark orange, above the title at the right
+        pdf.set_fill_color(0x9A, 0x3C, 0x00)
+        pdf.rect(54 + width - 330, 0, 330, 30, "F")
+        pdf.set_font(pages.family, "B", 18)
+        pdf.set_text_color(0xFF, 0xFF, 0xFF)
+        pdf.set_xy(54 + width - 330, 3)
+        pdf.cell(330, 24, DEMO_MARK, align="C")
     y = pages.text(54, 36, width, 40, slide.title, bold=True) + 8
     for index, sentence in enumerate(slide.sentences):
         y = pages.text(54, y, width, 28 if index == 0 else 21, sentence, bold=index == 0) + 4

@@ -564,7 +564,9 @@ def build_briefing(
         )
     )
 
-    county_codes = list(codes or [])
+    # One county's slide would repeat the headline and incidents slides, which already speak
+    # of it alone; county slides set several selected counties side by side.
+    county_codes = list(codes or []) if len(codes or []) > 1 else []
     if county_codes:
         # Counties side by side with their total: each county's rehab figures are hidden where
         # the county-by-county protection hides them, in the period and in the comparison
