@@ -20,7 +20,7 @@ from dashboard.access import log_export
 from dashboard.context import PageContext
 from queries.indicators import INDICATOR_BY_KEY, Indicator
 from queries.privacy import ROUNDING_NOTE, labelled_for_display, suppressed_label
-from queries.significance import POISSON_TEST, SHARE_TEST
+from queries.significance import POISSON_TEST, REPORTING_GAP_SHORT, SHARE_TEST
 
 TEST_HELP = {"poisson": POISSON_TEST, "two_proportion": SHARE_TEST}
 NOT_TESTED_HELP = "No test is applied to this change, so it is never marked meaningful."
@@ -139,6 +139,9 @@ def headline_cards(
     reason = comparison_note(headline)
     if reason:
         st.caption(reason)
+    stopped = headline.loc[headline["note_short"] == REPORTING_GAP_SHORT, "note"].dropna()
+    if len(stopped):
+        st.caption(str(stopped.iloc[0]))
 
 
 def _slug(text: str) -> str:

@@ -12,6 +12,12 @@ import math
 MEANINGFUL_Z = 3.0
 # A two-proportion test needs this many cases in and out of the share on each side.
 MIN_CASES_FOR_SHARE_TEST = 5
+# A county with no incidents at all in a period, after at least this many in the comparison
+# period, has most likely stopped reporting: no incident by chance has a probability of e^-10
+# (under 1 in 20,000). Its fall to zero is not a change in crime and is not compared.
+REPORTING_GAP_MIN_PREVIOUS = 10
+# A card's few words for such a fall.
+REPORTING_GAP_SHORT = "reporting stopped?"
 
 POISSON_TEST = (
     "Meaningful: a change of this size in a count happens by chance less than 3 times in 1,000 "
@@ -32,6 +38,14 @@ def poisson_z(current: float, previous: float) -> float:
     as until v1.1, about 3.5 in 100 unchanged counts were marked.)
     """
     return math.sqrt(2.0) * (math.sqrt(max(current, 0.0)) - math.sqrt(max(previous, 0.0)))
+
+
+def reporting_gap_note(place: str, previous: float) -> str:
+    """Why a place's fall to no incidents at all is not compared (REPORTING_GAP_MIN_PREVIOUS)."""
+    return (
+        f"No comparison: {place} reported no incidents in this period, after {previous:,.0f} "
+        "in the comparison period; its reporting has most likely stopped."
+    )
 
 
 def two_proportion_z(

@@ -5,6 +5,7 @@ names that never overlap, a legend, a phone-width drawing, and the same figures 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -113,7 +114,7 @@ def test_circles_without_boundaries() -> None:
     assert names["@@type"] == "TextLayer"
     assert sorted(row["county_name"] for row in names["data"]) == ["Mombasa", "Nairobi"]
     assert not deck.get("mapStyle")  # no basemap: offline, the layers draw on a plain background
-    radii = dict(zip(_frame()["county_code"], [row["radius_m"] for row in layer["data"]]))
+    radii = {row["county_code"]: row["radius_m"] for row in layer["data"]}
     assert radii["047"] == pytest.approx(45_000) and radii["032"] == 0
     assert radii["001"] == pytest.approx(45_000 * 0.5)  # area proportional: sqrt(10/40)
 
@@ -150,23 +151,39 @@ def test_rate_colours_span_the_ramp() -> None:
 def test_map_frame_has_one_row_per_county_with_tooltips() -> None:
     league = pd.DataFrame(
         {
-            "county_code": ["001", "032"],
-            "county_name": ["Mombasa", "Nakuru"],
-            "incidents_reported": [10, 20],
-            "incident_rate_per_100k": [1.5, 2.5],
-            "incidents_change_pct": [50.0, None],
-            "forums_held": [1, 2],
-            "forums_per_100k": [0.1, 0.2],
-            "people_trained": [5, 6],
-            "trained_per_100k": [0.5, 0.6],
+            "county_code": ["001", "032", "005"],
+            "county_name": ["Mombasa", "Nakuru", "Lamu"],
+            "incidents_reported": [10, 20, 0],
+            "incident_rate_per_100k": [1.5, 2.5, 0.0],
+            "incidents_change_pct": [50.0, None, None],
+            # Mombasa 10 against 6.67: z = √2 (√10 − √6.67) = 0.82, normal variation; Nakuru
+            # joined after the comparison began; Lamu stopped reporting.
+            "incidents_z": [math.sqrt(2) * (math.sqrt(10) - math.sqrt(20 / 3)), None, None],
+            "comparison_note": [None, "No comparison: ...", "No comparison: Lamu reported ..."],
+            "reporting_gap": [False, False, True],
+            "forums_held": [1, 2, 0],
+            "forums_per_100k": [0.1, 0.2, 0.0],
+            "people_trained": [5, 6, 0],
+            "trained_per_100k": [0.5, 0.6, 0.0],
         }
     )
     counties = pd.DataFrame(
-        {"county_code": ["001", "032"], "latitude": [-4.0, -0.3], "longitude": [39.6, 36.1]}
+        {
+            "county_code": ["001", "032", "005"],
+            "latitude": [-4.0, -0.3, -2.3],
+            "longitude": [39.6, 36.1, 40.9],
+        }
     )
     frame = map_frame(league, counties, "incidents")
-    assert frame["value_text"].tolist() == ["Incidents reported: 10", "Incidents reported: 20"]
-    assert frame["change_text"].tolist() == ["Change: +50.0% vs comparison", "Change: n/a"]
+    assert frame["value_text"].tolist()[:2] == [
+        "Incidents reported: 10",
+        "Incidents reported: 20",
+    ]
+    assert frame["change_text"].tolist() == [
+        "Change: +50.0% vs comparison (normal variation)",
+        "Change: n/a",
+        "Change: not compared, reporting stopped?",
+    ]
 
 
 def test_the_overview_draws_the_choropleth(demo_db_path, geojson_file, monkeypatch) -> None:
@@ -208,6 +225,10 @@ def test_the_overview_map_is_drawn_over_the_outline_from_assets(demo_db_path, mo
         ids = [layer["id"] for layer in deck["layers"]]
         assert ids == ["kenya-outline", "county-circles", "county-names"]  # outline underneath
         assert deck["layers"][0]["data"] == _outline()
+        # Smaller circles are drawn after (over) larger ones: Kiambu's is not hidden under
+        # Nairobi's.
+        radii = [row["radius_m"] for row in deck["layers"][1]["data"]]
+        assert len(radii) == 47 and radii == sorted(radii, reverse=True)
     # Tap-friendly wording, a legend, and the same figures as a table.
     captions = " ".join(c.value for c in at.caption)
     assert "Tap or hover" in captions and "Hover a county" not in captions

@@ -100,3 +100,30 @@ def test_the_figure_draws_the_comparison_faint_and_first(demo_db_path) -> None:
     row = table.iloc[2]
     match = full[full["week_start"] == row["week_start"]]
     assert row["comparison_value"] == match["value"].iloc[0]
+
+
+def test_a_rehab_line_whose_every_week_is_hidden_says_so_in_the_chart() -> None:
+    """Four weeks of 1-4 referrals each: every point is hidden, and empty axes would read as
+    no referrals at all. The chart says why in its middle and shows no count axis; a line with
+    one week shown draws it and says nothing of the kind."""
+    weeks = pd.date_range("2026-11-02", periods=4, freq="7D")
+
+    def frame(values: list[float | None]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "stream": "rehab_referrals",
+                "week_start": weeks,
+                "value": pd.Series(values, dtype="float64"),
+                "value_suppressed": [v is None for v in values],
+                "is_partial": False,
+            }
+        )
+
+    hidden = stream_trend_figure(frame([None] * 4), "rehab_referrals", "a period")
+    texts = [a.text for a in hidden.layout.annotations]
+    assert any(t.startswith("Every week is hidden by the privacy rule") for t in texts), texts
+    assert hidden.layout.yaxis.showticklabels is False
+
+    one_shown = stream_trend_figure(frame([None, 7.0, None, None]), "rehab_referrals", "a period")
+    assert not any("Every week" in (a.text or "") for a in one_shown.layout.annotations)
+    assert list(one_shown.data[0].y).count(7.0) == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pydeck as pdk
 
+from dashboard.charts.overview import change_verdicts
 from dashboard.data import drawing
 from dashboard.maps import (
     KENYA_BOUNDS,
@@ -203,10 +204,12 @@ def county_map_deck(
             )
         )
     else:
+        # Largest first, so that a smaller neighbour's circle is drawn over a larger one and
+        # not hidden under it (Kiambu's under Nairobi's).
         layers.append(
             pdk.Layer(
                 "ScatterplotLayer",
-                data,
+                data.sort_values("radius_m", ascending=False, kind="stable"),
                 id="county-circles",
                 pickable=True,
                 get_position=["longitude", "latitude"],
@@ -282,9 +285,17 @@ def map_frame(league: pd.DataFrame, counties: pd.DataFrame, measure: str) -> pd.
         frame["incidents_change_pct"].astype("float64") if measure == "incidents" else float("nan")
     )
     if measure == "incidents":
+        # As the league's "Change test" says it: a change is meaningful only if the test says so.
         frame["change_text"] = [
-            f"Change: {c:+.1f}% vs comparison" if pd.notna(c) else "Change: n/a"
-            for c in frame["incidents_change_pct"]
+            f"Change: {c:+.1f}% vs comparison ({verdict})"
+            if pd.notna(c)
+            else ("Change: not compared, reporting stopped?" if gap else "Change: n/a")
+            for c, verdict, gap in zip(
+                frame["incidents_change_pct"],
+                change_verdicts(frame),
+                frame["reporting_gap"].astype(bool),
+                strict=True,
+            )
         ]
     else:
         frame["change_text"] = ""

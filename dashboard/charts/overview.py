@@ -9,6 +9,7 @@ from dashboard import formatting
 from dashboard.charts.common import figure_title, week_ticks
 from dashboard.data import drawing
 from dashboard.theme import STREAM_COLOURS
+from queries.significance import MEANINGFUL_Z
 from queries.trends import STREAM_LABELS
 
 _STREAM_COLOUR = {
@@ -100,6 +101,19 @@ def stream_trend_figure(
         title=figure_title(f"{STREAM_LABELS[stream]} per week", note),
         showlegend=False,
     )
+    if len(part) and part["value"].isna().all():
+        # Every week hidden: empty axes would read as no referrals at all.
+        fig.add_annotation(
+            text="Every week is hidden by the privacy rule:<br>"
+            "each holds a small count, or one that would give a small count away.",
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font=dict(size=18),
+        )
+        fig.update_yaxes(showticklabels=False)
     # No axis title: the chart's title says what is counted per week, and on a phone a rotated
     # title is cut at the chart's left edge.
     fig.update_yaxes(rangemode="tozero")
@@ -136,6 +150,24 @@ def reporting_rate_header(league: pd.DataFrame) -> str:
     return "Reporting rate %" if months.empty else f"Reporting rate %, {months.iloc[0]:%b %Y}"
 
 
+def change_verdicts(league: pd.DataFrame) -> pd.Series:
+    """Each county's change in incidents in words: 'meaningful' only where the Poisson test says
+    so (a change of +160% on 13 incidents is usually not), 'not compared' where the county has
+    no valid comparison (`comparison_note`), else 'normal variation'."""
+    z = pd.to_numeric(league["incidents_z"], errors="coerce").astype("float64")
+    verdict = pd.Series("normal variation", index=league.index, dtype="object")
+    verdict[z.abs() >= MEANINGFUL_Z] = "meaningful"
+    verdict[z.isna()] = "–"
+    verdict[league["comparison_note"].notna()] = "not compared"
+    return verdict
+
+
+def reporting_gap_notes(league: pd.DataFrame) -> list[str]:
+    """Why a county that stopped reporting incidents is not compared, one line a county."""
+    gaps = league[league["reporting_gap"].astype(bool)]
+    return [str(note) for note in gaps.sort_values("county_name")["comparison_note"]]
+
+
 @drawing
 def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """The county league table as shown: readable column names, rehab cells labelled."""
@@ -146,6 +178,7 @@ def league_table(league: pd.DataFrame, threshold: int) -> pd.DataFrame:
             "Incidents": league["incidents_reported"],
             "Per 100k": league["incident_rate_per_100k"].round(1),
             "Change %": league["incidents_change_pct"].round(1),
+            "Change test": change_verdicts(league),
             "Resolved %": league["incidents_resolved_pct"].round(1),
             "Active RAs": league["ras_active"],
             reporting_rate_header(league): league["ra_reporting_rate"].round(1),

@@ -8,6 +8,7 @@ from dashboard import components, data
 from dashboard.charts import county_map, overview
 from dashboard.context import current
 from dashboard.pages import OVERVIEW
+from queries.briefing.sentences import comparison_label as against
 from queries.indicators import county_league, headline
 from queries.trends import STREAM_LABELS, comparison_streams_by_week, streams_by_week
 
@@ -61,4 +62,15 @@ st.markdown(
 )
 components.data_table(
     overview.league_table(league, threshold), context, "County league table", download=league
+)
+compared = against(filters.comparison, filters.days)
+st.caption(
+    " ".join(
+        [
+            f"Change test: a change in incidents against {compared} is "
+            "'meaningful' when it would happen by chance less than 3 times in 1,000 (Poisson "
+            "test, |z| ≥ 3); 'not compared' where the county has no valid comparison period.",
+            *overview.reporting_gap_notes(league),
+        ]
+    )
 )

@@ -32,6 +32,7 @@ from queries.briefing.sentences import (
     direction,
     figure_sentence,
     number_text,
+    reporting_gap_sentence,
 )
 from queries.filters import Filters, comparison_period
 from queries.indicators import (
@@ -211,7 +212,14 @@ def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Ch
     league["meaningful"] = (z.abs() >= MEANINGFUL_Z) & league["comparison_note"].isna()
     league["abs_z"] = z.abs()
     top = league[league["meaningful"]].sort_values("abs_z", ascending=False).head(TOP_CHANGES)
+    # A county that went silent first: its fall to no incidents is a stop in reporting, and
+    # the one thing on this slide an official must act on.
+    silent = league[league["reporting_gap"].astype(bool)].sort_values("county_name")
     sentences = [
+        reporting_gap_sentence(str(row["county_name"]), float(row["incidents_previous"]), against)
+        for _, row in silent.iterrows()
+    ]
+    sentences += [
         county_change_sentence(
             str(row["county_name"]),
             float(row["incidents_reported"]),
@@ -487,10 +495,10 @@ def build_briefing(
     trend, trend_rows = _week_chart(weekly, "incidents", "Incidents reported per week", "incidents")
     league = county_league(engine, filters, threshold)
     county_sentences, change_chart, change_table = _incident_changes(league, against)
-    if not invalid and not county_sentences:
-        county_sentences = [
-            "No county's change in incidents was meaningful (Poisson test, |z| ≥ 3)."
-        ]
+    if not invalid and not change_chart:
+        other = " other" if county_sentences else ""
+        none = f"No{other} county's change in incidents was meaningful (Poisson test, |z| ≥ 3)."
+        county_sentences = [*county_sentences[:2], none]
     slides.append(
         Slide(
             key="incidents",

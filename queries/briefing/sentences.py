@@ -122,3 +122,13 @@ def county_change_sentence(
         f"{name}: incidents {verb} {size} to {current:,.0f} against {against}; "
         f"a meaningful change ({TEST_WORDS['poisson']})."
     )
+
+
+def reporting_gap_sentence(name: str, previous: float, against: str) -> str:
+    """A county that reported no incident at all in the period after many in the comparison:
+    'Lamu: no incidents reported, against 28 in the previous 28 days; its reporting has most
+    likely stopped, so the fall is not a change in crime and is not compared.'"""
+    return (
+        f"{name}: no incidents reported, against {previous:,.0f} in {against}; its reporting "
+        "has most likely stopped, so the fall is not a change in crime and is not compared."
+    )

@@ -33,7 +33,14 @@ from queries.privacy import flag_column, small_column
 from queries.reference import programme_starts, with_as_of
 from queries.rehab import REHAB_HEADLINE_KEYS, rehab_measures
 from queries.schema import counties, metadata
-from queries.significance import MEANINGFUL_Z, poisson_z, two_proportion_z
+from queries.significance import (
+    MEANINGFUL_Z,
+    REPORTING_GAP_MIN_PREVIOUS,
+    REPORTING_GAP_SHORT,
+    poisson_z,
+    reporting_gap_note,
+    two_proportion_z,
+)
 from queries.training import training_measures
 from queries.where import county_where
 
@@ -445,7 +452,9 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     key (rehab ones suppressed, with `_suppressed` flags), incidents_previous (incidents in the
     comparison period), incidents_change_pct (null when the comparison is 0), incidents_z
     (Poisson z of the change), comparison_note (why a county has no valid comparison: it
-    starts before that county joined the programme; its change and z are then null),
+    starts before that county joined the programme, or the county reported no incidents after
+    at least REPORTING_GAP_MIN_PREVIOUS in the comparison, a stop in reporting rather than in
+    crime (reporting_gap is then true); its change and z are then null),
     forums_per_100k, trained_per_100k, ra_reporting_month (the month the RA reporting columns
     cover when the period holds no month already due, as the headline's cards read them; else
     null: `with_latest_due_reporting`).
@@ -478,9 +487,21 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
         comparison_problem(filters.start, filters.end, filters.comparison, joined, name)
         for name, joined in (starts[code] for code in frame["county_code"])
     ]
+    current = frame["incidents_reported"].astype("float64")
+    gap = (
+        frame["comparison_note"].isna()
+        & (current == 0)
+        & (frame["incidents_previous"].astype("float64") >= REPORTING_GAP_MIN_PREVIOUS)
+    )
+    frame.loc[gap, "comparison_note"] = [
+        reporting_gap_note(name, previous)
+        for name, previous in zip(
+            frame.loc[gap, "county_name"], frame.loc[gap, "incidents_previous"], strict=True
+        )
+    ]
+    frame["reporting_gap"] = gap
     valid = frame["comparison_note"].isna()
     previous = frame["incidents_previous"].astype("float64").where(valid)
-    current = frame["incidents_reported"].astype("float64")
     frame["incidents_change_pct"] = (100.0 * (current - previous) / previous).where(previous > 0)
     frame["incidents_z"] = [
         poisson_z(c, p) if ok else None for c, p, ok in zip(current, previous, valid, strict=True)
@@ -697,6 +718,9 @@ def headline(
     current = with_latest_due_reporting(engine, filters, frames[0]).iloc[0]
     previous = frames[1].iloc[0] if len(frames) > 1 else pd.Series(dtype=object)
     due_month = current["ra_reporting_month"]
+    reporting_gap = (
+        _reporting_gap(engine, filters, current, previous) if "incidents" in streams else None
+    )
     rows = []
     for indicator in (i for i in INDICATORS if i.stream in streams):
         key = indicator.key
@@ -705,7 +729,14 @@ def headline(
         small = bool(current.get(small_column(key), hidden))
         hidden_before = bool(previous.get(flag_column(key), False))
         note, short = invalid, "no valid comparison" if invalid else None
-        if not indicator.like_for_like:
+        if key == "open_incidents":
+            # Not the period's incidents: every one still open, however long ago it came in.
+            note = (
+                f"Every incident reported up to {filters.end:%d %b %Y} that is still open now, "
+                "however long ago it was reported; not compared."
+            )
+            short = "open now, any date"
+        elif not indicator.like_for_like:
             note = "As it stands now: recent cases have had less time, so it is not compared."
             short = "as it stands now"
         change = change_pct = z = test = None
@@ -719,7 +750,13 @@ def headline(
                 f"({filters.as_of:%d %b %Y}): choose a period ending earlier."
             )
             short = f"none {FOLLOW_UP_DAYS[key]} days old yet"
-        comparable = indicator.like_for_like and not invalid
+        if reporting_gap and indicator.stream == "incidents":
+            note, short = reporting_gap, REPORTING_GAP_SHORT
+        comparable = (
+            indicator.like_for_like
+            and not invalid
+            and not (reporting_gap and indicator.stream == "incidents")
+        )
         if comparable and not (hidden or hidden_before) and None not in (value, before):
             change = value - before
             change_pct = 100.0 * change / before if before else None
@@ -749,6 +786,23 @@ def headline(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _reporting_gap(
+    engine: Engine, filters: Filters, current: pd.Series, previous: pd.Series
+) -> str | None:
+    """Why the selection's incident figures are not compared when it reported no incident at all
+    after at least REPORTING_GAP_MIN_PREVIOUS in the comparison period (a stop in reporting, not
+    in crime), else None."""
+    before = _cell(previous, "incidents_reported")
+    if _cell(current, "incidents_reported") != 0 or before is None:
+        return None
+    if before < REPORTING_GAP_MIN_PREVIOUS:
+        return None
+    codes = filters.county_codes
+    starts = programme_starts(engine, filters) if codes is not None and len(codes) == 1 else {}
+    place = starts[codes[0]][0] if starts and codes and codes[0] in starts else "this selection"
+    return reporting_gap_note(place, before)
 
 
 def _significance(

@@ -1,0 +1,114 @@
+"""A county that stops reporting is not a county where crime stopped, on hand-made rows, both
+engines.
+
+Mombasa reported 10 incidents in September and none in October: at that size no incident by
+chance has a probability of e^-10, so the fall is a stop in reporting. Every place that compares
+incidents (the league and its "Change test", the map's measure, the cards of a Mombasa
+selection, the briefing) says so and shows no change. Kwale fell from 9 to 0: 9 is below the
+rule's 10, so it is compared as usual (z = √2 (√0 − √9) = −4.24, meaningful).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from queries.briefing import build_briefing
+from queries.db import make_engine
+from queries.filters import Filters
+from queries.indicators import county_league, headline
+from queries.significance import REPORTING_GAP_SHORT
+from tests.rows import incident_row, insert_rows
+
+D = dt.date
+AS_OF = D(2026, 10, 31)
+# October against the previous 31 days: 31 Aug - 30 Sep.
+OCTOBER = Filters(start=D(2026, 10, 1), end=D(2026, 10, 31), preset="custom", as_of=AS_OF)
+COUNTIES = [
+    dict(code="001", name="Mombasa", programme_start=D(2025, 6, 8)),
+    dict(code="002", name="Kwale", programme_start=D(2026, 8, 1)),
+    dict(code="032", name="Nakuru", programme_start=D(2025, 6, 8)),
+]
+
+
+def _noon_utc(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, 9)  # 12:00 EAT
+
+
+@pytest.fixture
+def engine(empty_db_url: str) -> Engine:
+    september = [D(2026, 9, d) for d in range(1, 31)]
+    october = [D(2026, 10, d) for d in range(1, 31)]
+    rows = [(code, day) for code, n in (("001", 10), ("002", 9)) for day in september[:n]]
+    # Nakuru reports in both months (20, then 22), so that the country's total is not zero.
+    rows += [("032", day) for day in september[:20]] + [("032", day) for day in october[:22]]
+    # The last October incident is reported on the as-of day itself, the database's latest row.
+    rows.append(("032", AS_OF))
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(writer, "counties", COUNTIES)
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            incident_row(i, code, _noon_utc(day), "resolved", 1, 5)
+            for i, (code, day) in enumerate(rows, start=1)
+        ],
+    )
+    writer.dispose()
+    return make_engine(empty_db_url)
+
+
+def test_the_league_does_not_compare_a_county_that_stopped_reporting(engine) -> None:
+    from dashboard.charts.overview import league_table, reporting_gap_notes
+
+    league = county_league(engine, OCTOBER, 5).set_index("county_code")
+    mombasa, kwale, nakuru = (league.loc[code] for code in ("001", "002", "032"))
+
+    assert mombasa["incidents_reported"] == 0 and mombasa["incidents_previous"] == 10
+    assert bool(mombasa["reporting_gap"])
+    assert pd.isna(mombasa["incidents_change_pct"]) and pd.isna(mombasa["incidents_z"])
+    assert "Mombasa reported no incidents" in mombasa["comparison_note"]
+    assert "after 10 " in mombasa["comparison_note"]
+
+    assert kwale["incidents_reported"] == 0 and kwale["incidents_previous"] == 9
+    assert not bool(kwale["reporting_gap"]) and pd.isna(kwale["comparison_note"])
+    assert kwale["incidents_change_pct"] == -100.0
+    assert math.isclose(kwale["incidents_z"], math.sqrt(2) * (0 - 3))
+
+    assert nakuru["incidents_reported"] == 23 and nakuru["incidents_previous"] == 20
+    assert math.isclose(nakuru["incidents_change_pct"], 15.0)
+
+    shown = league_table.uncached(league.reset_index(), 5).set_index("Code")
+    assert shown.loc["001", "Change test"] == "not compared"
+    assert shown.loc["002", "Change test"] == "meaningful"
+    assert shown.loc["032", "Change test"] == "normal variation"  # z = √2 (√23 − √20) = 0.46
+    assert reporting_gap_notes(league.reset_index()) == [mombasa["comparison_note"]]
+
+
+def test_the_cards_of_a_county_that_stopped_reporting_show_no_change(engine) -> None:
+    cards = headline(engine, dataclasses.replace(OCTOBER, counties=("001",)), 5)
+    incidents = cards.set_index("indicator").loc["incidents_reported"]
+    assert incidents["value"] == 0 and pd.isna(incidents["change"])
+    assert not incidents["meaningful"]
+    assert incidents["note"].startswith("No comparison: Mombasa reported no incidents")
+    assert incidents["note_short"] == REPORTING_GAP_SHORT
+    # Kwale's 9 is below the rule: its fall is compared, and meaningful.
+    kwale = headline(engine, dataclasses.replace(OCTOBER, counties=("002",)), 5)
+    kwale_incidents = kwale.set_index("indicator").loc["incidents_reported"]
+    assert kwale_incidents["change"] == -9 and bool(kwale_incidents["meaningful"])
+
+
+def test_the_briefing_names_a_county_that_stopped_reporting_and_claims_no_fall(engine) -> None:
+    model = build_briefing(engine, OCTOBER, 5)
+    incidents = next(slide for slide in model.slides if slide.key == "incidents")
+    text = " ".join(incidents.sentences)
+    assert "Mombasa: no incidents reported, against 10 in the previous 31 days" in text
+    assert "Mombasa: incidents fell" not in text
+    assert "Kwale: incidents fell 100% (-9) to 0" in text  # compared, and meaningful
+    chart = next(c for c in incidents.charts if c.kind == "bar")
+    assert chart.categories == ["Kwale"]
