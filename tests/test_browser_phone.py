@@ -220,3 +220,41 @@ def test_the_county_scorecard_shows_kenyas_column_without_scrolling_sideways(
         assert measured["kenyaLeft"] > 0 and measured["kenyaRight"] <= PHONE["width"], measured
     finally:
         page.close()
+
+
+_BAR_LABELS_OUTSIDE = """() => {
+    const cut = [];
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        const svg = plot.querySelector('svg.main-svg');
+        if (!svg) continue;
+        const box = svg.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;  // the other screen's drawing
+        const keyed = plot.closest('[class*="st-key-"]');
+        const title = keyed ? [...keyed.classList].find((c) => c.startsWith('st-key-')) : '?';
+        for (const text of plot.querySelectorAll('text.bartext')) {
+            const r = text.getBoundingClientRect();
+            if (r.width === 0) continue;
+            if (r.right > box.right + 1 || r.left < box.left - 1) {
+                cut.push(`${title}: "${text.textContent}" ${r.left.toFixed(0)}-` +
+                    `${r.right.toFixed(0)} of ${box.left.toFixed(0)}-${box.right.toFixed(0)}`);
+            }
+        }
+    }
+    return cut;
+}"""
+
+
+@pytest.mark.parametrize("page_path", ["rehabilitation", "associations", "training"])
+def test_on_a_phone_no_bar_label_runs_off_its_chart(server, browser, page_path) -> None:
+    """Bar charts label each bar past its end; on a 390 px phone the funnel cut "310 (100%)"
+    to "310 (100%" at the screen's edge. Every bar label of every chart drawn for the phone
+    lies inside its chart."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{server}/{page_path}")
+        settle(page)
+        assert page_errors(page) == []
+        page.wait_for_function("() => document.querySelectorAll('text.bartext').length > 0")
+        assert page.evaluate(_BAR_LABELS_OUTSIDE) == []
+    finally:
+        page.close()

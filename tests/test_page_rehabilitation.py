@@ -208,6 +208,11 @@ def test_funnel_figure(frames) -> None:
         assert pd.isna(drawn) if hidden else drawn == value
     colours = list(bars.marker.color)
     assert colours[:4] == [charts.REHAB_COLOUR] * 4 and charts.REHAB_COLOUR not in colours[4:]
+    # A phone's drawing: the same bars under shorter names, so that the labels fit beside them.
+    phone = charts.funnel_figure(frame, THRESHOLD, "period", narrow=True).data[0]
+    assert list(phone.text) == list(bars.text)
+    pd.testing.assert_series_equal(pd.Series(phone.x), pd.Series(bars.x))
+    assert max(map(len, phone.y)) <= 12 < max(map(len, bars.y))
 
 
 def test_month_figure_marks_partial_months(frames) -> None:

@@ -59,6 +59,14 @@ DIMENSION_TITLES = {
 }
 
 
+# On a phone the funnel's long stage names took half its width and cut "310 (100%)" at the edge.
+_SHORT_STAGE_LABELS = {
+    "completed": "Completed",
+    "in_treatment": "In treatment",
+    "declined": "Declined",
+}
+
+
 def label(code: str) -> str:
     """A referral source, substance, stage or centre kind as people read it."""
     return _LABELS.get(code, theme.label(code))
@@ -282,12 +290,12 @@ def month_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 @drawing
 def funnel_figure(
-    frame: pd.DataFrame, threshold: int, period_label: str, plot_px: float = 700
+    frame: pd.DataFrame, threshold: int, period_label: str, narrow: bool = False
 ) -> go.Figure:
     """The funnel as horizontal bars, stages (referred → completed) in the rehab colour, then
     the outcomes (still in treatment, dropped out, declined) in grey; each bar reads
-    'count (share of referrals)'."""
-    labels = [label(s) for s in frame["stage"]]
+    'count (share of referrals)'. `narrow`: for a phone, with shorter stage names."""
+    labels = [_SHORT_STAGE_LABELS.get(s, label(s)) if narrow else label(s) for s in frame["stage"]]
     shown = ~frame["referrals_suppressed"].to_numpy()
     colours = [REHAB_COLOUR if kind == "stage" else "#8C8C8C" for kind in frame["kind"]]
     text = [
@@ -318,8 +326,11 @@ def funnel_figure(
         margin=dict(t=110, r=40),
     )
     top = float(frame["referrals"].max()) if shown.any() else 0.0
-    # `plot_px`: the plot area's width, ~700 px full width on a laptop, ~150 on a phone.
-    _horizontal_axes(fig, "Referrals", top, 1.3, labels, texts=text, plot_px=plot_px)
+    # The plot area's width: ~700 px full width on a laptop, ~220 on a 390 px phone.
+    plot_px = 220 if narrow else 700
+    _horizontal_axes(
+        fig, "Referrals", top, 1.3, labels, texts=text, plot_px=plot_px, nticks=4 if narrow else 0
+    )
     return fig
 
 

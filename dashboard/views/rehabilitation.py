@@ -71,7 +71,7 @@ else:
         "Referral funnel",
         height=480,
         download=stages,
-        narrow=(charts.funnel_figure(stages, threshold, period, plot_px=150), 480),
+        narrow=(charts.funnel_figure(stages, threshold, period, narrow=True), 480),
     )
     st.caption(
         "Stages follow each referral's status today. Assessed includes those declined, admitted, "
