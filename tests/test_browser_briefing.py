@@ -32,9 +32,14 @@ _MEASURE_JS = """() => {
         el.textContent.trim() && el.getBoundingClientRect().bottom > footer.top + 1
     ).map((el) => el.textContent.trim().slice(0, 60));
     const mark = slide.querySelector('.demo-mark');
+    // A chart image is fitted into its box (object-fit: contain): its drawing's scale.
+    const chartScales = [...slide.querySelectorAll('.chart img')].map((img) => Math.min(
+        img.clientWidth / parseFloat(img.getAttribute('width')),
+        img.clientHeight / parseFloat(img.getAttribute('height'))));
     return {
         intoFooter,
         footer: size(slide.querySelector('.footer')),
+        chartScales,
         mark: mark ? [size(mark), mark.textContent, mark.getBoundingClientRect().bottom,
             slide.querySelector('h1').getBoundingClientRect().top] : null,
         number: slide.dataset.slide,
@@ -63,6 +68,8 @@ def test_every_slide_fills_a_projector_screen_readably(server: str, browser: Bro
         assert all(size >= 64 for size in measured["values"]), measured["values"]
         # Read from 5 m: the source line too, and on the demo a mark above the title.
         assert measured["footer"] >= 24, measured["footer"]
+        # Charts are drawn at the size they are shown: their 24 px text is not shrunk.
+        assert all(scale >= 0.97 for scale in measured["chartScales"]), measured["chartScales"]
         mark_size, mark_text, mark_bottom, title_top = measured["mark"]
         assert mark_size >= 28 and mark_text == "SYNTHETIC DEMO DATA", measured["mark"]
         assert mark_bottom <= title_top, measured["mark"]

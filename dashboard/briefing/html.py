@@ -7,6 +7,7 @@ read the same. Every text from the model is HTML-escaped.
 from __future__ import annotations
 
 import base64
+import math
 from html import escape
 
 from queries.briefing.model import DEMO_MARK, Briefing, Chart, Figure, Slide, unchanged_line
@@ -19,6 +20,8 @@ TICKS = 5
 # A chart's text, in px of the 1920 px slide: read from 5 m across a meeting room, nothing under
 # 24 px (the chart image is drawn about 1.07 times its own size on the slide).
 AXIS_PX, LABEL_PX, TITLE_PX = 24, 26, 30
+# A chart's drawing width: its column is about 924 px of the 1920 px slide.
+CHART_W = 900
 # An average DejaVu Sans glyph is about 0.6 of the type size wide.
 GLYPH_EM = 0.6
 
@@ -248,6 +251,41 @@ def chart_img(chart: Chart, width: int, height: int) -> str:
     )
 
 
+def _text_height(
+    texts: list[str], size: float, line_height: float, gap: float, bold=False
+) -> float:
+    """About how tall these paragraphs stand across the slide's 1776 px (a line holds about
+    1776 / (0.6 x size) characters, bold 0.66)."""
+    per_line = (SLIDE_W - 144) / (size * (0.66 if bold else GLYPH_EM))
+    lines = sum(max(1, math.ceil(len(text) / per_line)) for text in texts)
+    return lines * size * line_height + gap * len(texts)
+
+
+def chart_height(slide: Slide) -> int:
+    """The height each chart of a slide is drawn at: the room left under the title, sentences and
+    notes and above the footer, shared by its charts. Drawn at the size it is shown, a chart's
+    24 px text stays 24 px; drawn taller, the browser shrank it to fit (to about 19 px on the
+    incidents slide, with three sentences under the headline)."""
+    lead, rest = slide.sentences[:1], slide.sentences[1:]
+    used = (
+        48
+        + 36  # the slide's padding
+        + 56 * 1.1
+        + 18  # the title
+        + _text_height(lead, 40, 1.2, 10, bold=True)
+        + _text_height(rest, 30, 1.3, 10)
+        + 22  # under the sentences
+        + _text_height(slide.notes, 24, 1.3, 8)
+        + 2 * 24 * 1.3
+        + 10
+        + 14
+        + 2  # the footer, two lines
+    )
+    gaps = 12 * (len(slide.charts) - 1)
+    each = (SLIDE_H - used - gaps) / max(len(slide.charts), 1)
+    return int(min(max(each, 220), 640))
+
+
 def slide_html(model: Briefing, slide: Slide, number: int) -> str:
     """One slide as a 1920x1080 `<section>` (needs `CSS`)."""
     sentences = "".join(
@@ -265,9 +303,9 @@ def slide_html(model: Briefing, slide: Slide, number: int) -> str:
         figures = f'<div class="figures {layout}">{"".join(map(_figure, slide.figures))}</div>'
         charts = ""
         if slide.charts:
-            height = 640 // len(slide.charts)
+            height = chart_height(slide)
             charts = '<div class="charts">' + "".join(
-                f'<div class="chart">{chart_img(chart, 860, height)}</div>'
+                f'<div class="chart">{chart_img(chart, CHART_W, height)}</div>'
                 for chart in slide.charts
             )
             charts += "</div>"
