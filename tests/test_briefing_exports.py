@@ -577,6 +577,17 @@ def test_a_slide_chart_reads_from_across_a_room_and_no_label_runs_off_or_into_an
         assert 4 <= len(shown) < 52
         for before, after in itertools.pairwise(sorted(shown)):
             assert after[0] - before[1] >= 12, (before[4], after[4])  # labels never touch
+        # Drawn short (two charts on a slide), the value axis keeps its labels apart.
+        for height in (220, 400):
+            values = sorted(
+                y
+                for _left, _right, y, _size, text in _svg_text_boxes(
+                    chart_svg(chart, width, height)
+                )
+                if re.fullmatch(r"[\d,]+", text)
+            )
+            assert len(values) >= 3
+            assert all(b - a >= 24 * 1.2 for a, b in itertools.pairwise(values)), (height, values)
     else:
         names = [b for b in boxes if b[4] in categories]
         assert len(names) == 4

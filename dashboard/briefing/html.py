@@ -195,12 +195,14 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
                 )
     else:
         span = bottom - plot_top
-        for tick in range(TICKS + 1):
-            y = bottom - span * tick / TICKS
+        # A short plot (several charts on a slide) has fewer ticks than labels would overlap.
+        ticks = TICKS if span >= TICKS * AXIS_PX * 1.5 else 2
+        for tick in range(ticks + 1):
+            y = bottom - span * tick / ticks
             parts.append(
                 f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#ccc"/>'
                 f'<text x="{left - 10}" y="{y + 8:.1f}" font-size="{AXIS_PX}" text-anchor="end" '
-                f'fill="#111">{tick_text(top * tick / TICKS)}</text>'
+                f'fill="#111">{tick_text(top * tick / ticks)}</text>'
             )
         band = (right - left) / n
         every = label_every(chart.categories, right - left, AXIS_PX)

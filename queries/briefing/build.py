@@ -498,13 +498,13 @@ def build_briefing(
     if not invalid and not change_chart:
         other = " other" if county_sentences else ""
         none = f"No{other} county's change in incidents was meaningful (Poisson test, |z| ≥ 3)."
-        county_sentences = [*county_sentences[:2], none]
+        county_sentences = [*county_sentences[:1], none]
     slides.append(
         Slide(
             key="incidents",
             title="Incidents",
             sentences=_figure_sentences(figures, ("incidents_reported",), place, against)
-            + county_sentences[:3],
+            + county_sentences[:2],
             figures=[figures[key] for key in INCIDENT_KEYS],
             charts=[trend] + ([change_chart] if change_chart else []),
             tables=[
