@@ -33,7 +33,8 @@ _MEASURE_JS = """() => {
     ).map((el) => el.textContent.trim().slice(0, 60));
     const mark = slide.querySelector('.demo-mark');
     // A chart image is fitted into its box (object-fit: contain): its drawing's scale.
-    const chartScales = [...slide.querySelectorAll('.chart img')].map((img) => Math.min(
+    const chartScales = [...slide.querySelectorAll('.chart img')].filter(
+        (img) => img.clientWidth > 0).map((img) => Math.min(
         img.clientWidth / parseFloat(img.getAttribute('width')),
         img.clientHeight / parseFloat(img.getAttribute('height'))));
     return {

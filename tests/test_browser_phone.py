@@ -174,6 +174,17 @@ def test_on_a_phone_the_briefing_slide_flows_to_the_screen_at_a_readable_size(se
             for i in range(values.count())
         ]
         assert max(rights) <= PHONE["width"] + 1, rights
+        # The chart shown is the phone's drawing: its 24 px text reads at 14 px or more.
+        page.goto(f"{server}/{BRIEFING.url_path}?slide=2")
+        settle(page)
+        page.locator(".bslide .chart img.phone").first.wait_for(state="visible")
+        scales = page.evaluate(
+            """() => [...document.querySelectorAll('.bslide .chart img')]
+                .filter((img) => img.getBoundingClientRect().width > 0)
+                .map((img) => img.getBoundingClientRect().width /
+                    parseFloat(img.getAttribute('width')))"""
+        )
+        assert scales and all(24 * scale >= 14 for scale in scales), scales
     finally:
         page.close()
 

@@ -22,6 +22,10 @@ TICKS = 5
 AXIS_PX, LABEL_PX, TITLE_PX = 24, 26, 30
 # A chart's drawing width: its column is about 924 px of the 1920 px slide.
 CHART_W = 900
+# On a phone the slide flows at half size, charts under the figures (slideshow.PHONE_SLIDE_CSS):
+# a narrower, taller drawing of each chart keeps its text at about 16 px on a 390 px screen,
+# where the projector's drawing, zoomed to fit, set it at 8-10 px.
+PHONE_CHART = (560, 460)
 # An average DejaVu Sans glyph is about 0.6 of the type size wide.
 GLYPH_EM = 0.6
 
@@ -47,6 +51,7 @@ CSS = """
 .bslide .charts { flex: 1.15; display: flex; flex-direction: column; gap: 12px; min-height: 0; }
 .bslide .chart { flex: 1; min-height: 0; }
 .bslide .chart img { width: 100%; height: 100%; object-fit: contain; object-position: left top; }
+.bslide .chart img.phone { display: none; }
 .bslide .definitions { font-size: 21px; line-height: 1.28; columns: 2; column-gap: 56px; }
 .bslide .definitions p { font-size: 21px; line-height: 1.28; margin: 0 0 8px 0; break-inside: avoid; }
 .bslide .footer span:last-child { white-space: nowrap; }
@@ -243,13 +248,14 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     return "".join(parts)
 
 
-def chart_img(chart: Chart, width: int, height: int) -> str:
+def chart_img(chart: Chart, width: int, height: int, css: str = "") -> str:
     """The chart as an `<img>` of its SVG (a data URI): the page's HTML sanitiser drops inline
     SVG, an image it keeps."""
     data = base64.b64encode(chart_svg(chart, width, height).encode()).decode()
+    css_class = f' class="{css}"' if css else ""
     return (
         f'<img alt="{escape(chart.title)}" src="data:image/svg+xml;base64,{data}" '
-        f'width="{width}" height="{height}">'
+        f'width="{width}" height="{height}"{css_class}>'
     )
 
 
@@ -307,7 +313,8 @@ def slide_html(model: Briefing, slide: Slide, number: int) -> str:
         if slide.charts:
             height = chart_height(slide)
             charts = '<div class="charts">' + "".join(
-                f'<div class="chart">{chart_img(chart, CHART_W, height)}</div>'
+                f'<div class="chart">{chart_img(chart, CHART_W, height)}'
+                f"{chart_img(chart, *PHONE_CHART, css='phone')}</div>"
                 for chart in slide.charts
             )
             charts += "</div>"
