@@ -113,14 +113,31 @@ def label_every(categories: list[str], plot_width: float, size: float) -> int:
     return max(1, -(-round(len(categories) * label_w) // max(round(plot_width), 1)))
 
 
+def _text_w(text: str, size: float, bold: bool = False) -> float:
+    return len(text) * size * (0.66 if bold else GLYPH_EM)
+
+
+def _lines(text: str, width: float, size: float) -> list[str]:
+    """Words of `text` in lines no wider than `width` at this type size."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _text_w(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
 def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
-    """A chart as SVG: a line, or grouped columns or bars; a None value is a gap."""
+    """A chart as SVG: a line, or grouped columns or bars; a None value is a gap. A title too
+    long for the width is set smaller (down to 20 px); the note under the chart wraps."""
     values = [v for s in chart.series for v in s.values if v is not None]
     top = nice_max(max(values, default=0.0))
+    title_px = max(20, min(TITLE_PX, int(width / max(_text_w(chart.title, 1, bold=True), 1))))
     parts = [
         f'<svg viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'role="img" aria-label="{escape(chart.title)}" font-family="DejaVu Sans, Arial">',
-        f'<text x="0" y="{TITLE_PX}" font-size="{TITLE_PX}" font-weight="700" fill="#111">'
+        f'<text x="0" y="{TITLE_PX}" font-size="{title_px}" font-weight="700" fill="#111">'
         f"{escape(chart.title)}</text>",
     ]
     if not values:
@@ -130,26 +147,31 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
             f'fill="#333">{escape(chart.note or "No values to show.")}</text></svg>'
         )
         return "".join(parts)
-    legend_h = 40 if len(chart.series) > 1 else 0
+    # Legend entries side by side, 320 px apart, or one under another where they do not fit.
+    legend = len(chart.series) > 1
+    side_by_side = 320 + 34 + _text_w(chart.series[-1].name, LABEL_PX) <= width
+    legend_rows = (1 if side_by_side else len(chart.series)) if legend else 0
+    legend_h = 40 * legend_rows
     # What the chart leaves out (partial weeks, hidden months) is said under it, not only in
     # the workbook: a reader adding up the points must not find they miss the headline.
-    note_h = 36 if chart.note else 0
+    note_lines = _lines(chart.note, width, 22) if chart.note else []
+    note_h = 30 * len(note_lines) + 6 if note_lines else 0
     plot_top = TITLE_PX + 26 + legend_h
     if chart.kind == "bar":
         longest = max((len(c) for c in chart.categories), default=0)
-        left = min(width // 3, max(120, round(longest * LABEL_PX * GLYPH_EM) + 20))
+        left = min(width // 2, max(120, round(longest * LABEL_PX * GLYPH_EM) + 20))
         right, bottom = width - 70, height - 44 - note_h
     else:
         tick_w = len(tick_text(top)) * AXIS_PX * GLYPH_EM
         left, right, bottom = round(tick_w) + 20, width - 24, height - 54 - note_h
-    if chart.note:
-        parts.append(
-            f'<text x="0" y="{height - 8}" font-size="22" fill="#333">{escape(chart.note)}</text>'
-        )
-    for index, series in enumerate(chart.series if legend_h else []):
-        x = index * 320  # under the title: a long name never runs off the right edge
+    for index, line in enumerate(note_lines):
+        y = height - 8 - 30 * (len(note_lines) - 1 - index)
+        parts.append(f'<text x="0" y="{y}" font-size="22" fill="#333">{escape(line)}</text>')
+    for index, series in enumerate(chart.series if legend else []):
+        # Under the title: a long name never runs off the right edge.
+        x = index * 320 if side_by_side else 0
         colour = SERIES_COLOURS[index % 2]
-        y = TITLE_PX + 16
+        y = TITLE_PX + 16 + (0 if side_by_side else 40 * index)
         parts.append(f'<rect x="{x}" y="{y}" width="26" height="26" fill="{colour}"/>')
         parts.append(
             f'<text x="{x + 34}" y="{y + 22}" font-size="{LABEL_PX}" fill="#111">'
@@ -162,13 +184,18 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
         # with the axis right under them (the rest of the drawing stays empty).
         band = min((bottom - plot_top) / n, 110)
         bottom = plot_top + band * n
+        # A narrow drawing labels every other grid line, so that the numbers never touch.
+        every = 1 if (TICKS + 1) * (_text_w(tick_text(top), AXIS_PX) + 16) <= span else 2
         for tick in range(TICKS + 1):
             x = left + span * tick / TICKS
             parts.append(
                 f'<line x1="{x:.1f}" y1="{plot_top}" x2="{x:.1f}" y2="{bottom}" stroke="#ccc"/>'
-                f'<text x="{x:.1f}" y="{bottom + AXIS_PX + 8}" font-size="{AXIS_PX}" '
-                f'text-anchor="middle" fill="#111">{tick_text(top * tick / TICKS)}</text>'
             )
+            if tick % every == 0:
+                parts.append(
+                    f'<text x="{x:.1f}" y="{bottom + AXIS_PX + 8}" font-size="{AXIS_PX}" '
+                    f'text-anchor="middle" fill="#111">{tick_text(top * tick / TICKS)}</text>'
+                )
         bar_h = band * 0.8 / max(len(chart.series), 1)
         for c, category in enumerate(chart.categories):
             y0 = plot_top + c * band
@@ -201,7 +228,7 @@ def chart_svg(chart: Chart, width: int = 820, height: int = 420) -> str:
     else:
         span = bottom - plot_top
         # A short plot (several charts on a slide) has fewer ticks than labels would overlap.
-        ticks = TICKS if span >= TICKS * AXIS_PX * 1.5 else 2
+        ticks = TICKS if span >= TICKS * AXIS_PX * 1.5 else (2 if span >= 2 * AXIS_PX * 1.5 else 1)
         for tick in range(ticks + 1):
             y = bottom - span * tick / ticks
             parts.append(
