@@ -37,6 +37,9 @@ def _no_change(
     short = row.get("note_short")
     short = None if short is None or pd.isna(short) else str(short)
     why = note or ""
+    if short is not None and short.endswith("days old yet"):
+        # Advice for the page's reader only: a briefing's slide states the fact alone.
+        why += " Choose a period ending earlier to see it."
     if not indicator.like_for_like:
         why = (
             "Shown as it stands now and never compared with another period: recent cases have "

@@ -46,7 +46,13 @@ p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
 @media (max-width: 640px) {
   [data-testid="stElementContainer"]:has([data-testid="stDataFrame"]),
   [data-testid="stDataFrame"], .sort-hint { display: none; }
-  div.print-table { display: block; overflow: auto; max-height: 75vh; margin: 0 0 0.5rem 0; }
+  div.print-table { display: block; overflow: auto; max-height: 75vh; margin: 0 0 0.5rem 0;
+    /* A shadow at an edge with more columns beyond it says the table scrolls sideways: the
+       white covers move with the content, the shadows stay at the frame's edges. */
+    background:
+      linear-gradient(to left, #fff 30%, rgba(255, 255, 255, 0)) 100% 0 / 40px 100% no-repeat local,
+      radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, 0.25), rgba(0, 0, 0, 0))
+        100% 0 / 16px 100% no-repeat scroll; }
   div.print-table table { border-collapse: collapse; border: 0; width: 100%;
     font-size: 0.95rem; line-height: 1.3; }
   div.print-table th, div.print-table td { border: 0; border-bottom: 1px solid #dde1e6;

@@ -605,3 +605,15 @@ def test_a_slide_chart_reads_from_across_a_room_and_no_label_runs_off_or_into_an
     else:
         assert len([b for b in boxes if b[4] in categories]) == 4
         assert len([b for b in boxes if b[4] in ("This period", "Comparison period")]) == 2
+
+
+def test_a_one_county_briefing_does_not_repeat_its_headline_by_county(case) -> None:
+    """With one county selected, "no county's change was meaningful" read as a national
+    statement, and a chart "by county" of one county repeated the headline."""
+    incidents = next(slide for slide in case["model"].slides if slide.key == "incidents")
+    text = " ".join(incidents.sentences)
+    if len(case["filters"].counties) == 1:
+        assert len(incidents.sentences) == 1, incidents.sentences
+        assert [chart.kind for chart in incidents.charts] == ["line"]
+    else:
+        assert "county's change" in text or any(c.kind == "bar" for c in incidents.charts)

@@ -32,6 +32,7 @@ from tests.app_support import (
     page_fixture,
     table_with,
 )
+from tests.clock import TEST_AS_OF
 
 page = page_fixture(ASSOCIATIONS.view)
 
@@ -82,8 +83,8 @@ def test_page_shows_the_query_layer_numbers(page, demo_db_path: Path, params) ->
     else:
         assert not any("Reporting rate %" in f.value.columns for f in at.dataframe)
         assert any(
-            "Reporting rates are counted per month" in i.value
-            or "No monthly reports were expected" in i.value
+            "Reporting rates by county are counted per month" in i.value
+            or "No monthly reports were due yet" in i.value
             for i in at.info
         )
 
@@ -101,7 +102,13 @@ def test_a_period_without_a_month_start_explains_itself(page) -> None:
     assert months_starting_in(dt.date(2025, 7, 2), dt.date(2025, 7, 31)) == []
     at = page(params)
     assert not at.exception
-    assert any("no month starts in the selected period" in i.value for i in at.info)
+    info = next(i.value for i in at.info if "no month starts in the selected period" in i.value)
+    # The cards show the latest month due instead, and the note says which: as of D, the month
+    # before D's if its reports were due by the 10th of D's month, else the one before that.
+    back = 1 if TEST_AS_OF.day >= 10 else 2
+    month = (TEST_AS_OF.year * 12 + TEST_AS_OF.month - 1 - back) % 12 + 1
+    year = (TEST_AS_OF.year * 12 + TEST_AS_OF.month - 1 - back) // 12
+    assert f"The cards above show {dt.date(year, month, 1):%B %Y}, the latest month due" in info
 
 
 # The figure builders, on the demo frames the page passes them.

@@ -267,22 +267,26 @@ def test_open_by_age_figure_totals() -> None:
 def test_ward_figures_name_the_county() -> None:
     wards = pd.DataFrame(
         {
-            "ward_code": ["W4", "W2"],
-            "ward_name": ["Kibera", "Likoni"],
-            "county_code": ["047", "001"],
-            "county_name": ["Nairobi", "Mombasa"],
-            "count": [5, 4],
-            "comparison_count": [2, 0],
-            "change": [3, 4],
-            "change_pct": [150.0, np.nan],
+            "ward_code": ["W9", "W4", "W2"],
+            "ward_name": ["Mathare", "Kibera", "Likoni"],
+            "county_code": ["047", "047", "001"],
+            "county_name": ["Nairobi", "Nairobi", "Mombasa"],
+            "count": [30, 5, 4],
+            "comparison_count": [10, 2, 0],
+            "change": [20, 3, 4],
+            "change_pct": [200.0, 150.0, np.nan],
         }
     )
-    top = charts.top_wards_figure(wards, "July")
+    top = charts.top_wards_figure(wards.iloc[1:], "July")
     # Two short lines: one long line is cut at a phone's edge.
     assert list(top.data[0].y) == ["Likoni<br>(Mombasa)", "Kibera<br>(Nairobi)"]
     assert "Top 2 wards" in top.layout.title.text
     rising = charts.ward_increase_figure(wards, "July against June")
-    assert list(rising.data[0].text) == ["+4", "+3 (+150%)"]
+    # Counts, not "+150%" on a ward that had 2; only 10 -> 30 is meaningful: √2 (√30 − √10) =
+    # 3.27, against 1.16 for 2 -> 5 and 2.83 for 0 -> 4.
+    assert list(rising.data[0].text) == ["+4 (0 → 4)", "+3 (2 → 5)", "+20 (10 → 30)"]
+    grey = charts.RISE_NOT_MEANINGFUL
+    assert list(rising.data[0].marker.color) == [grey, grey, charts.PALETTE[5]]
 
 
 def test_compstat_table_reads_plainly() -> None:

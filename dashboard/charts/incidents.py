@@ -17,6 +17,7 @@ from dashboard.data import drawing
 from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
 from queries.incidents import AGE_BAND_LABELS, COMPSTAT_WINDOWS
 from queries.schema import OPEN_INCIDENT_STATUSES
+from queries.significance import MEANINGFUL_Z, poisson_z
 
 PARTIAL_OPACITY = 0.35
 # Untouched reports are the most urgent, so they take the strongest colour.
@@ -290,6 +291,9 @@ def _ward_labels(wards: pd.DataFrame) -> list[str]:
     return [f"{w}<br>({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
 
 
+RISE_NOT_MEANINGFUL = "#B4B4B4"
+
+
 def _ward_layout(
     fig: go.Figure,
     shown: pd.DataFrame,
@@ -338,14 +342,20 @@ def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
 def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     """The wards whose incidents rose most against the comparison period, largest at the top."""
     shown = wards.iloc[::-1]
+    # The counts, not a percentage: "+600%" on a ward that had 1 incident read as an alarm.
+    # Only a rise the Poisson test calls meaningful is coloured; the others are grey.
     text = [
-        f"+{change:,}" + ("" if pd.isna(pct) else f" ({pct:+.0f}%)")
-        for change, pct in zip(shown["change"], shown["change_pct"])
+        f"+{count - before:,} ({before:,} → {count:,})"
+        for count, before in zip(shown["count"], shown["comparison_count"], strict=True)
+    ]
+    meaningful = [
+        abs(poisson_z(count, before)) >= MEANINGFUL_Z
+        for count, before in zip(shown["count"], shown["comparison_count"], strict=True)
     ]
     fig = horizontal_bars(
         shown["change"],
         _ward_labels(shown),
-        PALETTE[5],
+        [PALETTE[5] if rise else RISE_NOT_MEANINGFUL for rise in meaningful],
         text,
         "<b>%{y}</b><br>%{customdata[0]:,} incidents, up from %{customdata[1]:,}<extra></extra>",
         customdata=shown[["count", "comparison_count"]].to_numpy(),
@@ -354,7 +364,8 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
         fig,
         shown,
         f"Top {len(wards)} wards by rise in incidents",
-        subtitle,
+        f"{subtitle}; coloured: a meaningful rise (Poisson test, |z| ≥ 3), grey: within "
+        "normal variation",
         150,
         "Rise in incidents",
         "No ward had more incidents than in the comparison period",

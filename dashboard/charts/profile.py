@@ -7,7 +7,7 @@ import pandas as pd
 from dashboard import formatting
 from queries.indicators import INDICATOR_BY_KEY
 
-RANK_COLUMN = "Rank (1 = best)"
+RANK_COLUMN = "Rank among counties with data (1 = best)"
 RANK_NOTE = (
     "Rank among the counties with data: 1 = best; where more is neither better nor worse "
     "(counts of activity), 1 = highest, and the rank says so."

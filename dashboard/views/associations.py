@@ -15,6 +15,7 @@ from queries.associations import (
     ras_by_settlement_type,
     reporting_by_county_month,
 )
+from queries.filters import latest_due_month
 from queries.indicators import headline
 
 context = current()
@@ -25,17 +26,23 @@ components.headline_cards(cards, ASSOCIATIONS.cards, context)
 
 st.subheader("Monthly reporting")
 cells = data.load(reporting_by_county_month, url, filters)
+# The cards above then show the latest month due instead: say so, or the two read as a
+# contradiction.
+cards_month = (
+    f" The cards above show {latest_due_month(context.as_of_date):%B %Y}, the latest month due."
+)
 if not months_starting_in(filters.start, filters.end):
     st.info(
-        "Reporting rates are counted per month, and no month starts in the selected period. "
-        "Choose a period that includes the 1st of a month (e.g. last month).",
+        "Reporting rates by county are counted per month, and no month starts in the selected "
+        f"period.{cards_month} Choose a period that includes the 1st of a month (e.g. last "
+        "month) to see them by county.",
         icon=":material/calendar_month:",
     )
 elif cells["expected_count"].sum() == 0:
     st.info(
-        "No monthly reports were expected for the months starting in the selected period: a "
-        "month's reports fall due on the 10th of the next month, so the current month has none "
-        "yet. Choose a period that includes an earlier month (e.g. last month).",
+        "No monthly reports were due yet for the months starting in the selected period: a "
+        f"month's reports fall due on the 10th of the next month.{cards_month} Choose a period "
+        "that includes an earlier month (e.g. last month) to see them by county.",
         icon=":material/calendar_month:",
     )
 else:

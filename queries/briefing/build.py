@@ -495,9 +495,14 @@ def build_briefing(
     trend, trend_rows = _week_chart(weekly, "incidents", "Incidents reported per week", "incidents")
     league = county_league(engine, filters, threshold)
     county_sentences, change_chart, change_table = _incident_changes(league, against)
-    if not invalid and not change_chart:
+    if codes is not None and len(codes) == 1:
+        # One county: the headline sentence is its own; a sentence or chart "by county" would
+        # repeat it (or, saying no county changed, read as a national statement).
+        county_sentences, change_chart = [], None
+    elif not invalid and not change_chart:
         other = " other" if county_sentences else ""
-        none = f"No{other} county's change in incidents was meaningful (Poisson test, |z| ≥ 3)."
+        which = "selected county's" if codes else "county's"
+        none = f"No{other} {which} change in incidents was meaningful (Poisson test, |z| ≥ 3)."
         county_sentences = [*county_sentences[:1], none]
     slides.append(
         Slide(

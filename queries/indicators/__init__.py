@@ -747,7 +747,7 @@ def headline(
         elif key in FOLLOW_UP_DAYS and value is None and not hidden:
             note = (
                 f"No case in this period is {FOLLOW_UP_DAYS[key]} days old yet at the as-of date "
-                f"({filters.as_of:%d %b %Y}): choose a period ending earlier."
+                f"({filters.as_of:%d %b %Y})."
             )
             short = f"none {FOLLOW_UP_DAYS[key]} days old yet"
         if reporting_gap and indicator.stream == "incidents":
