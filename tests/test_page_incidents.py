@@ -228,6 +228,26 @@ def test_response_figure_drops_counties_without_times() -> None:
     assert fig.layout.xaxis.title.text == "Median hours"
 
 
+def test_a_median_over_a_few_incidents_is_drawn_grey() -> None:
+    """A county's median over 1 incident headed the chart as if it were a finding."""
+    response = pd.DataFrame(
+        {
+            "county_name": ["Marsabit", "Nakuru"],
+            "acknowledged_count": [1, 40],
+            "median_hours_to_acknowledge": [9.0, 2.0],
+            "resolved_count": [9, 10],  # 9 is under FEW_FOR_A_MEDIAN (10), 10 is not
+            "median_hours_to_resolve": [80.0, 30.0],
+        }
+    )
+    fig = charts.response_hours_figure(response, "July")
+    acknowledge, resolve = (trace for trace in fig.data if trace.type == "bar")
+    grey = charts.TENTATIVE_GREY
+    assert list(resolve.y) == ["Nakuru", "Marsabit"]
+    assert list(resolve.marker.color) == [charts.PALETTE[0], grey]
+    assert list(acknowledge.marker.color) == [charts.PALETTE[1], grey]
+    assert "grey: a median over fewer than 10 incidents" in fig.layout.title.subtitle.text
+
+
 def test_a_county_without_a_median_says_so_in_its_row() -> None:
     """Turkana's row in the resolve panel stood blank: no bar, no label."""
     response = pd.DataFrame(
@@ -285,7 +305,7 @@ def test_ward_figures_name_the_county() -> None:
     # Counts, not "+150%" on a ward that had 2; only 10 -> 30 is meaningful: √2 (√30 − √10) =
     # 3.27, against 1.16 for 2 -> 5 and 2.83 for 0 -> 4.
     assert list(rising.data[0].text) == ["+4 (0 → 4)", "+3 (2 → 5)", "+20 (10 → 30)"]
-    grey = charts.RISE_NOT_MEANINGFUL
+    grey = charts.TENTATIVE_GREY
     assert list(rising.data[0].marker.color) == [grey, grey, charts.PALETTE[5]]
 
 

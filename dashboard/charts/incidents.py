@@ -26,6 +26,10 @@ BAR_ROW_PX = 34
 WEEKLY_HEIGHT = 600
 # On a phone the eleven categories' legend alone takes about 300 px: the bars get the rest.
 PHONE_WEEKLY_HEIGHT = 900
+# Bars that are not a finding: a ward's rise the Poisson test does not call meaningful, a county
+# median over fewer than FEW_FOR_A_MEDIAN incidents.
+TENTATIVE_GREY = "#B4B4B4"
+FEW_FOR_A_MEDIAN = 10
 # `weekly_by_category_figure` on a phone: taller, so that the bars keep a readable height under
 # a legend wrapped to a dozen rows; legend entries two to a row; dates without the year. Layout
 # changes to the same figure (components.figure), not a second drawing: that cost ~0.1 s a view.
@@ -189,11 +193,14 @@ def response_hours_figure(
         values = shown[column]
         texts = [None if pd.isna(v) else f"{v:,.1f} h" for v in values]
         where = dict(row=col, col=1) if stacked else dict(row=1, col=col)
+        # A median over a handful of incidents headed the list (Marsabit, 1 incident): it is
+        # drawn grey, so that it is not read as a finding.
+        few = shown[count_column].fillna(0).astype("int64") < FEW_FOR_A_MEDIAN
         fig.add_trace(
             horizontal_bar(
                 values,
                 shown["county_name"],
-                colour,
+                [TENTATIVE_GREY if small else colour for small in few],
                 texts,
                 "<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} incidents<extra></extra>",
                 customdata=shown[count_column],
@@ -224,7 +231,9 @@ def response_hours_figure(
     fig.update_layout(
         title=figure_title(
             "Median hours to acknowledge and to resolve, by county",
-            subtitle + "<br>Incidents reported in the period whose time is recorded",
+            subtitle
+            + "<br>Incidents reported in the period whose time is recorded; grey: a median "
+            + f"over fewer than {FEW_FOR_A_MEDIAN} incidents",
         ),
         showlegend=False,
         height=_bar_height(len(shown), base=260) * (2 if stacked else 1),
@@ -291,9 +300,6 @@ def _ward_labels(wards: pd.DataFrame) -> list[str]:
     return [f"{w}<br>({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
 
 
-RISE_NOT_MEANINGFUL = "#B4B4B4"
-
-
 def _ward_layout(
     fig: go.Figure,
     shown: pd.DataFrame,
@@ -355,7 +361,7 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     fig = horizontal_bars(
         shown["change"],
         _ward_labels(shown),
-        [PALETTE[5] if rise else RISE_NOT_MEANINGFUL for rise in meaningful],
+        [PALETTE[5] if rise else TENTATIVE_GREY for rise in meaningful],
         text,
         "<b>%{y}</b><br>%{customdata[0]:,} incidents, up from %{customdata[1]:,}<extra></extra>",
         customdata=shown[["count", "comparison_count"]].to_numpy(),
