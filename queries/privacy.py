@@ -75,7 +75,7 @@ def suppressed_label(threshold: int) -> str:
 ROUNDING_NOTE = (
     f"Every other rehabilitation count is rounded to the nearest {ROUNDING_BASE}, and its "
     "percentages are of the rounded counts, so that two selections cannot be subtracted to "
-    "reveal a small count."
+    "reveal a small count. So a breakdown's parts need not add up to its total exactly."
 )
 
 
