@@ -39,7 +39,7 @@ def test_writes_a_deck_and_a_workbook_for_a_county(capsys, demo_db_path, tmp_pat
             capsys, "--url", url, *PERIOD, "--county", "032", "--out", str(out)
         )
         assert (code, err) == (0, "") and printed.strip() == str(out)
-    assert len(Presentation(io.BytesIO(deck.read_bytes())).slides) == 7  # 5 + Nakuru + defs
+    assert len(Presentation(io.BytesIO(deck.read_bytes())).slides) == 6  # 5 + definitions
     about = dict(load_workbook(book)["About"].iter_rows(values_only=True))
     assert about["counties"] == "032"
     assert about["period"] == "01 Oct 2026 – 28 Oct 2026"
