@@ -59,6 +59,15 @@ def engine(empty_db_url: str) -> Engine:
             for i, (code, day) in enumerate(rows, start=1)
         ],
     )
+    # Three referrals in October: the month's count is hidden under the privacy rule (1-4).
+    insert_rows(
+        writer,
+        "rehab_referrals",
+        [
+            dict(id=i, county_code="032", referred_on=D(2026, 10, 5 + i), status="referred")
+            for i in range(1, 4)
+        ],
+    )
     writer.dispose()
     return make_engine(empty_db_url)
 
@@ -112,3 +121,11 @@ def test_the_briefing_names_a_county_that_stopped_reporting_and_claims_no_fall(e
     assert "Kwale: incidents fell 100% (-9) to 0" in text  # compared, and meaningful
     chart = next(c for c in incidents.charts if c.kind == "bar")
     assert chart.categories == ["Kwale"]
+
+
+def test_a_rehab_slide_whose_every_month_is_hidden_draws_no_empty_chart(engine) -> None:
+    """October's 3 referrals read '<5': the chart would be half a projected slide of nothing."""
+    model = build_briefing(engine, OCTOBER, 5)
+    rehab = next(slide for slide in model.slides if slide.key == "rehabilitation")
+    assert rehab.charts == []
+    assert "Referrals by month: Every month here is hidden under the privacy rule." in rehab.notes

@@ -557,6 +557,9 @@ def build_briefing(
 
     monthly = referrals_by_month(engine, filters, threshold)
     rehab_chart, rehab_table = _rehab_by_month(monthly, threshold)
+    # A chart whose every month is hidden would leave half a projected slide blank: the slide
+    # says so in a line instead, and its figures take the width.
+    rehab_shown = any(v is not None for series in rehab_chart.series for v in series.values)
     rehab_keys = list(rehab_rows)
     slides.append(
         Slide(
@@ -566,13 +569,14 @@ def build_briefing(
                 figures, ("rehab_referrals", "referral_admission_30d_pct"), place, against
             ),
             figures=[figures[key] for key in rehab_keys],
-            charts=[rehab_chart],
+            charts=[rehab_chart] if rehab_shown else [],
             tables=[rehab_table],
             source=_source(rehab_keys, as_of),
             notes=[
                 f"Counts from 1 to {threshold - 1} read '{suppressed_label(threshold)}'; shares "
                 "and medians resting on them, and any figure that would give one away, read "
-                "'Suppressed'."
+                "'Suppressed'.",
+                *([] if rehab_shown else [f"Referrals by month: {rehab_chart.note}"]),
             ],
         )
     )
