@@ -78,10 +78,13 @@ def scorecard_download(scorecard: pd.DataFrame, county_code: str) -> pd.DataFram
 
 
 def ward_table(wards: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """One row per ward: incidents, resolution, open cases, RAs, forums, training, referrals."""
+    """One row per ward: incidents, resolution, open cases, RAs, forums, training, referrals.
+    Two wards of one name (Nakuru has two Biasharas) are told apart by their codes."""
+    twin = wards["ward_name"].duplicated(keep=False)
+    names = wards["ward_name"].where(~twin, wards["ward_name"] + " (" + wards["ward_code"] + ")")
     return pd.DataFrame(
         {
-            "Ward": wards["ward_name"],
+            "Ward": names,
             "Incidents": wards["incidents_reported"],
             "Resolved %": wards["incidents_resolved_pct"].round(1),
             "Open incidents": wards["open_incidents"],
