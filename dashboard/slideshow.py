@@ -40,6 +40,7 @@ PHONE_SLIDE_CSS = (
     " .bslide-wrap .bslide .chart img { display: none; }"
     " .bslide-wrap .bslide .chart img.phone { display: block; height: auto; }"
     " .bslide-wrap .bslide .definitions { columns: 1; }"
+    " .bslide-wrap .bslide p.notes { margin-top: 24px; }"
     " .bslide-wrap .bslide .footer { flex-direction: column; gap: 6px; font-size: 28px; }"
     " .bslide-wrap .bslide .demo-mark { position: static; align-self: flex-start;"
     " margin: 0 0 16px 0; border-radius: 8px; }"
