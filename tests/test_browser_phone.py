@@ -269,3 +269,32 @@ def test_on_a_phone_no_bar_label_runs_off_its_chart(server, browser, page_path) 
         assert page.evaluate(_BAR_LABELS_OUTSIDE) == []
     finally:
         page.close()
+
+
+_HIDDEN_WEEK_LABELS = """() => {
+    const hidden = [];
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        if (plot.getBoundingClientRect().width === 0) continue;  // the other screen's drawing
+        for (const text of plot.querySelectorAll('.xaxislayer-above .xtick text')) {
+            if (/^\\d\\d [A-Z][a-z]{2}( \\d{4})?$/.test(text.textContent) &&
+                getComputedStyle(text).display === 'none') {
+                hidden.push(text.textContent);
+            }
+        }
+    }
+    return hidden;
+}"""
+
+
+@pytest.mark.parametrize("page_path", ["", INCIDENTS.url_path])
+def test_on_a_phone_every_week_on_a_weekly_axis_is_labelled(server, browser, page_path) -> None:
+    """Plotly hides a tick label that would pass the drawing's right edge: on a phone the last
+    (partial) week of every weekly chart stood unlabelled."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{server}/{page_path}")
+        settle(page)
+        page.wait_for_function("() => document.querySelectorAll('.xtick text').length > 0")
+        assert page.evaluate(_HIDDEN_WEEK_LABELS) == []
+    finally:
+        page.close()

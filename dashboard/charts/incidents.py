@@ -37,6 +37,8 @@ WEEKLY_BY_CATEGORY_ON_A_PHONE = {
     "height": PHONE_WEEKLY_HEIGHT,
     "legend": {"entrywidth": 160, "font": {"size": 14}, "y": 1 - 108 / PHONE_WEEKLY_HEIGHT},
     "xaxis": {"tickformat": "%d %b"},
+    # Room for the last week's date, which Plotly hides where it would pass the right edge.
+    "margin": {"r": 40},
 }
 
 

@@ -100,6 +100,9 @@ def stream_trend_figure(
     fig.update_layout(
         title=figure_title(f"{STREAM_LABELS[stream]} per week", note),
         showlegend=False,
+        # Room for the last week's date: on a phone Plotly hid a label that would pass the
+        # drawing's right edge, and the partial last week stood unlabelled.
+        margin=dict(r=40),
     )
     if len(part) and part["value"].isna().all():
         # Every week hidden: empty axes would read as no referrals at all.
