@@ -49,6 +49,7 @@ from queries.schema import (
     incidents,
     wards,
 )
+from queries.significance import REPORTING_GAP_MIN_PREVIOUS
 from queries.where import (
     area_where,
     between_where,
@@ -559,6 +560,10 @@ COMPSTAT_WINDOWS = {
 }
 
 
+# Each CompStat window's columns, after the window's key.
+COMPSTAT_COLUMNS = ("_count", "_last_year_count", "_change_pct", "_reporting_gap")
+
+
 def compstat_windows(end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
     """The CompStat windows ending on `end` (inclusive EAT dates), and the same dates one year
     earlier: keys wtd, d28, ytd and wtd_last_year, d28_last_year, ytd_last_year.
@@ -622,8 +627,10 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
 
     Grain: one total row first (county_code null, county_name 'Total'), then one row per
     county of the selection, by name. Columns: county_code, county_name, and for each window w in
-    (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0
-    or the comparison is not valid).
+    (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0,
+    the comparison is not valid, or the place reported no incidents in the window after at
+    least REPORTING_GAP_MIN_PREVIOUS a year earlier: a stop in reporting, not in crime),
+    w_reporting_gap (true for such a stop).
     """
     frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
     joined = {code: day for code, (_, day) in programme_starts(engine, filters).items()}
@@ -641,11 +648,15 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     windows = compstat_windows(filters.end)
     for key in COMPSTAT_WINDOWS:
         start, stop = windows[key]
-        valid = [comparison_problem(start, stop, "last_year", day) is None for day in starts]
-        frame[f"{key}_change_pct"] = _change_pct(
-            frame[f"{key}_count"], frame[f"{key}_last_year_count"]
-        ).where(valid)
-        ordered += [f"{key}_count", f"{key}_last_year_count", f"{key}_change_pct"]
+        valid = pd.Series(
+            [comparison_problem(start, stop, "last_year", day) is None for day in starts],
+            index=frame.index,
+        )
+        now, before = frame[f"{key}_count"], frame[f"{key}_last_year_count"]
+        gap = valid & (now == 0) & (before >= REPORTING_GAP_MIN_PREVIOUS)
+        frame[f"{key}_change_pct"] = _change_pct(now, before).where(valid & ~gap)
+        frame[f"{key}_reporting_gap"] = gap.astype(bool)
+        ordered += [key + column for column in COMPSTAT_COLUMNS]
     return frame[ordered]
 
 

@@ -159,6 +159,7 @@ def test_map_frame_has_one_row_per_county_with_tooltips() -> None:
             # Mombasa 10 against 6.67: z = √2 (√10 − √6.67) = 0.82, normal variation; Nakuru
             # joined after the comparison began; Lamu stopped reporting.
             "incidents_z": [math.sqrt(2) * (math.sqrt(10) - math.sqrt(20 / 3)), None, None],
+            "incidents_meaningful": [False, False, False],
             "comparison_note": [None, "No comparison: ...", "No comparison: Lamu reported ..."],
             "reporting_gap": [False, False, True],
             "forums_held": [1, 2, 0],

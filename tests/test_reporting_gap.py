@@ -91,6 +91,8 @@ def test_the_league_does_not_compare_a_county_that_stopped_reporting(engine) -> 
 
     assert nakuru["incidents_reported"] == 23 and nakuru["incidents_previous"] == 20
     assert math.isclose(nakuru["incidents_change_pct"], 15.0)
+    # Only Kwale's |z| = 4.24 passes; Nakuru's 0.46 does not, and Mombasa is not compared.
+    assert league["incidents_meaningful"].to_dict() == {"001": False, "002": True, "032": False}
 
     shown = league_table.uncached(league.reset_index(), 5).set_index("Code")
     assert shown.loc["001", "Change test"] == "not compared"
@@ -129,3 +131,52 @@ def test_a_rehab_slide_whose_every_month_is_hidden_draws_no_empty_chart(engine) 
     rehab = next(slide for slide in model.slides if slide.key == "rehabilitation")
     assert rehab.charts == []
     assert "Referrals by month: Every month here is hidden under the privacy rule." in rehab.notes
+
+
+@pytest.fixture
+def year_on_year(empty_db_url: str) -> Engine:
+    """October 2025 against October 2026: Mombasa 12 then none, Kwale 9 then none, Nakuru 20
+    then 22; every county in the programme since the launch, so every 28-day change is valid."""
+    earlier = [
+        (code, D(2025, 10, 5 + d)) for code, n in (("001", 12), ("002", 9)) for d in range(n)
+    ]
+    earlier += [("032", D(2025, 10, 5 + d % 20)) for d in range(20)]
+    later = [("032", D(2026, 10, 5 + d)) for d in range(22)]
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(writer, "counties", [{**c, "programme_start": D(2025, 6, 8)} for c in COUNTIES])
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            incident_row(i, code, _noon_utc(day), "resolved", 1, 5)
+            for i, (code, day) in enumerate(earlier + later, start=1)
+        ],
+    )
+    writer.dispose()
+    return make_engine(empty_db_url)
+
+
+def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year) -> None:
+    from dashboard.charts.incidents import compstat_gap_notes
+    from queries.incidents import compstat_by_county
+
+    frame = compstat_by_county(year_on_year, OCTOBER).set_index("county_name")
+    # 28 days ending 31 Oct 2026 (4-31 Oct) against 4-31 Oct 2025.
+    assert frame["d28_count"].to_dict() == {"Total": 22, "Mombasa": 0, "Kwale": 0, "Nakuru": 22}
+    before = frame["d28_last_year_count"].to_dict()
+    assert before == {"Total": 41, "Mombasa": 12, "Kwale": 9, "Nakuru": 20}
+    assert frame["d28_reporting_gap"].to_dict() == {
+        "Total": False,
+        "Mombasa": True,
+        "Kwale": False,
+        "Nakuru": False,
+    }
+    change = frame["d28_change_pct"]
+    assert pd.isna(change["Mombasa"])  # not -100%: 12 -> 0 is a stop in reporting
+    assert change["Kwale"] == -100.0  # 9 is below the rule: compared as usual
+    assert math.isclose(change["Nakuru"], 10.0)
+    assert math.isclose(change["Total"], 100 * (22 - 41) / 41)
+    assert compstat_gap_notes(frame.reset_index()) == [
+        "Mombasa: no incidents reported in the 28 days, against 12 a year earlier. Its "
+        "reporting has most likely stopped, so no change is shown."
+    ]

@@ -391,6 +391,26 @@ def compstat_table(compstat: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
+def compstat_gap_notes(compstat: pd.DataFrame) -> list[str]:
+    """Why a place with no incidents in a window, after many a year earlier, shows no change
+    there (`compstat_by_county`'s w_reporting_gap): one line a place, windows named."""
+    notes = []
+    for _, row in compstat.iterrows():
+        windows = [
+            (name.lower(), int(row[f"{key}_last_year_count"]))
+            for key, name in COMPSTAT_WINDOWS.items()
+            if bool(row[f"{key}_reporting_gap"])
+        ]
+        if windows:
+            names = " and ".join(name for name, _ in windows)
+            before = " and ".join(f"{n:,}" for _, n in windows)
+            notes.append(
+                f"{row['county_name']}: no incidents reported in the {names}, against {before} "
+                "a year earlier. Its reporting has most likely stopped, so no change is shown."
+            )
+    return notes
+
+
 def coordinate_table(status: pd.DataFrame) -> pd.DataFrame:
     """Where each incident of the period went on the map, as a small table (every incident with
     coordinates inside Kenya is drawn: the map counts them in SQL, it does not sample)."""

@@ -9,7 +9,6 @@ from dashboard import formatting
 from dashboard.charts.common import figure_title, week_ticks
 from dashboard.data import drawing
 from dashboard.theme import STREAM_COLOURS
-from queries.significance import MEANINGFUL_Z
 from queries.trends import STREAM_LABELS
 
 _STREAM_COLOUR = {
@@ -155,12 +154,12 @@ def reporting_rate_header(league: pd.DataFrame) -> str:
 
 def change_verdicts(league: pd.DataFrame) -> pd.Series:
     """Each county's change in incidents in words: 'meaningful' only where the Poisson test says
-    so (a change of +160% on 13 incidents is usually not), 'not compared' where the county has
-    no valid comparison (`comparison_note`), else 'normal variation'."""
-    z = pd.to_numeric(league["incidents_z"], errors="coerce").astype("float64")
+    so (`incidents_meaningful`: a change of +160% on 13 incidents is usually not), 'not
+    compared' where the county has no valid comparison (`comparison_note`), else 'normal
+    variation'."""
     verdict = pd.Series("normal variation", index=league.index, dtype="object")
-    verdict[z.abs() >= MEANINGFUL_Z] = "meaningful"
-    verdict[z.isna()] = "–"
+    verdict[league["incidents_meaningful"].astype(bool)] = "meaningful"
+    verdict[league["incidents_z"].isna()] = "–"
     verdict[league["comparison_note"].notna()] = "not compared"
     return verdict
 

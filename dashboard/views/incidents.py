@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import components, data, maps
+from dashboard import components, data, formatting, maps
 from dashboard.charts import incidents as charts
 from dashboard.context import current
 from dashboard.pages import INCIDENTS
@@ -103,10 +103,13 @@ components.data_table(
     charts.compstat_table(compstat), context, "CompStat by county", download=compstat
 )
 st.caption(
-    "Change % is empty where the earlier count is 0, and where the county (for the total, "
-    "the first county) joined the programme after its year-earlier window began: the two "
-    "counts would not be like for like. All windows end on the period's last day; dates are EAT."
+    "Change % is empty where the earlier count is 0, where the county (for the total, "
+    "the first county) joined the programme after its year-earlier window began (the two "
+    "counts would not be like for like), and where a county reported nothing after 10 or "
+    "more a year earlier. All windows end on the period's last day; dates are EAT."
 )
+for note in charts.compstat_gap_notes(compstat):
+    st.caption(formatting.escape_markdown(note))
 
 st.subheader("Where incidents were reported")
 status = load(q.incidents_by_coordinate_status)

@@ -47,7 +47,7 @@ from queries.indicators import (
 from queries.privacy import SUPPRESSED_PCT, flag_column, suppressed_label
 from queries.reference import county_list, data_as_of, with_as_of
 from queries.rehab import referrals_by_month
-from queries.significance import MEANINGFUL_Z, POISSON_TEST, SHARE_TEST
+from queries.significance import POISSON_TEST, SHARE_TEST
 from queries.targets import target_achievement_by_county, target_period_shown
 from queries.trends import streams_by_week
 
@@ -208,10 +208,9 @@ def _figure_sentences(
 def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Chart | None, Table]:
     """The counties with the largest meaningful changes in incidents, and every county's."""
     league = league.copy()
-    z = pd.to_numeric(league["incidents_z"], errors="coerce").astype("float64")
-    league["meaningful"] = (z.abs() >= MEANINGFUL_Z) & league["comparison_note"].isna()
-    league["abs_z"] = z.abs()
-    top = league[league["meaningful"]].sort_values("abs_z", ascending=False).head(TOP_CHANGES)
+    league["abs_z"] = pd.to_numeric(league["incidents_z"], errors="coerce").abs()
+    meaningful = league[league["incidents_meaningful"].astype(bool)]
+    top = meaningful.sort_values("abs_z", ascending=False).head(TOP_CHANGES)
     # A county that went silent first: its fall to no incidents is a stop in reporting, and
     # the one thing on this slide an official must act on.
     silent = league[league["reporting_gap"].astype(bool)].sort_values("county_name")
@@ -251,7 +250,7 @@ def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Ch
             else _number(row["incidents_previous"]),
             _number(row["incidents_change_pct"]),
             _number(row["incidents_z"]),
-            bool(row["meaningful"]),
+            bool(row["incidents_meaningful"]),
             None if _missing(row["comparison_note"]) else str(row["comparison_note"]),
         ]
         for _, row in league.sort_values("county_name").iterrows()

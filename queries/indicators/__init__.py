@@ -454,7 +454,8 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     (Poisson z of the change), comparison_note (why a county has no valid comparison: it
     starts before that county joined the programme, or the county reported no incidents after
     at least REPORTING_GAP_MIN_PREVIOUS in the comparison, a stop in reporting rather than in
-    crime (reporting_gap is then true); its change and z are then null),
+    crime (reporting_gap is then true); its change and z are then null), incidents_meaningful
+    (the change passes the Poisson test, |z| >= MEANINGFUL_Z; false where not compared),
     forums_per_100k, trained_per_100k, ra_reporting_month (the month the RA reporting columns
     cover when the period holds no month already due, as the headline's cards read them; else
     null: `with_latest_due_reporting`).
@@ -506,6 +507,9 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
     frame["incidents_z"] = [
         poisson_z(c, p) if ok else None for c, p, ok in zip(current, previous, valid, strict=True)
     ]
+    frame["incidents_meaningful"] = (
+        pd.to_numeric(frame["incidents_z"], errors="coerce").abs() >= MEANINGFUL_Z
+    ) & valid
     per_100k = 100_000.0 / frame["population"].astype("float64").where(frame["population"] > 0)
     frame["forums_per_100k"] = frame["forums_held"] * per_100k
     frame["trained_per_100k"] = frame["people_trained"] * per_100k
