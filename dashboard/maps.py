@@ -7,13 +7,14 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
 from dashboard.data import derived, drawing
 from dashboard.theme import FONT_FAMILY
-from queries.geography import KENYA_BOUNDS, KM_PER_DEGREE, counties_extent, hexagon_radius_m
+from queries.geography import KENYA_BOUNDS, KM_PER_DEGREE, counties_extent
 
 KENYA_CENTRE = (0.1, 37.9)
 # The viewport the initial view is fitted to: st.pydeck_chart's height and a typical width.
@@ -239,6 +240,19 @@ class CompactDeck(pdk.Deck):
         )
 
 
+def quantile_classes(values: pd.Series, classes: int) -> list[int]:
+    """Each value's class, 0 to classes - 1, as a quantile scale gives it (d3's scaleQuantile,
+    which deck.gl's "quantile" colour scale is): the thresholds are the values' quantiles at
+    1/classes, 2/classes, ... (linear interpolation), and a value on a threshold goes above
+    it. Each class then holds about an equal share of the hexagons, so one dense city does
+    not wash every other hexagon out."""
+    if not len(values):
+        return []
+    numbers = values.to_numpy(dtype="float64")
+    thresholds = np.quantile(numbers, [k / classes for k in range(1, classes)])
+    return np.searchsorted(thresholds, numbers, side="right").tolist()
+
+
 def degrees_per_pixel(zoom: float) -> float:
     """How many degrees of longitude one screen pixel spans at this zoom."""
     return 360 / (TILE_PX * 2**zoom)
@@ -254,9 +268,11 @@ def incident_density_deck(
     """A density map of incidents: hexagons coloured by how many incidents fall in them.
 
     Args:
-        points: incidents counted on a fine grid (`queries.incidents.incident_density`): one row
-            per cell, with latitude and longitude (the cell's centre, inside Kenya) and
-            incidents; each hexagon sums the cells whose centre falls in it.
+        points: incidents counted per hexagon (`queries.incidents.incident_density`): one row
+            per hexagon with incidents, with latitude and longitude (its centre), incidents and
+            radius_degrees. The hexagons are drawn as counted (deck.gl's ColumnLayer, six
+            corners, the first due east as the query's flat-topped hexagons have it), not
+            binned again in the browser, so a hexagon's shade and tooltip are its own count.
         counties: the selected counties (county_name, latitude, longitude centroid, area_km2);
             the initial view is fitted to them and their centroids are marked (and named: the
             most populous first, as many as fit without overlapping, at most 12), since offline
@@ -268,33 +284,38 @@ def incident_density_deck(
         `st.pydeck_chart(deck, width="stretch")`.
     """
     box = _bounds(counties, points)
-    radius = hexagon_radius_m(*box)
+    view = fitted_view(*box, width_px=width_px, height_px=height_px, min_zoom=3.0)
+    radius_degrees = float(points["radius_degrees"].iloc[0]) if len(points) else 0.01
+    # A degree of longitude is cos(latitude) of one at the equator; deck.gl sizes in metres.
+    radius_m = radius_degrees * KM_PER_DEGREE * 1000 * math.cos(math.radians(view.latitude))
+    classes = quantile_classes(points["incidents"], len(DENSITY_RAMP))
+    hexagons = [
+        {"longitude": round(lon, 5), "latitude": round(lat, 5), "incidents": n, "colour": c}
+        for lon, lat, n, c in zip(
+            points["longitude"].tolist(),
+            points["latitude"].tolist(),
+            points["incidents"].tolist(),
+            (DENSITY_RAMP[k] for k in classes),
+            strict=True,
+        )
+    ]
     layers = [
         kenya_outline_layer(),
         pdk.Layer(
-            "HexagonLayer",
+            "ColumnLayer",
             id="incident-density",
-            data=points[["longitude", "latitude", "incidents"]].round(
-                {"longitude": 5, "latitude": 5}
-            ),
+            data=hexagons,
             get_position=["longitude", "latitude"],
-            # Each row is a cell of many incidents: hexagons sum them, not the rows.
-            get_color_weight="incidents",
-            color_aggregation=pdk.types.String("SUM"),
-            get_elevation_weight="incidents",
-            elevation_aggregation=pdk.types.String("SUM"),
-            radius=radius,
+            get_fill_color="colour",
+            disk_resolution=6,
+            radius=round(radius_m, 1),
             extruded=False,
             coverage=0.92,
-            color_range=DENSITY_RAMP,
-            # Quantile classes: one dense city must not wash every other hexagon out.
-            color_scale_type=pdk.types.String("quantile"),
             opacity=0.85,
             pickable=True,
             auto_highlight=True,
         ),
     ]
-    view = fitted_view(*box, width_px=width_px, height_px=height_px, min_zoom=3.0)
     if counties is not None and len(counties):
         dots = counties[["county_name", "latitude", "longitude"]].copy()
         # Names of every county pile up in the crowded west: the most populous first, as many
@@ -332,5 +353,5 @@ def incident_density_deck(
         initial_view_state=view,
         map_provider=None,
         map_style=None,
-        tooltip={"text": "{elevationValue} incidents in this hexagon"},
+        tooltip={"text": "{incidents} incidents in this hexagon"},
     )

@@ -108,7 +108,7 @@ def wards_frame() -> pd.DataFrame:
 
 
 # The maps' geometry (dashboard.maps draws with it), here because the density map's grid is
-# chosen in the query layer (`queries.incidents.incident_density`): a grid that follows from
+# chosen in the query layer (`queries.incidents.incident_density`): hexagons that follow from
 # the selection alone is the same call for the page and for the warm-up that prepares the next
 # county (dashboard.data.warm).
 
@@ -136,10 +136,9 @@ def hexagon_radius_m(south: float, north: float, west: float, east: float) -> in
     return int(min(max(span_km * 1000 / 60, 400), 15_000) // 50 * 50)
 
 
-def density_cell_degrees(counties: pd.DataFrame | None) -> float:
-    """The grid the density map's counts are taken on, for a map of these counties (all of
-    Kenya for none): a quarter of the hexagons' radius, so each hexagon sums some fifty cells
-    and its shade is that of the incidents inside it, near enough (a cell on a hexagon's edge
-    counts wholly to one side). Rounded, so that the same view asks for the same grid."""
+def density_hexagon_degrees(counties: pd.DataFrame | None) -> float:
+    """The radius (centre to corner) of the density map's hexagons for a map of these counties
+    (all of Kenya for none), in degrees: `hexagon_radius_m` over 111.32 km a degree, rounded to
+    5 places, so that the same view asks for the same hexagons."""
     radius_m = hexagon_radius_m(*(counties_extent(counties) or KENYA_BOUNDS))
-    return round(radius_m / 4 / (KM_PER_DEGREE * 1000), 5)
+    return round(radius_m / (KM_PER_DEGREE * 1000), 5)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import PROGRAMME_LAUNCH, Filters, comparison_problem, one_year_earlier
-from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE, density_cell_degrees
+from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE, density_hexagon_degrees
 from queries.grain import (
     OTHER,
     Grain,
@@ -712,54 +712,94 @@ def incidents_by_coordinate_status(engine: Engine, filters: Filters) -> pd.DataF
     )
 
 
-def incident_density_select(dialect: str, filters: Filters, cell_degrees: float) -> Select:
-    """Incidents reported in the period inside Kenya, counted on a square grid of
-    `cell_degrees` (cells aligned on whole multiples from -90/-180, so any two selections share
-    cell edges).
+def incident_density_select(dialect: str, filters: Filters, radius_degrees: float) -> Select:
+    """Incidents reported in the period inside Kenya, counted in flat-topped hexagons of
+    `radius_degrees` (centre to corner; longitude and latitude taken as plane coordinates,
+    which near the equator is Web Mercator to within half a percent).
 
-    Grain: one row per grid cell with incidents, ordered by cell. Columns: row, col (cell
-    indices), incidents.
+    The hexagons' centres form two rectangular lattices, 3r apart across and r√3 apart up,
+    the second shifted by (1.5r, r√3/2), aligned on -180/-90 so that any two selections share
+    hexagons. An incident belongs to the nearer of its nearest centre in each lattice (a
+    hexagonal grid is the set of points nearest each centre), found by rounding: exact, every
+    incident counted once, in its own hexagon.
+
+    Grain: one row per hexagon with incidents, ordered by (lattice, i, j). Columns: lattice
+    (0 or 1), i, j (the centre's column and row in that lattice), incidents.
     """
-    cell = literal(float(cell_degrees), Float)
+    r = float(radius_degrees)
+    across, up = literal(3.0 * r, Float), literal(math.sqrt(3.0) * r, Float)
+    shift_x, shift_y = literal(1.5 * r, Float), literal(math.sqrt(3.0) * r / 2, Float)
     # Shifted to be non-negative: floor() is then a plain truncation on every engine.
-    row = sqld.floor_non_negative(dialect, (incidents.c.latitude + 90.0) / cell).label("row")
-    col = sqld.floor_non_negative(dialect, (incidents.c.longitude + 180.0) / cell).label("col")
-    inner = select(row, col).where(*reported_in_period(filters), _in_kenya()).subquery("cells")
+    x, y = incidents.c.longitude + 180.0, incidents.c.latitude + 90.0
+
+    def nearest(value: ColumnElement, spacing: ColumnElement) -> ColumnElement:
+        return sqld.floor_non_negative(dialect, value / spacing + 0.5)
+
+    points = (
+        select(
+            x.label("x"),
+            y.label("y"),
+            nearest(x, across).label("ia"),
+            nearest(y, up).label("ja"),
+            nearest(x - shift_x, across).label("ib"),
+            nearest(y - shift_y, up).label("jb"),
+        )
+        .where(*reported_in_period(filters), _in_kenya())
+        .subquery("points")
+    )
+    p = points.c
+    dx_a, dy_a = p.x - p.ia * across, p.y - p.ja * up
+    dx_b, dy_b = p.x - (p.ib * across + shift_x), p.y - (p.jb * up + shift_y)
+    in_a = dx_a * dx_a + dy_a * dy_a <= dx_b * dx_b + dy_b * dy_b
+    # Chosen in a subquery so that the GROUP BY names plain columns (PostgreSQL would see the
+    # CASE's bound parameters in SELECT and GROUP BY as different expressions).
+    chosen = select(
+        case((in_a, 0), else_=1).label("lattice"),
+        case((in_a, p.ia), else_=p.ib).label("i"),
+        case((in_a, p.ja), else_=p.jb).label("j"),
+    ).subquery("hexagons")
+    h = chosen.c
     return (
-        select(inner.c.row, inner.c.col, func.count().label("incidents"))
-        .group_by(inner.c.row, inner.c.col)
-        .order_by(inner.c.row, inner.c.col)
+        select(h.lattice, h.i, h.j, func.count().label("incidents"))
+        .group_by(h.lattice, h.i, h.j)
+        .order_by(h.lattice, h.i, h.j)
     )
 
 
 def incident_density(
-    engine: Engine, filters: Filters, cell_degrees: float | None = None
+    engine: Engine, filters: Filters, radius_degrees: float | None = None
 ) -> pd.DataFrame:
-    """Every incident reported in the period inside Kenya, counted per grid cell for the
-    density map: a few thousand rows whatever the number of incidents, so the page never ships
-    millions of points to the browser (and nothing is sampled).
+    """Every incident reported in the period inside Kenya, counted per hexagon for the
+    density map (`incident_density_select`): a few hundred to a few thousand rows whatever the
+    number of incidents, so the page never ships millions of points to the browser, nothing
+    is sampled, and each hexagon's count is exactly its incidents.
 
-    The grid is `cell_degrees` wide, by default the one for a map of the selection's counties
-    (`geography.density_cell_degrees`; all of Kenya when none is chosen).
+    The hexagons are `radius_degrees` from centre to corner, by default the size for a map of
+    the selection's counties (`geography.density_hexagon_degrees`; all of Kenya when none is
+    chosen).
 
-    Grain: one row per cell with incidents. Columns: latitude, longitude (the cell's centre,
-    float), incidents (int).
+    Grain: one row per hexagon with incidents. Columns: latitude, longitude (the hexagon's
+    centre, float), incidents (int), radius_degrees (the hexagons' radius, the same on every
+    row).
     """
-    if cell_degrees is None:
+    if radius_degrees is None:
         counties = county_list(engine)
         codes = filters.county_codes
         if codes is not None:
             counties = counties[counties["county_code"].isin(codes)]
-        cell_degrees = density_cell_degrees(counties)
-    if not cell_degrees > 0:
-        raise ValueError(f"cell_degrees must be positive, not {cell_degrees!r}")
+        radius_degrees = density_hexagon_degrees(counties)
+    if not radius_degrees > 0:
+        raise ValueError(f"radius_degrees must be positive, not {radius_degrees!r}")
     frame = read_frame(
-        engine, incident_density_select(sqld.dialect_of(engine), filters, cell_degrees)
+        engine, incident_density_select(sqld.dialect_of(engine), filters, radius_degrees)
     )
+    lattice = frame["lattice"].astype("float64")
+    r = float(radius_degrees)
     return pd.DataFrame(
         {
-            "latitude": (frame["row"].astype("float64") + 0.5) * cell_degrees - 90.0,
-            "longitude": (frame["col"].astype("float64") + 0.5) * cell_degrees - 180.0,
+            "latitude": (frame["j"].astype("float64") + lattice / 2) * math.sqrt(3.0) * r - 90.0,
+            "longitude": (frame["i"].astype("float64") + lattice / 2) * 3.0 * r - 180.0,
             "incidents": frame["incidents"].astype("int64"),
+            "radius_degrees": pd.Series(r, index=frame.index, dtype="float64"),
         }
     )

@@ -346,6 +346,7 @@ def test_the_maps_send_pydecks_json_without_its_indentation() -> None:
             "longitude": [36.8, 36.07, 39.66],
             "latitude": [-1.28, -0.3, -4.05],
             "incidents": [9, 4, 1],
+            "radius_degrees": 0.1,
         }
     )
     for deck in (county_map_deck(_frame()), incident_density_deck(cells)):

@@ -462,42 +462,89 @@ def test_compstat_window_dates() -> None:
 def test_coordinates_and_points(engine: Engine) -> None:
     status = q.incidents_by_coordinate_status(engine, JULY).set_index("coordinate_status")
     assert status["count"].to_dict() == {"in_kenya": 5, "outside_kenya": 3, "missing": 6}
-    # Every drawable incident is on the density grid, nothing sampled.
+    # Every drawable incident is in a density hexagon, nothing sampled.
     assert int(q.incident_density(engine, JULY, 0.01)["incidents"].sum()) == 5
 
 
-@pytest.mark.parametrize("cell", [0.01, 0.5, 3.0])
-def test_density_grid_counts_every_drawable_incident_in_its_cell(engine: Engine, cell) -> None:
-    # Worked out by hand from the rows: the five July incidents with coordinates inside Kenya
-    # (ids 2, 7, 11, 12, 13), each in the cell floor((lat + 90) / cell), floor((lon + 180) / cell).
-    expected: dict[tuple[int, int], int] = {}
-    for i in (2, 7, 11, 12, 13):
-        latitude, longitude = IN_KENYA[i]
-        key = (math.floor((latitude + 90) / cell), math.floor((longitude + 180) / cell))
-        expected[key] = expected.get(key, 0) + 1
-    grid = q.incident_density(engine, JULY, cell)
-    assert list(grid.columns) == ["latitude", "longitude", "incidents"]
-    shown = {
-        (math.floor((la + 90) / cell), math.floor((lo + 180) / cell)): n
-        for la, lo, n in grid.itertuples(index=False)
+def _hexagon_centre(latitude: float, longitude: float, radius: float) -> tuple[float, float]:
+    """The centre of the flat-topped hexagon of `radius` degrees holding the point, on the grid
+    aligned at -90/-180, worked out the textbook way (axial coordinates rounded through cube
+    coordinates), not as the query does it (nearest of two rectangular lattices)."""
+    x, y = longitude + 180.0, latitude + 90.0
+    q_axial = (2.0 / 3.0 * x) / radius
+    r_axial = (-x / 3.0 + math.sqrt(3.0) / 3.0 * y) / radius
+    cube = (q_axial, -q_axial - r_axial, r_axial)
+    rounded = [round(c) for c in cube]
+    errors = [abs(a - b) for a, b in zip(rounded, cube, strict=True)]
+    if errors[0] > errors[1] and errors[0] > errors[2]:
+        rounded[0] = -rounded[1] - rounded[2]
+    elif errors[1] > errors[2]:
+        rounded[1] = -rounded[0] - rounded[2]
+    else:
+        rounded[2] = -rounded[0] - rounded[1]
+    q_hex, r_hex = rounded[0], rounded[2]
+    centre_x = radius * 1.5 * q_hex
+    centre_y = radius * math.sqrt(3.0) * (r_hex + q_hex / 2)
+    return round(centre_y - 90.0, 6), round(centre_x - 180.0, 6)
+
+
+def _shown_hexagons(frame: pd.DataFrame) -> dict[tuple[float, float], int]:
+    return {
+        (round(la, 6), round(lo, 6)): int(n)
+        for la, lo, n in frame[["latitude", "longitude", "incidents"]].itertuples(index=False)
     }
-    assert shown == expected
-    # Each cell is drawn at its centre.
-    for la, lo, _ in grid.itertuples(index=False):
-        assert ((la + 90) / cell) % 1 == pytest.approx(0.5)
-        assert ((lo + 180) / cell) % 1 == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("radius", [0.01, 0.5, 3.0])
+def test_density_counts_every_drawable_incident_in_its_hexagon(engine: Engine, radius) -> None:
+    # The five July incidents with coordinates inside Kenya (ids 2, 7, 11, 12, 13).
+    expected: dict[tuple[float, float], int] = {}
+    for i in (2, 7, 11, 12, 13):
+        centre = _hexagon_centre(*IN_KENYA[i], radius)
+        expected[centre] = expected.get(centre, 0) + 1
+    hexagons = q.incident_density(engine, JULY, radius)
+    assert list(hexagons.columns) == ["latitude", "longitude", "incidents", "radius_degrees"]
+    assert _shown_hexagons(hexagons) == expected
+    assert (hexagons["radius_degrees"] == radius).all()
     empty = Filters(start=D(2030, 1, 7), end=D(2030, 1, 13), preset="custom")
-    assert q.incident_density(engine, empty, cell).empty
+    assert q.incident_density(engine, empty, radius).empty
     with pytest.raises(ValueError):
         q.incident_density(engine, JULY, 0)
 
 
-def test_density_grid_follows_the_selected_counties(empty_db_url: str) -> None:
-    """Without a grid given, the grid is the one for a map of the selection, so a page and the
-    warm-up preparing its next county ask for the same thing. Worked out by hand: a county is
-    a square of its area round its centroid; the hexagon radius is a 60th of the wider side of
-    the extent (at least 400 m, in 50 m steps), and a cell a quarter of it, in degrees
-    (111.32 km each), to 5 places."""
+@pytest.mark.parametrize("radius", [0.004, 0.05, 0.4])
+def test_density_hexagons_match_textbook_hex_binning(empty_db_url: str, radius) -> None:
+    """600 points scattered over central Kenya (seeded): each is counted in exactly the
+    hexagon the textbook method puts it in, none lost, none twice."""
+    rng = np.random.default_rng(7)
+    latitudes = rng.uniform(-1.5, 0.5, 600).round(6)
+    longitudes = rng.uniform(36.0, 38.0, 600).round(6)
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(writer, "counties", [dict(code="047", name="Nairobi")])
+    insert_rows(
+        writer,
+        "incidents",
+        [
+            incident_row(i, "047", T(2025, 7, 10), "reported", latitude=la, longitude=lo)
+            for i, (la, lo) in enumerate(zip(latitudes, longitudes, strict=True), start=1)
+        ],
+    )
+    writer.dispose()
+    expected: dict[tuple[float, float], int] = {}
+    for la, lo in zip(latitudes, longitudes, strict=True):
+        centre = _hexagon_centre(float(la), float(lo), radius)
+        expected[centre] = expected.get(centre, 0) + 1
+    hexagons = q.incident_density(make_engine(empty_db_url), JULY, radius)
+    assert _shown_hexagons(hexagons) == expected
+    assert int(hexagons["incidents"].sum()) == 600
+
+
+def test_density_hexagons_follow_the_selected_counties(empty_db_url: str) -> None:
+    """Without a size given, the hexagons are the ones for a map of the selection, so a page
+    and the warm-up preparing its next county ask for the same thing. Worked out by hand: a
+    county is a square of its area round its centroid; the hexagon radius is a 60th of the
+    wider side of the extent (at least 400 m, in 50 m steps), in degrees (111.32 km each), to
+    5 places."""
     writer = make_engine(empty_db_url, read_only=False)
     insert_rows(
         writer,
@@ -527,13 +574,12 @@ def test_density_grid_follows_the_selected_counties(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     # Both: south -0.0449, north 1.0898, west 36.9551, east 38.0898 -> 126.32 km -> 2,100 m.
     # The small one alone: a 10 km square -> 167 m, so 400 m.
-    for counties, cell in (((), 0.00472), (("001",), 0.0009)):
+    for counties, radius in (((), 0.01886), (("001",), 0.00359)):
         chosen = dataclasses.replace(JULY, counties=counties)
         by_default = q.incident_density(engine, chosen)
-        pd.testing.assert_frame_equal(by_default, q.incident_density(engine, chosen, cell))
+        pd.testing.assert_frame_equal(by_default, q.incident_density(engine, chosen, radius))
         assert int(by_default["incidents"].sum()) == (4 if not counties else 2)
-        for latitude in by_default["latitude"]:
-            assert ((latitude + 90) / cell) % 1 == pytest.approx(0.5)
+        assert (by_default["radius_degrees"] == radius).all()
 
 
 def test_area_and_scope_restrictions(engine: Engine) -> None:

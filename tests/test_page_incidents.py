@@ -5,6 +5,7 @@ opaque to AppTest)."""
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from queries.geography import (
     KENYA_BOUNDS,
     KM_PER_DEGREE,
     counties_frame,
-    density_cell_degrees,
+    density_hexagon_degrees,
     hexagon_radius_m,
 )
 from queries.schema import INCIDENT_CATEGORIES
@@ -102,10 +103,10 @@ def check_page(at: AppTest, db: Path, filters: Filters) -> None:
 
     status = q.incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
     drawn = int(status.loc["in_kenya", "count"])
-    # The map's grid (the page's, chosen for its counties) holds every drawable incident
+    # The map's hexagons (the page's, chosen for its counties) hold every drawable incident
     # (counted in SQL, not sampled).
-    grid = q.incident_density(engine, filters)
-    assert int(grid["incidents"].sum()) == drawn
+    hexagons = q.incident_density(engine, filters)
+    assert int(hexagons["incidents"].sum()) == drawn
     placed = charts.coordinate_table(q.incidents_by_coordinate_status(engine, filters))
     assert placed["count"].tolist()[0] == drawn
     assert_same(tables_with(at, "Incidents")[0], placed)
@@ -368,12 +369,13 @@ def deck_json(deck: pdk.Deck) -> dict:
     return json.loads(deck.to_json())
 
 
-def test_density_deck_draws_hexagons_without_a_basemap() -> None:
+def test_density_deck_draws_each_counted_hexagon_without_a_basemap() -> None:
     points = pd.DataFrame(
         {
             "latitude": [-0.30, -0.31, -1.29],
             "longitude": [36.07, 36.08, 36.8],
             "incidents": [4, 1, 9],
+            "radius_degrees": 0.01,
         }
     )
     deck = maps.incident_density_deck(points, COUNTIES)
@@ -381,23 +383,37 @@ def test_density_deck_draws_hexagons_without_a_basemap() -> None:
     outline, hexagons = spec["layers"][:2]
     assert outline["id"] == "kenya-outline"  # Kenya's border from assets/, under the hexagons
     assert outline["data"] == maps.kenya_outline()
-    assert hexagons["@@type"] == "HexagonLayer"
-    assert len(hexagons["data"]) == 3
-    assert hexagons["colorScaleType"] == "quantile"
-    # Each row is a grid cell: hexagons sum its incidents, they do not count rows.
+    # Drawn as counted in SQL: one six-cornered disk a row, not binned again in the browser.
+    assert hexagons["@@type"] == "ColumnLayer" and hexagons["diskResolution"] == 6
     assert [row["incidents"] for row in hexagons["data"]] == [4, 1, 9]
-    assert hexagons["getColorWeight"] == "@@=incidents"
-    assert hexagons["colorAggregation"] == "SUM"
+    # Quantile classes of (1, 4, 9) over six shades, worked out by hand: the thresholds at
+    # 1/6 ... 5/6 (linear interpolation) are 2, 3, 4, 5.67 and 7.33, and a value on a
+    # threshold goes above it: 1 -> shade 0, 4 -> shade 3, 9 -> shade 5.
+    ramp = maps.DENSITY_RAMP
+    assert [row["colour"] for row in hexagons["data"]] == [ramp[3], ramp[0], ramp[5]]
+    assert hexagons["getFillColor"] == "@@=colour"
+    # 0.01 degrees of longitude at the view's latitude, in metres.
+    view = spec["initialViewState"]
+    metres = 0.01 * KM_PER_DEGREE * 1000 * math.cos(math.radians(view["latitude"]))
+    assert hexagons["radius"] == pytest.approx(metres, abs=0.1)
+    assert "{incidents} incidents in this hexagon" in json.dumps(deck._tooltip)
     assert not spec.get("mapStyle")
     assert [layer["@@type"] for layer in spec["layers"][2:]] == ["ScatterplotLayer", "TextLayer"]
-    view = spec["initialViewState"]
     assert -1.29 < view["latitude"] < -0.30 and 36.07 < view["longitude"] < 36.82
     assert 6 < view["zoom"] < 11  # two neighbouring counties, not the whole country
 
 
+def test_density_shades_hold_equal_shares_of_the_hexagons() -> None:
+    counts = pd.Series(range(1, 61))  # 60 hexagons, 1 to 60 incidents
+    classes = maps.quantile_classes(counts, 6)
+    assert [classes.count(k) for k in range(6)] == [10] * 6
+    assert classes == sorted(classes)  # more incidents, never a lighter shade
+    assert maps.quantile_classes(pd.Series([], dtype="int64"), 6) == []
+
+
 def test_density_deck_fits_kenya_and_handles_no_points() -> None:
     deck = maps.incident_density_deck(
-        pd.DataFrame({"latitude": [], "longitude": [], "incidents": []})
+        pd.DataFrame({"latitude": [], "longitude": [], "incidents": [], "radius_degrees": []})
     )
     view = deck_json(deck)["initialViewState"]
     south, north, west, east = KENYA_BOUNDS
@@ -411,7 +427,12 @@ def test_density_deck_fits_kenya_and_handles_no_points() -> None:
 
 def test_density_deck_ignores_a_stray_point_when_fitting_and_labels_big_counties() -> None:
     points = pd.DataFrame(
-        {"latitude": [-0.3] * 200 + [4.9], "longitude": [36.07] * 200 + [41.9], "incidents": 1}
+        {
+            "latitude": [-0.3] * 200 + [4.9],
+            "longitude": [36.07] * 200 + [41.9],
+            "incidents": 1,
+            "radius_degrees": 0.01,
+        }
     )
     one = COUNTIES.iloc[:1]
     view = deck_json(maps.incident_density_deck(points, one))["initialViewState"]
@@ -456,7 +477,9 @@ def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -
     assert tuple(side.layout.xaxis.domain) != (0.0, 1.0)  # two panels side by side
     assert tuple(stacked.layout.xaxis.domain) == tuple(stacked.layout.xaxis2.domain) == (0, 1)
     # The phone's drawing fits Kenya's width (8 degrees) in 350 px: a lower zoom.
-    points = pd.DataFrame({"latitude": [-1.29], "longitude": [36.8], "incidents": [1]})
+    points = pd.DataFrame(
+        {"latitude": [-1.29], "longitude": [36.8], "incidents": [1], "radius_degrees": [0.1]}
+    )
     real = counties_frame().rename(columns={"code": "county_code", "name": "county_name"})
     wide = deck_json(maps.incident_density_deck(points, real))["initialViewState"]
     phone = deck_json(
@@ -468,11 +491,10 @@ def test_a_phone_gets_the_response_panels_stacked_and_the_density_map_fitted() -
     assert 8.0 * maps.TILE_PX * 2 ** phone["zoom"] / 360 <= maps.PHONE_WIDTH_PX
 
 
-def test_density_grid_is_finer_than_the_hexagons_it_fills() -> None:
-    # A quarter of the hexagon radius: some fifty cells a hexagon, whatever the area shown.
-    national = density_cell_degrees(None)
-    one = density_cell_degrees(COUNTIES.iloc[1:])  # Nairobi alone: a small area
-    assert national == pytest.approx(15_000 / 4 / (KM_PER_DEGREE * 1000), abs=1e-5)
+def test_density_hexagons_follow_the_area_shown() -> None:
+    national = density_hexagon_degrees(None)
+    one = density_hexagon_degrees(COUNTIES.iloc[1:])  # Nairobi alone: a small area
+    assert national == pytest.approx(15_000 / (KM_PER_DEGREE * 1000), abs=1e-5)
     assert 0 < one < national
 
 

@@ -76,8 +76,7 @@ st.markdown(f"Data as of **{as_of}** (the definitions hold for any period and se
 components.demo_banner(context)
 st.markdown(
     "What each figure on the dashboard means, the contract tables it is computed from, and how "
-    "its change is judged. Open an indicator for its details. The SQL of any indicator for a "
-    "selection can be printed with `python -m queries.indicators --sql KEY`."
+    "its change is judged. Open an indicator for its details."
 )
 
 st.subheader("Privacy rule")
@@ -94,3 +93,9 @@ for stream, title in STREAM_TITLES.items():
     for indicator in (i for i in INDICATORS if i.stream == stream):
         with st.expander(f"{indicator.label} · {indicator.unit}"):
             st.markdown(indicator_block(indicator))
+
+st.caption(
+    "For the ministry's data team: the keys, tables and SQL above are the data contract's "
+    "(docs/data-contract.md); the SQL of any indicator for a selection is printed by "
+    "`python -m queries.indicators --sql KEY`."
+)

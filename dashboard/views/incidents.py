@@ -119,9 +119,9 @@ selected = (
     if codes is None
     else context.counties[context.counties["county_code"].isin(codes)]
 )
-# Counted in SQL on a grid for the selection: the browser gets a few thousand cells, never
-# millions of points.
-cells = load(q.incident_density)
+# Counted in SQL per hexagon for the selection: the browser gets a few thousand hexagons at
+# most, never millions of points.
+hexagons = load(q.incident_density)
 st.markdown(
     f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
     "incidents reported in it: darker = more (six shades, each covering a sixth of the "
@@ -134,7 +134,7 @@ for key, width_px, height_px in (
 ):
     with st.container(key=key):
         st.pydeck_chart(
-            maps.incident_density_deck(cells, selected, width_px=width_px, height_px=height_px),
+            maps.incident_density_deck(hexagons, selected, width_px=width_px, height_px=height_px),
             width="stretch",
             height=height_px,
         )
