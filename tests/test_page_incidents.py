@@ -544,3 +544,14 @@ def test_week_labels_sit_on_the_mondays_the_weeks_start() -> None:
         assert fig.layout.xaxis.tickmode == "array"
         assert set(ticks) <= set(mondays) and ticks.iloc[0] == mondays[0]
         assert 4 <= len(ticks) <= 6  # every fifth week: room for each label on a phone
+
+
+def test_most_open_incidents_over_a_month_old_are_flagged_as_possibly_stale() -> None:
+    def ages(counts: list[int]) -> pd.DataFrame:
+        bands = ["0-2 days", "3-7 days", "8-30 days", "over 30 days"]
+        return pd.DataFrame({"age_band": bands, "status": "reported", "count": counts})
+
+    note = charts.stale_open_note(ages([5, 5, 10, 80]))
+    assert note is not None and note.startswith("80 of the 100 open incidents (80%)")
+    assert charts.stale_open_note(ages([30, 30, 20, 20])) is None  # 20%: a backlog, plainly
+    assert charts.stale_open_note(ages([0, 0, 0, 0])) is None

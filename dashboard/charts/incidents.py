@@ -247,6 +247,26 @@ def response_hours_figure(
     return fig
 
 
+# From this share of open incidents over 30 days old, the page says their statuses may be stale.
+STALE_OPEN_SHARE = 0.5
+
+
+def stale_open_note(open_age: pd.DataFrame) -> str | None:
+    """A line under the open-incidents chart when most open incidents are over 30 days old:
+    an incident still 'reported' or 'acknowledged' after a month is as likely a status nobody
+    updated as a case still being worked, and an official should not read it as a backlog
+    without asking. None otherwise."""
+    total = int(open_age["count"].sum())
+    old = int(open_age.loc[open_age["age_band"] == AGE_BAND_LABELS[-1], "count"].sum())
+    if not total or old / total < STALE_OPEN_SHARE:
+        return None
+    return (
+        f"{old:,} of the {total:,} open incidents ({100 * old / total:.0f}%) were reported over "
+        "30 days before the period's end. An open status that old may be one nobody updated "
+        "after the case was closed: ask the county before reading it as a backlog."
+    )
+
+
 @drawing
 def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
     """Open incidents by days since reported, stacked by status, with the band total on top."""

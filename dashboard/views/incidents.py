@@ -74,6 +74,9 @@ components.figure(
     context,
     "Open incidents by age",
 )
+stale = charts.stale_open_note(open_age)
+if stale:
+    st.caption(stale)
 
 st.subheader("Wards")
 wards = load(q.incident_counts_by_ward)  # both rankings from one read of the wards
