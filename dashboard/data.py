@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 
 from queries import db, reference, serving
 from queries.filters import (
+    DEFAULT_COMPARISON,
     Filters,
     other_counties,
     other_periods,
@@ -244,11 +245,13 @@ def load(function: Callable[..., Any], url: str, filters: Filters, **kwargs: Any
     """
     if not function.__module__.startswith("queries."):
         raise ValueError("only query-layer functions are cached")
-    call = (
-        f"{function.__module__}.{function.__qualname__}",
-        url,
-        filters,
-        tuple(sorted(kwargs.items())),
+    call = _keyed(
+        (
+            f"{function.__module__}.{function.__qualname__}",
+            url,
+            filters,
+            tuple(sorted(kwargs.items())),
+        )
     )
     copy_generation = None if _reads_source(function.__module__, url) else generation(url)
     if copy_generation is None:
@@ -448,6 +451,27 @@ def _on_as_of(call: tuple, as_of: dt.date | None) -> tuple:
     return (name, url, dataclasses.replace(filters, as_of=as_of, start=start, end=end), kwargs)
 
 
+def _keyed(call: tuple) -> tuple:
+    """The call as cached: for a function whose result depends on the period's end alone (it
+    says so with a `period_end_only` attribute, e.g. `queries.incidents.compstat_by_county`),
+    the period starts on its end and the comparison is the default, so every preset ending on
+    the same day (all of them end on the as-of date) shares one result, on the page and in the
+    warm-up. The preset is kept: the warm-up counts it back from a new as-of date."""
+    name, url, filters, kwargs = call
+    try:
+        end_only = bool(getattr(query_function(name), "period_end_only", False))
+    except LookupError:
+        return call
+    if not end_only:
+        return call
+    return (
+        name,
+        url,
+        dataclasses.replace(filters, start=filters.end, comparison=DEFAULT_COMPARISON),
+        kwargs,
+    )
+
+
 def _is_nationwide(qualified_name: str) -> bool:
     """Whether a query-layer function gives the same result for every county and ward (it
     says so with a `nationwide` attribute, e.g. `queries.indicators.national_standing`): the
@@ -526,7 +550,8 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         # costs less (one county's rows, where the most asked period is months of everyone's):
         # the shorter first makes both ready soonest on average.
         steps = [step for pair in _rank_by_rank([by_county, by_period]) for step in pair]
-        plan = list(dict.fromkeys(recent + [call for step in steps for call in step]))
+        guesses_only = {_keyed(call) for call in guesses_only}
+        plan = list(dict.fromkeys(_keyed(c) for c in recent + [c for step in steps for c in step]))
         plan = plan[:WARM_RESULTS_MAX]
         done = computed = 0
         deadline = began + budget

@@ -660,6 +660,11 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     return frame[ordered]
 
 
+# Its result depends on the period's end alone (with the places, scope and as-of date): every
+# preset ending on the as-of date has the same CompStat, so the app computes it once for them.
+compstat_by_county.period_end_only = True  # type: ignore[attr-defined]
+
+
 def _programme_start(
     joined: dict[str, dt.date | None], code: str | None, filters: Filters
 ) -> dt.date | None:

@@ -4,6 +4,7 @@ opaque to AppTest)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import sqlite3
@@ -144,6 +145,28 @@ def test_the_page_reads_the_wards_once_for_both_rankings(
     assert not at.exception, [e.value for e in at.exception]
     assert len(reads) == 1
     assert len(tables_with(at, "ward_name")) == 2
+
+
+def test_compstat_is_computed_once_for_periods_ending_the_same_day(
+    page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CompStat's windows end on the period's last day, whatever its start: the last 28 days,
+    this financial year and since launch all end on the as-of date, so one computation serves
+    them all; a custom period ending earlier is a new one."""
+    asked = filters_asked(monkeypatch, q, "compstat_by_county")
+    at = page({})
+    shown = tables_with(at, "County")[0]
+    for preset in ("this_fy", "since_launch"):
+        at.selectbox(key="f_preset").set_value(preset).run()
+        assert not at.exception, [e.value for e in at.exception]
+        pd.testing.assert_frame_equal(tables_with(at, "County")[0], shown)
+    assert len(asked) == 1
+    assert asked[0].start == asked[0].end
+    at.query_params["period"] = "custom"
+    ended = asked[0].end - dt.timedelta(days=40)
+    at.query_params["from"], at.query_params["to"] = str(ended - dt.timedelta(days=9)), str(ended)
+    at.run()
+    assert [f.end for f in asked] == [asked[0].end, ended]
 
 
 def test_page_states_what_the_map_leaves_out(page, demo_db_path: Path) -> None:
