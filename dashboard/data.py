@@ -454,8 +454,8 @@ def _on_as_of(call: tuple, as_of: dt.date | None) -> tuple:
 def _keyed(call: tuple) -> tuple:
     """The call as cached: for a function whose result depends on the period's end alone (it
     says so with a `period_end_only` attribute, e.g. `queries.incidents.compstat_by_county`),
-    the period starts on its end and the comparison is the default, so every preset ending on
-    the same day (all of them end on the as-of date) shares one result, on the page and in the
+    the period starts on its end and the comparison is the default, so every period ending on
+    the same day (most presets end on the as-of date) shares one result, on the page and in the
     warm-up. The preset is kept: the warm-up counts it back from a new as-of date."""
     name, url, filters, kwargs = call
     try:

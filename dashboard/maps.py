@@ -241,16 +241,18 @@ class CompactDeck(pdk.Deck):
 
 
 def quantile_classes(values: pd.Series, classes: int) -> list[int]:
-    """Each value's class, 0 to classes - 1, as a quantile scale gives it (d3's scaleQuantile,
-    which deck.gl's "quantile" colour scale is): the thresholds are the values' quantiles at
-    1/classes, 2/classes, ... (linear interpolation), and a value on a threshold goes above
-    it. Each class then holds about an equal share of the hexagons, so one dense city does
-    not wash every other hexagon out."""
+    """Each value's class, 0 to classes - 1, split at the values' quantiles at 1/classes,
+    2/classes, ... (linear interpolation), as deck.gl's "quantile" colour scale splits them, so
+    that with varied counts each class holds about an equal share of the hexagons and one dense
+    city does not wash every other hexagon out. A value on a threshold stays below it (d3 puts
+    it above): where most hexagons hold one incident, they all sit on the lower thresholds and
+    d3 gave them the second-darkest shade; here they get the lightest, and the darker shades
+    go to more incidents. With many equal counts some classes then stay empty."""
     if not len(values):
         return []
     numbers = values.to_numpy(dtype="float64")
     thresholds = np.quantile(numbers, [k / classes for k in range(1, classes)])
-    return np.searchsorted(thresholds, numbers, side="right").tolist()
+    return np.searchsorted(thresholds, numbers, side="left").tolist()
 
 
 def degrees_per_pixel(zoom: float) -> float:

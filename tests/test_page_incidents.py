@@ -411,9 +411,9 @@ def test_density_deck_draws_each_counted_hexagon_without_a_basemap() -> None:
     assert [row["incidents"] for row in hexagons["data"]] == [4, 1, 9]
     # Quantile classes of (1, 4, 9) over six shades, worked out by hand: the thresholds at
     # 1/6 ... 5/6 (linear interpolation) are 2, 3, 4, 5.67 and 7.33, and a value on a
-    # threshold goes above it: 1 -> shade 0, 4 -> shade 3, 9 -> shade 5.
+    # threshold stays below it: 1 -> shade 0, 4 -> shade 2, 9 -> shade 5.
     ramp = maps.DENSITY_RAMP
-    assert [row["colour"] for row in hexagons["data"]] == [ramp[3], ramp[0], ramp[5]]
+    assert [row["colour"] for row in hexagons["data"]] == [ramp[2], ramp[0], ramp[5]]
     assert hexagons["getFillColor"] == "@@=colour"
     # 0.01 degrees of longitude at the view's latitude, in metres.
     view = spec["initialViewState"]
@@ -432,6 +432,12 @@ def test_density_shades_hold_equal_shares_of_the_hexagons() -> None:
     assert [classes.count(k) for k in range(6)] == [10] * 6
     assert classes == sorted(classes)  # more incidents, never a lighter shade
     assert maps.quantile_classes(pd.Series([], dtype="int64"), 6) == []
+    # Most hexagons hold one incident (a small county, a short period): those get the
+    # lightest shade, not the second-darkest as a threshold-goes-above scale gave them.
+    tied = pd.Series([1] * 70 + [2] * 15 + [3] * 8 + [5] * 4 + [40] * 3)
+    shades = dict(zip(tied, maps.quantile_classes(tied, 6), strict=True))
+    assert shades[1] == 0 and shades[40] == 5
+    assert [shades[n] for n in (1, 2, 3, 5, 40)] == sorted(shades[n] for n in (1, 2, 3, 5, 40))
 
 
 def test_density_deck_fits_kenya_and_handles_no_points() -> None:

@@ -180,3 +180,8 @@ def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year
         "Mombasa: no incidents reported in the 28 days, against 12 a year earlier. Its "
         "reporting has most likely stopped, so no change is shown."
     ]
+    # Mombasa alone: its total is Mombasa, so the line is said once, of Mombasa.
+    alone = compstat_by_county(year_on_year, dataclasses.replace(OCTOBER, counties=("001",)))
+    assert alone["d28_reporting_gap"].tolist() == [True, True]
+    notes = compstat_gap_notes(alone)
+    assert len(notes) == 1 and notes[0].startswith("Mombasa: no incidents reported")

@@ -247,18 +247,18 @@ def response_hours_figure(
     return fig
 
 
-# From this share of open incidents over 30 days old, the page says their statuses may be stale.
+# Above this share of open incidents over 30 days old, the page says their statuses may be stale.
 STALE_OPEN_SHARE = 0.5
 
 
 def stale_open_note(open_age: pd.DataFrame) -> str | None:
     """A line under the open-incidents chart when most open incidents are over 30 days old:
-    an incident still 'reported' or 'acknowledged' after a month is as likely a status nobody
+    an incident still reported, acknowledged or actioned after a month is as likely a status nobody
     updated as a case still being worked, and an official should not read it as a backlog
     without asking. None otherwise."""
     total = int(open_age["count"].sum())
     old = int(open_age.loc[open_age["age_band"] == AGE_BAND_LABELS[-1], "count"].sum())
-    if not total or old / total < STALE_OPEN_SHARE:
+    if not total or old / total <= STALE_OPEN_SHARE:
         return None
     return (
         f"{old:,} of the {total:,} open incidents ({100 * old / total:.0f}%) were reported over "
@@ -415,7 +415,10 @@ def compstat_gap_notes(compstat: pd.DataFrame) -> list[str]:
     """Why a place with no incidents in a window, after many a year earlier, shows no change
     there (`compstat_by_county`'s w_reporting_gap): one line a place, windows named."""
     notes = []
-    for _, row in compstat.iterrows():
+    places = compstat[compstat["county_code"].notna()]
+    # The total is named only when no county is: with one county chosen it is that county.
+    any_county = places[[f"{key}_reporting_gap" for key in COMPSTAT_WINDOWS]].any(axis=None)
+    for _, row in (places if any_county else compstat).iterrows():
         windows = [
             (name.lower(), int(row[f"{key}_last_year_count"]))
             for key, name in COMPSTAT_WINDOWS.items()

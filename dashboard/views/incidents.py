@@ -10,6 +10,7 @@ from dashboard.context import current
 from dashboard.pages import INCIDENTS
 from queries import incidents as q
 from queries.indicators import headline
+from queries.significance import REPORTING_GAP_MIN_PREVIOUS
 
 TOP_WARDS = 10
 
@@ -108,8 +109,9 @@ components.data_table(
 st.caption(
     "Change % is empty where the earlier count is 0, where the county (for the total, "
     "the first county) joined the programme after its year-earlier window began (the two "
-    "counts would not be like for like), and where a county reported nothing after 10 or "
-    "more a year earlier. All windows end on the period's last day; dates are EAT."
+    "counts would not be like for like), and where a county reported nothing after "
+    f"{REPORTING_GAP_MIN_PREVIOUS} or more a year earlier. All windows end on the period's "
+    "last day; dates are EAT."
 )
 for note in charts.compstat_gap_notes(compstat):
     st.caption(formatting.escape_markdown(note))
@@ -127,8 +129,9 @@ selected = (
 hexagons = load(q.incident_density)
 st.markdown(
     f"**Incident density, {area}** · {period} · each hexagon is shaded by the "
-    "incidents reported in it: darker = more (six shades, each covering a sixth of the "
-    "hexagons). Tap or hover a hexagon for its count."
+    "incidents reported in it: darker = more (six shades split at the sixths of the "
+    "hexagons' counts; where many hexagons hold the same count, fewer shades show). Tap or "
+    "hover a hexagon for its count."
 )
 # Sent twice, as the county map is: fitted to a wide screen, and to a phone's width.
 for key, width_px, height_px in (
