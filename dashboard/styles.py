@@ -56,11 +56,11 @@ p.map-legend { font-size: 1rem; line-height: 1.8; margin: 0.3rem 0; }
   div.print-table table { border-collapse: collapse; border: 0; width: 100%;
     font-size: 0.95rem; line-height: 1.3; }
   div.print-table th, div.print-table td { border: 0; border-bottom: 1px solid #dde1e6;
-    padding: 0.35rem 0.3rem; text-align: right; vertical-align: top; }
+    padding: 0.35rem 0.25rem; text-align: right; vertical-align: top; }
   div.print-table th { background: #f3f4f6; font-weight: 600; position: sticky; top: 0;
     z-index: 1; }
   div.print-table th:first-child, div.print-table td:first-child { text-align: left;
-    position: sticky; left: 0; background: #fff; min-width: 6.5rem; max-width: 45vw; }
+    position: sticky; left: 0; background: #fff; min-width: 6rem; max-width: 45vw; }
   div.print-table th:first-child { background: #f3f4f6; z-index: 2; }
 }
 """

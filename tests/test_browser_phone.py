@@ -8,12 +8,16 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
+from dashboard.charts.profile import scorecard_table
 from dashboard.maps import OUTLINE_FILL_RGBA
 from dashboard.pages import BRIEFING, COUNTY_PROFILE, INCIDENTS, TRAINING
+from queries.geography import counties_frame
+from queries.indicators import INDICATOR_BY_KEY
 from tests.browser_support import page_errors, settle
 
 pytestmark = pytest.mark.browser
@@ -227,6 +231,57 @@ def test_the_county_scorecard_shows_kenyas_column_without_scrolling_sideways(
             return
         assert measured["grids"] == 0 and measured["shown"], measured
         assert measured["rows"] >= 8, measured
+        assert not measured["scrollsSideways"], measured["widths"]
+        assert measured["kenyaLeft"] > 0 and measured["kenyaRight"] <= PHONE["width"], measured
+    finally:
+        page.close()
+
+
+def _widest_scorecard() -> pd.DataFrame:
+    """The scorecard's widest cells on any day, made by the page's own code: every indicator
+    ranked 47 of 47, both values hidden ('Suppressed' is the widest value), the longest county
+    name and a month note on every row."""
+    indicators = list(INDICATOR_BY_KEY)
+    scorecard = pd.DataFrame(
+        {
+            "indicator": indicators,
+            "rank": 47.0,
+            "ranked_counties": 47,
+            "period_note": "Apr 2027: latest month due",
+            "county_value": 0.5,
+            "county_suppressed": True,
+            "national_value": 0.5,
+            "national_suppressed": True,
+        }
+    )
+    longest = max(counties_frame()["name"], key=len)
+    table = scorecard_table(scorecard, longest, threshold=5)
+    # A hidden count reads '<5'; the widest a count's value can read is 'Suppressed'.
+    table[longest] = table["Kenya"] = "Suppressed"
+    return table
+
+
+def test_the_widest_scorecard_a_day_can_bring_fits_a_phone(server, browser) -> None:
+    """Which cells are widest depends on the day's figures: on 15 May 2027's demo Kenya's own
+    column read 'Suppressed', and the table scrolled sideways by 25 px. The worst case, put in
+    the page's table (its fonts and styles), fits the screen."""
+    widest = _widest_scorecard()
+    page = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page.goto(f"{server}/{COUNTY_PROFILE.url_path}?county=032")
+        settle(page)
+        page.locator('[data-testid="stMetric"]').first.wait_for(state="visible")
+        page.evaluate(
+            """(html) => {
+                const table = [...document.querySelectorAll('.print-table')].find((el) =>
+                    [...el.querySelectorAll('thead th')].some((th) =>
+                        th.textContent.trim() === 'Kenya'));
+                table.innerHTML = html;
+            }""",
+            widest.to_html(index=False),
+        )
+        measured = page.evaluate(_SCORECARD)
+        assert measured["rows"] == len(widest), measured
         assert not measured["scrollsSideways"], measured["widths"]
         assert measured["kenyaLeft"] > 0 and measured["kenyaRight"] <= PHONE["width"], measured
     finally:

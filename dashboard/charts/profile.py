@@ -21,9 +21,11 @@ def scorecard_table(scorecard: pd.DataFrame, county_name: str, threshold: int) -
     rows = []
     for _, row in scorecard.iterrows():
         indicator = INDICATOR_BY_KEY[row["indicator"]]
-        # No-break spaces: a narrow column (a phone) breaks the cell only between its two
-        # parts, "4 of 47" over "(1 = highest)".
-        neutral = " (1\u00a0=\u00a0highest)" if indicator.higher_is_better is None else ""
+        # No-break spaces keep "4 of 47" and "(1 =" whole: a phone's narrow column breaks the
+        # cell as "4 of 47" / "(1 =" / "highest)", never inside the rank. "(1 = highest)" whole
+        # made the column 92 px; with 'Suppressed' in both value columns the four no longer
+        # fitted a 390 px phone.
+        neutral = " (1\u00a0= highest)" if indicator.higher_is_better is None else ""
         rank = (
             f"{int(row['rank'])}\u00a0of\u00a0{row['ranked_counties']}{neutral}"
             if pd.notna(row["rank"])
