@@ -166,6 +166,42 @@ def comparison_problem(
     return None
 
 
+def rollout_problem(
+    start: dt.date,
+    end: dt.date,
+    comparison: str,
+    joined: Mapping[str, tuple[str, dt.date | None]],
+) -> str | None:
+    """Why several counties' comparison is not like for like although it starts after the
+    launch, or None: a county of theirs joined the programme after the comparison period began
+    and by the end of this period, so one side counts it in the programme and the other not.
+
+    Counties join in waves, and a county reports far more once in it: without this rule all
+    counties' incidents "rose 72%" on a year earlier because 22 counties had joined since.
+
+    Args:
+        joined: county code -> (name, the day it joined, None if it has not), for the counties
+            of the selection (`queries.reference.programme_starts`).
+    """
+    compare_start, _ = comparison_period(start, end, comparison)
+    late = sorted(
+        (day, name)
+        for name, day in joined.values()
+        if day is not None and compare_start < day <= end
+    )
+    if not late:
+        return None
+    names = [name for _, name in late]
+    listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    counties = "1 county" if len(late) == 1 else f"{len(late)} counties"
+    return (
+        f"No comparison: {counties} of this selection joined the programme after the "
+        f"{COMPARISONS[comparison].lower()} began on {compare_start:%d %b %Y} ({listed}), so the "
+        "two periods do not cover the same counties in the programme. Compare one county at "
+        f"a time, or counties that had joined by {compare_start:%d %b %Y}."
+    )
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the user is looking at, and what they are allowed to see.

@@ -27,7 +27,13 @@ from sqlalchemy import (
 
 from queries import dialect as sqld
 from queries.db import read_frame
-from queries.filters import PROGRAMME_LAUNCH, Filters, comparison_problem, one_year_earlier
+from queries.filters import (
+    PROGRAMME_LAUNCH,
+    Filters,
+    comparison_problem,
+    one_year_earlier,
+    rollout_problem,
+)
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE, density_hexagon_degrees
 from queries.grain import (
     OTHER,
@@ -503,11 +509,18 @@ def incident_counts_by_ward(engine: Engine, filters: Filters) -> pd.DataFrame:
 
     Grain: one row per ward with incidents in either period, ordered by ward code.
     Columns: ward_code, ward_name, county_code, county_name, count, comparison_count (in
-    `filters.comparison_filters()`), change, change_pct (null when the comparison count is 0).
+    `filters.comparison_filters()`), change, change_pct (null when the comparison count is 0),
+    comparable (the comparison period is valid for the ward's county: after the launch and
+    after the county joined, `comparison_problem`).
     """
     frame = read_frame(engine, ward_counts_select(sqld.dialect_of(engine), filters))
     frame = as_int(frame, ["count", "comparison_count", "change"])
     frame = as_float(frame, ["change_pct"])
+    valid = {
+        code: comparison_problem(filters.start, filters.end, filters.comparison, day) is None
+        for code, (_, day) in programme_starts(engine, filters).items()
+    }
+    frame["comparable"] = frame["county_code"].map(valid).fillna(False).astype(bool)
     return frame.sort_values(["ward_code", "county_code"], kind="stable").reset_index(drop=True)
 
 
@@ -523,10 +536,11 @@ def most_incidents(wards: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
 
 
 def largest_increases(wards: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
-    """The wards of `incident_counts_by_ward` whose count rose most against the comparison
-    period: at most `limit`, largest rise first, then most incidents, then ward code."""
+    """The wards of `incident_counts_by_ward` whose count rose most against a valid comparison
+    period (`comparable`; a ward of a county that joined since would rise with the roll-out):
+    at most `limit`, largest rise first, then most incidents, then ward code."""
     return (
-        wards[wards["count"] > wards["comparison_count"]]
+        wards[wards["comparable"] & (wards["count"] > wards["comparison_count"])]
         .sort_values(
             ["change", "count", "ward_code"], ascending=[False, False, True], kind="stable"
         )
@@ -623,7 +637,9 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     period's end date, each against the same dates one year earlier (`compstat_windows`).
 
     A year-earlier window that starts before the programme's launch (for a county: before it
-    joined) is no valid comparison: its change is null, as the contract requires.
+    joined) is no valid comparison: its change is null, as the contract requires. So is the
+    total's when one of its counties joined between the window a year earlier and the end of
+    this one (`rollout_problem`): the total would grow with the roll-out.
 
     Grain: one total row first (county_code null, county_name 'Total'), then one row per
     county of the selection, by name. Columns: county_code, county_name, and for each window w in
@@ -633,7 +649,8 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     w_reporting_gap (true for such a stop).
     """
     frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
-    joined = {code: day for code, (_, day) in programme_starts(engine, filters).items()}
+    starts_by_code = programme_starts(engine, filters)
+    joined = {code: day for code, (_, day) in starts_by_code.items()}
     counts = [c for c in frame.columns if c.endswith("_count")]
     frame = as_int(frame, counts)
     total = {
@@ -651,6 +668,10 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
         valid = pd.Series(
             [comparison_problem(start, stop, "last_year", day) is None for day in starts],
             index=frame.index,
+        )
+        # The total: none of its counties may have joined between a year earlier and now.
+        valid.iloc[0] = valid.iloc[0] and (
+            rollout_problem(start, stop, "last_year", starts_by_code) is None
         )
         now, before = frame[f"{key}_count"], frame[f"{key}_last_year_count"]
         gap = valid & (now == 0) & (before >= REPORTING_GAP_MIN_PREVIOUS)

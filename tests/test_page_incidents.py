@@ -333,6 +333,28 @@ def test_ward_figures_name_the_county() -> None:
     assert list(rising.data[0].marker.color) == [grey, grey, charts.PALETTE[5]]
 
 
+def test_the_ward_rise_chart_says_which_counties_it_leaves_out() -> None:
+    wards = pd.DataFrame(
+        {
+            "county_name": ["Nairobi", "Kwale", "Kwale", "Bungoma"],
+            "comparable": [True, False, False, False],
+        }
+    )
+    empty, line = charts.ward_rise_left_out(wards)
+    assert empty.startswith("No ward of the other counties")
+    assert line.endswith("would rise with the roll-out. Left out: Bungoma, Kwale.")
+    empty, line = charts.ward_rise_left_out(wards.iloc[1:])
+    assert empty.startswith("No ward can be compared") and "before the county joined" in line
+    empty, line = charts.ward_rise_left_out(wards.iloc[:1])
+    assert line is None and empty.startswith("No ward had more incidents")
+    figure = charts.ward_increase_figure(
+        wards.iloc[:0].assign(count=[], comparison_count=[], change=[], ward_name=[]),
+        "July",
+        "No ward can be compared: x",
+    )
+    assert "No ward can be compared: x" in str(figure.layout.annotations)
+
+
 def test_compstat_table_reads_plainly() -> None:
     compstat = pd.DataFrame(
         {

@@ -367,8 +367,13 @@ def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
 
 
 @drawing
-def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
-    """The wards whose incidents rose most against the comparison period, largest at the top."""
+def ward_increase_figure(
+    wards: pd.DataFrame,
+    subtitle: str,
+    empty_message: str = "No ward had more incidents than in the comparison period",
+) -> go.Figure:
+    """The wards whose incidents rose most against the comparison period, largest at the top;
+    `empty_message` where none is shown."""
     shown = wards.iloc[::-1]
     # The counts, not a percentage: "+600%" on a ward that had 1 incident read as an alarm.
     # Only a rise the Poisson test calls meaningful is coloured; the others are grey.
@@ -396,7 +401,7 @@ def ward_increase_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
         "normal variation",
         150,
         "Rise in incidents",
-        "No ward had more incidents than in the comparison period",
+        empty_message,
     )
 
 
@@ -444,3 +449,25 @@ def coordinate_table(status: pd.DataFrame) -> pd.DataFrame:
         ("No coordinates (not drawn)", int(counts.get("missing", 0))),
     ]
     return pd.DataFrame(rows, columns=["Incidents", "count"])
+
+
+def ward_rise_left_out(wards: pd.DataFrame) -> tuple[str, str | None]:
+    """What the ward-rise chart says when it has no ward, and a line under it naming the
+    counties whose wards are not ranked: those whose comparison period is not valid for them
+    (`incident_counts_by_ward`'s comparable: before the launch or before the county joined)."""
+    left_out = wards.loc[~wards["comparable"], "county_name"].drop_duplicates().sort_values()
+    if wards.empty or left_out.empty:
+        return "No ward had more incidents than in the comparison period", None
+    if not wards["comparable"].any():
+        return "No ward can be compared: the comparison period is not valid here", (
+            "No ward is ranked by rise: the comparison period starts before the programme "
+            "began here, or before the county joined."
+        )
+    names = ", ".join(left_out.head(5)) + (
+        f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+    )
+    return "No ward of the other counties had more incidents than in the comparison period", (
+        "Wards are ranked by rise only in counties that were in the programme for the whole "
+        f"comparison period; a county joining since would rise with the roll-out. Left out: "
+        f"{names}."
+    )

@@ -88,9 +88,12 @@ with left:
     components.figure(fig, top, context, "Top wards by incidents", height=fig.layout.height)
 with right:
     rising = q.largest_increases(wards, TOP_WARDS)
-    fig = charts.ward_increase_figure(rising, f"{area} · {period} against {compared}")
+    empty, left_out = charts.ward_rise_left_out(wards)
+    fig = charts.ward_increase_figure(rising, f"{area} · {period} against {compared}", empty)
     components.figure(fig, rising, context, "Top wards by increase", height=fig.layout.height)
 st.caption("Incidents reported without a ward are left out of the ward rankings.")
+if left_out:
+    st.caption(formatting.escape_markdown(left_out))
 
 st.subheader("CompStat: counts to date against a year earlier")
 windows = q.compstat_windows(filters.end)
@@ -107,8 +110,8 @@ components.data_table(
     charts.compstat_table(compstat), context, "CompStat by county", download=compstat
 )
 st.caption(
-    "Change % is empty where the earlier count is 0, where the county (for the total, "
-    "the first county) joined the programme after its year-earlier window began (the two "
+    "Change % is empty where the earlier count is 0, where the county (for the total, any "
+    "of its counties) joined the programme after its year-earlier window began (the two "
     "counts would not be like for like), and where a county reported nothing after "
     f"{REPORTING_GAP_MIN_PREVIOUS} or more a year earlier. All windows end on the period's "
     "last day; dates are EAT."

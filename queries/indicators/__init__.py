@@ -26,7 +26,7 @@ from sqlalchemy.sql.util import find_tables
 from queries import associations, incidents, rehab, training
 from queries.associations import months_starting_in, ra_measures
 from queries.db import read_frame, together
-from queries.filters import Filters, comparison_problem, latest_due_month
+from queries.filters import Filters, comparison_problem, latest_due_month, rollout_problem
 from queries.grain import Grain
 from queries.incidents import incident_measures
 from queries.privacy import flag_column, small_column
@@ -673,15 +673,17 @@ def comparison_note(engine: Engine, filters: Filters) -> str | None:
     """Why the selection has no valid comparison period (for the screen), or None.
 
     For exactly one county the comparison may not start before that county joined the
-    programme; otherwise not before the launch.
+    programme; otherwise not before the launch, and no county of the selection may have joined
+    between the comparison's start and the period's end (`rollout_problem`).
     """
     codes = filters.county_codes
-    if codes is not None and len(codes) == 1:
-        starts = programme_starts(engine, filters)
-        if codes[0] in starts:
-            name, joined = starts[codes[0]]
-            return comparison_problem(filters.start, filters.end, filters.comparison, joined, name)
-    return comparison_problem(filters.start, filters.end, filters.comparison)
+    starts = programme_starts(engine, filters)
+    if codes is not None and len(codes) == 1 and codes[0] in starts:
+        name, joined = starts[codes[0]]
+        return comparison_problem(filters.start, filters.end, filters.comparison, joined, name)
+    return comparison_problem(filters.start, filters.end, filters.comparison) or rollout_problem(
+        filters.start, filters.end, filters.comparison, starts
+    )
 
 
 def headline(
