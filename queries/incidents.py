@@ -55,7 +55,7 @@ from queries.schema import (
     incidents,
     wards,
 )
-from queries.significance import REPORTING_GAP_MIN_PREVIOUS
+from queries.significance import is_meaningful_count_change, is_reporting_gap
 from queries.where import (
     area_where,
     between_where,
@@ -575,7 +575,13 @@ COMPSTAT_WINDOWS = {
 
 
 # Each CompStat window's columns, after the window's key.
-COMPSTAT_COLUMNS = ("_count", "_last_year_count", "_change_pct", "_reporting_gap")
+COMPSTAT_COLUMNS = (
+    "_count",
+    "_last_year_count",
+    "_change_pct",
+    "_reporting_gap",
+    "_meaningful",
+)
 
 
 def compstat_windows(end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
@@ -646,7 +652,8 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0,
     the comparison is not valid, or the place reported no incidents in the window after at
     least REPORTING_GAP_MIN_PREVIOUS a year earlier: a stop in reporting, not in crime),
-    w_reporting_gap (true for such a stop).
+    w_reporting_gap (true for such a stop), w_meaningful (a change is shown and the Poisson
+    test calls it meaningful, `queries.significance`).
     """
     frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
     starts_by_code = programme_starts(engine, filters)
@@ -674,9 +681,13 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
             rollout_problem(start, stop, "last_year", starts_by_code) is None
         )
         now, before = frame[f"{key}_count"], frame[f"{key}_last_year_count"]
-        gap = valid & (now == 0) & (before >= REPORTING_GAP_MIN_PREVIOUS)
-        frame[f"{key}_change_pct"] = _change_pct(now, before).where(valid & ~gap)
+        gap = valid & is_reporting_gap(now, before)
+        compared = valid & ~gap
+        frame[f"{key}_change_pct"] = _change_pct(now, before).where(compared)
         frame[f"{key}_reporting_gap"] = gap.astype(bool)
+        frame[f"{key}_meaningful"] = (compared & is_meaningful_count_change(now, before)).astype(
+            bool
+        )
         ordered += [key + column for column in COMPSTAT_COLUMNS]
     return frame[ordered]
 

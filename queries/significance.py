@@ -40,6 +40,19 @@ def poisson_z(current: float, previous: float) -> float:
     return math.sqrt(2.0) * (math.sqrt(max(current, 0.0)) - math.sqrt(max(previous, 0.0)))
 
 
+def is_reporting_gap(current, previous):
+    """Whether a place's fall to no incident at all is a stop in reporting (no incident now
+    after at least REPORTING_GAP_MIN_PREVIOUS before). Takes numbers or aligned Series."""
+    return (current == 0) & (previous >= REPORTING_GAP_MIN_PREVIOUS)
+
+
+def is_meaningful_count_change(current, previous):
+    """Whether counts changed more than chance explains (|poisson_z| >= MEANINGFUL_Z), for
+    aligned Series of counts: poisson_z, element by element."""
+    z = math.sqrt(2.0) * (current.clip(lower=0) ** 0.5 - previous.clip(lower=0) ** 0.5)
+    return z.abs() >= MEANINGFUL_Z
+
+
 def reporting_gap_note(place: str, previous: float) -> str:
     """Why a place's fall to no incidents at all is not compared (REPORTING_GAP_MIN_PREVIOUS)."""
     return (

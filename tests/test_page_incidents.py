@@ -355,6 +355,36 @@ def test_the_ward_rise_chart_says_which_counties_it_leaves_out() -> None:
     assert "No ward can be compared: x" in str(figure.layout.annotations)
 
 
+def _compstat(names: list[str], changes: list[float], meaningful: list[bool]) -> pd.DataFrame:
+    """A CompStat frame whose 28-day window alone has changes (one row a name, 'Total' first)."""
+    frame = pd.DataFrame(
+        {"county_code": [None, *[f"{i:03d}" for i in range(1, len(names))]], "county_name": names}
+    )
+    for key in ("wtd", "d28", "ytd"):
+        frame[f"{key}_change_pct"] = changes if key == "d28" else np.nan
+        frame[f"{key}_meaningful"] = meaningful if key == "d28" else False
+    return frame
+
+
+def test_compstat_names_only_the_changes_the_test_calls_meaningful() -> None:
+    names = ["Total", "Kwale", "Mombasa"]
+    note = charts.compstat_test_note(_compstat(names, [10.0, 200.0, -40.0], [True, False, True]))
+    assert note.startswith(
+        "Meaningful changes (Poisson test, |z| ≥ 3): Total, 28 days +10.0%; Mombasa, 28 days "
+        "-40.0%. Every other change % is within"
+    )
+    note = charts.compstat_test_note(_compstat(names, [10.0, 200.0, -40.0], [False] * 3))
+    assert note.startswith("No change % in this table is meaningful")
+    assert charts.compstat_test_note(_compstat(names, [np.nan] * 3, [False] * 3)) is None
+    # One county: its total is the county, named once.
+    alone = charts.compstat_test_note(_compstat(["Total", "Kwale"], [50.0, 50.0], [True, True]))
+    assert "Kwale, 28 days +50.0%." in alone and "Total" not in alone
+    # Twelve meaningful: eight named, then how many more.
+    many = [f"County {i:02d}" for i in range(12)]
+    note = charts.compstat_test_note(_compstat(["Total", *many], [5.0] * 13, [False, *[True] * 12]))
+    assert "County 07, 28 days +5.0%; and 4 more." in note and "County 08" not in note
+
+
 def test_compstat_table_reads_plainly() -> None:
     compstat = pd.DataFrame(
         {

@@ -157,7 +157,7 @@ def year_on_year(empty_db_url: str) -> Engine:
 
 
 def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year) -> None:
-    from dashboard.charts.incidents import compstat_gap_notes
+    from dashboard.charts.incidents import compstat_gap_notes, compstat_test_note
     from queries.incidents import compstat_by_county
 
     frame = compstat_by_county(year_on_year, OCTOBER).set_index("county_name")
@@ -176,6 +176,19 @@ def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year
     assert change["Kwale"] == -100.0  # 9 is below the rule: compared as usual
     assert math.isclose(change["Nakuru"], 10.0)
     assert math.isclose(change["Total"], 100 * (22 - 41) / 41)
+    # Kwale's 9 -> 0 is meaningful: √2 (√0 − √9) = −4.24; Nakuru's 20 -> 22 (0.49) and the
+    # total's 41 -> 22 (√2 (√22 − √41) = −2.42) are not; Mombasa's stop is not compared.
+    assert frame["d28_meaningful"].to_dict() == {
+        "Total": False,
+        "Mombasa": False,
+        "Kwale": True,
+        "Nakuru": False,
+    }
+    # No week-to-date change (none a year earlier) and no year to date (before the launch).
+    assert not frame[["wtd_meaningful", "ytd_meaningful"]].any(axis=None)
+    assert compstat_test_note(frame.reset_index()).startswith(
+        "Meaningful changes (Poisson test, |z| ≥ 3): Kwale, 28 days -100.0%. Every other"
+    )
     assert compstat_gap_notes(frame.reset_index()) == [
         "Mombasa: no incidents reported in the 28 days, against 12 a year earlier. Its "
         "reporting has most likely stopped, so no change is shown."

@@ -439,6 +439,41 @@ def compstat_gap_notes(compstat: pd.DataFrame) -> list[str]:
     return notes
 
 
+# How many meaningful changes the line under CompStat names before "and N more".
+COMPSTAT_MEANINGFUL_NAMED = 8
+
+
+def compstat_test_note(compstat: pd.DataFrame) -> str | None:
+    """Which of CompStat's changes the Poisson test calls meaningful (`w_meaningful`), so that
+    a "+200%" on 1 -> 3 is not read as a rise: the total first, then counties by name; None
+    when no change is shown at all."""
+    places = compstat[compstat["county_code"].notna()]
+    # With one county chosen the total is that county: it is named once.
+    rows = places if len(places) == 1 else compstat
+    shown = rows[[f"{key}_change_pct" for key in COMPSTAT_WINDOWS]].notna().any(axis=None)
+    if not shown:
+        return None
+    named = [
+        f"{row['county_name']}, {name.lower()} {row[f'{key}_change_pct']:+.1f}%"
+        for _, row in rows.iterrows()
+        for key, name in COMPSTAT_WINDOWS.items()
+        if bool(row[f"{key}_meaningful"])
+    ]
+    if not named:
+        return (
+            "No change % in this table is meaningful: each is within what chance gives at "
+            "its counts (Poisson test, |z| ≥ 3)."
+        )
+    more = len(named) - COMPSTAT_MEANINGFUL_NAMED
+    listed = "; ".join(named[:COMPSTAT_MEANINGFUL_NAMED]) + (
+        f"; and {more} more" if more > 0 else ""
+    )
+    return (
+        f"Meaningful changes (Poisson test, |z| ≥ 3): {listed}. Every other change % is within "
+        "what chance gives at its counts (3 incidents against 1 reads +200%)."
+    )
+
+
 def coordinate_table(status: pd.DataFrame) -> pd.DataFrame:
     """Where each incident of the period went on the map, as a small table (every incident with
     coordinates inside Kenya is drawn: the map counts them in SQL, it does not sample)."""

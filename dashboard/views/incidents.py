@@ -116,8 +116,9 @@ st.caption(
     f"{REPORTING_GAP_MIN_PREVIOUS} or more a year earlier. All windows end on the period's "
     "last day; dates are EAT."
 )
-for note in charts.compstat_gap_notes(compstat):
-    st.caption(formatting.escape_markdown(note))
+for note in [charts.compstat_test_note(compstat), *charts.compstat_gap_notes(compstat)]:
+    if note:
+        st.caption(formatting.escape_markdown(note))
 
 st.subheader("Where incidents were reported")
 status = load(q.incidents_by_coordinate_status)

@@ -35,8 +35,8 @@ from queries.rehab import REHAB_HEADLINE_KEYS, rehab_measures
 from queries.schema import counties, metadata
 from queries.significance import (
     MEANINGFUL_Z,
-    REPORTING_GAP_MIN_PREVIOUS,
     REPORTING_GAP_SHORT,
+    is_reporting_gap,
     poisson_z,
     reporting_gap_note,
     two_proportion_z,
@@ -489,10 +489,8 @@ def county_league(engine: Engine, filters: Filters, threshold: int) -> pd.DataFr
         for name, joined in (starts[code] for code in frame["county_code"])
     ]
     current = frame["incidents_reported"].astype("float64")
-    gap = (
-        frame["comparison_note"].isna()
-        & (current == 0)
-        & (frame["incidents_previous"].astype("float64") >= REPORTING_GAP_MIN_PREVIOUS)
+    gap = frame["comparison_note"].isna() & is_reporting_gap(
+        current, frame["incidents_previous"].astype("float64")
     )
     frame.loc[gap, "comparison_note"] = [
         reporting_gap_note(name, previous)
@@ -801,9 +799,7 @@ def _reporting_gap(
     after at least REPORTING_GAP_MIN_PREVIOUS in the comparison period (a stop in reporting, not
     in crime), else None."""
     before = _cell(previous, "incidents_reported")
-    if _cell(current, "incidents_reported") != 0 or before is None:
-        return None
-    if before < REPORTING_GAP_MIN_PREVIOUS:
+    if before is None or not is_reporting_gap(_cell(current, "incidents_reported"), before):
         return None
     codes = filters.county_codes
     starts = programme_starts(engine, filters) if codes is not None and len(codes) == 1 else {}
