@@ -458,11 +458,7 @@ def _keyed(call: tuple) -> tuple:
     the same day (most presets end on the as-of date) shares one result, on the page and in the
     warm-up. The preset is kept: the warm-up counts it back from a new as-of date."""
     name, url, filters, kwargs = call
-    try:
-        end_only = bool(getattr(query_function(name), "period_end_only", False))
-    except LookupError:
-        return call
-    if not end_only:
+    if not _declares(name, "period_end_only"):
         return call
     return (
         name,
@@ -476,8 +472,14 @@ def _is_nationwide(qualified_name: str) -> bool:
     """Whether a query-layer function gives the same result for every county and ward (it
     says so with a `nationwide` attribute, e.g. `queries.indicators.national_standing`): the
     warm-up's guesses of other counties would compute that result again under new keys."""
+    return _declares(qualified_name, "nationwide")
+
+
+def _declares(qualified_name: str, attribute: str) -> bool:
+    """Whether a query-layer function sets this flag about its result (False for a name that
+    is no longer one: a views file may outlive a rename)."""
     try:
-        return bool(getattr(query_function(qualified_name), "nationwide", False))
+        return bool(getattr(query_function(qualified_name), attribute, False))
     except LookupError:
         return False
 
