@@ -37,6 +37,10 @@ def test_the_glossary_lists_every_indicator(
     page = " ".join(m.value for m in at.markdown)
     assert "Privacy rule" in " ".join(s.value for s in at.subheader)
     assert "'<5'" in page and "'suppressed'" in page
+    # The comparison rules a reader meets as "no comparison" notes on the pages.
+    assert "When a change is shown" in [s.value for s in at.subheader]
+    assert "08 Jun 2025" in page and "rise with the roll-out" in page
+    assert "after 10 or more in the comparison period" in page
 
 
 def test_the_glossary_is_for_every_user_and_has_no_cards() -> None:

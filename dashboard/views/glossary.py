@@ -17,8 +17,9 @@ from queries.indicators import (
     significance_test,
     source_tables,
 )
+from queries.filters import PROGRAMME_LAUNCH
 from queries.privacy import ROUNDING_NOTE, suppressed_label
-from queries.significance import POISSON_TEST, SHARE_TEST
+from queries.significance import POISSON_TEST, REPORTING_GAP_MIN_PREVIOUS, SHARE_TEST
 
 STREAM_TITLES = {
     "incidents": "Incidents",
@@ -77,6 +78,22 @@ components.demo_banner(context)
 st.markdown(
     "What each figure on the dashboard means, the contract tables it is computed from, and how "
     "its change is judged. Open an indicator for its details."
+)
+
+st.subheader("When a change is shown")
+st.markdown(
+    "A change is shown only against a period that is like for like, and the page says why "
+    "when it is not:\n"
+    f"- the comparison period must begin on or after the launch ({PROGRAMME_LAUNCH:%d %b %Y}) "
+    "and, for one county, on or after the day it joined the programme;\n"
+    "- for several counties, none of them may have joined between the start of the comparison "
+    "period and the end of this one: a county reports far more once it is in the programme, "
+    "so the total would rise with the roll-out;\n"
+    f"- a place with no incident at all after {REPORTING_GAP_MIN_PREVIOUS} or more in the "
+    "comparison period has most likely stopped reporting, and is not compared;\n"
+    '- figures "as they stand now" are never compared (see each indicator\'s entry).\n\n'
+    "A change is called meaningful only when its test says so (each indicator's entry names "
+    "the test); every other change is within what chance gives at its counts."
 )
 
 st.subheader("Privacy rule")
