@@ -321,8 +321,11 @@ def test_incidents_either_side_of_midnight_eat_are_planted(db: sqlite3.Connectio
     stamps = {v for (v,) in db.execute("SELECT reported_at FROM incidents")}
     assert "2025-06-30 21:00:00" in stamps
     assert "2025-06-30 20:59:59" in stamps
+    # Those before the snapshot (00:00 EAT on TODAY, 21:00 UTC the day before) are planted.
+    snapshot = dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(21, 0))
     for moment in demo.MIDNIGHT_INCIDENT_TIMES:
-        assert moment.strftime("%Y-%m-%d %H:%M:%S") in stamps
+        planted = moment.strftime("%Y-%m-%d %H:%M:%S") in stamps
+        assert planted == (moment.replace(tzinfo=None) < snapshot), moment
     eat_days = dict(
         db.execute(
             "SELECT reported_at, date(reported_at, '+3 hours') FROM incidents "
@@ -341,8 +344,12 @@ def test_programme_starts_follow_the_waves_before_today(db: sqlite3.Connection) 
         assert starts[code] == "2025-06-08"
     assert all(starts[code] is None for code in demo.NOT_ONBOARDED)
     onboarded = [s for s in starts.values() if s is not None]
-    assert len(onboarded) == 47 - len(demo.NOT_ONBOARDED)
+    # The waves that lie before today have joined; a later one has not yet.
+    joined = sum(len(codes) for start, codes in demo.WAVES.items() if start < TODAY)
+    assert len(onboarded) == joined
     assert max(onboarded) < TODAY.isoformat()
+    if TODAY > max(demo.WAVES):
+        assert len(onboarded) == 47 - len(demo.NOT_ONBOARDED)
 
 
 def test_later_waves_stay_null_before_they_start(tmp_path: Path) -> None:
@@ -516,9 +523,11 @@ def test_targets_cover_onboarded_counties_for_both_financial_years(db: sqlite3.C
     assert {"people_trained", "forums_held", "ras_active", "rehab_referrals"} <= set(
         frame["indicator"]
     )
-    # Marsabit (043) joined on 1 July 2026: no target for the year before it joined.
+    # Marsabit (043) joins on 1 July 2026: no target for the year before it joined, and none
+    # at all before it joins.
     late_wave = frame[(frame["county_code"] == "043")]
-    assert set(late_wave["period_start"]) == years - {"2025-07-01"}
+    joined = TODAY > dt.date(2026, 7, 1)
+    assert set(late_wave["period_start"]) == (years - {"2025-07-01"} if joined else set())
 
 
 # ensure_demo_database and the command line

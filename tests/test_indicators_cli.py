@@ -3,6 +3,8 @@ privacy labels, and one-line errors for bad input."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import csv
 import io
 import json
@@ -223,10 +225,12 @@ def test_sql_prints_runnable_sql_that_gives_the_printed_value(
     """`--sql KEY` shows the statement behind a figure: run as printed, it gives the value the
     command prints for the same selection."""
     url = f"sqlite:///{demo_db_path}" if engine_name == "sqlite" else pg_demo_twin
-    selection = ["--url", url, "--from", "2026-07-01", "--to", "2026-09-30", "--county", "032"]
+    # A quarter of days well before the as-of date, whatever the suite's day.
+    first, last = TEST_AS_OF - dt.timedelta(days=150), TEST_AS_OF - dt.timedelta(days=60)
+    selection = ["--url", url, "--from", f"{first}", "--to", f"{last}", "--county", "032"]
     code, sql, _ = run_cli(capsys, *selection, "--sql", key)
     assert code == 0
-    assert sql.lstrip().upper().startswith("SELECT") and "'2026-09-30" in sql
+    assert sql.lstrip().upper().startswith("SELECT") and f"'{last}" in sql
     median_word = "percentile_cont" if engine_name == "postgresql" else "median("
     assert (median_word in sql) == (key == "median_hours_to_resolve")
     _, out, _ = run_cli(capsys, *selection)
@@ -254,15 +258,19 @@ def test_sql_refuses_an_unknown_key(capsys, demo_db_path) -> None:
 
 
 def test_as_of_sets_what_is_known_and_is_echoed(capsys, demo_db_path) -> None:
-    base = ["--url", f"sqlite:///{demo_db_path}", "--from", "2026-09-01", "--to", "2026-09-30"]
+    # A whole month ending at least a month before the as-of date, whatever the suite's day.
+    first = (TEST_AS_OF - dt.timedelta(days=60)).replace(day=1)
+    last = (first + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    early_as_of = last + dt.timedelta(days=5)  # before the month's reports are due (the 10th)
+    base = ["--url", f"sqlite:///{demo_db_path}", "--from", f"{first}", "--to", f"{last}"]
     _, later, _ = run_cli(capsys, *base)
-    code, early, _ = run_cli(capsys, *base, "--as-of", "2026-10-05")
+    code, early, _ = run_cli(capsys, *base, "--as-of", f"{early_as_of}")
     assert code == 0
-    assert json.loads(early)["as_of"] == "2026-10-05"
-    # On 5 October September's reports are not due yet: no rate, where later there is one.
+    assert json.loads(early)["as_of"] == f"{early_as_of}"
+    # On the 5th the month's reports are not due yet: no rate, where later there is one.
     assert json.loads(early)["indicators"]["ra_reporting_rate"] is None
     assert json.loads(later)["indicators"]["ra_reporting_rate"] is not None
-    code, _, err = run_cli(capsys, *base, "--as-of", "2026-09-15")
+    code, _, err = run_cli(capsys, *base, "--as-of", f"{first + dt.timedelta(days=14)}")
     assert code == 2 and "after --as-of" in err
 
 

@@ -99,7 +99,9 @@ def test_a_snapshot_keeps_its_figures_after_the_database_changes(
     shutil.copy(demo_db_path, db)
     use_demo_db(db, monkeypatch)
     clear_caches()
-    at = run_app({"period": "custom", "from": "2026-10-01", "to": "2026-10-28"}, BRIEFING.view)
+    first, last = TEST_AS_OF - dt.timedelta(days=27), TEST_AS_OF
+    period = {"period": "custom", "from": f"{first}", "to": f"{last}"}
+    at = run_app(period, BRIEFING.view)
     before = _slide_html(at)
     next(b for b in at.button if b.label == "Freeze for the meeting").click().run()
     snapshot_id = at.query_params["snapshot"]
@@ -109,7 +111,7 @@ def test_a_snapshot_keeps_its_figures_after_the_database_changes(
     clear_caches()
     frozen = run_app({"snapshot": snapshot_id}, BRIEFING.view)
     assert _slide_html(frozen) == before  # the same numbers, after the change
-    live = run_app({"period": "custom", "from": "2026-10-01", "to": "2026-10-28"}, BRIEFING.view)
+    live = run_app(period, BRIEFING.view)
     assert _slide_html(live) != before
 
     # A new snapshot shows the new figures; the first still shows the old ones.
@@ -124,7 +126,7 @@ def test_a_snapshot_keeps_its_figures_after_the_database_changes(
         for m in (old, new)
     )
     engine = make_engine(f"sqlite:///{db}")
-    filters = Filters(start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 28), preset="custom")
+    filters = Filters(start=first, end=last, preset="custom")
     fresh = build_briefing(engine, filters, THRESHOLD)
     assert new_count == next(
         f.value for f in fresh.slides[0].figures if f.key == "incidents_reported"
