@@ -648,13 +648,14 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     this one (`rollout_problem`): the total would grow with the roll-out.
 
     Grain: one total row first (county_code null, county_name 'Total'), then one row per
-    county of the selection, by name. Columns: county_code, county_name ('Nakuru (2 wards)'
-    when wards are chosen: the counts are theirs), and for each window w in
+    county of the selection, by name (with wards chosen, its counts are theirs). Columns:
+    county_code, county_name, and for each window w in
     (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0,
     the comparison is not valid, or the place reported no incidents in the window after at
     least REPORTING_GAP_MIN_PREVIOUS a year earlier: a stop in reporting, not in crime),
-    w_reporting_gap (true for such a stop), w_meaningful (a change is shown and the Poisson
-    test calls it meaningful, `queries.significance`).
+    w_reporting_gap (true for such a stop), w_meaningful (the window is compared and the
+    Poisson test calls its change meaningful, `queries.significance`; from 0 a year earlier
+    it has no change %).
     """
     frame = read_frame(engine, compstat_by_county_select(sqld.dialect_of(engine), filters))
     starts_by_code = programme_starts(engine, filters)
@@ -668,13 +669,6 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     }
     frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True)
     frame = as_int(frame, counts)
-    wards = filters.ward_codes
-    if wards:
-        # The counts are the chosen wards', not the county's: the row and its notes say so.
-        chosen = f" ({len(wards)} ward{'s' if len(wards) > 1 else ''})"
-        frame["county_name"] = frame["county_name"].where(
-            frame["county_code"].isna(), frame["county_name"] + chosen
-        )
     ordered = ["county_code", "county_name"]
     starts = [_programme_start(joined, code, filters) for code in frame["county_code"]]
     windows = compstat_windows(filters.end)

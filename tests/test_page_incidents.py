@@ -99,7 +99,12 @@ def check_page(at: AppTest, db: Path, filters: Filters) -> None:
     assert_same(top, q.incidents_by_ward(engine, filters, limit=10))
     assert_same(rising, q.incident_increase_by_ward(engine, filters, limit=10))
     assert_same(
-        tables_with(at, "County")[0], charts.compstat_table(q.compstat_by_county(engine, filters))
+        tables_with(at, "County")[0],
+        charts.compstat_table(
+            charts.compstat_places(
+                q.compstat_by_county(engine, filters), len(filters.ward_codes or ())
+            )
+        ),
     )
 
     status = q.incidents_by_coordinate_status(engine, filters).set_index("coordinate_status")
@@ -342,9 +347,9 @@ def test_the_ward_rise_chart_says_which_counties_it_leaves_out() -> None:
     )
     empty, line = charts.ward_rise_left_out(wards)
     assert empty.startswith("No ward of the other counties")
-    assert line.endswith("would rise with the roll-out. Left out: Bungoma, Kwale.")
+    assert line.endswith("one not yet in is not compared. Left out: Bungoma, Kwale.")
     empty, line = charts.ward_rise_left_out(wards.iloc[1:])
-    assert empty.startswith("No ward can be compared") and "before the county joined" in line
+    assert empty.startswith("No ward can be compared") and "not valid for any county" in line
     empty, line = charts.ward_rise_left_out(wards.iloc[:1])
     assert line is None and empty.startswith("No ward had more incidents")
     figure = charts.ward_increase_figure(
@@ -356,11 +361,14 @@ def test_the_ward_rise_chart_says_which_counties_it_leaves_out() -> None:
 
 
 def _compstat(names: list[str], changes: list[float], meaningful: list[bool]) -> pd.DataFrame:
-    """A CompStat frame whose 28-day window alone has changes (one row a name, 'Total' first)."""
+    """A CompStat frame whose 28-day window alone has changes (one row a name, 'Total' first),
+    each from 10 a year earlier."""
     frame = pd.DataFrame(
         {"county_code": [None, *[f"{i:03d}" for i in range(1, len(names))]], "county_name": names}
     )
     for key in ("wtd", "d28", "ytd"):
+        frame[f"{key}_last_year_count"] = 10
+        frame[f"{key}_count"] = [round(10 + c / 10) if c == c else 10 for c in changes]
         frame[f"{key}_change_pct"] = changes if key == "d28" else np.nan
         frame[f"{key}_meaningful"] = meaningful if key == "d28" else False
     return frame
@@ -370,19 +378,26 @@ def test_compstat_names_only_the_changes_the_test_calls_meaningful() -> None:
     names = ["Total", "Kwale", "Mombasa"]
     note = charts.compstat_test_note(_compstat(names, [10.0, 200.0, -40.0], [True, False, True]))
     assert note.startswith(
-        "Meaningful changes (Poisson test, |z| ≥ 3): Total, 28 days +10.0%; Mombasa, 28 days "
-        "-40.0%. Every other change % is within"
+        "Meaningful changes (Poisson test, |z| ≥ 3): Total, 28 days 10 → 11 (+10.0%); "
+        "Mombasa, 28 days 10 → 6 (-40.0%). Every other change % is within"
     )
+    # From none a year earlier the test can speak, but there is no %: the counts say it.
+    from_none = _compstat(["Total", "Kwale"], [np.nan, np.nan], [True, True])
+    from_none["d28_last_year_count"], from_none["d28_count"] = 0, 12
+    assert "Kwale, 28 days 0 → 12." in charts.compstat_test_note(from_none)
     note = charts.compstat_test_note(_compstat(names, [10.0, 200.0, -40.0], [False] * 3))
     assert note.startswith("No change % in this table is meaningful")
     assert charts.compstat_test_note(_compstat(names, [np.nan] * 3, [False] * 3)) is None
     # One county: its total is the county, named once.
     alone = charts.compstat_test_note(_compstat(["Total", "Kwale"], [50.0, 50.0], [True, True]))
-    assert "Kwale, 28 days +50.0%." in alone and "Total" not in alone
+    assert "Kwale, 28 days 10 → 15 (+50.0%)." in alone and "Total" not in alone
     # Twelve meaningful: eight named, then how many more.
     many = [f"County {i:02d}" for i in range(12)]
     note = charts.compstat_test_note(_compstat(["Total", *many], [5.0] * 13, [False, *[True] * 12]))
-    assert "County 07, 28 days +5.0%; and 4 more." in note and "County 08" not in note
+    assert "County 07, 28 days 10 → 10 (+5.0%); and 4 more." in note and "County 08" not in note
+    # With wards chosen a county's row is theirs, and says so; the total is not renamed.
+    places = charts.compstat_places(_compstat(["Total", "Kwale"], [5.0, 5.0], [False] * 2), 2)
+    assert places["county_name"].tolist() == ["Total", "Kwale (2 wards)"]
 
 
 def test_compstat_table_reads_plainly() -> None:

@@ -187,7 +187,7 @@ def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year
     # No week-to-date change (none a year earlier) and no year to date (before the launch).
     assert not frame[["wtd_meaningful", "ytd_meaningful"]].any(axis=None)
     assert compstat_test_note(frame.reset_index()).startswith(
-        "Meaningful changes (Poisson test, |z| ≥ 3): Kwale, 28 days -100.0%. Every other"
+        "Meaningful changes (Poisson test, |z| ≥ 3): Kwale, 28 days 9 → 0 (-100.0%). Every other"
     )
     assert compstat_gap_notes(frame.reset_index()) == [
         "Mombasa: no incidents reported in the 28 days, against 12 a year earlier. Its "

@@ -17,7 +17,7 @@ from dashboard.data import drawing
 from dashboard.theme import CATEGORY_COLOURS, OTHER_GREY, PALETTE, label
 from queries.incidents import AGE_BAND_LABELS, COMPSTAT_WINDOWS
 from queries.schema import OPEN_INCIDENT_STATUSES
-from queries.significance import MEANINGFUL_Z, poisson_z
+from queries.significance import is_meaningful_count_change
 
 PARTIAL_OPACITY = 0.35
 # Untouched reports are the most urgent, so they take the strongest colour.
@@ -381,10 +381,7 @@ def ward_increase_figure(
         f"+{count - before:,} ({before:,} → {count:,})"
         for count, before in zip(shown["count"], shown["comparison_count"], strict=True)
     ]
-    meaningful = [
-        abs(poisson_z(count, before)) >= MEANINGFUL_Z
-        for count, before in zip(shown["count"], shown["comparison_count"], strict=True)
-    ]
+    meaningful = is_meaningful_count_change(shown["count"], shown["comparison_count"])
     fig = horizontal_bars(
         shown["change"],
         _ward_labels(shown),
@@ -414,6 +411,18 @@ def compstat_table(compstat: pd.DataFrame) -> pd.DataFrame:
         shown[f"{name}, a year earlier"] = compstat[f"{key}_last_year_count"]
         shown[f"{name}, change %"] = compstat[f"{key}_change_pct"].round(1)
     return shown
+
+
+def compstat_places(compstat: pd.DataFrame, wards_chosen: int) -> pd.DataFrame:
+    """CompStat's rows as named on screen: with wards chosen a county's counts are theirs
+    alone, and its row says so ('Mombasa (2 wards)'). The download keeps the county's name."""
+    if not wards_chosen:
+        return compstat
+    chosen = f" ({wards_chosen} ward{'s' if wards_chosen > 1 else ''})"
+    named = compstat["county_name"].where(
+        compstat["county_code"].isna(), compstat["county_name"] + chosen
+    )
+    return compstat.assign(county_name=named)
 
 
 def compstat_gap_notes(compstat: pd.DataFrame) -> list[str]:
@@ -450,15 +459,15 @@ def compstat_test_note(compstat: pd.DataFrame) -> str | None:
     places = compstat[compstat["county_code"].notna()]
     # With one county chosen the total is that county: it is named once.
     rows = places if len(places) == 1 else compstat
-    shown = rows[[f"{key}_change_pct" for key in COMPSTAT_WINDOWS]].notna().any(axis=None)
-    if not shown:
-        return None
     named = [
-        f"{row['county_name']}, {name.lower()} {row[f'{key}_change_pct']:+.1f}%"
+        f"{row['county_name']}, {name.lower()} {_counts_change(row, key)}"
         for _, row in rows.iterrows()
         for key, name in COMPSTAT_WINDOWS.items()
         if bool(row[f"{key}_meaningful"])
     ]
+    shown = rows[[f"{key}_change_pct" for key in COMPSTAT_WINDOWS]].notna().any(axis=None)
+    if not named and not shown:
+        return None
     if not named:
         return (
             "No change % in this table is meaningful: each is within what chance gives at "
@@ -472,6 +481,13 @@ def compstat_test_note(compstat: pd.DataFrame) -> str | None:
         f"Meaningful changes (Poisson test, |z| ≥ 3): {listed}. Every other change % is within "
         "what chance gives at its counts (3 incidents against 1 reads +200%)."
     )
+
+
+def _counts_change(row: pd.Series, key: str) -> str:
+    """'12 → 30 (+150.0%)' for a CompStat window; the % left out where it has none (from 0)."""
+    before, now = int(row[f"{key}_last_year_count"]), int(row[f"{key}_count"])
+    change = row[f"{key}_change_pct"]
+    return f"{before:,} → {now:,}" + ("" if pd.isna(change) else f" ({change:+.1f}%)")
 
 
 def coordinate_table(status: pd.DataFrame) -> pd.DataFrame:
@@ -494,15 +510,15 @@ def ward_rise_left_out(wards: pd.DataFrame) -> tuple[str, str | None]:
     if wards.empty or left_out.empty:
         return "No ward had more incidents than in the comparison period", None
     if not wards["comparable"].any():
-        return "No ward can be compared: the comparison period is not valid here", (
-            "No ward is ranked by rise: the comparison period starts before the programme "
-            "began here, or before the county joined."
+        return "No ward can be compared with this comparison period", (
+            "No ward is ranked by rise: the comparison period is not valid for any county "
+            "here (the note under the cards says why)."
         )
     names = ", ".join(left_out.head(5)) + (
         f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
     )
     return "No ward of the other counties had more incidents than in the comparison period", (
         "Wards are ranked by rise only in counties that were in the programme for the whole "
-        f"comparison period; a county joining since would rise with the roll-out. Left out: "
-        f"{names}."
+        "comparison period: a county that joined since would rise with the roll-out, and one "
+        f"not yet in is not compared. Left out: {names}."
     )

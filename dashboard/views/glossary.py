@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import components
 from dashboard.context import current
+from queries.filters import PROGRAMME_LAUNCH
 from queries.indicators import (
     INDICATOR_BY_KEY,
     INDICATORS,
@@ -17,7 +18,6 @@ from queries.indicators import (
     significance_test,
     source_tables,
 )
-from queries.filters import PROGRAMME_LAUNCH
 from queries.privacy import ROUNDING_NOTE, suppressed_label
 from queries.significance import POISSON_TEST, REPORTING_GAP_MIN_PREVIOUS, SHARE_TEST
 

@@ -88,12 +88,12 @@ with left:
     components.figure(fig, top, context, "Top wards by incidents", height=fig.layout.height)
 with right:
     rising = q.largest_increases(wards, TOP_WARDS)
-    empty, left_out = charts.ward_rise_left_out(wards)
+    empty, wards_left_out = charts.ward_rise_left_out(wards)
     fig = charts.ward_increase_figure(rising, f"{area} · {period} against {compared}", empty)
     components.figure(fig, rising, context, "Top wards by increase", height=fig.layout.height)
 st.caption("Incidents reported without a ward are left out of the ward rankings.")
-if left_out:
-    st.caption(formatting.escape_markdown(left_out))
+if wards_left_out:
+    st.caption(formatting.escape_markdown(wards_left_out))
 
 st.subheader("CompStat: counts to date against a year earlier")
 windows = q.compstat_windows(filters.end)
@@ -106,17 +106,19 @@ st.markdown(
     )
 )
 compstat = load(q.compstat_by_county)
+compstat_shown = charts.compstat_places(compstat, len(filters.ward_codes or ()))
 components.data_table(
-    charts.compstat_table(compstat), context, "CompStat by county", download=compstat
+    charts.compstat_table(compstat_shown), context, "CompStat by county", download=compstat
 )
 st.caption(
     "Change % is empty where the earlier count is 0, where the county (for the total, any "
-    "of its counties) joined the programme after its year-earlier window began (the two "
-    "counts would not be like for like), and where a county reported nothing after "
+    "of its counties) joined the programme after its year-earlier window began and by the "
+    "window's end (the two counts would not be like for like), and where a county reported "
+    "nothing after "
     f"{REPORTING_GAP_MIN_PREVIOUS} or more a year earlier. All windows end on the period's "
     "last day; dates are EAT."
 )
-for note in [charts.compstat_test_note(compstat), *charts.compstat_gap_notes(compstat)]:
+for note in [charts.compstat_test_note(compstat_shown), *charts.compstat_gap_notes(compstat_shown)]:
     if note:
         st.caption(formatting.escape_markdown(note))
 

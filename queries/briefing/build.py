@@ -34,7 +34,7 @@ from queries.briefing.sentences import (
     number_text,
     reporting_gap_sentence,
 )
-from queries.filters import Filters, comparison_period
+from queries.filters import Filters, comparison_period, comparison_problem
 from queries.indicators import (
     INDICATOR_BY_KEY,
     PROGRAMME_HEADLINE_KEYS,
@@ -589,8 +589,12 @@ def build_briefing(
         # period (a shown change gives the comparison value away), so that no two slides give
         # a cell away by subtraction.
         now_hidden = _county_protection(engine, filters, threshold)
+        # A county slide compares whenever its own county can be: the selection may have no
+        # comparison only because another of its counties joined in between (rollout_problem).
         before_hidden = (
-            {} if invalid else _county_protection(engine, filters.comparison_filters(), threshold)
+            {}
+            if comparison_problem(filters.start, filters.end, filters.comparison)
+            else _county_protection(engine, filters.comparison_filters(), threshold)
         )
         for code in county_codes[:MAX_COUNTY_SLIDES]:
             slides.append(
