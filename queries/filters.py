@@ -196,9 +196,8 @@ def rollout_problem(
     counties = "1 county" if len(late) == 1 else f"{len(late)} counties"
     return (
         f"No comparison: {counties} of this selection joined the programme after the "
-        f"{COMPARISONS[comparison].lower()} began on {compare_start:%d %b %Y} ({listed}), so the "
-        "two periods do not cover the same counties in the programme. Compare one county at "
-        f"a time, or counties that had joined by {compare_start:%d %b %Y}."
+        f"{COMPARISONS[comparison].lower()} began on {compare_start:%d %b %Y} ({listed}); "
+        "compare one county at a time."
     )
 
 

@@ -200,9 +200,23 @@ def _week_chart(
 
 
 def _figure_sentences(
-    figures: dict[str, Figure], keys: Sequence[str], place: str, against: str
+    figures: dict[str, Figure],
+    keys: Sequence[str],
+    place: str,
+    against: str,
+    said: str | None = None,
 ) -> list[str]:
-    return [figure_sentence(figures[key], place, against) for key in keys if key in figures]
+    """A sentence a figure; a note already said under the slide (`said`: why the selection
+    has no comparison) is not repeated in each."""
+    return [
+        figure_sentence(
+            replace(figures[key], note=None) if figures[key].note == said else figures[key],
+            place,
+            against,
+        )
+        for key in keys
+        if key in figures
+    ]
 
 
 def _incident_changes(league: pd.DataFrame, against: str) -> tuple[list[str], Chart | None, Table]:
@@ -483,6 +497,7 @@ def build_briefing(
                 ("incidents_reported", "ras_active", "people_trained", "rehab_referrals"),
                 place,
                 against,
+                invalid,
             ),
             figures=[figures[key] for key in PROGRAMME_HEADLINE_KEYS],
             source=_source(PROGRAMME_HEADLINE_KEYS, as_of),
@@ -507,7 +522,7 @@ def build_briefing(
         Slide(
             key="incidents",
             title="Incidents",
-            sentences=_figure_sentences(figures, ("incidents_reported",), place, against)
+            sentences=_figure_sentences(figures, ("incidents_reported",), place, against, invalid)
             + county_sentences[:2],
             figures=[figures[key] for key in INCIDENT_KEYS],
             charts=[trend] + ([change_chart] if change_chart else []),
@@ -526,7 +541,7 @@ def build_briefing(
             key="associations",
             title="Residents' Associations: participation, reporting",
             sentences=_figure_sentences(
-                figures, ("ras_active", "ra_reporting_rate", "forums_held"), place, against
+                figures, ("ras_active", "ra_reporting_rate", "forums_held"), place, against, invalid
             ),
             figures=[figures[key] for key in RA_KEYS],
             charts=[forums],
@@ -534,6 +549,7 @@ def build_briefing(
                 Table("Forums per week", ["week_start", "forums_held", "is_partial"], forum_rows)
             ],
             source=_source(RA_KEYS, as_of),
+            notes=[invalid] if invalid else [],
         )
     )
 
@@ -545,12 +561,13 @@ def build_briefing(
         Slide(
             key="training",
             title="Training against targets",
-            sentences=_figure_sentences(figures, ("people_trained",), place, against)
+            sentences=_figure_sentences(figures, ("people_trained",), place, against, invalid)
             + target_sentences,
             figures=[figures[key] for key in TRAINING_KEYS],
             charts=[target_chart] if target_chart else [],
             tables=[target_table],
             source=_source(TRAINING_KEYS, as_of) + " Targets: targets table.",
+            notes=[invalid] if invalid else [],
         )
     )
 
@@ -565,7 +582,7 @@ def build_briefing(
             key="rehabilitation",
             title="Rehabilitation referrals (privacy rule applied)",
             sentences=_figure_sentences(
-                figures, ("rehab_referrals", "referral_admission_30d_pct"), place, against
+                figures, ("rehab_referrals", "referral_admission_30d_pct"), place, against, invalid
             ),
             figures=[figures[key] for key in rehab_keys],
             charts=[rehab_chart] if rehab_shown else [],
@@ -576,6 +593,7 @@ def build_briefing(
                 "and medians resting on them, and any figure that would give one away, read "
                 "'Suppressed'.",
                 *([] if rehab_shown else [f"Referrals by month: {rehab_chart.note}"]),
+                *([invalid] if invalid else []),
             ],
         )
     )
