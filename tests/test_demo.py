@@ -348,7 +348,7 @@ def test_programme_starts_follow_the_waves_before_today(db: sqlite3.Connection) 
     joined = sum(len(codes) for start, codes in demo.WAVES.items() if start < TODAY)
     assert len(onboarded) == joined
     assert max(onboarded) < TODAY.isoformat()
-    if TODAY > max(demo.WAVES):
+    if max(demo.WAVES) < TODAY:
         assert len(onboarded) == 47 - len(demo.NOT_ONBOARDED)
 
 
@@ -526,7 +526,7 @@ def test_targets_cover_onboarded_counties_for_both_financial_years(db: sqlite3.C
     # Marsabit (043) joins on 1 July 2026: no target for the year before it joined, and none
     # at all before it joins.
     late_wave = frame[(frame["county_code"] == "043")]
-    joined = TODAY > dt.date(2026, 7, 1)
+    joined = dt.date(2026, 7, 1) < TODAY
     assert set(late_wave["period_start"]) == (years - {"2025-07-01"} if joined else set())
 
 

@@ -3,9 +3,8 @@ privacy labels, and one-line errors for bad input."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import csv
+import datetime as dt
 import io
 import json
 import math
