@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Float, Select, Table, case, cast, func, literal, null, select
 from sqlalchemy import true as sql_true
@@ -101,8 +102,19 @@ def week_starts(start: dt.date, end: dt.date) -> pd.DatetimeIndex:
 def as_float(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """Cast measure columns to float64 in place (drivers return Decimal, int or None)."""
     for column in columns:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        if frame[column].dtype != "float64":
+            frame[column] = float_values(frame[column])
     return frame
+
+
+def float_values(values: pd.Series) -> np.ndarray:
+    """A column's numbers as a float64 array, NaN for null or unreadable values.
+
+    The privacy rules run on frames of a few dozen rows, many times a page: on arrays they
+    cost a fraction of what the same steps cost as pandas operations."""
+    if values.dtype == "float64":
+        return values.to_numpy()
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def as_int(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from queries.grain import float_values
+
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 5
@@ -123,10 +125,15 @@ def gives_away(hidden_values: Sequence[float], threshold: int) -> bool:
     return False
 
 
-def rounded(values: pd.Series | float, base: int = ROUNDING_BASE) -> pd.Series | float:
+def rounded(
+    values: pd.Series | np.ndarray | float, base: int = ROUNDING_BASE
+) -> pd.Series | np.ndarray | float:
     """Counts rounded to the nearest multiple of `base` (NaN stays NaN). Counts are whole
     numbers and the base is odd, so there is never a tie (with base 5: 0-2 down, 3-4 up)."""
-    numbers = values.astype("float64") if isinstance(values, pd.Series) else float(values)
+    if isinstance(values, pd.Series | np.ndarray):
+        numbers = values.astype("float64")
+    else:
+        numbers = float(values)
     return np.floor(numbers / base + 0.5) * base
 
 
@@ -136,9 +143,10 @@ def rounded_pct(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     A share of true counts, printed unrounded, names its fraction (13/29 = 44.83%); a share of
     rounded counts times the shown, rounded denominator gives back only the rounded numerator.
     """
-    top = rounded(pd.to_numeric(numerator, errors="coerce"))
-    bottom = rounded(pd.to_numeric(denominator, errors="coerce"))
-    return (100.0 * top / bottom.where(bottom > 0)).astype("float64")
+    top = rounded(float_values(numerator))
+    bottom = rounded(float_values(denominator))
+    shares = 100.0 * top / np.where(bottom > 0, bottom, np.nan)
+    return pd.Series(shares, index=numerator.index, dtype="float64")
 
 
 def suppress_counts(
@@ -207,12 +215,12 @@ def suppress_ratio(
 
     The frame is changed in place and returned; `<value_column>_suppressed` is set.
     """
-    small = pd.Series(False, index=frame.index)
+    small = np.zeros(len(frame), dtype=bool)
     for column in count_columns:
-        counts = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        small |= counts.between(1, threshold - 1)
-    frame[value_column] = frame[value_column].astype("float64").mask(small)
-    frame[flag_column(value_column)] = small.to_numpy()
+        counts = float_values(frame[column])
+        small |= (counts >= 1) & (counts <= threshold - 1)
+    frame[value_column] = np.where(small, np.nan, float_values(frame[value_column]))
+    frame[flag_column(value_column)] = small
     return frame
 
 

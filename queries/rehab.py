@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -37,6 +38,7 @@ from queries.grain import (
     Grain,
     as_float,
     bucketed,
+    float_values,
     group_keys,
     join_onto_dimension,
     with_other,
@@ -260,17 +262,18 @@ def rehab_measures(
         frame = suppress_ratio(frame, key, support, threshold)
     protection = _rehab_page_protection(engine, filters, threshold, grain, frame)
     for key in REHAB_RATIO_KEYS:
-        frame[key] = frame[key].mask(protection[key])
-        frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | protection[key]
+        hide = protection[key].to_numpy(dtype=bool)
+        frame[key] = np.where(hide, np.nan, float_values(frame[key]))
+        frame[flag_column(key)] = frame[flag_column(key)].to_numpy(dtype=bool) | hide
     frame = suppress_counts(
         frame, "rehab_referrals", threshold, also_hidden=protection["rehab_referrals"]
     )
     # A share of referrals, printed unrounded, gives its denominator away: where the count is
     # hidden to protect another cell, the shares of it go too.
-    count_hidden = frame[flag_column("rehab_referrals")].astype(bool)
+    count_hidden = frame[flag_column("rehab_referrals")].to_numpy(dtype=bool)
     for key in ("referral_admission_pct", "referral_youth_pct"):
-        frame[key] = frame[key].mask(count_hidden)
-        frame[flag_column(key)] = frame[flag_column(key)].astype(bool) | count_hidden
+        frame[key] = np.where(count_hidden, np.nan, float_values(frame[key]))
+        frame[flag_column(key)] = frame[flag_column(key)].to_numpy(dtype=bool) | count_hidden
     return frame.drop(columns=[c for c in frame.columns if c.startswith("n_")])
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Select, select
 from sqlalchemy.engine import Dialect as SQLDialect
@@ -527,6 +527,18 @@ def nationwide(filters: Filters) -> Filters:
     )
 
 
+_STANDING_COLUMNS = (
+    "indicator",
+    "county_code",
+    "county_value",
+    "rank",
+    "ranked_counties",
+    "national_value",
+    "national_suppressed",
+    "period_note",
+)
+
+
 def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     """Every indicator's national figure and each county's rank on it, over the whole country
     whatever places `filters` name (`nationwide`): what a county's scorecard sets its own
@@ -559,31 +571,46 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     )
     by_county, national = by_county.set_index("county_code"), national.iloc[0]
     month = national["ra_reporting_month"]
-    parts = []
+    counties = by_county.index.to_numpy()
+    n = len(counties)
+    # Built as arrays and framed once: a frame per indicator cost most of this function's time.
+    columns: dict[str, list[Any]] = {name: [] for name in _STANDING_COLUMNS}
     for indicator in INDICATORS:
         flag = flag_column(indicator.key)
-        hidden = by_county[flag] if flag in by_county else pd.Series(False, index=by_county.index)
-        values = by_county[indicator.key].astype("float64").mask(hidden.astype(bool))
-        ranks = values.rank(ascending=indicator.higher_is_better is False, method="min")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "indicator": indicator.key,
-                    "county_code": by_county.index,
-                    "county_value": math.nan if indicator.stream in PROTECTED_STREAMS else values,
-                    "rank": pd.array(ranks.to_numpy(), dtype="Int64"),
-                    "ranked_counties": int(values.notna().sum()),
-                    "national_value": _cell(national, indicator.key),
-                    "national_suppressed": bool(national.get(flag, False)),
-                    "period_note": (
-                        latest_due_month_note(month)
-                        if indicator.key in RA_REPORTING_KEYS and not pd.isna(month)
-                        else None
-                    ),
-                }
-            ).astype({"county_value": "float64"})
+        hidden = by_county[flag].to_numpy(dtype=bool) if flag in by_county else np.zeros(n, bool)
+        values = pd.to_numeric(by_county[indicator.key], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
         )
-    return pd.concat(parts, ignore_index=True)
+        values = np.where(hidden, np.nan, values)
+        ranks = pd.Series(values).rank(ascending=indicator.higher_is_better is False, method="min")
+        note = (
+            latest_due_month_note(month)
+            if indicator.key in RA_REPORTING_KEYS and not pd.isna(month)
+            else None
+        )
+        columns["indicator"].append(np.full(n, indicator.key, dtype=object))
+        columns["county_code"].append(counties)
+        columns["county_value"].append(
+            np.full(n, np.nan) if indicator.stream in PROTECTED_STREAMS else values
+        )
+        columns["rank"].append(ranks.to_numpy())
+        columns["ranked_counties"].append(np.full(n, int(np.count_nonzero(~np.isnan(values)))))
+        columns["national_value"].append(np.full(n, _cell(national, indicator.key), dtype=float))
+        columns["national_suppressed"].append(np.full(n, bool(national.get(flag, False))))
+        columns["period_note"].append(np.full(n, note, dtype=object))
+    joined = {name: np.concatenate(parts) for name, parts in columns.items()}
+    return pd.DataFrame(
+        {
+            "indicator": pd.array(joined["indicator"], dtype="str"),
+            "county_code": pd.array(joined["county_code"], dtype="str"),
+            "county_value": joined["county_value"].astype("float64"),
+            "rank": pd.array(joined["rank"], dtype="Int64"),
+            "ranked_counties": joined["ranked_counties"].astype("int64"),
+            "national_value": joined["national_value"].astype("float64"),
+            "national_suppressed": joined["national_suppressed"].astype(bool),
+            "period_note": pd.Series(joined["period_note"], dtype=object),
+        }
+    )
 
 
 # Its result is the same for every county and ward (it reads `nationwide(filters)`): the serving
