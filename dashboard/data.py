@@ -515,6 +515,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         if copy is not None:
             _save_views(url, views_path(copy.path))
         codes: list[str] = []
+        joined: dict[str, tuple[str, dt.date | None]] | None = None
         anchor = None
         if recent:
             try:  # what every page reads first, before any figure
@@ -527,6 +528,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 ):
                     read(url)
                 codes = counties_most_looked_at(county_list(url))
+                joined = reference.programme_starts_from(county_list(url))
                 anchor = as_of_date(data_as_of(url), fallback=today_eat())
             except Exception:
                 log.warning("warm-up of the reference data failed", exc_info=True)
@@ -536,7 +538,7 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
         guesses_only = {after for before, after in moved.items() if before in _restored}
         by_period = _rank_by_rank(
             [
-                [(name, url, other, kwargs) for other in other_periods(filters)]
+                [(name, url, other, kwargs) for other in other_periods(filters, joined)]
                 for name, _, filters, kwargs in recent
             ]
         )

@@ -201,6 +201,32 @@ def rollout_problem(
     )
 
 
+def selection_comparison_problem(
+    start: dt.date,
+    end: dt.date,
+    comparison: str,
+    codes: tuple[str, ...] | None,
+    joined: Mapping[str, tuple[str, dt.date | None]],
+) -> str | None:
+    """Why a selection's comparison is not valid, or None: for exactly one county, the
+    contract's rule from the day it joined; otherwise from the launch, and no county of the
+    selection may have joined between the comparison's start and the period's end
+    (`rollout_problem`). The one rule for the pages' headlines and the warm-up's guesses.
+
+    Args:
+        codes: the selection's counties (`Filters.county_codes`; None for every county).
+        joined: county code -> (name, the day it joined, None if it has not), for at least
+            the selection's counties; others are ignored.
+    """
+    chosen = joined if codes is None else {c: joined[c] for c in codes if c in joined}
+    if codes is not None and len(codes) == 1 and codes[0] in chosen:
+        name, day = chosen[codes[0]]
+        return comparison_problem(start, end, comparison, day, name)
+    return comparison_problem(start, end, comparison) or rollout_problem(
+        start, end, comparison, chosen
+    )
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the user is looking at, and what they are allowed to see.
@@ -330,12 +356,18 @@ def filters_from_choices(
     )
 
 
-def other_periods(filters: Filters) -> list[Filters]:
+def other_periods(
+    filters: Filters, joined: Mapping[str, tuple[str, dt.date | None]] | None = None
+) -> list[Filters]:
     """The same selection over every other preset's period (in `PRESETS_MOST_ASKED` order),
     as the filter bar makes them on the same as-of date; for the comparison of a preset's
     period (a custom period equal to one), the valid comparisons of every other preset. What
     one click on the Period widget asks for next, so the serving copy's warm-up can have it
     ready (dashboard/data.py).
+
+    `joined` (county code -> name and the day it joined; `queries.reference.programme_starts`)
+    judges comparisons as pages do (`selection_comparison_problem`: a county's own start, the
+    roll-out); without it, by the launch alone, which keeps some no page asks for.
 
     Only the period changes: scope, places, comparison and as-of date are kept, so a result
     computed for one of these is exactly the one that user's page would ask for. Presets that
@@ -358,11 +390,20 @@ def other_periods(filters: Filters) -> list[Filters]:
         return others
     if filters.preset != "custom":
         return []
+
     # A page asks for a comparison only when it is valid (pages compare nothing otherwise).
+    def valid(start: dt.date, end: dt.date) -> bool:
+        if joined is None:
+            return comparison_problem(start, end, filters.comparison) is None
+        problem = selection_comparison_problem(
+            start, end, filters.comparison, filters.county_codes, joined
+        )
+        return problem is None
+
     compared = [
         comparison_period(start, end, filters.comparison)
         for start, end in periods.values()
-        if comparison_problem(start, end, filters.comparison) is None
+        if valid(start, end)
     ]
     if chosen not in compared:
         return []

@@ -86,15 +86,24 @@ def with_as_of(engine: Engine, filters: Filters) -> Filters:
 def programme_starts(engine: Engine, filters: Filters) -> dict[str, tuple[str, dt.date | None]]:
     """County code -> (name, the day it joined the programme, None if it has not), for the
     counties of the selection: what the valid-comparison rule needs per county."""
-    frame = read_frame(
-        engine,
-        select(counties.c.code, counties.c.name, counties.c.programme_start).where(
-            *county_where(counties.c.code, filters)
-        ),
+    return programme_starts_from(
+        read_frame(
+            engine,
+            select(
+                counties.c.code.label("county_code"),
+                counties.c.name.label("county_name"),
+                counties.c.programme_start,
+            ).where(*county_where(counties.c.code, filters)),
+        )
     )
+
+
+def programme_starts_from(frame: pd.DataFrame) -> dict[str, tuple[str, dt.date | None]]:
+    """`programme_starts` of the counties of a frame with county_code, county_name and
+    programme_start columns (`county_list`'s, say)."""
     return {
-        code: (str(name), None if pd.isna(day) else pd.Timestamp(day).date())
+        str(code): (str(name), None if pd.isna(day) else pd.Timestamp(day).date())
         for code, name, day in zip(
-            frame["code"], frame["name"], frame["programme_start"], strict=True
+            frame["county_code"], frame["county_name"], frame["programme_start"], strict=True
         )
     }

@@ -234,6 +234,44 @@ def test_other_periods_of_a_comparison_are_the_other_valid_comparisons() -> None
     assert {f.preset for f in other_periods(compared)} == {"custom"}
 
 
+LAUNCH = D(2025, 6, 8)
+
+
+def test_other_periods_of_a_comparison_leave_out_those_the_roll_out_makes_invalid() -> None:
+    """With the counties' joining days, the warm-up prepares the comparisons pages ask for:
+    several counties are compared only when none joined between the comparison's start and
+    the period's end; one county only from the day it joined."""
+    last_7_days = (D(2026, 11, 15), D(2026, 11, 21))
+    last_month = (D(2026, 8, 31), D(2026, 9, 30))
+    this_quarter = (D(2026, 8, 3), D(2026, 9, 30))
+    joined = {
+        "047": ("Nairobi", LAUNCH),
+        "001": ("Mombasa", LAUNCH),
+        "030": ("Baringo", D(2026, 8, 1)),  # after the 90 days' and the FY's comparisons began
+        "010": ("Marsabit", None),
+    }
+    everyone = filters_from_choices("last_28_days", None, "previous", [], [], TODAY)
+    compared = everyone.comparison_filters()  # 4-31 Oct 2026
+    spans = {(f.start, f.end) for f in other_periods(compared, joined)}
+    assert spans == {last_7_days, last_month, this_quarter}
+
+    # One county: its own joining day, whatever the others did.
+    late = {**joined, "030": ("Baringo", D(2026, 9, 1))}
+    baringo = filters_from_choices("last_28_days", None, "previous", ["030"], [], TODAY)
+    spans = {(f.start, f.end) for f in other_periods(baringo.comparison_filters(), late)}
+    assert spans == {last_7_days}
+    nairobi = filters_from_choices("last_28_days", None, "previous", ["047"], [], TODAY)
+    spans = {(f.start, f.end) for f in other_periods(nairobi.comparison_filters(), late)}
+    assert spans == {(f.start, f.end) for f in other_periods(nairobi.comparison_filters())}
+    assert len(spans) == 5
+
+    # A scope of two counties that joined at the launch: nobody joined in between for them.
+    scoped = filters_from_choices(
+        "last_28_days", None, "previous", [], [], TODAY, scope=("001", "047")
+    )
+    assert len(other_periods(scoped.comparison_filters(), late)) == 5
+
+
 def test_other_counties_are_the_filters_the_county_widget_would_make() -> None:
     """One other county chosen (wards cleared: they belong to the county left), and every
     county again; period, comparison, scope and as-of kept."""

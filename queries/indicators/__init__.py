@@ -26,7 +26,12 @@ from sqlalchemy.sql.util import find_tables
 from queries import associations, incidents, rehab, training
 from queries.associations import months_starting_in, ra_measures
 from queries.db import read_frame, together
-from queries.filters import Filters, comparison_problem, latest_due_month, rollout_problem
+from queries.filters import (
+    Filters,
+    comparison_problem,
+    latest_due_month,
+    selection_comparison_problem,
+)
 from queries.grain import Grain
 from queries.incidents import incident_measures
 from queries.privacy import flag_column, small_column
@@ -701,13 +706,12 @@ def comparison_note(engine: Engine, filters: Filters) -> str | None:
     programme; otherwise not before the launch, and no county of the selection may have joined
     between the comparison's start and the period's end (`rollout_problem`).
     """
-    codes = filters.county_codes
-    starts = programme_starts(engine, filters)
-    if codes is not None and len(codes) == 1 and codes[0] in starts:
-        name, joined = starts[codes[0]]
-        return comparison_problem(filters.start, filters.end, filters.comparison, joined, name)
-    return comparison_problem(filters.start, filters.end, filters.comparison) or rollout_problem(
-        filters.start, filters.end, filters.comparison, starts
+    return selection_comparison_problem(
+        filters.start,
+        filters.end,
+        filters.comparison,
+        filters.county_codes,
+        programme_starts(engine, filters),
     )
 
 
