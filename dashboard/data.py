@@ -528,8 +528,9 @@ def warm(url: str, budget_seconds: float | None = None) -> int:
                 ):
                     read(url)
                 codes = counties_most_looked_at(county_list(url))
-                joined = reference.programme_starts_from(county_list(url))
                 anchor = as_of_date(data_as_of(url), fallback=today_eat())
+                # Last: without it the warm-up still guesses, judging comparisons by the launch.
+                joined = reference.programme_starts_from(county_list(url))
             except Exception:
                 log.warning("warm-up of the reference data failed", exc_info=True)
         # Once the data reach a new day, pages ask for their periods counted back from it.
