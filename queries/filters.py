@@ -390,20 +390,15 @@ def other_periods(
         return others
     if filters.preset != "custom":
         return []
-
     # A page asks for a comparison only when it is valid (pages compare nothing otherwise).
-    def valid(start: dt.date, end: dt.date) -> bool:
-        if joined is None:
-            return comparison_problem(start, end, filters.comparison) is None
-        problem = selection_comparison_problem(
-            start, end, filters.comparison, filters.county_codes, joined
-        )
-        return problem is None
-
+    # No joining days known: the rule with none gives the launch's alone.
     compared = [
         comparison_period(start, end, filters.comparison)
         for start, end in periods.values()
-        if valid(start, end)
+        if selection_comparison_problem(
+            start, end, filters.comparison, filters.county_codes, joined or {}
+        )
+        is None
     ]
     if chosen not in compared:
         return []

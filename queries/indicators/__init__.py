@@ -32,7 +32,7 @@ from queries.filters import (
     latest_due_month,
     selection_comparison_problem,
 )
-from queries.grain import Grain
+from queries.grain import Grain, float_values
 from queries.incidents import incident_measures
 from queries.privacy import flag_column, small_column
 from queries.reference import programme_starts, with_as_of
@@ -583,10 +583,7 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     for indicator in INDICATORS:
         flag = flag_column(indicator.key)
         hidden = by_county[flag].to_numpy(dtype=bool) if flag in by_county else np.zeros(n, bool)
-        values = pd.to_numeric(by_county[indicator.key], errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan
-        )
-        values = np.where(hidden, np.nan, values)
+        values = np.where(hidden, np.nan, float_values(by_county[indicator.key]))
         ranks = pd.Series(values).rank(ascending=indicator.higher_is_better is False, method="min")
         note = (
             latest_due_month_note(month)
@@ -603,17 +600,17 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
         columns["national_value"].append(np.full(n, _cell(national, indicator.key), dtype=float))
         columns["national_suppressed"].append(np.full(n, bool(national.get(flag, False))))
         columns["period_note"].append(np.full(n, note, dtype=object))
-    joined = {name: np.concatenate(parts) for name, parts in columns.items()}
+    stacked = {name: np.concatenate(parts) for name, parts in columns.items()}
     return pd.DataFrame(
         {
-            "indicator": pd.array(joined["indicator"], dtype="str"),
-            "county_code": pd.array(joined["county_code"], dtype="str"),
-            "county_value": joined["county_value"].astype("float64"),
-            "rank": pd.array(joined["rank"], dtype="Int64"),
-            "ranked_counties": joined["ranked_counties"].astype("int64"),
-            "national_value": joined["national_value"].astype("float64"),
-            "national_suppressed": joined["national_suppressed"].astype(bool),
-            "period_note": pd.Series(joined["period_note"], dtype=object),
+            "indicator": pd.array(stacked["indicator"], dtype="str"),
+            "county_code": pd.array(stacked["county_code"], dtype="str"),
+            "county_value": stacked["county_value"].astype("float64"),
+            "rank": pd.array(stacked["rank"], dtype="Int64"),
+            "ranked_counties": stacked["ranked_counties"].astype("int64"),
+            "national_value": stacked["national_value"].astype("float64"),
+            "national_suppressed": stacked["national_suppressed"].astype(bool),
+            "period_note": pd.Series(stacked["period_note"], dtype=object),
         }
     )
 
