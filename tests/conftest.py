@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from dashboard.charts.common import VALIDATE_FIGURES_ENV
 from queries.schema import metadata
 from tests.clock import TEST_TODAY
 from tests.isolation import drop_app_settings, read_only_suite_secrets
@@ -28,6 +29,10 @@ from tests.pg_server import PostgresServer, start_postgres, stop_postgres
 # test (tests/isolation.py).
 _DROPPED_SETTINGS = drop_app_settings()
 read_only_suite_secrets()
+
+# The app builds its figures as unvalidated Plotly specs (dashboard/charts/common.py); under the
+# tests, in this process and the servers it starts, Plotly checks every figure they draw.
+os.environ[VALIDATE_FIGURES_ENV] = "1"
 
 # Tests must not depend on the machine's timezone: pin it for this process, its children (the
 # Streamlit server of browser tests) and PostgreSQL sessions. USALAMA_TEST_TZ lets a developer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import pickle
 
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 
 from dashboard import components, data, theme
+from dashboard.charts import common
 from dashboard.charts import incidents as charts
 from dashboard.pages import INCIDENTS
 from tests.app_support import page_fixture
@@ -185,6 +187,27 @@ def test_the_sent_figure_is_the_figure_plotly_would_style_and_the_figure_is_left
     assert json.loads(json.dumps(sent, cls=PlotlyJSONEncoder)) == json.loads(styled.to_json())
     assert fig.to_json() == before
     assert fig.layout.title.text == "Incidents by category"
+
+
+def test_figure_specs_are_checked_by_plotly_under_the_tests_and_not_in_the_app(monkeypatch):
+    """Builders hand Plotly finished specs unvalidated (the app's speed); the suite turns
+    Plotly's checks back on, so a misspelt property fails here instead of being dropped
+    silently by the browser."""
+    misspelt = [dict(type="bar", x=[1, 2], y=[3, 4], colour="red")]
+    assert os.environ.get(common.VALIDATE_FIGURES_ENV) == "1"  # set by tests/conftest.py
+    with pytest.raises(ValueError, match="colour"):
+        common.plotly_figure(misspelt, {})
+    with pytest.raises(ValueError, match="hieght"):
+        common.plotly_figure([], {"hieght": 300})
+
+    monkeypatch.delenv(common.VALIDATE_FIGURES_ENV)
+    fig = common.plotly_figure(
+        [dict(type="bar", x=[1, 2], y=[3, 4], marker=dict(color="red"))],
+        dict(height=300, title=dict(text="T")),
+    )
+    assert fig.layout.height == 300 and fig.layout.title.text == "T"
+    assert list(fig.data[0].y) == [3, 4] and fig.data[0].marker.color == "red"
+    assert fig.layout.template.layout.font.size == 18  # the house template, not Plotly's
 
 
 def _chart_specs(at) -> list[str]:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.charts.common import (
+    axis_title,
     figure_title,
     horizontal_bar,
-    horizontal_bars,
+    no_data,
+    plotly_figure,
     range_for_labels,
+    values,
     week_ticks,
 )
 from dashboard.data import drawing
@@ -30,6 +36,7 @@ PHONE_WEEKLY_HEIGHT = 900
 # median over fewer than FEW_FOR_A_MEDIAN incidents.
 TENTATIVE_GREY = "#B4B4B4"
 FEW_FOR_A_MEDIAN = 10
+NO_INCIDENTS = "No incidents in this selection"
 # `weekly_by_category_figure` on a phone: taller, so that the bars keep a readable height under
 # a legend wrapped to a dozen rows; legend entries two to a row; dates without the year. Layout
 # changes to the same figure (components.figure), not a second drawing: that cost ~0.1 s a view.
@@ -48,50 +55,34 @@ def _bar_height(rows: int, base: int = 220, minimum: int = 380) -> int:
     return max(minimum, base + per_row * rows)
 
 
-def _count_axis(fig: go.Figure, title_text: str, **where: int) -> None:
-    """A value axis of whole counts (or hours) from zero, with light grid lines; `where` picks
-    a subplot's axis (row=, col=)."""
-    fig.update_xaxes(
-        title_text=title_text,
+def _count_axis(title_text: str) -> dict:
+    """A value axis of whole counts (or hours) from zero, with light grid lines."""
+    return dict(
+        axis_title(title_text),
         tickformat=",d",
         rangemode="tozero",
         showgrid=True,
         gridcolor="#E5E5E5",
-        **where,
     )
-
-
-def _no_data(fig: go.Figure, message: str = "No incidents in this selection") -> go.Figure:
-    fig.add_annotation(
-        text=message,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        showarrow=False,
-        font=dict(size=20, color="#555"),
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
 
 
 @drawing
 def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
     """Stacked weekly bars, one colour per category (largest category at the bottom); weeks only
     partly inside the period are faded so nobody reads a short week as a fall."""
-    fig = go.Figure()
     totals = weekly.groupby("category")["count"].sum().sort_values(ascending=False, kind="stable")
     order = [c for c in totals.index if c != "other"] + (["other"] if "other" in totals else [])
     colours = CATEGORY_COLOURS["category"]
+    traces = []
     for category in order:
         part = weekly[weekly["category"] == category].sort_values("week_start")
         opacity = [PARTIAL_OPACITY if partial else 1.0 for partial in part["is_partial"]]
         note = ["partial week" if partial else "full week" for partial in part["is_partial"]]
-        fig.add_trace(
-            go.Bar(
-                x=part["week_start"],
-                y=part["count"],
+        traces.append(
+            dict(
+                type="bar",
+                x=values(part["week_start"]),
+                y=values(part["count"]),
                 name=label(category),
                 marker=dict(color=colours.get(category, OTHER_GREY), opacity=opacity),
                 customdata=note,
@@ -102,7 +93,7 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
             )
         )
     has_partial = bool(weekly["is_partial"].any())
-    fig.update_layout(
+    layout = dict(
         barmode="stack",
         bargap=0.15,
         title=figure_title(
@@ -117,20 +108,20 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
         legend=dict(
             traceorder="normal",
             entrywidth=150,
-            font_size=15,
+            font=dict(size=15),
             yref="container",
             y=1 - 108 / WEEKLY_HEIGHT,
             yanchor="top",
         ),
         margin=dict(t=130),
-    )
-    fig.update_yaxes(title_text="Incidents per week", rangemode="tozero", tickformat=",d")
-    fig.update_xaxes(
-        title_text="Week starting", tickformat="%d %b %Y", **week_ticks(weekly["week_start"])
+        yaxis=dict(axis_title("Incidents per week"), rangemode="tozero", tickformat=",d"),
+        xaxis=dict(
+            axis_title("Week starting"), tickformat="%d %b %Y", **week_ticks(weekly["week_start"])
+        ),
     )
     if int(weekly["count"].sum()) == 0:
-        _no_data(fig)
-    return fig
+        no_data(layout, NO_INCIDENTS)
+    return plotly_figure(traces, layout)
 
 
 @drawing
@@ -142,24 +133,42 @@ def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> 
         f"{count:,}" + ("" if pd.isna(share) else f" ({share:.0f}%)")
         for count, share in zip(shown["count"], shown["share_pct"])
     ]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["count"],
         [label(v) for v in shown[dimension]],
         [colours.get(v, OTHER_GREY) for v in shown[dimension]],
         text,
         "<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
     )
-    fig.update_layout(
+    layout = dict(
         title=figure_title(title, subtitle),
         showlegend=False,
         height=_bar_height(len(shown), base=200),
         margin=dict(r=110, t=120),
+        xaxis=_count_axis("Incidents reported"),
+        yaxis=dict(showgrid=False),
     )
-    _count_axis(fig, "Incidents reported")
-    fig.update_yaxes(showgrid=False)
     if int(mix["count"].sum()) == 0:
-        _no_data(fig)
-    return fig
+        no_data(layout, NO_INCIDENTS)
+    return plotly_figure([bars], layout)
+
+
+@functools.cache
+def _panels_layout(stacked: bool) -> dict:
+    """The two panels' axes and titles as `make_subplots` lays them out (made once: it builds a
+    whole figure to do it)."""
+    layout = make_subplots(
+        rows=2 if stacked else 1,
+        cols=1 if stacked else 2,
+        shared_yaxes=not stacked,
+        horizontal_spacing=0.06,
+        vertical_spacing=0.08,
+        subplot_titles=("To acknowledge", "To resolve"),
+    ).to_dict()["layout"]
+    layout.pop("template", None)
+    for title in layout["annotations"]:
+        title["font"] = dict(size=18)
+    return layout
 
 
 @drawing
@@ -177,60 +186,58 @@ def response_hours_figure(
         na_position="first",
         kind="stable",
     )
-    fig = make_subplots(
-        rows=2 if stacked else 1,
-        cols=1 if stacked else 2,
-        shared_yaxes=not stacked,
-        horizontal_spacing=0.06,
-        vertical_spacing=0.08,
-        subplot_titles=("To acknowledge", "To resolve"),
-    )
-    for col, (column, count_column, colour, missing) in enumerate(
+    layout = copy.deepcopy(_panels_layout(stacked))
+    traces = []
+    for panel, (column, count_column, colour, missing) in enumerate(
         [
             ("median_hours_to_acknowledge", "acknowledged_count", PALETTE[1], "none acknowledged"),
             ("median_hours_to_resolve", "resolved_count", PALETTE[0], "none resolved"),
         ],
         start=1,
     ):
-        values = shown[column]
-        texts = [None if pd.isna(v) else f"{v:,.1f} h" for v in values]
-        where = dict(row=col, col=1) if stacked else dict(row=1, col=col)
+        medians = shown[column]
+        texts = [None if pd.isna(v) else f"{v:,.1f} h" for v in medians]
+        suffix = "" if panel == 1 else str(panel)
+        axes = dict(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
         # A median over a handful of incidents headed the list (Marsabit, 1 incident): it is
         # drawn grey, so that it is not read as a finding.
         few = shown[count_column].fillna(0).astype("int64") < FEW_FOR_A_MEDIAN
-        fig.add_trace(
+        traces.append(
             horizontal_bar(
-                values,
+                medians,
                 shown["county_name"],
                 [TENTATIVE_GREY if small else colour for small in few],
                 texts,
                 "<b>%{y}</b><br>Median %{x:,.1f} hours over %{customdata:,} incidents<extra></extra>",
                 customdata=shown[count_column],
-            ),
-            **where,
+                **axes,
+            )
         )
         # A county without a median has no bar; its row says why rather than stand blank.
-        absent = shown["county_name"][values.isna()]
+        absent = shown["county_name"][medians.isna()]
         if not absent.empty:
-            fig.add_trace(
-                go.Scatter(
+            traces.append(
+                dict(
+                    type="scatter",
                     x=[0] * len(absent),
-                    y=absent,
+                    y=values(absent),
                     mode="text",
                     text=[missing] * len(absent),
                     textposition="middle right",
                     textfont=dict(size=16, color="#555"),
                     showlegend=False,
                     hoverinfo="skip",
-                ),
-                **where,
+                    **axes,
+                )
             )
-        _count_axis(fig, "Median hours", **where)
-        top = float(values.max()) if values.notna().any() else 1.0
+        top = float(medians.max()) if medians.notna().any() else 1.0
         # Room after the longest bar for its label (a panel is ~300 px wide on a laptop and
         # ~250 on a phone, where the panels are stacked).
-        fig.update_xaxes(range=range_for_labels(top, [t for t in texts if t], plot_px=250), **where)
-    fig.update_layout(
+        layout[f"xaxis{suffix}"].update(
+            _count_axis("Median hours"),
+            range=range_for_labels(top, [t for t in texts if t], plot_px=250),
+        )
+    layout.update(
         title=figure_title(
             "Median hours to acknowledge and to resolve, by county",
             subtitle
@@ -241,10 +248,9 @@ def response_hours_figure(
         height=_bar_height(len(shown), base=260) * (2 if stacked else 1),
         margin=dict(r=40 if stacked else 90, t=170, b=110),
     )
-    fig.update_annotations(font_size=18)
     if shown.empty:
-        _no_data(fig, "No acknowledged or resolved incidents in this selection")
-    return fig
+        no_data(layout, "No acknowledged or resolved incidents in this selection")
+    return plotly_figure(traces, layout)
 
 
 # Above this share of open incidents over 30 days old, the page says their statuses may be stale.
@@ -270,29 +276,26 @@ def stale_open_note(open_age: pd.DataFrame) -> str | None:
 @drawing
 def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
     """Open incidents by days since reported, stacked by status, with the band total on top."""
-    fig = go.Figure()
+    bands = list(AGE_BAND_LABELS)
+    traces = []
     for status in OPEN_INCIDENT_STATUSES:
-        part = (
-            open_age[open_age["status"] == status]
-            .set_index("age_band")
-            .reindex(list(AGE_BAND_LABELS), fill_value=0)
-        )
-        fig.add_trace(
-            go.Bar(
-                x=list(AGE_BAND_LABELS),
-                y=part["count"],
+        part = open_age[open_age["status"] == status].set_index("age_band")["count"]
+        traces.append(
+            dict(
+                type="bar",
+                x=bands,
+                y=values(part.reindex(bands, fill_value=0)),
                 name=label(status),
-                marker_color=STATUS_COLOURS[status],
+                marker=dict(color=STATUS_COLOURS[status]),
                 hovertemplate=f"<b>{label(status)}</b><br>%{{x}}: %{{y:,.0f}} open<extra></extra>",
             )
         )
-    totals = (
-        open_age.groupby("age_band")["count"].sum().reindex(list(AGE_BAND_LABELS), fill_value=0)
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=list(AGE_BAND_LABELS),
-            y=totals.to_numpy(),
+    totals = open_age.groupby("age_band")["count"].sum().reindex(bands, fill_value=0)
+    traces.append(
+        dict(
+            type="scatter",
+            x=bands,
+            y=values(totals),
             mode="text",
             text=[f"{v:,}" for v in totals],
             textposition="top center",
@@ -301,20 +304,22 @@ def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
             hoverinfo="skip",
         )
     )
-    fig.update_layout(
+    layout = dict(
         barmode="stack",
         title=figure_title("Open incidents by days since reported", subtitle),
         legend=dict(traceorder="normal"),
         margin=dict(t=140),
+        # Headroom for the totals written above the bars.
+        yaxis=dict(
+            axis_title("Open incidents"),
+            tickformat=",d",
+            range=[0, max(1, int(totals.max())) * 1.15],
+        ),
+        xaxis=axis_title("Days since reported"),
     )
-    # Headroom for the totals written above the bars.
-    fig.update_yaxes(
-        title_text="Open incidents", tickformat=",d", range=[0, max(1, int(totals.max())) * 1.15]
-    )
-    fig.update_xaxes(title_text="Days since reported")
     if int(totals.sum()) == 0:
-        _no_data(fig, "No open incidents in this selection")
-    return fig
+        no_data(layout, "No open incidents in this selection")
+    return plotly_figure(traces, layout)
 
 
 def _ward_labels(wards: pd.DataFrame) -> list[str]:
@@ -322,41 +327,41 @@ def _ward_labels(wards: pd.DataFrame) -> list[str]:
     return [f"{w}<br>({c})" for w, c in zip(wards["ward_name"], wards["county_name"])]
 
 
-def _ward_layout(
-    fig: go.Figure,
+def _ward_figure(
+    bars: dict,
     shown: pd.DataFrame,
     title: str,
     subtitle: str,
     right_margin: int,
-    axis_title: str,
+    axis_title_text: str,
     empty_message: str,
 ) -> go.Figure:
-    """Lay out the bars of a ranked ward list (`shown`, drawn bottom to top)."""
-    fig.update_layout(
+    """The bars of a ranked ward list (`shown`, drawn bottom to top), laid out."""
+    layout = dict(
         title=figure_title(title, subtitle),
         showlegend=False,
         height=_bar_height(len(shown), base=260) + 12 * len(shown),  # two-line names
         margin=dict(r=right_margin, t=130),
+        xaxis=_count_axis(axis_title_text),
     )
-    _count_axis(fig, axis_title)
     if shown.empty:
-        _no_data(fig, empty_message)
-    return fig
+        no_data(layout, empty_message)
+    return plotly_figure([bars], layout)
 
 
 @drawing
 def top_wards_figure(wards: pd.DataFrame, subtitle: str) -> go.Figure:
     """The wards with most incidents, most at the top."""
     shown = wards.iloc[::-1]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["count"],
         _ward_labels(shown),
         PALETTE[0],
         [f"{v:,}" for v in shown["count"]],
         "<b>%{y}</b><br>%{x:,.0f} incidents<extra></extra>",
     )
-    return _ward_layout(
-        fig,
+    return _ward_figure(
+        bars,
         shown,
         f"Top {len(wards)} wards by incidents reported",
         subtitle,
@@ -382,7 +387,7 @@ def ward_increase_figure(
         for count, before in zip(shown["count"], shown["comparison_count"], strict=True)
     ]
     meaningful = is_meaningful_count_change(shown["count"], shown["comparison_count"])
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["change"],
         _ward_labels(shown),
         [PALETTE[5] if rise else TENTATIVE_GREY for rise in meaningful],
@@ -390,8 +395,8 @@ def ward_increase_figure(
         "<b>%{y}</b><br>%{customdata[0]:,} incidents, up from %{customdata[1]:,}<extra></extra>",
         customdata=shown[["count", "comparison_count"]].to_numpy(),
     )
-    return _ward_layout(
-        fig,
+    return _ward_figure(
+        bars,
         shown,
         f"Top {len(wards)} wards by rise in incidents",
         f"{subtitle}; coloured: a meaningful rise (Poisson test, |z| ≥ 3), grey: within "
