@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import formatting
-from dashboard.charts.common import figure_title, week_ticks
+from dashboard.charts.common import figure_title, plotly_figure, values, week_ticks
 from dashboard.data import drawing
 from dashboard.theme import STREAM_COLOURS
 from queries.trends import STREAM_LABELS
@@ -50,14 +50,15 @@ def stream_trend_figure(
     partial = part[part["is_partial"]]
     colour = _STREAM_COLOUR[stream]
     unit = _UNITS[stream]
-    fig = go.Figure()
+    traces = []
     if comparison is not None:
         earlier = comparison[(comparison["stream"] == stream) & ~comparison["is_partial"]]
-        fig.add_trace(
-            go.Scatter(
-                x=earlier["week_start"],
-                y=earlier["value"],
-                customdata=earlier["comparison_week_start"],
+        traces.append(
+            dict(
+                type="scatter",
+                x=values(earlier["week_start"]),
+                y=values(earlier["value"]),
+                customdata=values(earlier["comparison_week_start"]),
                 mode="lines",
                 name="Comparison period",
                 line=dict(color=colour, width=3, dash="dot"),
@@ -67,10 +68,11 @@ def stream_trend_figure(
                 + "<extra></extra>",
             )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=full["week_start"],
-            y=full["value"],
+    traces.append(
+        dict(
+            type="scatter",
+            x=values(full["week_start"]),
+            y=values(full["value"]),
             mode="lines+markers",
             name="Full week",
             line=dict(color=colour, width=4),
@@ -79,10 +81,11 @@ def stream_trend_figure(
         )
     )
     if len(partial):
-        fig.add_trace(
-            go.Scatter(
-                x=partial["week_start"],
-                y=partial["value"],
+        traces.append(
+            dict(
+                type="scatter",
+                x=values(partial["week_start"]),
+                y=values(partial["value"]),
                 mode="markers",
                 name="Partial week",
                 marker=dict(size=12, color="white", line=dict(color=colour, width=3)),
@@ -96,31 +99,33 @@ def stream_trend_figure(
         note += f"; dotted faint line = {comparison_label or 'comparison period'}"
     if stream == "rehab_referrals" and part["value_suppressed"].any():
         note += "; gaps = weeks hidden by the privacy rule"
-    fig.update_layout(
+    layout = dict(
         title=figure_title(f"{STREAM_LABELS[stream]} per week", note),
         showlegend=False,
         # Room for the last week's date: on a phone Plotly hid a label that would pass the
         # drawing's right edge, and the partial last week stood unlabelled.
         margin=dict(r=40),
+        # No axis title: the chart's title says what is counted per week, and on a phone a
+        # rotated title is cut at the chart's left edge.
+        yaxis=dict(rangemode="tozero"),
+        xaxis=dict(tickformat="%d %b", **week_ticks(part["week_start"])),
     )
     if len(part) and part["value"].isna().all():
         # Every week hidden: empty axes would read as no referrals at all.
-        fig.add_annotation(
-            text="Every week is hidden by the privacy rule:<br>"
-            "each holds a small count, or one that would give a small count away.",
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            font=dict(size=18),
-        )
-        fig.update_yaxes(showticklabels=False)
-    # No axis title: the chart's title says what is counted per week, and on a phone a rotated
-    # title is cut at the chart's left edge.
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(tickformat="%d %b", **week_ticks(part["week_start"]))
-    return fig
+        layout["annotations"] = [
+            dict(
+                text="Every week is hidden by the privacy rule:<br>"
+                "each holds a small count, or one that would give a small count away.",
+                xref="paper",
+                yref="paper",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+                font=dict(size=18),
+            )
+        ]
+        layout["yaxis"]["showticklabels"] = False
+    return plotly_figure(traces, layout)
 
 
 @drawing
