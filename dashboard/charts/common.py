@@ -57,8 +57,8 @@ def values(column: Any) -> Any:
 
 
 def axis_title(text: str | None) -> dict:
-    """An axis's title in the spec's spelling."""
-    return dict(title=dict(text=text))
+    """An axis's title in the spec's spelling; None: none (the house template sets none)."""
+    return {} if text is None else dict(title=dict(text=text))
 
 
 def no_data(layout: dict, message: str) -> dict:

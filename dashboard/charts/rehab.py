@@ -11,7 +11,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts.common import figure_title, horizontal_bars, range_for_labels
+from dashboard.charts.common import (
+    axis_title,
+    figure_title,
+    horizontal_bar,
+    plotly_figure,
+    range_for_labels,
+    values,
+)
 from dashboard.data import drawing
 from queries.privacy import (
     SUPPRESSED_PCT,
@@ -104,7 +111,6 @@ def _hidden_note(frame: pd.DataFrame, column: str, threshold: int) -> str:
 
 
 def _horizontal_axes(
-    fig: go.Figure,
     value_title: str,
     top: float,
     headroom: float,
@@ -112,21 +118,23 @@ def _horizontal_axes(
     texts: list[str] | None = None,
     plot_px: float = 320,
     **value_axis: object,
-) -> None:
-    """The axes of horizontal bars: values from 0 to `headroom` times the longest drawn bar
-    (`top`, at least 1), or further where the bars' `texts` need room after them in a plot
-    area `plot_px` wide, and the categories listed top down in this order."""
+) -> dict:
+    """The axes of horizontal bars (layout entries): values from 0 to `headroom` times the
+    longest drawn bar (`top`, at least 1), or further where the bars' `texts` need room after
+    them in a plot area `plot_px` wide, and the categories listed top down in this order."""
     end = max(top, 1.0) * headroom
     if texts:
         end = max(end, range_for_labels(max(top, 1.0), texts, plot_px=plot_px)[1])
-    fig.update_xaxes(title_text=value_title, range=[0, end], **value_axis)
-    fig.update_yaxes(
-        ticksuffix="  ",
-        title_text=None,
-        showgrid=False,
-        autorange="reversed",
-        categoryorder="array",
-        categoryarray=categories,
+    return dict(
+        xaxis=dict(axis_title(value_title), range=[0, end], **value_axis),
+        yaxis=dict(
+            axis_title(None),
+            ticksuffix="  ",
+            showgrid=False,
+            autorange="reversed",
+            categoryorder="array",
+            categoryarray=categories,
+        ),
     )
 
 
@@ -161,7 +169,7 @@ def category_figure(
     labels = [label(code) for code in rows[dimension]]
     colours = _category_colours(dimension)
     shown = ~rows["referrals_suppressed"].to_numpy()
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         rows["referrals"].where(shown),
         labels,
         [colours.get(code, REHAB_COLOUR) for code in rows[dimension]],
@@ -170,31 +178,29 @@ def category_figure(
         showlegend=False,
     )
     texts = hidden_text(rows, "referrals", threshold)
-    _add_hidden_labels(
-        fig,
+    hidden_labels = _hidden_labels(
         [lab for lab, ok in zip(labels, shown) if not ok],
         [t for t, ok in zip(texts, shown) if not ok],
     )
     title, _ = DIMENSION_TITLES[dimension]
-    fig.update_layout(
+    top = float(rows["referrals"].max()) if shown.any() else 0.0
+    layout = dict(
         title=figure_title(title, period_label + _hidden_note(rows, "referrals", threshold)),
         margin=dict(t=110, r=40),
+        **_horizontal_axes("Referrals", top, 1.2, labels, rangemode="tozero"),
     )
-    top = float(rows["referrals"].max()) if shown.any() else 0.0
-    _horizontal_axes(fig, "Referrals", top, 1.2, labels, rangemode="tozero")
-    return fig
+    return plotly_figure([bars, *hidden_labels], layout)
 
 
-def _add_hidden_labels(
-    fig: go.Figure, categories: list[str], text: list[str], vertical: bool = False
-) -> None:
+def _hidden_labels(categories: list[str], text: list[str], vertical: bool = False) -> list[dict]:
     """A grey label ('<5', or 'suppressed' for a cell hidden to protect another) at the axis
-    for every hidden bar, in place of the bar."""
+    for every hidden bar, in place of the bar: one text trace, or none."""
     if not categories:
-        return
+        return []
     zeros = [0] * len(categories)
-    fig.add_trace(
-        go.Scatter(
+    return [
+        dict(
+            type="scatter",
             x=categories if vertical else zeros,
             y=zeros if vertical else categories,
             mode="text",
@@ -205,7 +211,7 @@ def _add_hidden_labels(
             hoverinfo="text",
             showlegend=False,
         )
-    )
+    ]
 
 
 @drawing
@@ -231,15 +237,16 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
     months = [f"{m:%b %Y}" for m in frame["month_start"]]
     shown = ~frame["referrals_suppressed"].to_numpy()
     partial = frame["is_partial"].to_numpy()
-    fig = go.Figure()
+    traces = []
     for name, mask, opacity in (("Whole month", ~partial, 1.0), ("Part of month", partial, 0.4)):
         if not mask.any():
             continue
         keep = mask & shown
-        fig.add_trace(
-            go.Bar(
+        traces.append(
+            dict(
+                type="bar",
                 x=[m for m, k in zip(months, mask) if k],
-                y=frame["referrals"].where(keep)[mask],
+                y=values(frame["referrals"].where(keep)[mask]),
                 name=name,
                 marker=dict(color=REHAB_COLOUR, opacity=opacity),
                 text=[
@@ -251,25 +258,24 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
             )
         )
     texts = hidden_text(frame, "referrals", threshold)
-    _add_hidden_labels(
-        fig,
+    traces += _hidden_labels(
         [m for m, ok in zip(months, shown) if not ok],
         [t for t, ok in zip(texts, shown) if not ok],
         vertical=True,
     )
     note = period_label + "; pale = month only partly in the period"
-    fig.update_layout(
+    top = float(frame["referrals"].max()) if shown.any() else 0.0
+    layout = dict(
         title=figure_title(
             "Referrals by month of referral", note + _hidden_note(frame, "referrals", threshold)
         ),
         barmode="overlay",
         showlegend=bool(partial.any()),
         margin=dict(t=130),
+        yaxis=dict(axis_title("Referrals"), range=[0, max(top, 1.0) * 1.2]),
+        xaxis=dict(axis_title(None), type="category", categoryorder="array", categoryarray=months),
     )
-    top = float(frame["referrals"].max()) if shown.any() else 0.0
-    fig.update_yaxes(title_text="Referrals", range=[0, max(top, 1.0) * 1.2])
-    fig.update_xaxes(title_text=None, type="category", categoryorder="array", categoryarray=months)
-    return fig
+    return plotly_figure(traces, layout)
 
 
 @drawing
@@ -302,7 +308,7 @@ def funnel_figure(
         (f"{n:,.0f} ({p:.0f}%)" if pd.notna(p) else f"{n:,.0f}") if ok else ""
         for n, p, ok in zip(frame["referrals"], frame["of_referrals_pct"], shown)
     ]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         frame["referrals"].where(shown),
         labels,
         colours,
@@ -311,12 +317,14 @@ def funnel_figure(
         showlegend=False,
     )
     texts = hidden_text(frame, "referrals", threshold)
-    _add_hidden_labels(
-        fig,
+    hidden_labels = _hidden_labels(
         [lab for lab, ok in zip(labels, shown) if not ok],
         [t for t, ok in zip(texts, shown) if not ok],
     )
-    fig.update_layout(
+    top = float(frame["referrals"].max()) if shown.any() else 0.0
+    # The plot area's width: ~700 px full width on a laptop, ~220 on a 390 px phone.
+    plot_px = 220 if narrow else 700
+    layout = dict(
         title=figure_title(
             "How far referrals got",
             period_label
@@ -324,14 +332,11 @@ def funnel_figure(
             + _hidden_note(frame, "referrals", threshold),
         ),
         margin=dict(t=110, r=40),
+        **_horizontal_axes(
+            "Referrals", top, 1.3, labels, texts=text, plot_px=plot_px, nticks=4 if narrow else 0
+        ),
     )
-    top = float(frame["referrals"].max()) if shown.any() else 0.0
-    # The plot area's width: ~700 px full width on a laptop, ~220 on a 390 px phone.
-    plot_px = 220 if narrow else 700
-    _horizontal_axes(
-        fig, "Referrals", top, 1.3, labels, texts=text, plot_px=plot_px, nticks=4 if narrow else 0
-    )
-    return fig
+    return plotly_figure([bars, *hidden_labels], layout)
 
 
 @drawing
@@ -376,7 +381,7 @@ def median_days_figure(frame: pd.DataFrame, period_label: str) -> go.Figure:
     """Median days from referral to admission per county, longest wait on top. Counties whose
     median rests on too few admissions are left out (the page lists them)."""
     rows = _median_rows(frame)
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         rows["median_days_to_admission"],
         rows["county_name"],
         REHAB_COLOUR,
@@ -385,13 +390,13 @@ def median_days_figure(frame: pd.DataFrame, period_label: str) -> go.Figure:
         showlegend=False,
     )
     note = period_label + "; referrals made in the period that were admitted"
-    fig.update_layout(
+    top = float(rows["median_days_to_admission"].max()) if len(rows) else 0.0
+    layout = dict(
         title=figure_title("Median days from referral to admission, by county", note),
         margin=dict(t=110, r=40),
+        **_horizontal_axes("Median days to admission", top, 1.2, list(rows["county_name"])),
     )
-    top = float(rows["median_days_to_admission"].max()) if len(rows) else 0.0
-    _horizontal_axes(fig, "Median days to admission", top, 1.2, list(rows["county_name"]))
-    return fig
+    return plotly_figure([bars], layout)
 
 
 @drawing
@@ -414,32 +419,30 @@ def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
     """Places (beds) per kind of centre, each bar labelled with its number of centres."""
     rows = frame[frame["centres"] > 0]
     labels = [label(kind) for kind in rows["kind"]]
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=rows["capacity"],
-            marker_color=REHAB_COLOUR,
-            text=[
-                # Two short lines fit a narrow bar; one long line was shrunk to a speck.
-                f"{c:,} places<br>{n:,} centre{'s' if n != 1 else ''}"
-                for c, n in zip(rows["capacity"], rows["centres"])
-            ],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y:,} places<extra></extra>",
-            showlegend=False,
-        )
+    bars = dict(
+        type="bar",
+        x=labels,
+        y=values(rows["capacity"]),
+        marker=dict(color=REHAB_COLOUR),
+        text=[
+            # Two short lines fit a narrow bar; one long line was shrunk to a speck.
+            f"{c:,} places<br>{n:,} centre{'s' if n != 1 else ''}"
+            for c, n in zip(rows["capacity"], rows["centres"])
+        ],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{x}: %{y:,} places<extra></extra>",
+        showlegend=False,
     )
-    fig.update_layout(
+    top = float(rows["capacity"].max()) if len(rows) else 0.0
+    layout = dict(
         title=figure_title(
             "Rehabilitation centres: places by kind", f"Centres open by {end_label}"
         ),
         margin=dict(t=110),
+        yaxis=dict(axis_title("Places (beds)"), range=[0, max(top, 1.0) * 1.3]),
     )
-    top = float(rows["capacity"].max()) if len(rows) else 0.0
-    fig.update_yaxes(title_text="Places (beds)", range=[0, max(top, 1.0) * 1.3])
-    fig.update_xaxes(title_text=None)
-    return fig
+    return plotly_figure([bars], layout)
 
 
 def centres_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -469,27 +472,24 @@ def capacity_figure(
     phone, the subtitle saying what they count."""
     rows = _capacity_rows(frame)
     hidden = rows["current_admissions_suppressed"].to_numpy()
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=rows["capacity"],
-            y=rows["county_name"],
-            orientation="h",
-            name="Places (beds)",
-            marker_color=CAPACITY_GREY,
-            hovertemplate="%{y}: %{x:,} places<extra></extra>",
-        )
+    places = dict(
+        type="bar",
+        x=values(rows["capacity"]),
+        y=values(rows["county_name"]),
+        orientation="h",
+        name="Places (beds)",
+        marker=dict(color=CAPACITY_GREY),
+        hovertemplate="%{y}: %{x:,} places<extra></extra>",
     )
-    fig.add_trace(
-        go.Bar(
-            x=rows["current_admissions"].where(~hidden),
-            y=rows["county_name"],
-            orientation="h",
-            name="In treatment now",
-            marker_color=REHAB_COLOUR,
-            width=0.5,
-            hovertemplate="%{y}: %{x:,} in treatment<extra></extra>",
-        )
+    in_treatment = dict(
+        type="bar",
+        x=values(rows["current_admissions"].where(~hidden)),
+        y=values(rows["county_name"]),
+        orientation="h",
+        name="In treatment now",
+        marker=dict(color=REHAB_COLOUR),
+        width=0.5,
+        hovertemplate="%{y}: %{x:,} in treatment<extra></extra>",
     )
     hidden_labels = hidden_text(rows, "current_admissions", threshold)
     labels = [
@@ -504,17 +504,16 @@ def capacity_figure(
     ends = pd.concat(
         [rows["capacity"].astype("float64"), rows["current_admissions"].fillna(0.0)], axis=1
     ).max(axis=1)
-    fig.add_trace(
-        go.Scatter(
-            x=ends,
-            y=rows["county_name"],
-            mode="text",
-            text=labels,
-            textposition="middle right",
-            textfont=dict(size=15, color="#333"),
-            hoverinfo="skip",
-            showlegend=False,
-        )
+    label_trace = dict(
+        type="scatter",
+        x=values(ends),
+        y=values(rows["county_name"]),
+        mode="text",
+        text=labels,
+        textposition="middle right",
+        textfont=dict(size=15, color="#333"),
+        hoverinfo="skip",
+        showlegend=False,
     )
     note = (
         f"Grey: places; pink: in treatment now (status 'admitted' today, admitted by "
@@ -523,23 +522,22 @@ def capacity_figure(
     note += "; labels: people in treatment (% of places)"
     if hidden.any():
         note += f"; '{suppressed_label(threshold)}' and 'suppressed' = hidden by the privacy rule"
-    fig.update_layout(
+    top = float(ends.max()) if len(ends) else 0.0
+    layout = dict(
         barmode="overlay",
         title=figure_title("People in treatment vs places, by county", note),
         showlegend=False,
         margin=dict(t=110, r=40),
+        **_horizontal_axes(
+            "People / places",
+            top,
+            1.45,
+            list(rows["county_name"]),
+            texts=labels,
+            plot_px=150 if short else 700,
+        ),
     )
-    top = float(ends.max()) if len(ends) else 0.0
-    _horizontal_axes(
-        fig,
-        "People / places",
-        top,
-        1.45,
-        list(rows["county_name"]),
-        texts=labels,
-        plot_px=150 if short else 700,
-    )
-    return fig
+    return plotly_figure([places, in_treatment, label_trace], layout)
 
 
 @drawing
