@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard import theme
 from dashboard.charts.common import (
+    axis_title,
     figure_title,
     horizontal_bar,
-    horizontal_bars,
     horizontal_bars_layout,
     overall_line,
+    plotly_figure,
     range_for_labels,
+    subplots_layout,
+    values,
 )
 from dashboard.data import drawing
 
@@ -95,40 +97,40 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
     # A month not yet due is not missing: its column says so instead of showing a low rate.
     x = [month_label(pd.Timestamp(m)) + ("" if due[m] else " (not yet due)") for m in months]
     few = len(months) * len(names) <= 400
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid.to_numpy(),
-            x=x,
-            y=names,
-            customdata=customdata,
-            zmin=0,
-            zmax=100,
-            colorscale=RATE_SCALE,
-            xgap=2,
-            ygap=2,
-            hoverongaps=False,
-            texttemplate="%{z:.0f}" if few else None,
-            textfont=dict(size=14),
-            colorbar=dict(title=dict(text="%", side="top"), ticksuffix="%", thickness=18),
-            hovertemplate=(
-                "%{y}, %{x}<br>"
-                + RATE_MEASURES[measure]
-                + ": %{z:.1f}%<br>Submitted %{customdata[0]:,} (on time %{customdata[1]:,})"
-                " of %{customdata[2]:,} expected<extra></extra>"
-            ),
-        )
+    heatmap = dict(
+        type="heatmap",
+        z=grid.to_numpy(),
+        x=x,
+        y=names,
+        customdata=customdata,
+        zmin=0,
+        zmax=100,
+        colorscale=RATE_SCALE,
+        xgap=2,
+        ygap=2,
+        hoverongaps=False,
+        textfont=dict(size=14),
+        colorbar=dict(title=dict(text="%", side="top"), ticksuffix="%", thickness=18),
+        hovertemplate=(
+            "%{y}, %{x}<br>"
+            + RATE_MEASURES[measure]
+            + ": %{z:.1f}%<br>Submitted %{customdata[0]:,} (on time %{customdata[1]:,})"
+            " of %{customdata[2]:,} expected<extra></extra>"
+        ),
     )
-    fig.update_layout(
+    if few:
+        heatmap["texttemplate"] = "%{z:.0f}"
+    layout = dict(
         title=figure_title(
             f"RA {RATE_MEASURES[measure].lower()} by county and month (%)",
             f"Months starting in {period_label}; blank = no report expected",
         ),
         plot_bgcolor="white",
         margin=dict(t=130),
+        xaxis=dict(axis_title("Month reported on"), side="bottom", showline=False, ticks=""),
+        yaxis=dict(showgrid=False),
     )
-    fig.update_xaxes(title_text="Month reported on", side="bottom", showline=False, ticks="")
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
+    return plotly_figure([heatmap], layout)
 
 
 def heatmap_height(cells: pd.DataFrame) -> int:
@@ -164,23 +166,23 @@ def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figur
     colours = theme.colours_for("forum_type")
     months = monthly.drop_duplicates("month")[["month", "is_partial"]]
     x_of = {m: month_label(m, p) for m, p in zip(months["month"], months["is_partial"])}
-    fig = go.Figure()
-    for forum_type, part in monthly.groupby("forum_type", sort=False):
-        fig.add_trace(
-            go.Bar(
-                x=[x_of[m] for m in part["month"]],
-                y=part["forums_held"],
-                name=label(forum_type),
-                marker_color=colours.get(forum_type, theme.OTHER_GREY),
-                customdata=part["forum_attendance"],
-                hovertemplate=(
-                    f"{label(forum_type)}, %{{x}}: %{{y:,}} forums, "
-                    "%{customdata:,} attending<extra></extra>"
-                ),
-            )
+    traces = [
+        dict(
+            type="bar",
+            x=[x_of[m] for m in part["month"]],
+            y=values(part["forums_held"]),
+            name=label(forum_type),
+            marker=dict(color=colours.get(forum_type, theme.OTHER_GREY)),
+            customdata=values(part["forum_attendance"]),
+            hovertemplate=(
+                f"{label(forum_type)}, %{{x}}: %{{y:,}} forums, "
+                "%{customdata:,} attending<extra></extra>"
+            ),
         )
+        for forum_type, part in monthly.groupby("forum_type", sort=False)
+    ]
     has_partial = bool(months["is_partial"].any())
-    fig.update_layout(
+    layout = dict(
         barmode="stack",
         title=figure_title(
             "Forums held per month, by type",
@@ -188,10 +190,10 @@ def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figur
         ),
         legend=dict(y=1.02, traceorder="normal"),
         margin=dict(t=190),
+        yaxis=dict(axis_title("Forums held"), rangemode="tozero"),
+        xaxis=dict(type="category"),
     )
-    fig.update_yaxes(title_text="Forums held", rangemode="tozero")
-    fig.update_xaxes(title_text=None, type="category")
-    return fig
+    return plotly_figure(traces, layout)
 
 
 def forums_by_month_table(monthly: pd.DataFrame) -> pd.DataFrame:
@@ -222,24 +224,25 @@ def joint_forums_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure
     total = by_county["forums_held"].sum()
     overall = 100.0 * by_county["joint_forums_count"].sum() / total if total else None
     labels = [f"{p:.0f}% of {n:,}" for p, n in zip(shown["joint_forum_pct"], shown["forums_held"])]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["joint_forum_pct"],
         shown["county_name"],
         theme.STREAM_COLOURS["ras"],
         labels,
         "%{y}: %{x:.1f}% joint<extra></extra>",
     )
-    overall_text = overall_line(fig, overall)
+    overall_shapes, overall_text = overall_line(overall)
     top = float(shown["joint_forum_pct"].max()) if len(shown) else 100.0
-    return horizontal_bars_layout(
-        fig,
+    layout = horizontal_bars_layout(
         "Joint forums by county (% of forums held)",
         period_label + overall_text,
         margin=dict(r=40),
-        title_text="Joint forums (% of forums held)",
+        shapes=overall_shapes,
+        value_title="Joint forums (% of forums held)",
         range=range_for_labels(max(top, overall or 0.0), labels),
         ticksuffix="%",
     )
+    return plotly_figure([bars], layout)
 
 
 @drawing
@@ -250,7 +253,7 @@ def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
     labels = [
         f"{a:,} ({m:.0f})" for a, m in zip(shown["forum_attendance"], shown["attendance_per_forum"])
     ]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["forum_attendance"],
         shown["county_name"],
         theme.STREAM_COLOURS["ras"],
@@ -259,15 +262,15 @@ def attendance_figure(by_county: pd.DataFrame, period_label: str) -> go.Figure:
         customdata=shown["attendance_per_forum"],
     )
     top = float(shown["forum_attendance"].max()) if len(shown) else 1.0
-    return horizontal_bars_layout(
-        fig,
+    layout = horizontal_bars_layout(
         "Forum attendance by county (people)",
         f"{period_label}; summed attendance of forums held; (in brackets): people per forum",
         margin=dict(r=40),
-        title_text="People attending",
+        value_title="People attending",
         range=range_for_labels(top, labels),
         separatethousands=True,
     )
+    return plotly_figure([bars], layout)
 
 
 @drawing
@@ -301,10 +304,10 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2
     the panels for a phone, where two side by side would crowd their labels."""
     colours = theme.colours_for("settlement_type")
     rows = len(_SETTLEMENT_PANELS) // columns
-    fig = make_subplots(
+    layout = subplots_layout(
         rows=rows,
         cols=columns,
-        subplot_titles=[title for _, title in _SETTLEMENT_PANELS],
+        titles=tuple(title for _, title in _SETTLEMENT_PANELS),
         # The right panels share the left ones' settlement names: written once, on the left,
         # they cannot collide with the left panels' bar labels.
         shared_yaxes=True,
@@ -313,32 +316,32 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2
     )
     names = [label(code) for code in by_type["settlement_type"]]
     bar_colours = [colours.get(code, theme.OTHER_GREY) for code in by_type["settlement_type"]]
-    for i, (column, title) in enumerate(_SETTLEMENT_PANELS):
-        values = by_type[column]
-        texts = [f"{v:,}" for v in values]
-        fig.add_trace(
+    traces = []
+    # Panels are numbered row by row, as `subplots_layout` numbers their axes.
+    for panel, (column, title) in enumerate(_SETTLEMENT_PANELS, start=1):
+        counts = by_type[column]
+        texts = [f"{v:,}" for v in counts]
+        suffix = "" if panel == 1 else str(panel)
+        traces.append(
             horizontal_bar(
-                values,
+                counts,
                 names,
                 bar_colours,
                 texts,
                 f"%{{y}}: %{{x:,}} ({title.lower()})<extra></extra>",
                 showlegend=False,
-            ),
-            row=i // columns + 1,
-            col=i % columns + 1,
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
+            )
         )
-        top = float(values.max()) if len(values) else 1.0
-        fig.update_xaxes(
+        top = float(counts.max()) if len(counts) else 1.0
+        layout[f"xaxis{suffix}"].update(
             # A panel's plot area is about 220 px wide on a laptop, 160 on a phone.
             range=range_for_labels(max(top, 1), texts, plot_px=220 if columns == 2 else 160),
             separatethousands=True,
-            row=i // columns + 1,
-            col=i % columns + 1,
         )
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_annotations(font_size=18)
-    fig.update_layout(
+        layout[f"yaxis{suffix}"].update(autorange="reversed", showgrid=False)
+    layout.update(
         title=figure_title(
             "Residents' associations by settlement type",
             f"Registered (not suspended) by the end of the period; active RAs and "
@@ -346,7 +349,7 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2
         ),
         margin=dict(t=140),
     )
-    return fig
+    return plotly_figure(traces, layout)
 
 
 def settlement_table(by_type: pd.DataFrame) -> pd.DataFrame:

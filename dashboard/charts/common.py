@@ -3,6 +3,8 @@ their ends, their layout, and the dashed line of the selection's overall value."
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import os
 from collections.abc import Iterable
@@ -10,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from dashboard import theme
 
@@ -109,43 +112,112 @@ def horizontal_bar(x: Any, y: Any, colour: Any, text: Any, hovertemplate: str, *
     )
 
 
-def horizontal_bars(
-    x: Any, y: Any, colour: Any, text: Any, hovertemplate: str, **bar: Any
-) -> go.Figure:
-    """A figure of one `horizontal_bar` trace."""
-    return plotly_figure([horizontal_bar(x, y, colour, text, hovertemplate, **bar)], {})
+def subplots_layout(
+    rows: int,
+    cols: int,
+    titles: tuple[str, ...],
+    shared_yaxes: bool,
+    horizontal_spacing: float,
+    vertical_spacing: float,
+    title_size: int = 18,
+) -> dict:
+    """The axes and panel titles of a grid of panels, as `make_subplots` lays them out (its
+    panels numbered row by row: x, x2, ...; y, y2, ...), a copy each call. Made once per grid:
+    `make_subplots` builds and validates a whole figure to do it."""
+    return copy.deepcopy(
+        _subplots_layout(
+            rows, cols, titles, shared_yaxes, horizontal_spacing, vertical_spacing, title_size
+        )
+    )
+
+
+@functools.cache
+def _subplots_layout(
+    rows: int,
+    cols: int,
+    titles: tuple[str, ...],
+    shared_yaxes: bool,
+    horizontal_spacing: float,
+    vertical_spacing: float,
+    title_size: int,
+) -> dict:
+    layout = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_yaxes=shared_yaxes,
+        horizontal_spacing=horizontal_spacing,
+        vertical_spacing=vertical_spacing,
+        subplot_titles=titles,
+    ).to_dict()["layout"]
+    layout.pop("template", None)
+    for title in layout["annotations"]:
+        title["font"] = dict(size=title_size)
+    return layout
 
 
 def horizontal_bars_layout(
-    fig: go.Figure,
     title: str,
     subtitle: str,
     *,
+    value_title: str,
     margin: dict | None = None,
+    shapes: list[dict] | None = None,
+    annotations: list[dict] | None = None,
     **value_axis: Any,
-) -> go.Figure:
-    """Lay out a horizontal bar chart: the title and subtitle, no legend, the value (x) axis
-    with these settings (`title_text`, `range`, ...), and the category (y) axis plain: no title,
-    no grid. `margin`, if given, replaces the template's margins it names."""
-    layout: dict[str, Any] = dict(title=figure_title(title, subtitle), showlegend=False)
+) -> dict:
+    """The layout of a horizontal bar chart: the title and subtitle, no legend, the value (x)
+    axis titled `value_title` with these settings (`range`, `ticksuffix`, ...), and the
+    category (y) axis plain: no title, no grid. `margin`, if given, replaces the template's
+    margins it names; `shapes` and `annotations` are drawn too (`vertical_line`)."""
+    layout: dict[str, Any] = dict(
+        title=figure_title(title, subtitle),
+        showlegend=False,
+        xaxis=dict(axis_title(value_title), **value_axis),
+        yaxis=dict(showgrid=False),
+    )
     if margin is not None:
         layout["margin"] = margin
-    fig.update_layout(**layout)
-    fig.update_xaxes(**value_axis)
-    fig.update_yaxes(title_text=None, showgrid=False)
-    return fig
+    if shapes:
+        layout["shapes"] = shapes
+    if annotations:
+        layout["annotations"] = annotations
+    return layout
+
+
+def vertical_line(
+    x: float, line: dict, label: str | None = None, label_size: int = 15
+) -> tuple[dict, dict | None]:
+    """A vertical line across the plot at `x`, under the bars and their labels (so that it
+    never strikes a label through), and its `label` above the plot if any: a shape and an
+    annotation, as Plotly's `add_vline` writes them."""
+    shape = dict(
+        type="line", layer="below", line=line, x0=x, x1=x, xref="x", y0=0, y1=1, yref="y domain"
+    )
+    if label is None:
+        return shape, None
+    annotation = dict(
+        text=label,
+        font=dict(size=label_size),
+        showarrow=False,
+        x=x,
+        xanchor="center",
+        xref="x",
+        y=1,
+        yanchor="bottom",
+        yref="y domain",
+    )
+    return shape, annotation
 
 
 def overall_line(
-    fig: go.Figure, overall: float | None, decimals: int = 0, cap: float | None = None
-) -> str:
-    """Draw the selection's overall percentage as a dashed vertical line (at `cap` at most)
-    and return the subtitle's note on it; nothing and '' when there is no overall value."""
+    overall: float | None, decimals: int = 0, cap: float | None = None
+) -> tuple[list[dict], str]:
+    """The selection's overall percentage as a dashed vertical line (at `cap` at most), and the
+    subtitle's note on it; no line and '' when there is no overall value."""
     if overall is None or pd.isna(overall):
-        return ""
-    # Under the bars and their labels, so that it never strikes a label through.
-    fig.add_vline(x=overall if cap is None else min(overall, cap), line=OVERALL_LINE, layer="below")
-    return f"; dashed line: all selected, {overall:.{decimals}f}%"
+        return [], ""
+    shape, _ = vertical_line(overall if cap is None else min(overall, cap), OVERALL_LINE)
+    return [shape], f"; dashed line: all selected, {overall:.{decimals}f}%"
 
 
 # Enough week labels to find one's way on a phone's 350 px without crowding.

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-import functools
-
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.charts.common import (
     axis_title,
@@ -16,6 +12,7 @@ from dashboard.charts.common import (
     no_data,
     plotly_figure,
     range_for_labels,
+    subplots_layout,
     values,
     week_ticks,
 )
@@ -153,24 +150,6 @@ def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> 
     return plotly_figure([bars], layout)
 
 
-@functools.cache
-def _panels_layout(stacked: bool) -> dict:
-    """The two panels' axes and titles as `make_subplots` lays them out (made once: it builds a
-    whole figure to do it)."""
-    layout = make_subplots(
-        rows=2 if stacked else 1,
-        cols=1 if stacked else 2,
-        shared_yaxes=not stacked,
-        horizontal_spacing=0.06,
-        vertical_spacing=0.08,
-        subplot_titles=("To acknowledge", "To resolve"),
-    ).to_dict()["layout"]
-    layout.pop("template", None)
-    for title in layout["annotations"]:
-        title["font"] = dict(size=18)
-    return layout
-
-
 @drawing
 def response_hours_figure(
     response: pd.DataFrame, subtitle: str, stacked: bool = False
@@ -186,7 +165,14 @@ def response_hours_figure(
         na_position="first",
         kind="stable",
     )
-    layout = copy.deepcopy(_panels_layout(stacked))
+    layout = subplots_layout(
+        rows=2 if stacked else 1,
+        cols=1 if stacked else 2,
+        titles=("To acknowledge", "To resolve"),
+        shared_yaxes=not stacked,
+        horizontal_spacing=0.06,
+        vertical_spacing=0.08,
+    )
     traces = []
     for panel, (column, count_column, colour, missing) in enumerate(
         [

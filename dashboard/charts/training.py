@@ -9,10 +9,12 @@ import plotly.graph_objects as go
 
 from dashboard import formatting, theme
 from dashboard.charts.common import (
-    horizontal_bars,
+    horizontal_bar,
     horizontal_bars_layout,
     overall_line,
+    plotly_figure,
     range_for_labels,
+    vertical_line,
 )
 from dashboard.data import drawing
 from queries.filters import PROGRAMME_LAUNCH
@@ -45,7 +47,7 @@ def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) ->
     colours = theme.colours_for(dimension)
     shown = frame.sort_values("people_trained", kind="stable")
     texts = [f"{n:,}" for n in shown["people_trained"]]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["people_trained"],
         [label(code) for code in shown[dimension]],
         [colours.get(code, theme.OTHER_GREY) for code in shown[dimension]],
@@ -54,16 +56,16 @@ def trained_by_figure(frame: pd.DataFrame, dimension: str, period_label: str) ->
         customdata=shown["sessions_count"],
     )
     top = float(shown["people_trained"].max()) if len(shown) else 0.0
-    return horizontal_bars_layout(
-        fig,
+    layout = horizontal_bars_layout(
         f"People trained by {_DIMENSION_TITLES[dimension]}",
         f"{period_label}; summed participants",
-        title_text="People trained",
+        value_title="People trained",
         # About 200 px of plot area beside long topic names in a half-width chart, and 150 on
         # a 390 px phone, where 200 cut "2,265" at the screen's edge.
         range=range_for_labels(max(top, 1.0), texts, plot_px=150),
         separatethousands=True,
     )
+    return plotly_figure([bars], layout)
 
 
 def trained_by_table(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
@@ -125,7 +127,7 @@ def coverage_figure(
             strict=True,
         )
     ]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         coverage.clip(upper=COVERAGE_AXIS_CAP).fillna(0.0),
         shown["county_name"],
         theme.CATEGORY_COLOURS["audience"]["private_security"],
@@ -133,14 +135,14 @@ def coverage_figure(
         "%{y}: %{customdata:.1f}% of officers at partner firms<extra></extra>",
         customdata=coverage,
     )
-    overall_text = overall_line(fig, overall_pct, decimals=1, cap=COVERAGE_AXIS_CAP)
-    return horizontal_bars_layout(
-        fig,
+    overall_shapes, overall_text = overall_line(overall_pct, decimals=1, cap=COVERAGE_AXIS_CAP)
+    layout = horizontal_bars_layout(
         "Private security officers trained (% of officers at partner firms)",
         f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
         f"{end:%d %b %Y}" + overall_text,
         margin=dict(t=120, r=40),
-        title_text="% of officers trained"
+        shapes=overall_shapes,
+        value_title="% of officers trained"
         if short
         else "Officers trained (% of officers at partner firms)",
         ticksuffix="%",
@@ -148,6 +150,7 @@ def coverage_figure(
             min(max(top, 10.0), COVERAGE_AXIS_CAP), labels, plot_px=170 if short else 320
         ),
     )
+    return plotly_figure([bars], layout)
 
 
 @drawing
@@ -248,46 +251,44 @@ def target_figure(rows: pd.DataFrame, short: bool = False) -> go.Figure:
             shown["actual"], shown["target"], shown["achieved_pct"], shown["actual_suppressed"]
         )
     ]
-    fig = horizontal_bars(
+    bars = horizontal_bar(
         shown["achieved_pct"].where(~shown["actual_suppressed"].astype(bool)),
         shown["county_name"],
         theme.STREAM_COLOURS.get(stream, theme.BRAND_GREEN),
         texts,
         "%{y}: %{x:.1f}% of target<extra></extra>",
     )
-    fig.add_vline(
-        x=100,
-        line=dict(color="#1A1A1A", width=2),
-        annotation=dict(text="Target", font_size=15),
-        annotation_position="top",
-        layer="below",  # under the bars' labels, which would otherwise be struck through
-    )
+    target_line, target_label = vertical_line(100, dict(color="#1A1A1A", width=2), label="Target")
+    shapes, annotations = [target_line], [target_label]
     elapsed = float(first["period_elapsed_pct"])
     elapsed_note = ""
     if _is_flow(key) and first["actual_to"] < first["period_end"]:
         # On a phone the two lines are too close for two notes: the subtitle names this one.
-        note = {} if short else dict(annotation=dict(text=f"{elapsed:.0f}% of period elapsed"))
-        if note:
-            note["annotation"]["font_size"] = 15
-            note["annotation_position"] = "top"
-        fig.add_vline(
-            x=elapsed, line=dict(color="#444", dash="dot", width=2), layer="below", **note
+        pace_line, pace_label = vertical_line(
+            elapsed,
+            dict(color="#444", dash="dot", width=2),
+            label=None if short else f"{elapsed:.0f}% of period elapsed",
         )
+        shapes.append(pace_line)
+        if pace_label is not None:
+            annotations.append(pace_label)
         if short:
             elapsed_note = f"; dotted line: {elapsed:.0f}% of the period elapsed"
     name = spec.label if spec else key
     top = float(visible["achieved_pct"].max()) if visible["achieved_pct"].notna().any() else 100
-    return horizontal_bars_layout(
-        fig,
+    layout = horizontal_bars_layout(
         f"{name}: actual as % of target, by county",
         f"Target period {period_text(first['period_start'], first['period_end'])}; "
         f"actual {first['period_start']:%d %b %Y} – {first['actual_to']:%d %b %Y}" + elapsed_note,
         margin=dict(r=60, t=130),
-        title_text="Actual as % of target",
+        shapes=shapes,
+        annotations=annotations,
+        value_title="Actual as % of target",
         ticksuffix="%",
         # A full-width chart: about 700 px of plot area on a laptop.
         range=range_for_labels(max(top, 100.0), texts, plot_px=170 if short else 700),
     )
+    return plotly_figure([bars], layout)
 
 
 def target_height(rows: pd.DataFrame) -> int:
