@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import data, downloads, formatting, theme
 from dashboard.access import log_export
+from dashboard.charts.common import check_spec
 from dashboard.context import PageContext
 from queries.indicators import INDICATOR_BY_KEY, Indicator
 from queries.privacy import ROUNDING_NOTE, labelled_for_display, suppressed_label
@@ -209,8 +210,8 @@ def figure(
 
 class _SentFigure(go.Figure):
     """A figure whose JSON is made already: `st.plotly_chart` asks a Figure for `to_dict()`
-    (and trusts it: Plotly validated it when it was built), so this hands over the styled
-    spec without Plotly copying and checking every property again on each rerun."""
+    and trusts it, so this hands over the styled spec without Plotly copying and checking
+    every property again on each rerun (the tests check it once, in `_styled`)."""
 
     def __init__(self, spec: dict) -> None:
         super().__init__()
@@ -236,6 +237,8 @@ def _styled(fig: go.Figure, height: int, changes: Mapping[str, Any] | None = Non
     margin = layout.setdefault("margin", {})
     top = margin.get("t")
     margin["t"] = 40 if top is None else max(40, top - 70)
+    # The phone layouts merged in are written by hand too.
+    check_spec(spec)
     return _SentFigure(spec)
 
 

@@ -31,7 +31,8 @@ _DROPPED_SETTINGS = drop_app_settings()
 read_only_suite_secrets()
 
 # The app builds its figures as unvalidated Plotly specs (dashboard/charts/common.py); under the
-# tests, in this process and the servers it starts, Plotly checks every figure they draw.
+# tests, in this process and the servers it starts, Plotly checks every figure they draw. So
+# pages drawn under the tests take longer than in production: time them with bench/, not here.
 os.environ[VALIDATE_FIGURES_ENV] = "1"
 
 # Tests must not depend on the machine's timezone: pin it for this process, its children (the

@@ -199,6 +199,19 @@ def test_figure_specs_are_checked_by_plotly_under_the_tests_and_not_in_the_app(m
         common.plotly_figure(misspelt, {})
     with pytest.raises(ValueError, match="hieght"):
         common.plotly_figure([], {"hieght": 300})
+    # Accepted by Plotly, which expands the shorthand; plotly.js would ignore it.
+    with pytest.raises(ValueError, match=r"\.layout\.xaxis\.tickfont"):
+        common.plotly_figure([], {"xaxis": {"tickfont_size": 9}})
+    with pytest.raises(ValueError, match="not get what Plotly validates"):
+        common.plotly_figure([], {"annotations": [dict(text="a", font_size=15)]})
+    # Validation draws a zoned column's wall-clock times; sent as it is, the browser would get
+    # the offset and convert to its own zone. `values` drops the zone as validation does.
+    zoned = pd.Series(pd.to_datetime(["2026-05-27 00:00"]).tz_localize("Africa/Nairobi"))
+    with pytest.raises(ValueError, match=r"\.data\[0\]\.x"):
+        common.plotly_figure([dict(type="bar", x=zoned, y=[1])], {})
+    for column in (zoned, pd.Index(zoned)):
+        sent = common.plotly_figure([dict(type="bar", x=common.values(column), y=[1])], {})
+        assert json.loads(sent.to_json())["data"][0]["x"] == ["2026-05-27T00:00:00.000000"]
 
     monkeypatch.delenv(common.VALIDATE_FIGURES_ENV)
     fig = common.plotly_figure(

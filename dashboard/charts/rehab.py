@@ -128,7 +128,6 @@ def _horizontal_axes(
     return dict(
         xaxis=dict(axis_title(value_title), range=[0, end], **value_axis),
         yaxis=dict(
-            axis_title(None),
             ticksuffix="  ",
             showgrid=False,
             autorange="reversed",
@@ -273,7 +272,7 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
         showlegend=bool(partial.any()),
         margin=dict(t=130),
         yaxis=dict(axis_title("Referrals"), range=[0, max(top, 1.0) * 1.2]),
-        xaxis=dict(axis_title(None), type="category", categoryorder="array", categoryarray=months),
+        xaxis=dict(type="category", categoryorder="array", categoryarray=months),
     )
     return plotly_figure(traces, layout)
 
