@@ -62,6 +62,11 @@ def test_settlement_panels_name_the_types_once_and_stack_on_a_phone() -> None:
     narrow = settlement_figure(_by_type(), "p", columns=1)
     domains = [narrow.layout[f"xaxis{n}"].domain for n in ("", "2", "3", "4")]
     assert all(tuple(domain) == (0.0, 1.0) for domain in domains)  # one column, four rows
+    # A phone panel is about 160 px wide: at most three value ticks, so that "40,000" stays
+    # level and clear of its neighbours; on a laptop Plotly chooses.
+    axes = ("xaxis", "xaxis2", "xaxis3", "xaxis4")
+    assert all(narrow.layout[axis].nticks and narrow.layout[axis].nticks <= 3 for axis in axes)
+    assert all(wide.layout[axis].nticks is None for axis in axes)
 
 
 def test_a_phone_gets_short_coverage_labels_that_fit() -> None:

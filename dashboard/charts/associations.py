@@ -339,6 +339,9 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2
             # A panel's plot area is about 220 px wide on a laptop, 160 on a phone.
             range=range_for_labels(max(top, 1), texts, plot_px=220 if columns == 2 else 160),
             separatethousands=True,
+            # On a phone five ticks such as "20,000" in 160 px turn sideways and overlap; the
+            # bars carry their values, so three ticks are enough for the scale.
+            **({} if columns == 2 else dict(nticks=3)),
         )
         layout[f"yaxis{suffix}"].update(autorange="reversed", showgrid=False)
     layout.update(
