@@ -63,21 +63,39 @@ def _true_count(raw: pd.DataFrame, f: Filters) -> int:
     return int(keep.sum())
 
 
+def _window(raw: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    """The latest 28 days whose first day, and the day before it, each had 1 to 4 referrals in
+    Nakuru, so that moving the start by a day changes Nakuru's count by a small number (the
+    demo's own latest 28 days do not always allow it: found from the raw rows, not assumed)."""
+    day = dt.timedelta(days=1)
+    nakuru = raw.loc[raw["county_code"] == "032", "referred_on"].value_counts()
+    latest = max(raw["referred_on"])
+    for back in range(120):
+        end = latest - back * day
+        start = end - 27 * day
+        if all(1 <= nakuru.get(first, 0) < THRESHOLD for first in (start - day, start)):
+            return start, end
+    return latest - 27 * day, latest
+
+
 def _selections(raw: pd.DataFrame, wards_047: list[str]) -> dict[str, Filters]:
-    end = max(raw["referred_on"])
-    start = end - dt.timedelta(days=27)
+    start, end = _window(raw)
     day = dt.timedelta(days=1)
 
     def pick(first: dt.date, last: dt.date, counties=(), wards=()) -> Filters:
         return Filters(start=first, end=last, preset="custom", counties=counties, wards=wards)
 
-    window = raw[(raw["referred_on"] >= start) & (raw["county_code"] == "047")]
-    per_ward = window["ward_code"].value_counts()
+    window = raw[(raw["referred_on"] >= start) & (raw["referred_on"] <= end)]
+    per_county = window["county_code"].value_counts()
+    small = sorted(set(per_county[per_county.between(1, THRESHOLD - 1)].index) - {"032"})
+    small_county = small[0] if small else "002"
+    nairobi = window[window["county_code"] == "047"]
+    per_ward = nairobi["ward_code"].value_counts()
     small_ward = per_ward[per_ward.between(1, THRESHOLD - 1)].index[0]
     return {
         "Nakuru": pick(start, end, ("032",)),
-        "Nakuru and Kwale": pick(start, end, ("002", "032")),
-        "Kwale": pick(start, end, ("002",)),
+        "Nakuru and a small county": pick(start, end, tuple(sorted({small_county, "032"}))),
+        "the small county": pick(start, end, (small_county,)),
         "Nakuru a day longer": pick(start - day, end, ("032",)),
         "Nakuru a day shorter": pick(start + day, end, ("032",)),
         "Kenya": pick(start, end),
@@ -186,7 +204,7 @@ def test_the_attack_pairs_differ_by_small_true_counts(raw, wards_047) -> None:
     chosen = _selections(raw, wards_047)
     true = {name: _true_count(raw, f) for name, f in chosen.items()}
     pairs = [
-        ("Nakuru and Kwale", "Nakuru"),
+        ("Nakuru and a small county", "Nakuru"),
         ("Nakuru a day longer", "Nakuru"),
         ("Nakuru", "Nakuru a day shorter"),
         ("Kenya", "Kenya a day shorter"),
@@ -204,7 +222,7 @@ def test_no_difference_of_shown_rehab_counts_is_small(raw, wards_047, demo_db_pa
     shown = {name: _shown_counts(engine, f) for name, f in chosen.items()}
     shown["league"] = _league_counts(engine, chosen["Kenya"])
     shown["league a day shorter"] = _league_counts(engine, chosen["Kenya a day shorter"])
-    for name in ("Nakuru", "Nakuru and Kwale"):
+    for name in ("Nakuru", "Nakuru and a small county"):
         shown[f"command {name}"] = _command_counts(capsys, url, chosen[name])
     # Each selection on its own, then every pair of selections, then all of it at once.
     for name, counts in shown.items():
