@@ -92,8 +92,9 @@ REHAB_HEADLINE_KEYS = (
     "rehab_referrals",
     "referral_admission_30d_pct",
     "referral_admission_pct",
-    "referral_completion_pct",
     "median_days_to_admission",
+    "referral_completion_90d_pct",
+    "referral_completion_pct",
     "referral_youth_pct",
 )
 
@@ -120,6 +121,7 @@ REHAB_RATIO_KEYS = (
     "referral_admission_pct",
     "referral_admission_30d_pct",
     "referral_completion_pct",
+    "referral_completion_90d_pct",
     "median_days_to_admission",
     "referral_youth_pct",
 )
@@ -159,6 +161,32 @@ def admitted_within_follow_up(dialect: str) -> ColumnElement:
     return days_to_admission(dialect) <= ADMISSION_FOLLOW_UP_DAYS
 
 
+# Treatment takes weeks to months, so a referral made last month has rarely had time to finish:
+# the like-for-like completion share looks only at referrals old enough for most treatments to
+# end, and counts a completion within that time. Dropping out has no date, so a share of
+# finished treatments cannot be followed up the same way.
+COMPLETION_FOLLOW_UP_DAYS = 90
+
+
+def followed_up_for_completion(filters: Filters) -> ColumnElement:
+    """`referral_completion_90d_pct`'s denominator test: referred on or before D - 90."""
+    return and_(
+        *followed_up_where(rehab_referrals.c.referred_on, filters, COMPLETION_FOLLOW_UP_DAYS)
+    )
+
+
+def days_to_completion(dialect: str) -> ColumnElement:
+    """Days from referral to completed treatment of one referral (null until completed)."""
+    r = rehab_referrals
+    return sqld.days_between(dialect, r.c.referred_on, r.c.completed_on)
+
+
+def completed_within_follow_up(dialect: str) -> ColumnElement:
+    """`referral_completion_90d_pct`'s numerator test: completed_on at most 90 days after
+    referral (null completed_on is not)."""
+    return days_to_completion(dialect) <= COMPLETION_FOLLOW_UP_DAYS
+
+
 def is_youth() -> ColumnElement:
     """`referral_youth_pct`'s numerator: aged 15-34."""
     return rehab_referrals.c.age_band.in_(YOUTH_AGE_BANDS)
@@ -170,6 +198,7 @@ _REHAB_SUPPORT = {
     "referral_admission_pct": ("n_admitted", "n_not_admitted", "rehab_referrals"),
     "referral_admission_30d_pct": ("n_admitted_30d", "n_not_admitted_30d", "n_followed_30d"),
     "referral_completion_pct": ("n_completed", "n_dropped_out", "n_completion_base"),
+    "referral_completion_90d_pct": ("n_completed_90d", "n_not_completed_90d", "n_followed_90d"),
     "median_days_to_admission": ("n_with_admission",),
     "referral_youth_pct": ("n_youth", "n_not_youth", "rehab_referrals"),
 }
@@ -180,6 +209,7 @@ _REHAB_SHARES = {
     "referral_admission_pct": ("n_admitted", "rehab_referrals"),
     "referral_admission_30d_pct": ("n_admitted_30d", "n_followed_30d"),
     "referral_completion_pct": ("n_completed", "n_completion_base"),
+    "referral_completion_90d_pct": ("n_completed_90d", "n_followed_90d"),
     "referral_youth_pct": ("n_youth", "rehab_referrals"),
 }
 
@@ -187,11 +217,10 @@ _REHAB_SHARES = {
 def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -> Select:
     """Rehabilitation indicators before suppression, with the counts each one rests on.
 
-    Columns: [dimension columns], rehab_referrals, referral_admission_pct,
-    referral_completion_pct, median_days_to_admission, referral_youth_pct, and the support
-    counts n_admitted, n_completed, n_completion_base, n_with_admission, n_youth and their
-    complements n_not_admitted, n_dropped_out, n_not_youth (dropped by
-    `rehab_measures` after suppression; never shown).
+    Columns: [dimension columns], rehab_referrals, the ratios of REHAB_RATIO_KEYS, and the
+    support counts each rests on (`_REHAB_SUPPORT`: n_admitted, n_completed, n_followed_30d ...
+    and their complements n_not_admitted, n_dropped_out ...), which `rehab_measures` drops
+    after suppression; they are never shown.
     """
     r = rehab_referrals
     keys = group_keys(r, grain)
@@ -209,6 +238,10 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
             sqld.count_where(
                 and_(followed_up_for_admission(filters), admitted_within_follow_up(dialect))
             ).label("admitted_30d"),
+            sqld.count_where(followed_up_for_completion(filters)).label("followed_90d"),
+            sqld.count_where(
+                and_(followed_up_for_completion(filters), completed_within_follow_up(dialect))
+            ).label("completed_90d"),
         )
         .where(*referred_in_period(filters))
         .group_by(*keys)
@@ -222,6 +255,7 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
             sqld.pct(ref.c.admitted, n).label("referral_admission_pct"),
             sqld.pct(ref.c.admitted_30d, ref.c.followed_30d).label("referral_admission_30d_pct"),
             sqld.pct(ref.c.completed, ref.c.completion_base).label("referral_completion_pct"),
+            sqld.pct(ref.c.completed_90d, ref.c.followed_90d).label("referral_completion_90d_pct"),
             ref.c.median_days.label("median_days_to_admission"),
             sqld.pct(ref.c.youth, n).label("referral_youth_pct"),
             _zero(ref.c.admitted).label("n_admitted"),
@@ -235,6 +269,9 @@ def rehab_measures_select(dialect: str, filters: Filters, grain: Grain = None) -
             _zero(ref.c.followed_30d).label("n_followed_30d"),
             _zero(ref.c.admitted_30d).label("n_admitted_30d"),
             (_zero(ref.c.followed_30d) - _zero(ref.c.admitted_30d)).label("n_not_admitted_30d"),
+            _zero(ref.c.followed_90d).label("n_followed_90d"),
+            _zero(ref.c.completed_90d).label("n_completed_90d"),
+            (_zero(ref.c.followed_90d) - _zero(ref.c.completed_90d)).label("n_not_completed_90d"),
         )
         .select_from(joined)
         .order_by(*dims)
@@ -759,6 +796,7 @@ def headline_hidden(protected: ProtectedReferrals) -> dict[str, bool]:
         # Its own counts are checked by the primary rule; hiding it with the total keeps a
         # share of a hidden total from narrowing that total down.
         "referral_admission_30d_pct": any_hidden(COUNT),
+        "referral_completion_90d_pct": any_hidden(COUNT),
         "referral_completion_pct": any_hidden(
             "status:completed", "status:dropped_out", "finished_treatment"
         ),

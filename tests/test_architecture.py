@@ -176,7 +176,7 @@ MEASURE_BUILDING_BLOCKS = {
     "hours_between": {"hours_to_acknowledge", "hours_to_resolve"},
     "add_months_and_days": {"report_deadline"},
     # Open-incident age bands are a page breakdown with no contract measure to drift from.
-    "days_between": {"days_to_admission", "open_incidents_by_age_select"},
+    "days_between": {"days_to_admission", "days_to_completion", "open_incidents_by_age_select"},
 }
 
 

@@ -311,3 +311,84 @@ def test_county_tables_show_the_latest_due_month_where_the_cards_do(two_county_e
     assert league["ra_reporting_month"].isna().all()
     assert same(league.loc["001", "ra_reporting_rate"], 75.0)
     assert "Reporting rate %" in league_table.uncached(league.reset_index(), 5).columns
+
+
+def _treatment_referrals() -> list[dict]:
+    """Referrals for the 90-day completion share, as of 31 Oct 2026 (D - 90 = 2 Aug)."""
+
+    def referral(row_id: int, referred: dt.date, status: str, days_to_complete: int | None):
+        completed = (
+            None if days_to_complete is None else referred + dt.timedelta(days=days_to_complete)
+        )
+        return dict(
+            id=row_id,
+            county_code="001",
+            referred_on=referred,
+            status=status,
+            admitted_on=referred + dt.timedelta(days=3),
+            completed_on=completed,
+        )
+
+    rows = [referral(i, D(2026, 8, 2), "completed", 90) for i in range(1, 6)]  # day 90: counts
+    rows += [referral(i, D(2026, 8, 1), "completed", 91) for i in range(6, 11)]  # day 91: not
+    rows += [referral(i, D(2026, 8, 1), "dropped_out", None) for i in range(11, 16)]
+    rows += [referral(i, D(2026, 8, 1), "admitted", None) for i in range(16, 21)]  # in treatment
+    rows += [referral(i, D(2026, 8, 3), "completed", 30) for i in range(21, 26)]  # D - 89
+    rows += [referral(i, D(2026, 8, 3), "admitted", None) for i in range(26, 28)]
+    # July, the previous period: 5 of 10 completed within 90 days (on day 60).
+    rows += [referral(i, D(2026, 7, 15), "completed", 60) for i in range(28, 33)]
+    rows += [referral(i, D(2026, 7, 15), "dropped_out", None) for i in range(33, 38)]
+    return rows
+
+
+@pytest.fixture
+def treatment_engine(empty_db_url: str) -> Engine:
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(writer, "counties", COUNTIES)
+    insert_rows(writer, "rehab_referrals", _treatment_referrals())
+    writer.dispose()
+    return make_engine(empty_db_url)
+
+
+AUGUST = Filters(start=D(2026, 8, 1), end=D(2026, 8, 31), preset="custom", as_of=AS_OF)
+
+
+def test_completed_within_90_days_counts_only_referrals_followed_up_for_90_days(
+    treatment_engine,
+) -> None:
+    row = _row(treatment_engine, AUGUST)
+    # Followed (referred by 2 Aug): the 5 + 5 + 5 + 5 of 1-2 Aug; completed by day 90: the 5 of
+    # 2 Aug. The 3 Aug referrals, completed on day 30, are not 90 days old yet.
+    assert same(row["referral_completion_90d_pct"], 100 * 5 / 20)
+    assert not row["referral_completion_90d_pct_suppressed"]
+    # v1, as it stands now: completed 5 + 5 + 5 = 15, dropped out 5: 15 of 20.
+    assert same(row["referral_completion_pct"], 100 * 15 / 20)
+
+
+def test_completion_share_of_none_completed_is_shown_and_few_left_out_is_hidden(
+    treatment_engine,
+) -> None:
+    # As of 30 Oct, D - 90 = 1 Aug: the 15 of 1 Aug are followed, none completed by day 90.
+    as_of_30 = dataclasses.replace(AUGUST, as_of=D(2026, 10, 30))
+    assert same(_row(treatment_engine, as_of_30)["referral_completion_90d_pct"], 0.0)
+    # 3 Aug alone, as of 1 Nov: 5 of 7 completed; the 2 still in treatment would show.
+    third = Filters(D(2026, 8, 3), D(2026, 8, 3), preset="custom", as_of=D(2026, 11, 1))
+    row = _row(treatment_engine, third)
+    assert row["rehab_referrals"] == 5  # 7, rounded to the nearest 5
+    assert pd.isna(row["referral_completion_90d_pct"])
+    assert row["referral_completion_90d_pct_suppressed"]
+
+
+def test_completion_changes_only_on_the_like_for_like_share(treatment_engine) -> None:
+    mombasa = dataclasses.replace(AUGUST, counties=("001",))  # Kwale joined on 1 Aug
+    table = headline(treatment_engine, mombasa, 5).set_index("indicator")
+    completion = table.loc["referral_completion_pct"]
+    assert pd.isna(completion["change"]) and not completion["like_for_like"]
+    assert completion["compare_instead"] == "referral_completion_90d_pct"
+    # August 5 of 20 (25%) against July 5 of 10 (50%).
+    within = table.loc["referral_completion_90d_pct"]
+    assert same(within["comparison_value"], 50.0) and same(within["change"], -25.0)
+    # October: nothing referred by D - 90 in it.
+    october = headline(treatment_engine, OCTOBER, 5).set_index("indicator")
+    assert pd.isna(october.loc["referral_completion_90d_pct", "value"])
+    assert "90 days old" in october.loc["referral_completion_90d_pct", "note"]

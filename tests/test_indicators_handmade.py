@@ -250,6 +250,7 @@ EXPECTED_TOTAL = {
     "referral_admission_pct": 100 * 10 / 15,  # 9 of 15, shown as 10 of 15
     "referral_admission_30d_pct": 100 * 10 / 15,  # 9 of 15, each within 10 days: 10 of 15
     "referral_completion_pct": NAN,  # 6 of 7: the single drop-out would show (complement rule)
+    "referral_completion_90d_pct": NAN,  # no July referral is 90 days old by 31 August
     "median_days_to_admission": 5.0,  # 1..8 and 10
     "referral_youth_pct": 100 * 5 / 15,  # 7 of 15, shown as 5 of 15
 }
@@ -279,6 +280,7 @@ EXPECTED_BY_COUNTY = {
         "referral_admission_pct": NAN,  # 8 of 12 leaves 4 not admitted: hidden
         "referral_admission_30d_pct": NAN,  # the same 8 of 12
         "referral_completion_pct": NAN,  # 5 of 6 leaves 1 drop-out: hidden
+        "referral_completion_90d_pct": NAN,  # none 90 days old
         "median_days_to_admission": 4.5,
         "referral_youth_pct": NAN,  # 6 of 12: would give the hidden 12 away
     },
@@ -306,6 +308,7 @@ EXPECTED_BY_COUNTY = {
         "referral_admission_pct": NAN,
         "referral_admission_30d_pct": NAN,
         "referral_completion_pct": NAN,
+        "referral_completion_90d_pct": NAN,
         "median_days_to_admission": NAN,
         "referral_youth_pct": NAN,
     },
@@ -333,6 +336,7 @@ EXPECTED_BY_COUNTY = {
         "referral_admission_pct": NAN,
         "referral_admission_30d_pct": NAN,
         "referral_completion_pct": NAN,
+        "referral_completion_90d_pct": NAN,
         "median_days_to_admission": NAN,
         "referral_youth_pct": NAN,
     },

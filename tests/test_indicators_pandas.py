@@ -141,6 +141,9 @@ def expected_indicators(
     month_old = ref[ref["referred_on"] <= as_of - pd.Timedelta(days=30)]
     in_month = ((month_old["admitted_on"] - month_old["referred_on"]).dt.days <= 30).sum()
     followed_n = len(month_old)
+    quarter_old = ref[ref["referred_on"] <= as_of - pd.Timedelta(days=90)]
+    in_quarter = ((quarter_old["completed_on"] - quarter_old["referred_on"]).dt.days <= 90).sum()
+    followed_q = len(quarter_old)
     out |= {
         "rehab_referrals": math.nan if small(n) else to5(n),
         "referral_admission_pct": math.nan
@@ -156,6 +159,9 @@ def expected_indicators(
         "referral_admission_30d_pct": math.nan
         if small(in_month, followed_n - in_month, followed_n)
         else share(in_month, followed_n),
+        "referral_completion_90d_pct": math.nan
+        if small(in_quarter, followed_q - in_quarter, followed_q)
+        else share(in_quarter, followed_q),
     }
     return out
 

@@ -198,6 +198,18 @@ def test_coverage_figure_caps_outliers_but_labels_the_truth(frames) -> None:
     assert fig.layout.shapes[0].x0 == 12.5
     no_firm = drawn["coverage_pct"].isna().sum()
     assert sum("no partner firm" in text for text in bars.text) == no_firm
+    # The axis runs past the cap to fit the labels, but no tick may: the last says it cuts.
+    axis = fig.layout.xaxis
+    assert axis.range[1] > charts.COVERAGE_AXIS_CAP
+    assert max(axis.tickvals) == charts.COVERAGE_AXIS_CAP
+    assert axis.ticktext[-1] == "150%+"
+
+
+def test_coverage_ticks_are_plain_when_no_bar_is_cut(frames) -> None:
+    coverage = frames["coverage"].copy()
+    coverage["coverage_pct"] = coverage["coverage_pct"].clip(upper=90.0)
+    axis = charts.coverage_figure(coverage, dt.date(2026, 3, 31), 12.5).layout.xaxis
+    assert axis.tickvals is None and axis.ticksuffix == "%"
 
 
 def test_target_figure_and_caption(frames) -> None:

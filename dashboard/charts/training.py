@@ -136,6 +136,15 @@ def coverage_figure(
         customdata=coverage,
     )
     overall_shapes, overall_text = overall_line(overall_pct, decimals=1, cap=COVERAGE_AXIS_CAP)
+    # The room right of the cap holds labels only: a tick there (200%, 350%) would read as a
+    # scale that a cut bar does not reach, so the ticks stop at the cap, which says it cuts.
+    ticks: dict = {"ticksuffix": "%"}
+    if top > COVERAGE_AXIS_CAP:
+        steps = [0.0, 50.0, 100.0, COVERAGE_AXIS_CAP]
+        ticks = {
+            "tickvals": steps,
+            "ticktext": [f"{v:.0f}%" for v in steps[:-1]] + [f"{COVERAGE_AXIS_CAP:.0f}%+"],
+        }
     layout = horizontal_bars_layout(
         "Private security officers trained (% of officers at partner firms)",
         f"Trained {PROGRAMME_LAUNCH:%d %b %Y} – {end:%d %b %Y}; firms partnered by "
@@ -145,7 +154,7 @@ def coverage_figure(
         value_title="% of officers trained"
         if short
         else "Officers trained (% of officers at partner firms)",
-        ticksuffix="%",
+        **ticks,
         range=range_for_labels(
             min(max(top, 10.0), COVERAGE_AXIS_CAP), labels, plot_px=170 if short else 320
         ),

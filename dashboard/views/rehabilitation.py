@@ -27,7 +27,7 @@ end_label = f"{filters.end:%d %b %Y}"
 components.page_header("Rehabilitation referrals", context)
 
 cards = data.load(rehab_headline, url, filters, threshold=threshold)
-components.headline_cards(cards, REHABILITATION.cards, context, per_row=3)
+components.headline_cards(cards, REHABILITATION.cards, context)
 components.suppression_note(context)
 
 if cards.set_index("indicator").at["rehab_referrals", "value"] == 0:

@@ -327,6 +327,17 @@ INDICATORS: tuple[Indicator, ...] = (
         "Completed / (completed + dropped out).",
         True,
         like_for_like=False,
+        compare_instead="referral_completion_90d_pct",
+    ),
+    Indicator(
+        "referral_completion_90d_pct",
+        "Completed within 90 days",
+        "rehab",
+        "pct",
+        "%",
+        "Of referrals in the period made at least 90 days before the as-of date, the share "
+        "that completed treatment within 90 days of referral.",
+        True,
     ),
     Indicator(
         "median_days_to_admission",
@@ -859,6 +870,7 @@ RA_REPORTING_KEYS = ("ra_reporting_rate", "ra_on_time_rate")
 FOLLOW_UP_DAYS = {
     "incidents_resolved_7d_pct": incidents.RESOLUTION_FOLLOW_UP_DAYS,
     "referral_admission_30d_pct": rehab.ADMISSION_FOLLOW_UP_DAYS,
+    "referral_completion_90d_pct": rehab.COMPLETION_FOLLOW_UP_DAYS,
 }
 
 
@@ -921,7 +933,7 @@ def _cell(row: pd.Series, key: str) -> float | None:
 
 
 def rehab_headline(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
-    """The five rehabilitation headline indicators, consistent with the page's breakdowns.
+    """The rehabilitation headline indicators, consistent with the page's breakdowns.
 
     `headline` applies this page's protection itself (through `queries.rehab.headline_hidden`),
     in the period and the comparison period, so the cards here and on every other page hide the
