@@ -5,6 +5,7 @@ Components only render what they are given; they never query.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -19,6 +20,7 @@ from dashboard import data, downloads, formatting, theme
 from dashboard.access import log_export
 from dashboard.charts.common import check_spec
 from dashboard.context import PageContext
+from queries import filters as filter_rules
 from queries.indicators import INDICATOR_BY_KEY, Indicator
 from queries.privacy import ROUNDING_NOTE, labelled_for_display, suppressed_label
 from queries.significance import POISSON_TEST, REPORTING_GAP_SHORT, SHARE_TEST
@@ -68,6 +70,31 @@ def demo_banner(context: PageContext) -> None:
         )
 
 
+# Reports reach the database through the day, every day, in every county that has joined:
+# two days without one means the feed has stopped, not that Kenya went quiet.
+STALE_AFTER = dt.timedelta(hours=48)
+
+
+def staleness_warning(context: PageContext, now: dt.datetime) -> None:
+    """Say so when the latest report is more than STALE_AFTER older than the wall clock `now`
+    (EAT): every period ends on the latest report's day, so 'last 28 days' then ends days ago."""
+    if context.as_of is None or now - context.as_of <= STALE_AFTER:
+        return
+    days = (now - context.as_of) // dt.timedelta(days=1)
+    what = (
+        "This demo database was built that day; rebuild it (`./dev seed`) to move its dates."
+        if context.source.is_demo
+        else "If reports should have arrived since, the reporting feed may have stopped: "
+        "ask the ministry's data team."
+    )
+    st.warning(
+        f"**No report for {days} days.** The latest report is from "
+        f"{context.as_of:%d %b %Y, %H:%M} EAT and the clock reads {now:%d %b %Y, %H:%M} EAT. "
+        f"Every period ends on {context.as_of:%d %b %Y}, so recent days are not shown. {what}",
+        icon=":material/schedule:",
+    )
+
+
 def page_header(title: str, context: PageContext) -> None:
     """The page title, what is selected, and how fresh the data are."""
     st.title(title)
@@ -83,6 +110,7 @@ def page_header(title: str, context: PageContext) -> None:
         f"Data as of **{as_of}**"
     )
     demo_banner(context)
+    staleness_warning(context, filter_rules.now_eat())
     for note in context.notes:
         # Notes quote values from the link: escaped, so a link cannot put a link or an image
         # on a ministry page.

@@ -55,10 +55,15 @@ DEFAULT_COMPARISON = "previous"
 EAT_OFFSET = dt.timedelta(hours=3)
 
 
+def now_eat() -> dt.datetime:
+    """The wall clock in Africa/Nairobi (EAT, UTC+3), naive like every EAT time shown."""
+    return (dt.datetime.now(dt.UTC) + EAT_OFFSET).replace(tzinfo=None)
+
+
 def today_eat() -> dt.date:
     """Today's calendar date in Africa/Nairobi (EAT, UTC+3): the wall clock, used only where no
     data say otherwise (the demo's snapshot day, an empty database's as-of date)."""
-    return (dt.datetime.now(dt.UTC) + EAT_OFFSET).date()
+    return now_eat().date()
 
 
 def financial_year_start(day: dt.date) -> dt.date:

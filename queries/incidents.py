@@ -652,7 +652,8 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     county_code, county_name, and for each window w in
     (wtd, d28, ytd): w_count, w_last_year_count, w_change_pct (null when last year's count is 0,
     the comparison is not valid, or the place reported no incidents in the window after at
-    least REPORTING_GAP_MIN_PREVIOUS a year earlier: a stop in reporting, not in crime),
+    least REPORTING_GAP_MIN_PREVIOUS a year earlier: a stop in reporting, not in crime; a
+    shorter window with none inside such a stop is part of it),
     w_reporting_gap (true for such a stop), w_meaningful (the window is compared and the
     Poisson test calls its change meaningful, `queries.significance`; from 0 a year earlier
     it has no change %).
@@ -672,7 +673,11 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     ordered = ["county_code", "county_name"]
     starts = [_programme_start(joined, code, filters) for code in frame["county_code"]]
     windows = compstat_windows(filters.end)
-    for key in COMPSTAT_WINDOWS:
+    # Longest window first: a shorter one with no incident inside a stopped place's longer one
+    # is the same stop (0 this week against 2 a year earlier is no "-100%" when the 28 days
+    # that hold this week are a stop), even with too few a year earlier to call it one alone.
+    stopped = pd.Series(False, index=frame.index)
+    for key in reversed(COMPSTAT_WINDOWS):
         start, stop = windows[key]
         valid = pd.Series(
             [comparison_problem(start, stop, "last_year", day) is None for day in starts],
@@ -683,13 +688,15 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
             rollout_problem(start, stop, "last_year", starts_by_code) is None
         )
         now, before = frame[f"{key}_count"], frame[f"{key}_last_year_count"]
-        gap = valid & is_reporting_gap(now, before)
+        gap = valid & (is_reporting_gap(now, before) | (stopped & (now == 0) & (before > 0)))
+        stopped = stopped | gap
         compared = valid & ~gap
         frame[f"{key}_change_pct"] = _change_pct(now, before).where(compared)
         frame[f"{key}_reporting_gap"] = gap.astype(bool)
         frame[f"{key}_meaningful"] = (compared & is_meaningful_count_change(now, before)).astype(
             bool
         )
+    for key in COMPSTAT_WINDOWS:
         ordered += [key + column for column in COMPSTAT_COLUMNS]
     return frame[ordered]
 

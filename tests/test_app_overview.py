@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.app_support import (
     open_page,
     run_app,
 )
+from tests.clock import TEST_TODAY
 
 
 @pytest.fixture
@@ -101,3 +103,35 @@ def test_only_a_meaningful_change_is_coloured(app) -> None:
     untested = [p for p in changes if "meaningful" not in p.delta]
     assert untested, "the default view should show changes that are not meaningful"
     assert all(p.color == grey for p in untested), [(p.label, p.delta) for p in untested]
+
+
+def _clock_at(monkeypatch: pytest.MonkeyPatch, now: dt.datetime) -> None:
+    monkeypatch.setattr("queries.filters.now_eat", lambda: now)
+
+
+def _staleness(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if "No report for" in w.value]
+
+
+# The demo's latest report lies on TEST_AS_OF, just before 00:00 EAT on TEST_TODAY.
+MIDNIGHT = dt.datetime.combine(TEST_TODAY, dt.time(0, 0))
+
+
+def test_a_feed_that_stopped_is_said_on_the_page(app, monkeypatch) -> None:
+    _clock_at(monkeypatch, MIDNIGHT + dt.timedelta(hours=47))  # under 48 h behind: say nothing
+    assert _staleness(app()) == []
+    _clock_at(monkeypatch, MIDNIGHT + dt.timedelta(days=5, hours=10))
+    at = app()
+    assert not at.exception
+    (warning,) = _staleness(at)
+    assert warning.startswith("**No report for 5 days.**")
+    assert f"{TEST_TODAY + dt.timedelta(days=5):%d %b %Y}, 10:00 EAT" in warning
+    assert "rebuild it" in warning  # the demo's own advice
+
+
+def test_a_stopped_reporting_database_points_to_the_data_team(demo_db_path, monkeypatch) -> None:
+    clear_caches()
+    monkeypatch.setenv("REPORTING_DB_URL", f"sqlite:///{demo_db_path}")
+    _clock_at(monkeypatch, MIDNIGHT + dt.timedelta(days=3))
+    (warning,) = _staleness(run_app(timeout=60, secrets=OPEN_INTRANET))
+    assert "No report for 3 days" in warning and "data team" in warning

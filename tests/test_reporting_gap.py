@@ -186,6 +186,7 @@ def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year
     }
     # No week-to-date change (none a year earlier) and no year to date (before the launch).
     assert not frame[["wtd_meaningful", "ytd_meaningful"]].any(axis=None)
+    assert not frame["wtd_reporting_gap"].any()  # none a year earlier: nothing stopped there
     assert compstat_test_note(frame.reset_index()).startswith(
         "Meaningful changes (Poisson test, |z| ≥ 3): Kwale, 28 days 9 → 0 (-100.0%). Every other"
     )
@@ -198,3 +199,38 @@ def test_compstat_shows_no_fall_for_a_county_that_stopped_reporting(year_on_year
     assert alone["d28_reporting_gap"].tolist() == [True, True]
     notes = compstat_gap_notes(alone)
     assert len(notes) == 1 and notes[0].startswith("Mombasa: no incidents reported")
+
+
+@pytest.fixture
+def stopped_this_week(empty_db_url: str) -> Engine:
+    """Mombasa: 12 incidents from 4 to 31 Oct 2025, two of them in the week of 26 Oct 2025
+    (the same dates as this week, 26-31 Oct 2026), and none at all in October 2026."""
+    days = [D(2025, 10, 4 + d) for d in range(10)] + [D(2025, 10, 27), D(2025, 10, 28)]
+    writer = make_engine(empty_db_url, read_only=False)
+    insert_rows(writer, "counties", [{**c, "programme_start": D(2025, 6, 8)} for c in COUNTIES])
+    insert_rows(
+        writer,
+        "incidents",
+        [incident_row(i, "001", _noon_utc(day), "resolved", 1, 5) for i, day in enumerate(days, 1)],
+    )
+    writer.dispose()
+    return make_engine(empty_db_url)
+
+
+def test_a_week_inside_a_stopped_28_days_is_part_of_the_stop(stopped_this_week) -> None:
+    from dashboard.charts.incidents import compstat_gap_notes
+    from queries.incidents import compstat_by_county
+
+    mombasa = dataclasses.replace(OCTOBER, counties=("001",))
+    row = compstat_by_county(stopped_this_week, mombasa).set_index("county_name").loc["Mombasa"]
+    # Week to date, Mon 26 - Sat 31 Oct 2026: 0 against 2 (27 and 28 Oct 2025). Alone, 2 is too
+    # few to call a stop, but the 28 days that hold the week (0 against 12) are one.
+    assert (row["wtd_count"], row["wtd_last_year_count"]) == (0, 2)
+    assert (row["d28_count"], row["d28_last_year_count"]) == (0, 12)
+    assert row["d28_reporting_gap"] and row["wtd_reporting_gap"]
+    assert pd.isna(row["wtd_change_pct"]) and pd.isna(row["d28_change_pct"])
+    notes = compstat_gap_notes(compstat_by_county(stopped_this_week, mombasa))
+    assert notes == [
+        "Mombasa: no incidents reported in the week to date and 28 days, against 2 and 12 a "
+        "year earlier. Its reporting has most likely stopped, so no change is shown."
+    ]
