@@ -30,12 +30,12 @@ def _count(**changes) -> Figure:
     [
         (
             _count(change=-84.0, change_pct=-12.0, test="poisson", meaningful=False),
-            "Incidents reported in Nakuru fell 12% (-84) to 616 against the previous 28 days; "
+            "Incidents reported in Nakuru fell 12.0% (-84) to 616 against the previous 28 days; "
             "within normal variation.",
         ),
         (
             _count(change=154.0, change_pct=33.3, test="poisson", meaningful=True),
-            "Incidents reported in Nakuru rose 33% (+154) to 616 against the previous 28 days; "
+            "Incidents reported in Nakuru rose 33.3% (+154) to 616 against the previous 28 days; "
             "a meaningful change (Poisson test, |z| ≥ 3).",
         ),
         (
@@ -52,7 +52,7 @@ def _count(**changes) -> Figure:
                 change=128.0,
                 change_pct=1.5,
             ),
-            "People trained in Nakuru rose 2% (+128) to 616 against the previous 28 days; "
+            "People trained in Nakuru rose 1.5% (+128) to 616 against the previous 28 days; "
             "no significance test applies to this figure.",
         ),
         (

@@ -120,7 +120,7 @@ def test_the_briefing_names_a_county_that_stopped_reporting_and_claims_no_fall(e
     text = " ".join(incidents.sentences)
     assert "Mombasa: no incidents reported, against 10 in the previous 31 days" in text
     assert "Mombasa: incidents fell" not in text
-    assert "Kwale: incidents fell 100% (-9) to 0" in text  # compared, and meaningful
+    assert "Kwale: incidents fell 100.0% (-9) to 0" in text  # compared, and meaningful
     chart = next(c for c in incidents.charts if c.kind == "bar")
     assert chart.categories == ["Kwale"]
 

@@ -155,5 +155,5 @@ def test_the_briefing_says_why_once_a_slide_and_compares_each_county_alone(engin
     pair = build_briefing(engine, dataclasses.replace(OCTOBER, counties=("001", "002")), 5)
     slides = {slide.key: slide for slide in pair.slides}
     mombasa = " ".join(slides["county-001"].sentences)
-    assert "Incidents reported in Mombasa rose 60% (+3) to 8" in mombasa
+    assert "Incidents reported in Mombasa rose 60.0% (+3) to 8" in mombasa
     assert "Kwale joined the programme on 01 Aug 2026" in " ".join(slides["county-002"].notes)

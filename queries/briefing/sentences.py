@@ -66,7 +66,7 @@ TEST_WORDS = {
 
 
 def figure_sentence(figure: Figure, place: str, against: str) -> str:
-    """One sentence about one figure in one place, e.g. 'Incidents reported in Nakuru fell 12%
+    """One sentence about one figure in one place, e.g. 'Incidents reported in Nakuru fell 12.0%
     (-84) against the previous 28 days; within normal variation.'
 
     Args:
@@ -93,7 +93,9 @@ def figure_sentence(figure: Figure, place: str, against: str) -> str:
             size = f"{abs(change):,.1f} points to {value}"
         elif not _missing(figure.change_pct):
             amount = change_text(figure.kind, change, None)
-            size = f"{abs(figure.change_pct):.0f}% ({amount}) to {value}"
+            # The card beside the sentence shows one decimal: a sentence rounding 9.45% to
+            # "9%" under a card's "+9.5%" reads as an error on a projected slide.
+            size = f"{abs(figure.change_pct):.1f}% ({amount}) to {value}"
         else:
             size = f"by {number_text(abs(change), figure.kind, figure.unit)} to {value}"
         movement = f"{verb} {size} against {against}"
@@ -109,12 +111,12 @@ def figure_sentence(figure: Figure, place: str, against: str) -> str:
 def county_change_sentence(
     name: str, current: float, previous: float, change_pct: float | None, against: str
 ) -> str:
-    """A county with a meaningful change in incidents: 'Nakuru: incidents rose 41% (+120) to
+    """A county with a meaningful change in incidents: 'Nakuru: incidents rose 41.0% (+120) to
     413 against the previous 28 days; a meaningful change (Poisson test, |z| ≥ 3).'"""
     change = current - previous
     verb = "rose" if change > 0 else "fell"
     size = (
-        f"{abs(change_pct):.0f}% ({change:+,.0f})"
+        f"{abs(change_pct):.1f}% ({change:+,.0f})"
         if not _missing(change_pct)
         else f"by {abs(change):,.0f}"
     )
