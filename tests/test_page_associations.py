@@ -177,3 +177,6 @@ def test_settlement_figure(frames) -> None:
     assert list(fig.data[0].x) == settlement["ras_registered"].tolist()
     assert list(fig.data[2].x) == settlement["member_households"].tolist()
     assert "No RA linked" in list(fig.data[3].y)
+    no_ra = list(fig.data[3].y).index("No RA linked")
+    assert [trace.text[no_ra] for trace in fig.data[:3]] == ["n/a"] * 3
+    assert fig.data[3].text[no_ra] == f"{settlement['forums_held'].iloc[no_ra]:,}"

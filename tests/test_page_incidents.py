@@ -229,9 +229,13 @@ def test_mix_figure_orders_bars_and_labels_shares() -> None:
     )
     fig = charts.mix_figure(mix, "channel", "Incidents by reporting channel", "Kenya · July")
     bar = fig.data[0]
-    assert list(bar.y) == ["Other", "Hotline", "Hatua App"]  # largest drawn at the top
-    assert list(bar.x) == [0, 10, 30]
-    assert list(bar.text) == ["0 (0%)", "10 (25%)", "30 (75%)"]
+    assert list(bar.y) == ["Hotline", "Hatua App"]  # largest drawn at the top; no empty Other
+    assert list(bar.x) == [10, 30]
+    assert list(bar.text) == ["10 (25%)", "30 (75%)"]
+    some_other = mix.assign(count=[30, 10, 2], share_pct=[71.4, 23.8, 4.8])
+    bar = charts.mix_figure(some_other, "channel", "By channel", "Kenya · July").data[0]
+    assert list(bar.y) == ["Other", "Hotline", "Hatua App"]
+    assert list(bar.text) == ["2 (5%)", "10 (24%)", "30 (71%)"]
     assert bar.marker.color[-1] == theme.CATEGORY_COLOURS["channel"]["hatua_app"]
     assert fig.layout.xaxis.title.text == "Incidents reported"
 

@@ -19,6 +19,7 @@ from dashboard.charts.common import (
     values,
 )
 from dashboard.data import drawing
+from queries.associations import NO_RA
 
 _LABELS = {"ra_meeting": "RA meeting", "no_ra": "No RA linked", "other": "Other (unknown)"}
 
@@ -320,7 +321,10 @@ def settlement_figure(by_type: pd.DataFrame, period_label: str, columns: int = 2
     # Panels are numbered row by row, as `subplots_layout` numbers their axes.
     for panel, (column, title) in enumerate(_SETTLEMENT_PANELS, start=1):
         counts = by_type[column]
-        texts = [f"{v:,}" for v in counts]
+        # Forums with no RA have no RA to count: "n/a" in the RA panels, not a zero that
+        # reads like a finding.
+        not_applicable = (by_type["settlement_type"] == NO_RA) & (column != "forums_held")
+        texts = ["n/a" if na else f"{v:,}" for v, na in zip(counts, not_applicable, strict=True)]
         suffix = "" if panel == 1 else str(panel)
         traces.append(
             horizontal_bar(

@@ -123,8 +123,11 @@ def weekly_by_category_figure(weekly: pd.DataFrame, subtitle: str) -> go.Figure:
 
 @drawing
 def mix_figure(mix: pd.DataFrame, dimension: str, title: str, subtitle: str) -> go.Figure:
-    """Horizontal bars of a category or channel mix, largest at the top, count and share shown."""
-    shown = mix.iloc[::-1]
+    """Horizontal bars of a category or channel mix, largest at the top, count and share shown.
+    'Other' (values outside the contract) is drawn only when it holds incidents: a projected
+    "Other 0 (0%)" says nothing (the table beside the chart still lists it)."""
+    empty_other = (mix[dimension] == "other") & (mix["count"] == 0)
+    shown = mix[~empty_other].iloc[::-1]
     colours = CATEGORY_COLOURS[dimension]
     text = [
         f"{count:,}" + ("" if pd.isna(share) else f" ({share:.0f}%)")
