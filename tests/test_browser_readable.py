@@ -31,7 +31,8 @@ MIN_CAPTION_PX = 16.0
 # The default demo period gives cards these long delta texts on any day; the test relies on
 # seeing them. "Oct 2026: latest month due" and "· meaningful" are measured on the days they
 # appear (most, not all: on 2 July no change in the last 28 days is meaningful).
-LONG_DELTAS = ("days old yet", "as it stands now")
+# "referred 07 Oct – 03 Nov": the follow-up shares read for the latest window old enough.
+LONG_DELTAS = ("referred ", "as it stands now")
 
 _MEASURE_JS = """() => {
     const cut = [];

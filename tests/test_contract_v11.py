@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from queries.db import make_engine
 from queries.filters import Filters
-from queries.indicators import headline, indicators_frame
+from queries.indicators import county_scorecard, headline, indicators_frame
 from queries.significance import two_proportion_z
 from tests.query_support import same
 from tests.rows import incident_row, insert_rows
@@ -148,8 +148,18 @@ def test_a_period_with_no_case_old_enough_has_no_share(engine) -> None:
     late = Filters(D(2026, 10, 25), D(2026, 10, 31), preset="custom", as_of=AS_OF)
     row = _row(engine, late)
     assert pd.isna(row["incidents_resolved_7d_pct"]) and pd.isna(row["referral_admission_30d_pct"])
-    note = headline(engine, late, 5).set_index("indicator").loc["incidents_resolved_7d_pct", "note"]
-    assert "7 days old" in note
+    # The cards read the 7 days ending D - 7 and D - 30 instead. Incidents of 18-24 Oct EAT:
+    # only 1 (24 Oct 23:59:59), resolved in exactly 168 h. Referrals of 25 Sep - 1 Oct: the
+    # 15 of 1 Oct, 5 admitted by day 30.
+    table = headline(engine, late, 5).set_index("indicator")
+    resolved, admitted = (
+        table.loc["incidents_resolved_7d_pct"],
+        table.loc["referral_admission_30d_pct"],
+    )
+    assert same(resolved["value"], 100.0) and resolved["note_short"] == "reported 18 Oct – 24 Oct"
+    assert "7 days old" in resolved["note"]
+    assert same(admitted["value"], 100 * 5 / 15)
+    assert admitted["note_short"] == "referred 25 Sep – 01 Oct"
 
 
 @pytest.mark.parametrize(
@@ -388,7 +398,22 @@ def test_completion_changes_only_on_the_like_for_like_share(treatment_engine) ->
     # August 5 of 20 (25%) against July 5 of 10 (50%).
     within = table.loc["referral_completion_90d_pct"]
     assert same(within["comparison_value"], 50.0) and same(within["change"], -25.0)
-    # October: nothing referred by D - 90 in it.
+
+
+def test_a_period_with_no_case_old_enough_reads_the_latest_window_that_has(
+    treatment_engine,
+) -> None:
+    # October holds no referral made by D - 90 = 2 Aug: the share is read for the 31 days
+    # ending 2 Aug (3 Jul - 2 Aug): 10 of 15 July, 15 of 1 Aug, 5 of 2 Aug followed; completed
+    # within 90 days: the 5 of July (day 60) and the 5 of 2 Aug (day 90): 10 of 30.
     october = headline(treatment_engine, OCTOBER, 5).set_index("indicator")
-    assert pd.isna(october.loc["referral_completion_90d_pct", "value"])
-    assert "90 days old" in october.loc["referral_completion_90d_pct", "note"]
+    within = october.loc["referral_completion_90d_pct"]
+    assert same(within["value"], 100 * 10 / 30)
+    assert within["note_short"] == "referred 03 Jul – 02 Aug"
+    assert "cases referred 03 Jul – 02 Aug 2026" in within["note"]
+    assert pd.isna(within["change"]) and pd.isna(within["comparison_value"])  # not compared
+    # The county's scorecard shows the same figure, and says which referrals it covers.
+    card = county_scorecard(treatment_engine, dataclasses.replace(OCTOBER, counties=("001",)), 5)
+    row = card.set_index("indicator").loc["referral_completion_90d_pct"]
+    assert same(row["county_value"], 100 * 10 / 30) and same(row["national_value"], 100 * 10 / 30)
+    assert row["period_note"] == "referred 03 Jul – 02 Aug"

@@ -187,3 +187,21 @@ def test_a_county_user_cannot_open_a_national_snapshot_by_link(
     at.run()
     assert not [h for h in at.get("html") if "bslide" in h.proto.body]
     assert any("no snapshot with this link" in e.value for e in at.error)
+
+
+def test_the_rehab_slide_shows_like_for_like_completion_not_the_recent_artefact(
+    demo_db_path,
+) -> None:
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    filters = Filters(start=TEST_AS_OF - dt.timedelta(days=27), end=TEST_AS_OF)
+    model = build_briefing(engine, filters, THRESHOLD)
+    rehab = next(slide for slide in model.slides if slide.key == "rehabilitation")
+    keys = [figure.key for figure in rehab.figures]
+    assert "referral_completion_pct" not in keys and "referral_completion_90d_pct" in keys
+    assert len(keys) == 6  # one row of cards on a projected slide
+    # No referral of the last 28 days is 90 days old: the figure names the referrals it covers.
+    first = TEST_AS_OF - dt.timedelta(days=90 + 27)
+    last = TEST_AS_OF - dt.timedelta(days=90)
+    within = next(f for f in rehab.figures if f.key == "referral_completion_90d_pct")
+    assert within.note_short == f"referred {first:%d %b} – {last:%d %b}"
+    assert within.value is not None or within.hidden

@@ -9,8 +9,8 @@ from dashboard.charts import overview, profile
 from dashboard.context import current
 from dashboard.pages import COUNTY_PROFILE
 from queries.indicators import (
-    PROTECTED_STREAMS,
     county_alone,
+    county_own_values,
     headline,
     indicators_frame,
     national_standing,
@@ -51,9 +51,7 @@ st.subheader(f"{name} against Kenya")
 # scorecard: a change of county reads only the new county's rehab figures.
 scorecard = scorecard_of(
     data.load(national_standing, url, nationwide(filters), threshold=threshold),
-    data.load(
-        indicators_frame, url, county_alone(filters), threshold=threshold, streams=PROTECTED_STREAMS
-    ),
+    data.load(county_own_values, url, county_alone(filters), threshold=threshold),
     code,
 )
 components.data_table(

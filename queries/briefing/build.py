@@ -72,6 +72,17 @@ TRAINING_KEYS = (
     "trained_certified_pct",
     "private_security_coverage_pct",
 )
+# Six figures fill a slide's row of cards. Treatment completion "as it stands now" is left to
+# the Rehabilitation page: on a recent period it reads near 0% (only early drop-outs have
+# finished yet), a figure a room would take for a finding; its like-for-like share is here.
+REHAB_KEYS = (
+    "rehab_referrals",
+    "referral_admission_30d_pct",
+    "referral_admission_pct",
+    "median_days_to_admission",
+    "referral_completion_90d_pct",
+    "referral_youth_pct",
+)
 COUNTY_KEYS = (
     "incidents_reported",
     "incidents_resolved_7d_pct",
@@ -576,7 +587,7 @@ def build_briefing(
     # A chart whose every month is hidden would leave half a projected slide blank: the slide
     # says so in a line instead, and its figures take the width.
     rehab_shown = any(v is not None for series in rehab_chart.series for v in series.values)
-    rehab_keys = list(rehab_rows)
+    rehab_keys = list(REHAB_KEYS)
     slides.append(
         Slide(
             key="rehabilitation",

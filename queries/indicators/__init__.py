@@ -575,14 +575,25 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     """
     everywhere = with_as_of(engine, nationwide(filters))
     by_county, national = together(
-        lambda: with_latest_due_reporting(
+        lambda: with_followed_up_windows(
             engine,
             everywhere,
-            indicators_frame(engine, everywhere, threshold, "county"),
+            with_latest_due_reporting(
+                engine,
+                everywhere,
+                indicators_frame(engine, everywhere, threshold, "county"),
+                "county",
+            ),
+            threshold,
             "county",
         ),
-        lambda: with_latest_due_reporting(
-            engine, everywhere, indicators_frame(engine, everywhere, threshold)
+        lambda: with_followed_up_windows(
+            engine,
+            everywhere,
+            with_latest_due_reporting(
+                engine, everywhere, indicators_frame(engine, everywhere, threshold)
+            ),
+            threshold,
         ),
     )
     by_county, national = by_county.set_index("county_code"), national.iloc[0]
@@ -596,11 +607,13 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
         hidden = by_county[flag].to_numpy(dtype=bool) if flag in by_county else np.zeros(n, bool)
         values = np.where(hidden, np.nan, float_values(by_county[indicator.key]))
         ranks = pd.Series(values).rank(ascending=indicator.higher_is_better is False, method="min")
-        note = (
-            latest_due_month_note(month)
-            if indicator.key in RA_REPORTING_KEYS and not pd.isna(month)
-            else None
-        )
+        note = None
+        if indicator.key in RA_REPORTING_KEYS and not pd.isna(month):
+            note = latest_due_month_note(month)
+        elif indicator.key in FOLLOW_UP_DAYS and (
+            shifted := followed_up_window_note(indicator.key, everywhere)
+        ):
+            note = shifted[1]
         columns["indicator"].append(np.full(n, indicator.key, dtype=object))
         columns["county_code"].append(counties)
         columns["county_value"].append(
@@ -683,6 +696,21 @@ def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.
     return pd.DataFrame(rows)
 
 
+def county_own_values(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
+    """The rehab figures of one county's scorecard (`scorecard_of`'s `county`): the rehab
+    stream over `filters` (`county_alone` of the selection), its follow-up shares read for the
+    window the cards read (`with_followed_up_windows`).
+
+    Grain: one row. Columns: as `indicators_frame` of the protected streams."""
+    filters = with_as_of(engine, filters)
+    return with_followed_up_windows(
+        engine,
+        filters,
+        indicators_frame(engine, filters, threshold, streams=PROTECTED_STREAMS),
+        threshold,
+    )
+
+
 def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     """One county's indicators beside the national figure and its rank among the counties
     (`scorecard_of` of `national_standing` and the county alone).
@@ -702,7 +730,7 @@ def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.Dat
     alone = with_as_of(engine, alone)
     standing, county = together(
         lambda: national_standing(engine, alone, threshold),
-        lambda: indicators_frame(engine, alone, threshold, streams=PROTECTED_STREAMS),
+        lambda: county_own_values(engine, alone, threshold),
     )
     return scorecard_of(standing, county, alone.counties[0])
 
@@ -758,7 +786,9 @@ def headline(
             )
         )
     frames = together(*reads)
-    current = with_latest_due_reporting(engine, filters, frames[0]).iloc[0]
+    current = with_followed_up_windows(
+        engine, filters, with_latest_due_reporting(engine, filters, frames[0]), threshold
+    ).iloc[0]
     previous = frames[1].iloc[0] if len(frames) > 1 else pd.Series(dtype=object)
     due_month = current["ra_reporting_month"]
     reporting_gap = (
@@ -787,12 +817,9 @@ def headline(
             # No month of the period is due yet: the latest month due, never compared.
             note = f"{due_month:%B %Y}, the latest month due (reports are due by the 10th)."
             short, before = latest_due_month_note(due_month), None
-        elif key in FOLLOW_UP_DAYS and value is None and not hidden:
-            note = (
-                f"No case in this period is {FOLLOW_UP_DAYS[key]} days old yet at the as-of date "
-                f"({filters.as_of:%d %b %Y})."
-            )
-            short = f"none {FOLLOW_UP_DAYS[key]} days old yet"
+        elif key in FOLLOW_UP_DAYS and (shifted := followed_up_window_note(key, filters)):
+            # Another window than the period's: its comparison would not be the period's.
+            (note, short), before = shifted, None
         if reporting_gap and indicator.stream == "incidents":
             note, short = reporting_gap, REPORTING_GAP_SHORT
         comparable = (
@@ -872,6 +899,75 @@ FOLLOW_UP_DAYS = {
     "referral_admission_30d_pct": rehab.ADMISSION_FOLLOW_UP_DAYS,
     "referral_completion_90d_pct": rehab.COMPLETION_FOLLOW_UP_DAYS,
 }
+# What the cases of each follow-up share are, for the line that names their window.
+_FOLLOWED_CASES = {"incidents": "reported", "rehab": "referred"}
+
+
+def followed_up_window(filters: Filters, days: int) -> Filters | None:
+    """The latest window as long as the period whose cases have all had `days` days by the
+    as-of date D (it ends on D - `days`), over the same places, when the period holds no case
+    that old: the last 28 days hold no referral 30 days old, so 'Admitted within 30 days' is
+    read for the 28 days ending 30 days ago instead of showing nothing. None when the period
+    holds such a case. `filters.as_of` must be set (`with_as_of`)."""
+    last = filters.as_of - dt.timedelta(days=days)
+    if filters.start <= last:
+        return None
+    return filters.with_period(last - (filters.end - filters.start), last)
+
+
+def followed_up_window_note(key: str, filters: Filters) -> tuple[str, str] | None:
+    """What a follow-up share read for `followed_up_window` says of itself: a sentence and a
+    few words ('referred 07 Oct – 03 Nov'); None when it is read for the period itself."""
+    days = FOLLOW_UP_DAYS[key]
+    window = followed_up_window(filters, days)
+    if window is None:
+        return None
+    cases = _FOLLOWED_CASES[INDICATOR_BY_KEY[key].stream]
+    span = f"{window.start:%d %b} – {window.end:%d %b %Y}"
+    return (
+        f"No case of this period is {days} days old yet at the as-of date "
+        f"({filters.as_of:%d %b %Y}), so this is for cases {cases} {span}, the latest "
+        f"{(window.end - window.start).days + 1} days that are; not compared.",
+        f"{cases} {window.start:%d %b} – {window.end:%d %b}",
+    )
+
+
+def with_followed_up_windows(
+    engine: Engine, filters: Filters, frame: pd.DataFrame, threshold: int, grain: Grain = None
+) -> pd.DataFrame:
+    """An indicators frame over `filters` whose follow-up shares (`FOLLOW_UP_DAYS`) are read
+    for `followed_up_window` instead where the period holds no case old enough, as the cards
+    read them, so that a table beside the cards never shows no value where the cards show one.
+    Each such share keeps its privacy flags from its own window's reading.
+
+    Grain: that of `frame` (one row overall, per county or per ward)."""
+    keys = {None: [], "county": ["county_code"], "ward": ["ward_code"]}[grain]
+    by_window: dict[tuple[str, Filters], list[str]] = {}
+    for key, days in FOLLOW_UP_DAYS.items():
+        window = followed_up_window(filters, days) if key in frame else None
+        if window is not None:
+            by_window.setdefault((INDICATOR_BY_KEY[key].stream, window), []).append(key)
+    if not by_window:
+        return frame
+    reads = together(
+        *(
+            functools.partial(indicators_frame, engine, window, threshold, grain, (stream,))
+            for stream, window in by_window
+        )
+    )
+    frame = frame.copy()
+    for read, shifted in zip(reads, by_window.values(), strict=True):
+        columns = [
+            c for key in shifted for c in (key, flag_column(key), small_column(key)) if c in read
+        ]
+        if keys:
+            aligned = frame[keys].merge(read[[*keys, *columns]], on=keys, how="left")
+            for column in columns:
+                frame[column] = aligned[column].to_numpy()
+        else:
+            for column in columns:
+                frame[column] = read[column].iloc[0]
+    return frame
 
 
 # The reporting columns an RA frame holds for the latest month due, when its period holds none.
