@@ -417,3 +417,4 @@ def test_a_period_with_no_case_old_enough_reads_the_latest_window_that_has(
     row = card.set_index("indicator").loc["referral_completion_90d_pct"]
     assert same(row["county_value"], 100 * 10 / 30) and same(row["national_value"], 100 * 10 / 30)
     assert row["period_note"] == "referred 03 Jul – 02 Aug"
+    assert pd.isna(row["rank"])  # a rehab share of another window is not ranked

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -574,28 +575,28 @@ def national_standing(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     latest month due, when the period holds none: which month, in a few words; else null).
     """
     everywhere = with_as_of(engine, nationwide(filters))
-    by_county, national = together(
-        lambda: with_followed_up_windows(
+    # Per county, a rehab value never leaves this function, only its rank: ranking the rehab
+    # shares read for another window would cost a county-by-county protection pass of its own
+    # for every page, so those go unranked ("–") while their national value is shown.
+    unprotected = tuple(s for s in STREAMS if s not in PROTECTED_STREAMS)
+    per_county = followed_up_reads(engine, everywhere, threshold, "county", unprotected)
+    overall = followed_up_reads(engine, everywhere, threshold)
+    frames = together(
+        lambda: with_latest_due_reporting(
             engine,
             everywhere,
-            with_latest_due_reporting(
-                engine,
-                everywhere,
-                indicators_frame(engine, everywhere, threshold, "county"),
-                "county",
-            ),
-            threshold,
+            indicators_frame(engine, everywhere, threshold, "county"),
             "county",
         ),
-        lambda: with_followed_up_windows(
-            engine,
-            everywhere,
-            with_latest_due_reporting(
-                engine, everywhere, indicators_frame(engine, everywhere, threshold)
-            ),
-            threshold,
+        lambda: with_latest_due_reporting(
+            engine, everywhere, indicators_frame(engine, everywhere, threshold)
         ),
+        *per_county.reads,
+        *overall.reads,
     )
+    shifted = frames[2:]
+    by_county = per_county.applied(frames[0], shifted[: len(per_county.reads)])
+    national = overall.applied(frames[1], shifted[len(per_county.reads) :])
     by_county, national = by_county.set_index("county_code"), national.iloc[0]
     month = national["ra_reporting_month"]
     counties = by_county.index.to_numpy()
@@ -699,16 +700,16 @@ def scorecard_of(standing: pd.DataFrame, county: pd.DataFrame, code: str) -> pd.
 def county_own_values(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     """The rehab figures of one county's scorecard (`scorecard_of`'s `county`): the rehab
     stream over `filters` (`county_alone` of the selection), its follow-up shares read for the
-    window the cards read (`with_followed_up_windows`).
+    window the cards read (`followed_up_reads`).
 
     Grain: one row. Columns: as `indicators_frame` of the protected streams."""
     filters = with_as_of(engine, filters)
-    return with_followed_up_windows(
-        engine,
-        filters,
-        indicators_frame(engine, filters, threshold, streams=PROTECTED_STREAMS),
-        threshold,
+    shifted = followed_up_reads(engine, filters, threshold, streams=PROTECTED_STREAMS)
+    frames = together(
+        functools.partial(indicators_frame, engine, filters, threshold, streams=PROTECTED_STREAMS),
+        *shifted.reads,
     )
+    return shifted.applied(frames[0], frames[1:])
 
 
 def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
@@ -785,11 +786,13 @@ def headline(
                 for_comparison=True,
             )
         )
-    frames = together(*reads)
-    current = with_followed_up_windows(
-        engine, filters, with_latest_due_reporting(engine, filters, frames[0]), threshold
+    shifted = followed_up_reads(engine, filters, threshold, streams=streams)
+    frames = together(*reads, *shifted.reads)
+    own = frames[: len(reads)]
+    current = shifted.applied(
+        with_latest_due_reporting(engine, filters, own[0]), frames[len(reads) :]
     ).iloc[0]
-    previous = frames[1].iloc[0] if len(frames) > 1 else pd.Series(dtype=object)
+    previous = own[1].iloc[0] if len(own) > 1 else pd.Series(dtype=object)
     due_month = current["ra_reporting_month"]
     reporting_gap = (
         _reporting_gap(engine, filters, current, previous) if "incidents" in streams else None
@@ -932,42 +935,61 @@ def followed_up_window_note(key: str, filters: Filters) -> tuple[str, str] | Non
     )
 
 
-def with_followed_up_windows(
-    engine: Engine, filters: Filters, frame: pd.DataFrame, threshold: int, grain: Grain = None
-) -> pd.DataFrame:
-    """An indicators frame over `filters` whose follow-up shares (`FOLLOW_UP_DAYS`) are read
-    for `followed_up_window` instead where the period holds no case old enough, as the cards
-    read them, so that a table beside the cards never shows no value where the cards show one.
-    Each such share keeps its privacy flags from its own window's reading.
+@dataclass(frozen=True)
+class FollowedUpReads:
+    """The reads of the follow-up shares a selection takes from `followed_up_window`, to run
+    beside the selection's own (`together`) and then put in its frame (`applied`)."""
 
-    Grain: that of `frame` (one row overall, per county or per ward)."""
-    keys = {None: [], "county": ["county_code"], "ward": ["ward_code"]}[grain]
+    grain: Grain
+    keys_by_read: tuple[tuple[str, ...], ...]
+    reads: tuple[Callable[[], pd.DataFrame], ...]
+
+    def applied(self, frame: pd.DataFrame, results: Sequence[pd.DataFrame]) -> pd.DataFrame:
+        """`frame` with each shifted share (and its privacy flags) from its own read."""
+        if not self.reads:
+            return frame
+        dims = {None: [], "county": ["county_code"], "ward": ["ward_code"]}[self.grain]
+        frame = frame.copy()
+        for read, keys in zip(results, self.keys_by_read, strict=True):
+            columns = [
+                c for key in keys for c in (key, flag_column(key), small_column(key)) if c in read
+            ]
+            if dims:
+                aligned = frame[dims].merge(read[[*dims, *columns]], on=dims, how="left")
+                for column in columns:
+                    frame[column] = aligned[column].to_numpy()
+            else:
+                for column in columns:
+                    frame[column] = read[column].iloc[0]
+        return frame
+
+
+def followed_up_reads(
+    engine: Engine,
+    filters: Filters,
+    threshold: int,
+    grain: Grain = None,
+    streams: tuple[str, ...] = STREAMS,
+) -> FollowedUpReads:
+    """The reads of the follow-up shares (`FOLLOW_UP_DAYS`) of these streams that the period
+    holds no case old enough for: one per stream and `followed_up_window`. Applied to the
+    period's frame, they make every page read such a share as the cards do, so that a table
+    beside the cards never shows no value where the cards show one; each share keeps the
+    privacy flags of its own window's reading."""
     by_window: dict[tuple[str, Filters], list[str]] = {}
     for key, days in FOLLOW_UP_DAYS.items():
-        window = followed_up_window(filters, days) if key in frame else None
+        stream = INDICATOR_BY_KEY[key].stream
+        window = followed_up_window(filters, days) if stream in streams else None
         if window is not None:
-            by_window.setdefault((INDICATOR_BY_KEY[key].stream, window), []).append(key)
-    if not by_window:
-        return frame
-    reads = together(
-        *(
+            by_window.setdefault((stream, window), []).append(key)
+    return FollowedUpReads(
+        grain,
+        tuple(tuple(keys) for keys in by_window.values()),
+        tuple(
             functools.partial(indicators_frame, engine, window, threshold, grain, (stream,))
             for stream, window in by_window
-        )
+        ),
     )
-    frame = frame.copy()
-    for read, shifted in zip(reads, by_window.values(), strict=True):
-        columns = [
-            c for key in shifted for c in (key, flag_column(key), small_column(key)) if c in read
-        ]
-        if keys:
-            aligned = frame[keys].merge(read[[*keys, *columns]], on=keys, how="left")
-            for column in columns:
-                frame[column] = aligned[column].to_numpy()
-        else:
-            for column in columns:
-                frame[column] = read[column].iloc[0]
-    return frame
 
 
 # The reporting columns an RA frame holds for the latest month due, when its period holds none.
