@@ -49,6 +49,11 @@ COMPARISONS: dict[str, str] = {
     "last_year": "Same period last year",
 }
 DEFAULT_COMPARISON = "previous"
+# Comparisons some tables make beside the user's choices: CompStat's week to date against the
+# same weekdays 52 weeks (364 days) earlier, since crime differs between weekdays and the same
+# dates a year earlier fall on other ones (Monday-Thursday against Sunday-Wednesday).
+SAME_WEEKDAYS_LAST_YEAR = "last_year_weekdays"
+_COMPARISON_WORDS = {**COMPARISONS, SAME_WEEKDAYS_LAST_YEAR: "Same weekdays last year"}
 
 
 # Kenya has kept UTC+3 without daylight saving since 1942, so a fixed offset is exact.
@@ -130,8 +135,11 @@ def one_year_earlier(day: dt.date) -> dt.date:
 
 
 def comparison_period(start: dt.date, end: dt.date, comparison: str) -> tuple[dt.date, dt.date]:
-    """The period a selection is compared with: the previous period of the same length, or the
-    same dates one year earlier."""
+    """The period a selection is compared with: the previous period of the same length, the
+    same dates one year earlier, or (`SAME_WEEKDAYS_LAST_YEAR`) the same weekdays 52 weeks
+    earlier."""
+    if comparison == SAME_WEEKDAYS_LAST_YEAR:
+        return start - dt.timedelta(weeks=52), end - dt.timedelta(weeks=52)
     if comparison == "last_year":
         return one_year_earlier(start), one_year_earlier(end)
     length = end - start
@@ -157,7 +165,7 @@ def comparison_problem(
         place: what started, for the message ("the programme", "Nakuru").
     """
     compare_start, compare_end = comparison_period(start, end, comparison)
-    what = COMPARISONS[comparison].lower()
+    what = _COMPARISON_WORDS[comparison].lower()
     if compare_end >= start:
         return f"No comparison: the {what} overlaps this period."
     if programme_start is None:
@@ -201,7 +209,7 @@ def rollout_problem(
     counties = "1 county" if len(late) == 1 else f"{len(late)} counties"
     return (
         f"No comparison: {counties} of this selection joined the programme after the "
-        f"{COMPARISONS[comparison].lower()} began on {compare_start:%d %b %Y} ({listed}); "
+        f"{_COMPARISON_WORDS[comparison].lower()} began on {compare_start:%d %b %Y} ({listed}); "
         "compare one county at a time."
     )
 

@@ -29,9 +29,10 @@ from queries import dialect as sqld
 from queries.db import read_frame
 from queries.filters import (
     PROGRAMME_LAUNCH,
+    SAME_WEEKDAYS_LAST_YEAR,
     Filters,
+    comparison_period,
     comparison_problem,
-    one_year_earlier,
     rollout_problem,
 )
 from queries.geography import KENYA_LATITUDE, KENYA_LONGITUDE, density_hexagon_degrees
@@ -584,9 +585,16 @@ COMPSTAT_COLUMNS = (
 )
 
 
+# What each CompStat window is compared with (`queries.filters.comparison_period`): a week to
+# date against the same weekdays a year earlier; 28 days (four of every weekday, whatever the
+# dates) and the year to date against the same dates.
+COMPSTAT_COMPARISONS = {"wtd": SAME_WEEKDAYS_LAST_YEAR, "d28": "last_year", "ytd": "last_year"}
+
+
 def compstat_windows(end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
-    """The CompStat windows ending on `end` (inclusive EAT dates), and the same dates one year
-    earlier: keys wtd, d28, ytd and wtd_last_year, d28_last_year, ytd_last_year.
+    """The CompStat windows ending on `end` (inclusive EAT dates), and each one's comparison a
+    year earlier (`COMPSTAT_COMPARISONS`): keys wtd, d28, ytd and wtd_last_year,
+    d28_last_year, ytd_last_year.
 
     Week to date runs from that week's Monday, 28 days from end - 27, year to date from 1
     January of end's year.
@@ -598,7 +606,7 @@ def compstat_windows(end: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
     }
     for key in list(windows):
         start, stop = windows[key]
-        windows[f"{key}_last_year"] = (one_year_earlier(start), one_year_earlier(stop))
+        windows[f"{key}_last_year"] = comparison_period(start, stop, COMPSTAT_COMPARISONS[key])
     return windows
 
 
@@ -680,12 +688,15 @@ def compstat_by_county(engine: Engine, filters: Filters) -> pd.DataFrame:
     for key in reversed(COMPSTAT_WINDOWS):
         start, stop = windows[key]
         valid = pd.Series(
-            [comparison_problem(start, stop, "last_year", day) is None for day in starts],
+            [
+                comparison_problem(start, stop, COMPSTAT_COMPARISONS[key], day) is None
+                for day in starts
+            ],
             index=frame.index,
         )
         # The total: none of its counties may have joined between a year earlier and now.
         valid.iloc[0] = valid.iloc[0] and (
-            rollout_problem(start, stop, "last_year", starts_by_code) is None
+            rollout_problem(start, stop, COMPSTAT_COMPARISONS[key], starts_by_code) is None
         )
         now, before = frame[f"{key}_count"], frame[f"{key}_last_year_count"]
         gap = valid & (is_reporting_gap(now, before) | (stopped & (now == 0) & (before > 0)))

@@ -220,19 +220,19 @@ ROWS = [
         None,
         None,
         None,
-    ),  # EAT 28 July 2024 23:59:59: inside last year's week to date
+    ),  # EAT Sun 28 July 2024 23:59:59: before last year's week to date (Mon 29 Jul - Thu 1 Aug)
     (
         21,
         MOMBASA,
         "W2",
-        T(2024, 7, 27, 21, 0, 0),
+        T(2024, 7, 28, 21, 0, 0),
         "theft",
         "hatua_app",
         "dismissed",
         None,
         None,
         None,
-    ),  # EAT 28 July 2024 00:00: inside last year's week to date
+    ),  # EAT Mon 29 July 2024 00:00: first moment of last year's week to date
     (
         22,
         MOMBASA,
@@ -257,7 +257,7 @@ ROWS = [
         None,
         None,
         None,
-    ),  # EAT 1 August 2024: outside every window
+    ),  # EAT Thu 1 August 2024: last day of last year's week to date, outside 28 days and YTD
 ]
 
 
@@ -445,8 +445,11 @@ def test_compstat_windows_and_counts(engine: Engine) -> None:
             "ytd_last_year_count",
         ]
     ]
-    assert counts.loc["Mombasa"].tolist() == [3, 2, 5, 3, 7, 3]
-    assert counts.loc["Nakuru"].tolist() == [1, 0, 3, 0, 3, 0]
+    # Week to date Mon 28 - Thu 31 July 2025 against Mon 29 July - Thu 1 August 2024 (the same
+    # weekdays): Mombasa's 21 (29 Jul 00:00 EAT) and Nakuru's 24 (1 Aug); not Mombasa's 20
+    # (Sunday 28 Jul 23:59:59), which the same dates would have counted.
+    assert counts.loc["Mombasa"].tolist() == [3, 1, 5, 3, 7, 3]
+    assert counts.loc["Nakuru"].tolist() == [1, 1, 3, 0, 3, 0]
     assert counts.loc["Nairobi"].tolist() == [2, 0, 4, 0, 8, 1]
     assert counts.loc["Total"].tolist() == [6, 2, 12, 3, 18, 4]
     # July 2024 is before the launch (and these counties have no programme_start): no window
@@ -458,6 +461,9 @@ def test_compstat_windows_and_counts(engine: Engine) -> None:
 def test_compstat_window_dates() -> None:
     windows = q.compstat_windows(D(2026, 1, 10))  # a Saturday in early January
     assert windows["wtd"] == (D(2026, 1, 5), D(2026, 1, 10))
+    # Monday 6 to Saturday 11 January 2025: the same weekdays, not 5-10 January (Sun-Fri).
+    assert windows["wtd_last_year"] == (D(2025, 1, 6), D(2025, 1, 11))
+    assert D(2025, 1, 6).weekday() == 0
     assert windows["d28"] == (D(2025, 12, 14), D(2026, 1, 10))  # crosses the new year
     assert windows["ytd"] == (D(2026, 1, 1), D(2026, 1, 10))
     assert windows["d28_last_year"] == (D(2024, 12, 14), D(2025, 1, 10))
@@ -709,8 +715,10 @@ def test_compstat_matches_pandas_on_the_demo(
         "ytd": D(end.year, 1, 1),
     }
     for key, start in starts.items():
+        # The week to date against the same weekdays 52 weeks back, the others the same dates.
+        earlier = (lambda day: day - dt.timedelta(weeks=52)) if key == "wtd" else year_before
         now = count(start, end)
-        before = count(year_before(start), year_before(end))
+        before = count(earlier(start), earlier(end))
         county_rows = rows[rows["county_name"] != "Total"]
         for code, row in county_rows.iterrows():
             assert row[f"{key}_count"] == int(now.get(code, 0)), (key, code)
@@ -720,8 +728,8 @@ def test_compstat_matches_pandas_on_the_demo(
         assert total[f"{key}_last_year_count"] == int(before.sum())
         # A change only where last year's window starts on or after the place's start; for
         # the total, when no county joined between then and the window's end (the roll-out).
-        rolled_out = any(year_before(start) < day <= end for day in joined_on.values())
-        if before.sum() and year_before(start) >= D(2025, 6, 8) and not rolled_out:
+        rolled_out = any(earlier(start) < day <= end for day in joined_on.values())
+        if before.sum() and earlier(start) >= D(2025, 6, 8) and not rolled_out:
             assert total[f"{key}_change_pct"] == pytest.approx(
                 100 * (now.sum() - before.sum()) / before.sum()
             )
@@ -729,7 +737,7 @@ def test_compstat_matches_pandas_on_the_demo(
             assert pd.isna(total[f"{key}_change_pct"])
         for code, row in county_rows.iterrows():
             joined = joined_on.get(code)
-            valid = joined is not None and year_before(start) >= joined and before.get(code, 0)
+            valid = joined is not None and earlier(start) >= joined and before.get(code, 0)
             expected = 100 * (now.get(code, 0) - before.get(code, 0)) / before.get(code, 1)
             if valid:
                 assert row[f"{key}_change_pct"] == pytest.approx(expected), (key, code)

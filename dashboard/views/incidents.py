@@ -116,7 +116,9 @@ st.caption(
     "window's end (the two counts would not be like for like), and where a county reported "
     "nothing after "
     f"{REPORTING_GAP_MIN_PREVIOUS} or more a year earlier. All windows end on the period's "
-    "last day; dates are EAT."
+    "last day; dates are EAT. The week to date is set against the same weekdays 52 weeks "
+    "earlier (the same dates fall on other weekdays); 28 days and the year to date against "
+    "the same dates."
 )
 for note in [charts.compstat_test_note(compstat_shown), *charts.compstat_gap_notes(compstat_shown)]:
     if note:
