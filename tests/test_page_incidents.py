@@ -315,6 +315,15 @@ def test_open_by_age_figure_totals() -> None:
     totals = next(trace for trace in fig.data if trace.type == "scatter")
     assert list(totals.text) == ["4", "3", "4", "3"]
     assert list(totals.x) == list(q.AGE_BAND_LABELS)
+    # For a phone the bars lie across, youngest at the top, totals beyond each bar's end.
+    across = charts.open_by_age_figure(open_age, "Kenya", across=True)
+    bars = [trace for trace in across.data if trace.type == "bar"]
+    assert all(trace.orientation == "h" for trace in bars)
+    assert list(bars[0].x) == [2, 1, 3, 2] and list(bars[0].y) == list(q.AGE_BAND_LABELS)
+    totals = next(trace for trace in across.data if trace.type == "scatter")
+    assert list(totals.x) == [4, 3, 4, 3] and totals.textposition == "middle right"
+    assert across.layout.yaxis.autorange == "reversed"
+    assert across.layout.xaxis.range[1] > 4  # room for the longest total
 
 
 def test_ward_figures_name_the_county() -> None:

@@ -263,48 +263,61 @@ def stale_open_note(open_age: pd.DataFrame) -> str | None:
 
 
 @drawing
-def open_by_age_figure(open_age: pd.DataFrame, subtitle: str) -> go.Figure:
-    """Open incidents by days since reported, stacked by status, with the band total on top."""
+def open_by_age_figure(open_age: pd.DataFrame, subtitle: str, across: bool = False) -> go.Figure:
+    """Open incidents by days since reported, stacked by status, with the band total beside
+    each bar. `across` lays the bars along the value axis, youngest at the top, for a phone:
+    four upright bars in 300 px turn their band names sideways and run their totals together."""
     bands = list(AGE_BAND_LABELS)
+    totals = open_age.groupby("age_band")["count"].sum().reindex(bands, fill_value=0)
+    texts = [f"{v:,}" for v in totals]
     traces = []
     for status in OPEN_INCIDENT_STATUSES:
-        part = open_age[open_age["status"] == status].set_index("age_band")["count"]
+        part = values(
+            open_age[open_age["status"] == status]
+            .set_index("age_band")["count"]
+            .reindex(bands, fill_value=0)
+        )
         traces.append(
             dict(
                 type="bar",
-                x=bands,
-                y=values(part.reindex(bands, fill_value=0)),
+                **(dict(x=part, y=bands, orientation="h") if across else dict(x=bands, y=part)),
                 name=label(status),
                 marker=dict(color=STATUS_COLOURS[status]),
-                hovertemplate=f"<b>{label(status)}</b><br>%{{x}}: %{{y:,.0f}} open<extra></extra>",
+                hovertemplate=f"<b>{label(status)}</b><br>"
+                + ("%{y}: %{x:,.0f}" if across else "%{x}: %{y:,.0f}")
+                + " open<extra></extra>",
             )
         )
-    totals = open_age.groupby("age_band")["count"].sum().reindex(bands, fill_value=0)
+    total_values = values(totals)
     traces.append(
         dict(
             type="scatter",
-            x=bands,
-            y=values(totals),
+            **(dict(x=total_values, y=bands) if across else dict(x=bands, y=total_values)),
             mode="text",
-            text=[f"{v:,}" for v in totals],
-            textposition="top center",
+            text=texts,
+            textposition="middle right" if across else "top center",
             textfont=dict(size=18),
             showlegend=False,
             hoverinfo="skip",
         )
     )
+    top = max(1, int(totals.max()))
+    # Headroom for the totals written beyond the bars.
+    value_axis = dict(
+        axis_title("Open incidents"),
+        tickformat=",d",
+        # The totals are set larger (18 px) than the labels `range_for_labels` measures.
+        range=range_for_labels(top, texts, plot_px=150) if across else [0, top * 1.15],
+        **(dict(nticks=3) if across else {}),
+    )
+    band_axis = dict(axis_title(None if across else "Days since reported"))
     layout = dict(
         barmode="stack",
         title=figure_title("Open incidents by days since reported", subtitle),
         legend=dict(traceorder="normal"),
         margin=dict(t=140),
-        # Headroom for the totals written above the bars.
-        yaxis=dict(
-            axis_title("Open incidents"),
-            tickformat=",d",
-            range=[0, max(1, int(totals.max())) * 1.15],
-        ),
-        xaxis=axis_title("Days since reported"),
+        yaxis=dict(band_axis, autorange="reversed", showgrid=False) if across else value_axis,
+        xaxis=value_axis if across else band_axis,
     )
     if int(totals.sum()) == 0:
         no_data(layout, "No open incidents in this selection")

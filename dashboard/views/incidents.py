@@ -67,13 +67,13 @@ components.figure(
     narrow=(stacked, stacked.layout.height),
 )
 open_age = load(q.open_incidents_by_age)
+age_subtitle = f"{area} · status as stored now, ages at {filters.end:%d %b %Y} (EAT)"
 components.figure(
-    charts.open_by_age_figure(
-        open_age, f"{area} · status as stored now, ages at {filters.end:%d %b %Y} (EAT)"
-    ),
+    charts.open_by_age_figure(open_age, age_subtitle),
     open_age,
     context,
     "Open incidents by age",
+    narrow=(charts.open_by_age_figure(open_age, age_subtitle, across=True), 440),
 )
 stale = charts.stale_open_note(open_age)
 if stale:
