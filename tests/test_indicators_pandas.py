@@ -236,6 +236,16 @@ def test_the_scorecard_shows_the_county_alone(
         month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
         of_month = expected_indicators(raw, month, month_end, counties)
         expected.update({key: of_month[key] for key in ("ra_reporting_rate", "ra_on_time_rate")})
+    # A follow-up share whose period holds no case old enough is read, as the cards read it,
+    # for the latest window as long as the period that ends N days before the as-of date.
+    for key, days in (
+        ("incidents_resolved_7d_pct", 7),
+        ("referral_admission_30d_pct", 30),
+        ("referral_completion_90d_pct", 90),
+    ):
+        last = as_of - dt.timedelta(days=days)
+        if start > last:
+            expected[key] = expected_indicators(raw, last - (end - start), last, counties)[key]
     assert set(card.index) == set(expected)
     wrong = {}
     for key, value in expected.items():
