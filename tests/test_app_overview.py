@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +19,6 @@ from tests.app_support import (
     open_page,
     run_app,
 )
-from tests.clock import TEST_TODAY
 
 
 @pytest.fixture
@@ -113,25 +114,33 @@ def _staleness(at: AppTest) -> list[str]:
     return [w.value for w in at.warning if "No report for" in w.value]
 
 
-# The demo's latest report lies on TEST_AS_OF, just before 00:00 EAT on TEST_TODAY.
-MIDNIGHT = dt.datetime.combine(TEST_TODAY, dt.time(0, 0))
+def _latest_report_eat(db: Path) -> dt.datetime:
+    """The demo's latest report time in EAT, read from its rows (stored as UTC text)."""
+    with sqlite3.connect(db) as connection:
+        stored = pd.read_sql("SELECT reported_at FROM incidents", connection)["reported_at"]
+    # Parsed before taking the latest: text in several spellings does not sort by time.
+    latest = pd.to_datetime(stored, format="mixed", utc=True).max()
+    return latest.tz_localize(None).to_pydatetime() + dt.timedelta(hours=3)
 
 
-def test_a_feed_that_stopped_is_said_on_the_page(app, monkeypatch) -> None:
-    _clock_at(monkeypatch, MIDNIGHT + dt.timedelta(hours=47))  # under 48 h behind: say nothing
+def test_a_feed_that_stopped_is_said_on_the_page(app, demo_db_path, monkeypatch) -> None:
+    latest = _latest_report_eat(demo_db_path)
+    _clock_at(monkeypatch, latest + dt.timedelta(hours=47))  # under 48 h behind: say nothing
     assert _staleness(app()) == []
-    _clock_at(monkeypatch, MIDNIGHT + dt.timedelta(days=5, hours=10))
+    now = latest + dt.timedelta(days=5, hours=10)
+    _clock_at(monkeypatch, now)
     at = app()
     assert not at.exception
     (warning,) = _staleness(at)
     assert warning.startswith("**No report for 5 days.**")
-    assert f"{TEST_TODAY + dt.timedelta(days=5):%d %b %Y}, 10:00 EAT" in warning
+    assert f"the clock reads {now:%d %b %Y, %H:%M} EAT" in warning
+    assert f"The latest report is from {latest:%d %b %Y, %H:%M} EAT" in warning
     assert "rebuild it" in warning  # the demo's own advice
 
 
 def test_a_stopped_reporting_database_points_to_the_data_team(demo_db_path, monkeypatch) -> None:
     clear_caches()
     monkeypatch.setenv("REPORTING_DB_URL", f"sqlite:///{demo_db_path}")
-    _clock_at(monkeypatch, MIDNIGHT + dt.timedelta(days=3))
+    _clock_at(monkeypatch, _latest_report_eat(demo_db_path) + dt.timedelta(days=3, hours=1))
     (warning,) = _staleness(run_app(timeout=60, secrets=OPEN_INTRANET))
     assert "No report for 3 days" in warning and "data team" in warning
