@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import data, downloads, formatting, theme
 from dashboard.access import log_export
-from dashboard.charts.common import check_spec
+from dashboard.charts.common import PHONE_LABEL_PLOT_PX, check_spec, range_for_labels
 from dashboard.context import PageContext
 from queries import filters as filter_rules
 from queries.indicators import INDICATOR_BY_KEY, Indicator
@@ -217,7 +217,16 @@ def figure(
         st.markdown(
             f'<p class="chart-subtitle">{_plain_text(subtitle)}</p>', unsafe_allow_html=True
         )
+    # The phone's drawing: the one given, or the same figure with these layout changes.
+    phone: tuple[go.Figure, int, Mapping[str, Any] | None] | None
     if narrow is None:
+        changes = _labelled_bars_on_a_phone(fig, height)
+        phone = None if changes is None else (fig, height, changes)
+    elif isinstance(narrow, Mapping):
+        phone = (fig, narrow["height"], narrow)
+    else:
+        phone = (*narrow, _labelled_bars_on_a_phone(*narrow))
+    if phone is None:
         _plotly(fig, height)
     else:
         # Keyed: the two drawings may be identical (e.g. every label hidden), and Streamlit
@@ -225,15 +234,50 @@ def figure(
         with st.container(key=f"wide-{_slug(name)}"):
             _plotly(fig, height, key=f"chart-wide-{_slug(name)}")
         with st.container(key=f"narrow-{_slug(name)}"):
-            if isinstance(narrow, Mapping):
-                _plotly(fig, narrow["height"], key=f"chart-narrow-{_slug(name)}", layout=narrow)
-            else:
-                _plotly(*narrow, key=f"chart-narrow-{_slug(name)}")
+            phone_fig, phone_height, changes = phone
+            _plotly(phone_fig, phone_height, key=f"chart-narrow-{_slug(name)}", layout=changes)
     # The source goes under the chart as page text, which wraps on a phone; inside the figure
     # Plotly would clip it.
     st.caption(context.source_note())
     with st.expander(f"Table: {name}"):
         data_table(table, context, name, download=download)
+
+
+def _labelled_bars_on_a_phone(fig: go.Figure, height: int) -> dict[str, Any] | None:
+    """The phone's layout of a chart of horizontal bars that each carry their value: no
+    numbers on the value axis. On a phone the bars leave that axis 70-150 px, where Plotly
+    turned "0 1,000 2,000" sideways into clutter that said less than the labels; the axis
+    title stays. A series may go unlabelled where the labels speak for it (places behind
+    "85 (9%)" in treatment). None for any other chart, or one with no bar labelled."""
+    across = all(
+        (trace.type == "bar" and trace.orientation == "h")
+        or (trace.type == "scatter" and trace.mode == "text")  # labels drawn beside the bars
+        for trace in fig.data
+    )
+    if not fig.data or not across or all(trace.text is None for trace in fig.data):
+        return None
+    bare = {"showticklabels": False, "showgrid": False, "ticks": ""}
+    changes: dict[str, Any] = {axis: dict(bare) for axis in fig.layout if axis.startswith("xaxis")}
+    # An unvalidated figure's arrays may be numpy arrays, holding NaN for hidden values.
+    lengths = pd.concat([pd.to_numeric(pd.Series(trace.x), errors="coerce") for trace in fig.data])
+    one_axis = all(trace.xaxis in (None, "x") for trace in fig.data)
+    wide_range = fig.layout.xaxis.range
+    # A bar past the wide drawing's range end is cut there on purpose (coverage over 150%).
+    capped = wide_range is not None and lengths.max() > wide_range[1]
+    measured = lengths.notna().any() and lengths.min() >= 0
+    if one_axis and fig.layout.barmode != "stack" and measured and not capped:
+        # The room the wide drawing left after the longest bar for its label is too little on
+        # a phone's narrower plot: "121,998 (66)" was cut at the screen's edge.
+        labels = [
+            text
+            for trace in fig.data
+            if trace.text is not None
+            for text in ([trace.text] if isinstance(trace.text, str) else trace.text)
+        ]
+        changes["xaxis"]["range"] = range_for_labels(
+            float(lengths.max()), labels, plot_px=PHONE_LABEL_PLOT_PX, most=0.7
+        )
+    return {"height": height, **changes}
 
 
 class _SentFigure(go.Figure):

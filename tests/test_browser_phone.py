@@ -310,7 +310,16 @@ _BAR_LABELS_OUTSIDE = """() => {
 }"""
 
 
-@pytest.mark.parametrize("page_path", ["rehabilitation", "associations", "training"])
+@pytest.mark.parametrize(
+    "page_path",
+    [
+        "rehabilitation",
+        "associations",
+        "associations?period=this_fy",
+        "training",
+        "incidents?period=since_launch",
+    ],
+)
 def test_on_a_phone_no_bar_label_runs_off_its_chart(server, browser, page_path) -> None:
     """Bar charts label each bar past its end; on a 390 px phone the funnel cut "310 (100%)"
     to "310 (100%" at the screen's edge. Every bar label of every chart drawn for the phone
@@ -331,7 +340,8 @@ _HIDDEN_WEEK_LABELS = """() => {
     for (const plot of document.querySelectorAll('.js-plotly-plot')) {
         if (plot.getBoundingClientRect().width === 0) continue;  // the other screen's drawing
         for (const text of plot.querySelectorAll('.xaxislayer-above .xtick text')) {
-            if (/^\\d\\d [A-Z][a-z]{2}( \\d{4})?$/.test(text.textContent) &&
+            // "02 Nov", or on a phone "02" over "Nov" (two lines: "02Nov").
+            if (/^\\d\\d ?[A-Z][a-z]{2}( \\d{4})?$/.test(text.textContent) &&
                 getComputedStyle(text).display === 'none') {
                 hidden.push(text.textContent);
             }
@@ -351,5 +361,50 @@ def test_on_a_phone_every_week_on_a_weekly_axis_is_labelled(server, browser, pag
         settle(page)
         page.wait_for_function("() => document.querySelectorAll('.xtick text').length > 0")
         assert page.evaluate(_HIDDEN_WEEK_LABELS) == []
+    finally:
+        page.close()
+
+
+_SIDEWAYS_TICK_LABELS = """() => {
+    const sideways = [];
+    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+        if (plot.getBoundingClientRect().width === 0) continue;  // the other screen's drawing
+        const keyed = plot.closest('[class*="st-key-"]');
+        const chart = keyed ? [...keyed.classList].find((c) => c.startsWith('st-key-')) : '?';
+        for (const text of plot.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')) {
+            const turn = /rotate\\((-?[\\d.]+)/.exec(text.getAttribute('transform') || '');
+            if (turn && Math.abs(parseFloat(turn[1])) > 1) {
+                sideways.push(`${chart}: "${text.textContent}" at ${Math.round(turn[1])} degrees`);
+            }
+        }
+    }
+    return sideways;
+}"""
+
+
+@pytest.mark.parametrize(
+    "page_path",
+    [
+        "",
+        INCIDENTS.url_path,
+        "associations?period=this_fy",
+        "associations?period=since_launch",
+        TRAINING.url_path,
+        "rehabilitation",
+        f"{COUNTY_PROFILE.url_path}?county=032",
+    ],
+)
+def test_on_a_phone_no_axis_label_is_turned_sideways(server, browser, page_path) -> None:
+    """Where labels do not fit, Plotly turns them 30-90 degrees: on a phone every weekly date,
+    every month, the kinds of rehab centre and the value axis of most bar charts read
+    sideways. Dates and months stand in two short lines, and bars that carry their own
+    value show no value axis numbers on a phone."""
+    page = browser.new_page(viewport=PHONE)
+    try:
+        page.goto(f"{server}/{page_path}")
+        settle(page)
+        assert page_errors(page) == []
+        page.wait_for_function("() => document.querySelectorAll('.xtick text').length > 0")
+        assert page.evaluate(_SIDEWAYS_TICK_LABELS) == []
     finally:
         page.close()

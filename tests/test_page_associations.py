@@ -132,7 +132,7 @@ def test_heatmap_blank_cells_and_undrawn_rows(frames) -> None:
     trace = fig.data[0]
     drawn = charts.drawn_cells(cells)
     assert list(trace.y) == sorted(drawn["county_name"].unique(), reverse=True)
-    assert list(trace.x) == ["Jul 2025", "Aug 2025", "Sep 2025"]
+    assert list(trace.x) == ["Jul<br>2025", "Aug<br>2025", "Sep<br>2025"]
     z = np.array(trace.z, dtype=float)
     grid = drawn.pivot(index="county_name", columns="month", values="reporting_rate_pct")
     np.testing.assert_array_equal(z, grid.loc[list(trace.y)].to_numpy())
@@ -147,6 +147,38 @@ def test_heatmap_blank_cells_and_undrawn_rows(frames) -> None:
     assert (str(undrawn) in charts.undrawn_note(cells)) == bool(undrawn)
 
 
+def test_a_phone_names_at_most_eight_months_each_with_its_year_when_it_changes() -> None:
+    """Since launch (Jun 2025 - Dec 2026, 19 months) a phone names every third month, the year
+    under the first and under the first month of each new year; the tick values are the
+    chart's own month labels, a starred month starred on the phone too."""
+    months = list(pd.date_range("2025-06-01", "2026-12-01", freq="MS"))
+    starred = [False] * 18 + [True]
+    axis = charts.months_on_a_phone(months, starred)["xaxis"]
+    assert axis["ticktext"] == [
+        "Jun<br>2025",
+        "Sep",
+        "Dec",
+        "Mar<br>2026",
+        "Jun",
+        "Sep",
+        "Dec<br>*",
+    ]
+    assert axis["tickvals"] == [
+        "Jun<br>2025",
+        "Sep<br>2025",
+        "Dec<br>2025",
+        "Mar<br>2026",
+        "Jun<br>2026",
+        "Sep<br>2026",
+        "Dec<br>2026*",
+    ]
+    few = charts.months_on_a_phone(months[:3], [False, False, True])["xaxis"]
+    assert few["ticktext"] == ["Jun<br>2025", "Jul", "Aug<br>*"]
+    bare = charts.months_on_a_phone(months[5:8], [False] * 3, with_years=False)["xaxis"]
+    assert bare["ticktext"] == ["Nov", "Dec", "Jan"]
+    assert bare["tickvals"] == ["Nov<br>2025", "Dec<br>2025", "Jan<br>2026"]
+
+
 def test_forum_figures(frames) -> None:
     monthly = frames["monthly"]
     fig = charts.forums_by_month_figure(monthly, "period")
@@ -154,7 +186,7 @@ def test_forum_figures(frames) -> None:
     names = [trace.name for trace in fig.data]
     assert names[:2] == ["RA meeting", "Security baraza"]
     assert sum(sum(trace.y) for trace in fig.data) == monthly["forums_held"].sum()
-    assert list(fig.data[0].x)[-1] == "Sep 2025 (partial)"
+    assert list(fig.data[0].x)[-1] == "Sep<br>2025*"
     colours = {trace.name: trace.marker.color for trace in fig.data}
     assert colours["RA meeting"] == charts.theme.colours_for("forum_type")["ra_meeting"]
 

@@ -220,7 +220,7 @@ def test_month_figure_marks_partial_months(frames) -> None:
     fig = charts.month_figure(frame, THRESHOLD, "period")
     names = {t.name: t for t in fig.data if t.type == "bar"}
     partial = frame[frame["is_partial"]]
-    assert list(names["Part of month"].x) == [f"{m:%b %Y}" for m in partial["month_start"]]
+    assert list(names["Part of month"].x) == [f"{m:%b}<br>{m:%Y}" for m in partial["month_start"]]
     whole = frame[~frame["is_partial"]]
     assert len(whole) >= 12
     pd.testing.assert_series_equal(

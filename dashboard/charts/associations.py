@@ -12,6 +12,8 @@ from dashboard.charts.common import (
     figure_title,
     horizontal_bar,
     horizontal_bars_layout,
+    month_label,
+    months_on_a_phone,
     overall_line,
     plotly_figure,
     range_for_labels,
@@ -37,8 +39,31 @@ def label(code: str) -> str:
     return _LABELS.get(code, theme.label(code))
 
 
-def month_label(month: pd.Timestamp, partial: bool = False) -> str:
-    return f"{month:%b %Y}" + (" (partial)" if partial else "")
+def _heatmap_months(shown: pd.DataFrame) -> tuple[list[pd.Timestamp], list[bool]]:
+    """The heatmap's months, and which are not due yet (starred)."""
+    months = [pd.Timestamp(m) for m in sorted(shown["month"].unique())]
+    due = shown.groupby("month")["is_due"].all()
+    return months, [not bool(due[m]) for m in months]
+
+
+def heatmap_months_on_a_phone(cells: pd.DataFrame) -> dict:
+    """`reporting_heatmap`'s month axis on a phone (`months_on_a_phone`)."""
+    # Beside the county names and the colour bar the months share ~135 px: "Jul" in the
+    # axis's 16 px type was still turned sideways, and so were six names since launch.
+    phone = months_on_a_phone(*_heatmap_months(drawn_cells(cells)), with_years=False, most=5)
+    phone["xaxis"]["tickfont"] = {"size": 13}
+    return phone
+
+
+def _forum_months(monthly: pd.DataFrame) -> tuple[list[pd.Timestamp], list[bool]]:
+    """The forum chart's months, and which are partial (starred)."""
+    months = monthly.drop_duplicates("month")
+    return [pd.Timestamp(m) for m in months["month"]], [bool(p) for p in months["is_partial"]]
+
+
+def forum_months_on_a_phone(monthly: pd.DataFrame) -> dict:
+    """`forums_by_month_figure`'s month axis on a phone (`months_on_a_phone`)."""
+    return months_on_a_phone(*_forum_months(monthly))
 
 
 def drawn_cells(cells: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +105,7 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
         period_label: the selected period, for the subtitle.
     """
     shown = drawn_cells(cells)
-    months = sorted(shown["month"].unique())
+    months, not_due = _heatmap_months(shown)
     names = sorted(shown["county_name"].unique(), reverse=True)  # A at the top
     grid = shown.pivot(index="county_name", columns="month", values=measure).reindex(
         index=names, columns=months
@@ -94,9 +119,8 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
     customdata = np.dstack(
         [counts["submitted_count"], counts["on_time_count"], counts["expected_count"]]
     )
-    due = shown.groupby("month")["is_due"].all()
     # A month not yet due is not missing: its column says so instead of showing a low rate.
-    x = [month_label(pd.Timestamp(m)) + ("" if due[m] else " (not yet due)") for m in months]
+    x = [month_label(m, star) for m, star in zip(months, not_due, strict=True)]
     few = len(months) * len(names) <= 400
     heatmap = dict(
         type="heatmap",
@@ -124,7 +148,8 @@ def reporting_heatmap(cells: pd.DataFrame, measure: str, period_label: str) -> g
     layout = dict(
         title=figure_title(
             f"RA {RATE_MEASURES[measure].lower()} by county and month (%)",
-            f"Months starting in {period_label}; blank = no report expected",
+            f"Months starting in {period_label}; blank = no report expected"
+            + ("; * not due yet" if any(not_due) else ""),
         ),
         plot_bgcolor="white",
         margin=dict(t=130),
@@ -165,8 +190,8 @@ def reporting_table(cells: pd.DataFrame) -> pd.DataFrame:
 def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figure:
     """Stacked bars of forums held per month by forum type; partial months are labelled."""
     colours = theme.colours_for("forum_type")
-    months = monthly.drop_duplicates("month")[["month", "is_partial"]]
-    x_of = {m: month_label(m, p) for m, p in zip(months["month"], months["is_partial"])}
+    months, partial = _forum_months(monthly)
+    x_of = {m: month_label(m, p) for m, p in zip(months, partial, strict=True)}
     traces = [
         dict(
             type="bar",
@@ -182,12 +207,13 @@ def forums_by_month_figure(monthly: pd.DataFrame, period_label: str) -> go.Figur
         )
         for forum_type, part in monthly.groupby("forum_type", sort=False)
     ]
-    has_partial = bool(months["is_partial"].any())
+    has_partial = any(partial)
     layout = dict(
         barmode="stack",
         title=figure_title(
             "Forums held per month, by type",
-            period_label + ("; partial months cover only part of the month" if has_partial else ""),
+            period_label
+            + ("; * partial month: only part of it is in the period" if has_partial else ""),
         ),
         legend=dict(y=1.02, traceorder="normal"),
         margin=dict(t=190),

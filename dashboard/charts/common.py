@@ -30,11 +30,17 @@ LABEL_PLOT_PX = 320
 LABEL_CHAR_PX = 9.5
 
 
-def range_for_labels(top: float, labels: Any, plot_px: float = LABEL_PLOT_PX) -> list[float]:
+# On a 390 px phone the plot area beside the longest names is 160-190 px wide.
+PHONE_LABEL_PLOT_PX = 160
+
+
+def range_for_labels(
+    top: float, labels: Any, plot_px: float = LABEL_PLOT_PX, most: float = 0.6
+) -> list[float]:
     """A value axis [0, end] with room after the longest bar for the longest label, so that
-    no label is cut at the chart's edge (the room is a share of the axis, at most 60%)."""
+    no label is cut at the chart's edge (the room is a share of the axis, at most `most`)."""
     longest = max((len(str(text)) for text in labels), default=0)
-    share = min(longest * LABEL_CHAR_PX / plot_px, 0.6)
+    share = min(longest * LABEL_CHAR_PX / plot_px, most)
     return [0, max(float(top), 1e-9) / (1 - share)]
 
 
@@ -295,6 +301,9 @@ def overall_line(
 
 # Enough week labels to find one's way on a phone's 350 px without crowding.
 MOST_WEEK_TICKS = 6
+# A weekly axis on a phone: "09 Nov" over six weeks did not fit 300 px and Plotly turned every
+# date sideways; the day over the month fits upright (layout changes, components.figure).
+WEEKS_ON_A_PHONE = {"xaxis": {"tickformat": "%d<br>%b", "tickangle": 0}}
 
 
 def week_ticks(week_starts: Iterable[Any]) -> dict:
@@ -304,3 +313,38 @@ def week_ticks(week_starts: Iterable[Any]) -> dict:
     weeks = sorted(set(pd.to_datetime(pd.Series(list(week_starts))).dt.normalize()))
     step = max(1, math.ceil(len(weeks) / MOST_WEEK_TICKS))
     return dict(tickmode="array", tickvals=weeks[::step])
+
+
+# At most this many months are named on a phone's month axis: ~35 px each of ~300 px.
+PHONE_MONTH_TICKS = 8
+
+
+def month_label(month: pd.Timestamp, starred: bool = False) -> str:
+    """A month on a chart's axis, in two short lines, starred if the chart says why: on a phone
+    "Nov 2026 (partial)" did not fit its bar's width and Plotly turned every month sideways."""
+    return f"{month:%b}<br>{month:%Y}" + ("*" if starred else "")
+
+
+def months_on_a_phone(
+    months: list[pd.Timestamp],
+    starred: list[bool],
+    with_years: bool = True,
+    most: int = PHONE_MONTH_TICKS,
+) -> dict:
+    """The phone's layout of an axis of `month_label`s: each month named alone, with its year
+    under the first and under any month whose year differs from the one named before (unless
+    not `with_years`: a heatmap's columns are too narrow for "2026", and its subtitle gives
+    the period), and only every few months when there are more than `most` (since launch: 19)."""
+    step = -(-len(months) // most) or 1
+    tickvals, ticktext, year = [], [], None
+    for month, star in list(zip(months, starred, strict=True))[::step]:
+        tickvals.append(month_label(month, star))
+        lines = [f"{month:%b}"]
+        if with_years and month.year != year:
+            lines.append(f"{month:%Y}")
+        if star:
+            # On a line of its own: "Nov*" was wider than a heatmap's column.
+            lines.append("*")
+        ticktext.append("<br>".join(lines))
+        year = month.year
+    return {"xaxis": {"tickmode": "array", "tickvals": tickvals, "ticktext": ticktext}}

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import (
+    WEEKS_ON_A_PHONE,
     axis_title,
     figure_title,
     horizontal_bar,
@@ -35,12 +36,12 @@ TENTATIVE_GREY = "#B4B4B4"
 FEW_FOR_A_MEDIAN = 10
 NO_INCIDENTS = "No incidents in this selection"
 # `weekly_by_category_figure` on a phone: taller, so that the bars keep a readable height under
-# a legend wrapped to a dozen rows; legend entries two to a row; dates without the year. Layout
+# a legend wrapped to a dozen rows; legend entries two to a row; dates upright, without the year. Layout
 # changes to the same figure (components.figure), not a second drawing: that cost ~0.1 s a view.
 WEEKLY_BY_CATEGORY_ON_A_PHONE = {
     "height": PHONE_WEEKLY_HEIGHT,
     "legend": {"entrywidth": 160, "font": {"size": 14}, "y": 1 - 108 / PHONE_WEEKLY_HEIGHT},
-    "xaxis": {"tickformat": "%d %b"},
+    "xaxis": WEEKS_ON_A_PHONE["xaxis"],
     # Room for the last week's date, which Plotly hides where it would pass the right edge.
     "margin": {"r": 40},
 }

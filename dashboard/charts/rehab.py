@@ -15,6 +15,8 @@ from dashboard.charts.common import (
     axis_title,
     figure_title,
     horizontal_bar,
+    month_label,
+    months_on_a_phone,
     plotly_figure,
     range_for_labels,
     values,
@@ -233,7 +235,7 @@ def category_table(frame: pd.DataFrame, dimension: str, threshold: int) -> pd.Da
 def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.Figure:
     """Vertical bars of referrals per month; partial months are pale, hidden months carry a
     '<5' label at the axis."""
-    months = [f"{m:%b %Y}" for m in frame["month_start"]]
+    months = [month_label(pd.Timestamp(m)) for m in frame["month_start"]]
     shown = ~frame["referrals_suppressed"].to_numpy()
     partial = frame["is_partial"].to_numpy()
     traces = []
@@ -275,6 +277,13 @@ def month_figure(frame: pd.DataFrame, threshold: int, period_label: str) -> go.F
         xaxis=dict(type="category", categoryorder="array", categoryarray=months),
     )
     return plotly_figure(traces, layout)
+
+
+def months_of_referral_on_a_phone(frame: pd.DataFrame) -> dict:
+    """`month_figure`'s month axis on a phone (`months_on_a_phone`; partial months are pale,
+    not starred)."""
+    months = [pd.Timestamp(m) for m in frame["month_start"]]
+    return months_on_a_phone(months, [False] * len(months))
 
 
 @drawing
@@ -417,7 +426,9 @@ def median_days_table(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
 def centres_figure(frame: pd.DataFrame, end_label: str) -> go.Figure:
     """Places (beds) per kind of centre, each bar labelled with its number of centres."""
     rows = frame[frame["centres"] > 0]
-    labels = [label(kind) for kind in rows["kind"]]
+    # "Community-based" on one line is wider than a third of a phone: Plotly turned all three
+    # kinds sideways.
+    labels = [label(kind).replace("-", "-<br>") for kind in rows["kind"]]
     bars = dict(
         type="bar",
         x=labels,

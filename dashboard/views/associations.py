@@ -63,6 +63,7 @@ else:
         "RA monthly reporting by county and month",
         height=charts.heatmap_height(cells),
         download=charts.drawn_cells(cells),
+        narrow={"height": charts.heatmap_height(cells), **charts.heatmap_months_on_a_phone(cells)},
     )
     st.caption(
         "Every active or dormant RA owes a report for each month after it registered. Reporting "
@@ -79,6 +80,7 @@ components.figure(
     context,
     "Forums held per month by type",
     height=520,
+    narrow={"height": 520, **charts.forum_months_on_a_phone(monthly)},
 )
 by_county = data.load(forums_by_county, url, filters)
 if by_county["forums_held"].sum() == 0:

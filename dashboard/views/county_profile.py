@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import components, data
 from dashboard.charts import overview, profile
+from dashboard.charts.common import WEEKS_ON_A_PHONE
 from dashboard.context import current
 from dashboard.pages import COUNTY_PROFILE
 from queries.indicators import (
@@ -86,4 +87,5 @@ for stream in STREAM_LABELS:
         context,
         f"{STREAM_LABELS[stream]} per week, {name}",
         height=380,
+        narrow={"height": 380, **WEEKS_ON_A_PHONE},
     )

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import components, data
 from dashboard.charts import county_map, overview
+from dashboard.charts.common import WEEKS_ON_A_PHONE
 from dashboard.context import current
 from dashboard.pages import OVERVIEW
 from queries.briefing.sentences import comparison_label as against
@@ -40,6 +41,7 @@ for pair in (STREAMS[:2], STREAMS[2:]):
                 context,
                 STREAM_LABELS[stream] + " per week",
                 height=420,
+                narrow={"height": 420, **WEEKS_ON_A_PHONE},
             )
 
 league = data.load(county_league, url, filters, threshold=threshold)

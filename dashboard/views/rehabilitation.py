@@ -56,6 +56,7 @@ else:
             "Referrals by month",
             height=440,
             download=months,
+            narrow={"height": 440, **charts.months_of_referral_on_a_phone(months)},
         )
     else:
         st.caption(
