@@ -23,10 +23,16 @@ from dashboard.context import PageContext
 from queries import filters as filter_rules
 from queries.indicators import INDICATOR_BY_KEY, Indicator
 from queries.privacy import ROUNDING_NOTE, labelled_for_display, suppressed_label
-from queries.significance import POISSON_TEST, REPORTING_GAP_SHORT, SHARE_TEST
+from queries.significance import (
+    NORMAL_VARIATION,
+    POISSON_TEST,
+    REPORTING_GAP_SHORT,
+    SHARE_TEST,
+)
 
 TEST_HELP = {"poisson": POISSON_TEST, "two_proportion": SHARE_TEST}
 NOT_TESTED_HELP = "No test is applied to this change, so it is never marked meaningful."
+NOT_TESTED = "no test"
 GLOSSARY_POINTER = "Definitions: Glossary page."
 
 
@@ -135,8 +141,14 @@ def headline_cards(
                 small=bool(row.get("small", True)),
             )
             change = formatting.change_text(indicator, row["change"], row["change_pct"])
+            tested = row.get("test") in TEST_HELP
             if change and bool(row["meaningful"]):
                 change += " · meaningful"
+            elif change:
+                # Said, not left to a missing word: "+5 (+50.0%)" on a count of 10 reads as a
+                # finding unless the card says chance gives changes that size, and beside such
+                # cards an untagged "-39.6%" would read as one no test doubts.
+                change += f" · {NORMAL_VARIATION}" if tested else f" · {NOT_TESTED}"
             arrow = "auto"
             # Red or green is a judgement: only a change a test calls meaningful gets one.
             colour = (
@@ -151,7 +163,7 @@ def headline_cards(
             if not compared:
                 change, arrow, colour, why = _no_change(indicator, row, note)
                 help_text += " " + why
-            elif row.get("test") in TEST_HELP:
+            elif tested:
                 help_text += " " + TEST_HELP[row["test"]]
             else:
                 help_text += " " + NOT_TESTED_HELP

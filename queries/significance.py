@@ -21,6 +21,8 @@ REPORTING_GAP_MIN_PREVIOUS = 10
 # A card's few words for such a fall.
 REPORTING_GAP_SHORT = "reporting stopped?"
 
+# What a screen says of a tested change the test does not call meaningful.
+NORMAL_VARIATION = "normal variation"
 POISSON_TEST = (
     "Meaningful: a change of this size in a count happens by chance less than 3 times in 1,000 "
     "(variance-stabilised Poisson test, z = √2 (√a − √b), |z| ≥ 3)."

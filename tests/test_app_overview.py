@@ -11,7 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.pages import OVERVIEW
+from queries.db import make_engine
+from queries.indicators import headline
 from tests.app_support import (
+    THRESHOLD,
     cards_shown,
     clear_caches,
     expected_cards,
@@ -101,9 +104,38 @@ def test_only_a_meaningful_change_is_coloured(app) -> None:
     at = app()
     grey = 2  # Metric.MetricColor.GRAY
     changes = [m.proto for m in at.metric if m.proto.delta]
-    untested = [p for p in changes if "meaningful" not in p.delta]
+    untested = [p for p in changes if "· meaningful" not in p.delta]
     assert untested, "the default view should show changes that are not meaningful"
     assert all(p.color == grey for p in untested), [(p.label, p.delta) for p in untested]
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"county": "032"}, {"county": "001,032,047", "compare": "last_year"}]
+)
+def test_a_tested_change_says_whether_it_is_meaningful_or_normal_variation(
+    app, demo_db_path: Path, params: dict
+) -> None:
+    """A change the test does not call meaningful says so ("+5 (+50.0%)" on a small count
+    would otherwise read as a finding); a change no test applies to says that instead.
+    The headline's test columns say which is which; the verdict is the card's to show."""
+    at = app(**params)
+    table = headline(
+        make_engine(f"sqlite:///{demo_db_path}"), filters_of(params), THRESHOLD
+    ).set_index("label")
+    shown = {m.label: m.proto.delta for m in at.metric if m.proto.delta}
+    checked = 0
+    for label, delta in shown.items():
+        row = table.loc[label]
+        if pd.isna(row["change"]):
+            continue  # "no valid comparison", "change hidden (privacy rule)", ...
+        checked += 1
+        if pd.isna(row["test"]):
+            assert delta.endswith("· no test"), (label, delta)
+        elif bool(row["meaningful"]):
+            assert delta.endswith("· meaningful"), (label, delta)
+        else:
+            assert delta.endswith("· normal variation"), (label, delta)
+    assert checked >= 4, shown
 
 
 def _clock_at(monkeypatch: pytest.MonkeyPatch, now: dt.datetime) -> None:

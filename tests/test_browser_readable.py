@@ -32,7 +32,7 @@ MIN_CAPTION_PX = 16.0
 # seeing them. "Oct 2026: latest month due" and "· meaningful" are measured on the days they
 # appear (most, not all: on 2 July no change in the last 28 days is meaningful).
 # "referred 07 Oct – 03 Nov": the follow-up shares read for the latest window old enough.
-LONG_DELTAS = ("referred ", "as it stands now")
+LONG_DELTAS = ("referred ", "as it stands now", "· normal variation")
 
 _MEASURE_JS = """() => {
     const cut = [];

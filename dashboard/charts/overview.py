@@ -9,6 +9,7 @@ from dashboard import formatting
 from dashboard.charts.common import figure_title, plotly_figure, values, week_ticks
 from dashboard.data import drawing
 from dashboard.theme import STREAM_COLOURS
+from queries.significance import NORMAL_VARIATION
 from queries.trends import STREAM_LABELS
 
 _STREAM_COLOUR = {
@@ -162,7 +163,7 @@ def change_verdicts(league: pd.DataFrame) -> pd.Series:
     so (`incidents_meaningful`: a change of +160% on 13 incidents is usually not), 'not
     compared' where the county has no valid comparison (`comparison_note`), else 'normal
     variation'."""
-    verdict = pd.Series("normal variation", index=league.index, dtype="object")
+    verdict = pd.Series(NORMAL_VARIATION, index=league.index, dtype="object")
     verdict[league["incidents_meaningful"].astype(bool)] = "meaningful"
     verdict[league["incidents_z"].isna()] = "–"
     verdict[league["comparison_note"].notna()] = "not compared"

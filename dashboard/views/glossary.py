@@ -93,7 +93,9 @@ st.markdown(
     "comparison period has most likely stopped reporting, and is not compared;\n"
     '- figures "as they stand now" are never compared (see each indicator\'s entry).\n\n'
     "A change is called meaningful only when its test says so (each indicator's entry names "
-    "the test); every other change is within what chance gives at its counts."
+    "the test); every other tested change is within what chance gives at its counts, and a "
+    "card says so: '· normal variation'. A card whose indicator has no test says '· no test': "
+    "its change, however large, is not judged either way."
 )
 
 st.subheader("Privacy rule")
