@@ -13,7 +13,17 @@ import pytest
 
 from queries.db import make_engine
 from queries.filters import PROGRAMME_LAUNCH, Filters
-from queries.indicators import INDICATOR_KEYS, INDICATORS, county_scorecard, indicators_frame
+from queries.indicators import (
+    INDICATOR_KEYS,
+    INDICATORS,
+    county_alone,
+    county_own_values,
+    county_scorecard,
+    county_values_of,
+    headline,
+    indicators_frame,
+)
+from queries.privacy import flag_column
 
 LAUNCH = pd.Timestamp("2025-06-08")
 
@@ -258,6 +268,36 @@ def test_the_scorecard_shows_the_county_alone(
         if not ok:
             wrong[key] = (got, value)
     assert wrong == {}
+
+
+ONE_COUNTY = [s for s in SELECTIONS if s[3] is not None and len(s[3]) == 1] + [
+    ("last 28 days, Nairobi", -27, 0, ["047"])
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "from_days", "to_days", "counties"), ONE_COUNTY, ids=[s[0] for s in ONE_COUNTY]
+)
+def test_the_county_profile_cards_hold_the_scorecards_rehab_values(
+    raw, demo_db_path, name, from_days, to_days, counties
+) -> None:
+    """The County profile takes its scorecard's rehab cells from its cards' reads
+    (`county_values_of`) rather than reading them again: every rehab value and privacy flag
+    equals `county_own_values`' own read, follow-up windows included."""
+    latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
+    start, end = latest + dt.timedelta(days=from_days), latest + dt.timedelta(days=to_days)
+    alone = county_alone(Filters(start=start, end=end, preset="custom", counties=tuple(counties)))
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    taken = county_values_of(headline(engine, alone, 5)).iloc[0]
+    read = county_own_values(engine, alone, 5).iloc[0]
+    rehab = [i.key for i in INDICATORS if i.stream == "rehab"]
+    assert len(rehab) >= 6
+    for key in rehab:
+        assert bool(taken[flag_column(key)]) == bool(read.get(flag_column(key), False)), key
+        if pd.isna(read[key]):
+            assert pd.isna(taken[key]), key
+        else:
+            assert math.isclose(float(taken[key]), float(read[key]), rel_tol=1e-12), key
 
 
 def test_the_scorecard_ranks_the_county_among_all_counties_as_pandas_does(

@@ -12,6 +12,7 @@ from dashboard.pages import COUNTY_PROFILE
 from queries.indicators import (
     county_alone,
     county_own_values,
+    county_values_of,
     headline,
     indicators_frame,
     national_standing,
@@ -49,10 +50,14 @@ components.suppression_note(context)
 
 st.subheader(f"{name} against Kenya")
 # The national figures, ranks and unprotected values are read once per period for every county's
-# scorecard: a change of county reads only the new county's rehab figures.
+# scorecard: a change of county reads only the new county's rehab figures, which the cards
+# above have read already unless wards or a scope narrow them.
+alone = county_alone(filters)
 scorecard = scorecard_of(
     data.load(national_standing, url, nationwide(filters), threshold=threshold),
-    data.load(county_own_values, url, county_alone(filters), threshold=threshold),
+    county_values_of(cards)
+    if alone == filters
+    else data.load(county_own_values, url, alone, threshold=threshold),
     code,
 )
 components.data_table(

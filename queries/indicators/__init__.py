@@ -712,6 +712,26 @@ def county_own_values(engine: Engine, filters: Filters, threshold: int) -> pd.Da
     return shifted.applied(frames[0], frames[1:])
 
 
+def county_values_of(cards: pd.DataFrame) -> pd.DataFrame:
+    """What `county_own_values` reads, taken from the `headline` of the same selection instead
+    of reading it again: when the selection is `county_alone` of itself (one whole county,
+    national access), its headline reads the very same rehab frames (the period and the
+    follow-up windows), which cost the County profile nine more statements.
+
+    Grain: one row. Columns: each protected indicator's key and its `flag_column`, all that
+    `scorecard_of` takes from its `county`."""
+    rows = cards.set_index("indicator")
+    keys = [i.key for i in INDICATORS if i.stream in PROTECTED_STREAMS]
+    return pd.DataFrame(
+        [
+            {
+                **{key: rows.loc[key, "value"] for key in keys},
+                **{flag_column(key): bool(rows.loc[key, "suppressed"]) for key in keys},
+            }
+        ]
+    )
+
+
 def county_scorecard(engine: Engine, filters: Filters, threshold: int) -> pd.DataFrame:
     """One county's indicators beside the national figure and its rank among the counties
     (`scorecard_of` of `national_standing` and the county alone).
