@@ -22,6 +22,7 @@ from queries.indicators import (
     county_values_of,
     headline,
     indicators_frame,
+    rehab_headline,
 )
 from queries.privacy import flag_column
 
@@ -268,6 +269,29 @@ def test_the_scorecard_shows_the_county_alone(
         if not ok:
             wrong[key] = (got, value)
     assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "from_days", "to_days", "counties"), SELECTIONS, ids=[s[0] for s in SELECTIONS]
+)
+def test_every_page_shows_the_rehabilitation_pages_rehab_cards(
+    raw, demo_db_path, name, from_days, to_days, counties
+) -> None:
+    """The Overview, County profile and Briefing read their rehab cards from `headline` over
+    every stream; the Rehabilitation page from `rehab_headline`. Every column of every rehab
+    row is the same, hidden cells and changes included, so no two pages can be set side by
+    side to work out a hidden count."""
+    latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
+    if from_days is None:
+        start, end = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
+    else:
+        start, end = latest + dt.timedelta(days=from_days), latest + dt.timedelta(days=to_days)
+    filters = Filters(start=start, end=end, preset="custom", counties=tuple(counties or ()))
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    page = rehab_headline(engine, filters, 5).set_index("indicator")
+    every = headline(engine, filters, 5).set_index("indicator").loc[page.index, page.columns]
+    assert page["suppressed"].any() or page["value"].notna().all()
+    pd.testing.assert_frame_equal(every, page)
 
 
 ONE_COUNTY = [s for s in SELECTIONS if s[3] is not None and len(s[3]) == 1] + [

@@ -1,7 +1,7 @@
 """Gather a briefing's figures from the query layer, privacy rule applied, and write its sentences.
 
 It reads only the query layer's public functions (`headline`, `county_league`,
-`rehab_headline`, `streams_by_week`, `referrals_by_month`, `target_achievement_by_county`), so
+`streams_by_week`, `referrals_by_month`, `target_achievement_by_county`), so
 every number on a slide is the number the dashboard's pages show for the same selection.
 """
 
@@ -41,7 +41,6 @@ from queries.indicators import (
     county_league,
     headline,
     indicators_frame,
-    rehab_headline,
     source_tables,
 )
 from queries.privacy import SUPPRESSED_PCT, flag_column, suppressed_label
@@ -129,7 +128,7 @@ def hidden_label(kind: str, small: bool, threshold: int) -> str:
 def figure_from_row(
     row: pd.Series, threshold: int, hidden: bool | None = None, hide_change: bool = False
 ) -> Figure:
-    """A figure from one row of `headline` (or `rehab_headline`).
+    """A figure from one row of `headline`.
 
     Args:
         hidden: hide it whatever the row says (a county slide hides what the county-by-county
@@ -486,10 +485,10 @@ def build_briefing(
     against = comparison_label(filters.comparison, filters.days)
     compare_start, compare_end = comparison_period(filters.start, filters.end, filters.comparison)
 
+    # Every stream's cards, the Rehabilitation page's included: `headline` applies that page's
+    # protection itself, so its rehab rows are `rehab_headline`'s (a test holds them equal).
     head = headline(engine, filters, threshold)
     rows = _by_key(head)
-    rehab_rows = _by_key(rehab_headline(engine, filters, threshold))
-    rows.update(rehab_rows)  # identical rows; the rehab page's own call, for consistency
     figures = {key: figure_from_row(row, threshold) for key, row in rows.items()}
     invalid = head["comparison_note"].iloc[0]
     invalid = None if _missing(invalid) else str(invalid)
