@@ -185,16 +185,25 @@ SELECTIONS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "from_days", "to_days", "counties"), SELECTIONS, ids=[s[0] for s in SELECTIONS]
-)
-def test_indicators_match_pandas(raw, demo_db_path, name, from_days, to_days, counties) -> None:
+def _selection(
+    raw: dict[str, pd.DataFrame], from_days: int | None, to_days: int | None, counties
+) -> Filters:
+    """A SELECTIONS entry as filters: days counted from the demo's latest report (EAT), or
+    FY 2025/26 when `from_days` is None."""
     latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
     if from_days is None:
         start, end = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
     else:
         start, end = latest + dt.timedelta(days=from_days), latest + dt.timedelta(days=to_days)
-    filters = Filters(start=start, end=end, preset="custom", counties=tuple(counties or ()))
+    return Filters(start=start, end=end, preset="custom", counties=tuple(counties or ()))
+
+
+@pytest.mark.parametrize(
+    ("name", "from_days", "to_days", "counties"), SELECTIONS, ids=[s[0] for s in SELECTIONS]
+)
+def test_indicators_match_pandas(raw, demo_db_path, name, from_days, to_days, counties) -> None:
+    filters = _selection(raw, from_days, to_days, counties)
+    start, end = filters.start, filters.end
     row = indicators_frame(make_engine(f"sqlite:///{demo_db_path}"), filters, 5).iloc[0]
     expected = expected_indicators(raw, start, end, counties)
     assert set(expected) == set(INDICATOR_KEYS)
@@ -281,12 +290,7 @@ def test_every_page_shows_the_rehabilitation_pages_rehab_cards(
     every stream; the Rehabilitation page from `rehab_headline`. Every column of every rehab
     row is the same, hidden cells and changes included, so no two pages can be set side by
     side to work out a hidden count."""
-    latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
-    if from_days is None:
-        start, end = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
-    else:
-        start, end = latest + dt.timedelta(days=from_days), latest + dt.timedelta(days=to_days)
-    filters = Filters(start=start, end=end, preset="custom", counties=tuple(counties or ()))
+    filters = _selection(raw, from_days, to_days, counties)
     engine = make_engine(f"sqlite:///{demo_db_path}")
     page = rehab_headline(engine, filters, 5).set_index("indicator")
     every = headline(engine, filters, 5).set_index("indicator").loc[page.index, page.columns]
@@ -308,9 +312,7 @@ def test_the_county_profile_cards_hold_the_scorecards_rehab_values(
     """The County profile takes its scorecard's rehab cells from its cards' reads
     (`county_values_of`) rather than reading them again: every rehab value and privacy flag
     equals `county_own_values`' own read, follow-up windows included."""
-    latest = (raw["incidents"]["reported_at"].max() + pd.Timedelta(hours=3)).date()
-    start, end = latest + dt.timedelta(days=from_days), latest + dt.timedelta(days=to_days)
-    alone = county_alone(Filters(start=start, end=end, preset="custom", counties=tuple(counties)))
+    alone = county_alone(_selection(raw, from_days, to_days, counties))
     engine = make_engine(f"sqlite:///{demo_db_path}")
     taken = county_values_of(headline(engine, alone, 5)).iloc[0]
     read = county_own_values(engine, alone, 5).iloc[0]
