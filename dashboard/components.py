@@ -273,11 +273,8 @@ def _labelled_bars_on_a_phone(fig: go.Figure, height: int) -> dict[str, Any] | N
     # An unvalidated figure's arrays may be numpy arrays, holding NaN for hidden values.
     lengths = pd.concat([pd.to_numeric(pd.Series(trace.x), errors="coerce") for trace in fig.data])
     one_axis = all(trace.xaxis in (None, "x") for trace in fig.data)
-    wide_range = fig.layout.xaxis.range
-    # A bar past the wide drawing's range end is cut there on purpose (coverage over 150%).
-    capped = wide_range is not None and lengths.max() > wide_range[1]
     measured = lengths.notna().any() and lengths.min() >= 0
-    if one_axis and fig.layout.barmode != "stack" and measured and not capped:
+    if one_axis and fig.layout.barmode != "stack" and measured:
         # The room the wide drawing left after the longest bar for its label is too little on
         # a phone's narrower plot: "121,998 (66)" was cut at the screen's edge.
         labels = [
