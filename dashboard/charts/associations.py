@@ -49,8 +49,8 @@ def _heatmap_months(shown: pd.DataFrame) -> tuple[list[pd.Timestamp], list[bool]
 def heatmap_months_on_a_phone(cells: pd.DataFrame) -> dict:
     """`reporting_heatmap`'s month axis on a phone (`months_on_a_phone`)."""
     # Beside the county names and the colour bar the months share ~135 px: "Jul" in the
-    # axis's 16 px type was still turned sideways, and so were six names since launch.
-    phone = months_on_a_phone(*_heatmap_months(drawn_cells(cells)), with_years=False, most=5)
+    # axis's 16 px type was still turned sideways, and so were five names 22 months after launch.
+    phone = months_on_a_phone(*_heatmap_months(drawn_cells(cells)), with_years=False, most=4)
     phone["xaxis"]["tickfont"] = {"size": 13}
     return phone
 

@@ -315,8 +315,9 @@ def week_ticks(week_starts: Iterable[Any]) -> dict:
     return dict(tickmode="array", tickvals=weeks[::step])
 
 
-# At most this many months are named on a phone's month axis: ~35 px each of ~300 px.
-PHONE_MONTH_TICKS = 8
+# At most this many months are named on a phone's month axis: ~50 px each of ~300 px (8 were
+# still turned sideways 22 months after launch).
+PHONE_MONTH_TICKS = 6
 
 
 def month_label(month: pd.Timestamp, starred: bool = False) -> str:
@@ -347,4 +348,7 @@ def months_on_a_phone(
             lines.append("*")
         ticktext.append("<br>".join(lines))
         year = month.year
-    return {"xaxis": {"tickmode": "array", "tickvals": tickvals, "ticktext": ticktext}}
+    # Upright always: the names are spaced to fit, and a turned one is what this layout is for.
+    return {
+        "xaxis": {"tickmode": "array", "tickvals": tickvals, "ticktext": ticktext, "tickangle": 0}
+    }
